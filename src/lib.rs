@@ -1,0 +1,1 @@
+//! s3up: upload large files to S3 with multipart upload that survives interruptions.
