@@ -1,0 +1,325 @@
+//! The command line: clap definitions and the checks of single values.
+//!
+//! Everything a user can get wrong in one value (a malformed S3 URL, a part size
+//! outside S3's limits, concurrency 0) is rejected here, by clap, with exit code 2
+//! and a message that quotes the value. Checks that need the file system or the
+//! network belong to `app`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::plan::{MAX_PART_SIZE, MIN_PART_SIZE};
+
+/// Upload large files to Amazon S3 (or any S3-compatible store) with a multipart
+/// upload that survives interruptions.
+///
+/// Every part is checksummed (SHA-256) so S3 verifies every byte, and progress is
+/// saved to a journal after each part: if the upload stops, `s3up resume` picks it
+/// up where it stopped.
+#[derive(Debug, Parser)]
+#[command(name = "s3up", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts, before or after the subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local
+    /// store (implies --path-style)
+    #[arg(long, global = true, value_name = "URL", env = "AWS_ENDPOINT_URL", hide_env_values = true, value_parser = parse_endpoint)]
+    pub endpoint_url: Option<String>,
+
+    /// AWS region (default: AWS_REGION or the profile's region; us-east-1 with a custom endpoint)
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Named profile from ~/.aws/config and ~/.aws/credentials
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY
+    #[arg(long, global = true)]
+    pub path_style: bool,
+
+    /// Where upload journals are kept (default: the platform data directory,
+    /// e.g. ~/.local/share/s3up/journal on Linux)
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "S3UP_JOURNAL_DIR",
+        hide_env_values = true
+    )]
+    pub journal_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Upload FILE to s3://BUCKET/KEY (a KEY that is empty or ends in '/' gets the file name appended)
+    Put(PutArgs),
+    /// Print a shell completion script to stdout
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PutArgs {
+    /// The local file to upload
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Destination, as s3://BUCKET/KEY
+    #[arg(value_name = "S3_URL", value_parser = S3Url::parse)]
+    pub dest: S3Url,
+
+    #[command(flatten)]
+    pub tuning: Tuning,
+
+    #[command(flatten)]
+    pub object: ObjectArgs,
+}
+
+/// How an upload runs: shared by `put` and `resume`.
+#[derive(Debug, Clone, Args)]
+pub struct Tuning {
+    /// Size of each part, 5MiB to 5GiB; K, M, G, T are powers of 1024 (8M = 8MiB)
+    /// [default: 8MiB, raised when the file needs more than 10,000 parts]
+    #[arg(long, value_name = "SIZE", value_parser = parse_part_size)]
+    pub part_size: Option<u64>,
+
+    /// How many parts are uploaded at once (memory use is about this × part size)
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub concurrency: u32,
+
+    /// Attempts per part (and per request) before the run stops, resumable, with exit code 3
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub retries: u32,
+
+    /// Seconds without progress after which a request counts as stalled and is retried
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_seconds)]
+    pub stall_timeout: Duration,
+
+    /// Do not show the progress bar (it is shown only when stderr is a terminal)
+    #[arg(long)]
+    pub no_progress: bool,
+
+    /// Print nothing but errors
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Print one JSON summary object on stdout when done
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Properties of the object being created.
+#[derive(Debug, Clone, Args)]
+pub struct ObjectArgs {
+    /// Content-Type of the object [default: guessed from the file extension]
+    #[arg(long, value_name = "TYPE")]
+    pub content_type: Option<String>,
+
+    /// Storage class of the object, e.g. STANDARD_IA [default: the bucket's]
+    #[arg(long, value_name = "CLASS", value_parser = clap::builder::PossibleValuesParser::new(crate::s3::storage_classes()))]
+    pub storage_class: Option<String>,
+
+    /// User metadata stored with the object (x-amz-meta-KEY); repeatable
+    #[arg(long = "metadata", value_name = "KEY=VALUE", value_parser = parse_metadata)]
+    pub metadata: Vec<(String, String)>,
+
+    /// Fail instead of overwriting when the key already exists
+    #[arg(long)]
+    pub if_none_match: bool,
+}
+
+/// An `s3://BUCKET/KEY` location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Url {
+    pub bucket: String,
+    pub key: String,
+}
+
+impl S3Url {
+    /// Parses `s3://BUCKET[/KEY]`. The bucket must follow S3's naming rules.
+    pub fn parse(s: &str) -> Result<S3Url, String> {
+        let rest = s
+            .strip_prefix("s3://")
+            .ok_or_else(|| format!("'{s}' is not an S3 URL: write it as s3://BUCKET/KEY"))?;
+        let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(format!(
+                "'{s}' has no bucket name: write it as s3://BUCKET/KEY"
+            ));
+        }
+        let valid_chars = bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+        let alnum_ends = bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
+        if !(3..=63).contains(&bucket.len()) || !valid_chars || !alnum_ends {
+            return Err(format!(
+                "'{bucket}' in '{s}' is not a valid bucket name: 3 to 63 lowercase letters, \
+                 digits, dots or hyphens, starting and ending with a letter or digit"
+            ));
+        }
+        if key.len() > 1024 {
+            return Err(format!(
+                "the key in '{s}' is longer than S3's 1024-byte limit"
+            ));
+        }
+        Ok(S3Url {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+        })
+    }
+}
+
+impl std::fmt::Display for S3Url {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.key)
+    }
+}
+
+/// Parses a byte size: a number with an optional unit K, M, G or T (powers of
+/// 1024, also written KiB, MiB, KB, MB …, any case) or B.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let digits_end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(digits_end);
+    let n: u64 = num.parse().map_err(|_| {
+        format!("'{s}' is not a size: write a number with an optional unit, like 8MiB or 64M")
+    })?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => {
+            return Err(format!(
+                "'{s}' has an unknown unit: use K, M, G or T (powers of 1024)"
+            ))
+        }
+    };
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("'{s}' is too large"))
+}
+
+fn parse_part_size(s: &str) -> Result<u64, String> {
+    let n = parse_size(s)?;
+    if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&n) {
+        return Err(format!(
+            "part size '{s}' ({n} bytes) is outside S3's limits: use 5MiB to 5GiB"
+        ));
+    }
+    Ok(n)
+}
+
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    match s.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(Duration::from_secs(n)),
+        _ => Err(format!("'{s}' is not a whole number of seconds above 0")),
+    }
+}
+
+fn parse_endpoint(s: &str) -> Result<String, String> {
+    let ok = (s.starts_with("http://") || s.starts_with("https://"))
+        && s.split("://").nth(1).is_some_and(|h| !h.is_empty());
+    if ok {
+        Ok(s.trim_end_matches('/').to_string())
+    } else {
+        Err(format!(
+            "'{s}' is not an endpoint URL: write it as http://HOST[:PORT] or https://HOST[:PORT]"
+        ))
+    }
+}
+
+fn parse_metadata(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("'{s}' is not KEY=VALUE"))?;
+    let key_ok = !k.is_empty()
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    if !key_ok {
+        return Err(format!(
+            "metadata key '{k}' must be non-empty ASCII letters, digits, '-', '_' or '.'"
+        ));
+    }
+    if !v.is_ascii() || v.chars().any(|c| c.is_ascii_control()) {
+        return Err(format!(
+            "metadata value '{v}' must be printable ASCII (S3 sends it in an HTTP header)"
+        ));
+    }
+    Ok((k.to_ascii_lowercase(), v.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("8MiB"), Ok(8 << 20));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("5GiB"), Ok(5 << 30));
+        assert_eq!(parse_size("5gb"), Ok(5 << 30));
+        assert_eq!(parse_size("1234"), Ok(1234));
+        assert!(parse_size("").is_err());
+        assert!(parse_size("8 furlongs").is_err());
+        assert!(parse_size("-1M").is_err());
+        assert!(parse_size("99999999999T").is_err());
+        assert!(parse_part_size("4M").unwrap_err().contains("5MiB to 5GiB"));
+        assert!(parse_part_size("6G").is_err());
+        assert_eq!(parse_part_size("5M"), Ok(MIN_PART_SIZE));
+    }
+
+    #[test]
+    fn s3_urls() {
+        let u = S3Url::parse("s3://my-bucket/a/b.bin").unwrap();
+        assert_eq!(
+            (u.bucket.as_str(), u.key.as_str()),
+            ("my-bucket", "a/b.bin")
+        );
+        assert_eq!(S3Url::parse("s3://bkt").unwrap().key, "");
+        assert_eq!(S3Url::parse("s3://bkt/dir/").unwrap().key, "dir/");
+        for bad in [
+            "bkt/key",
+            "s3:/bkt/k",
+            "s3:///k",
+            "s3://B/k",
+            "s3://ab/k",
+            "s3://-ab/k",
+        ] {
+            let err = S3Url::parse(bad).unwrap_err();
+            assert!(err.contains('\''), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn metadata() {
+        assert_eq!(
+            parse_metadata("Owner=me"),
+            Ok(("owner".into(), "me".into()))
+        );
+        assert_eq!(parse_metadata("a=b=c"), Ok(("a".into(), "b=c".into())));
+        assert!(parse_metadata("novalue").is_err());
+        assert!(parse_metadata("=v").is_err());
+        assert!(parse_metadata("k=é").is_err());
+    }
+}

@@ -1,0 +1,51 @@
+//! The error every command returns, and the exit code it maps to.
+//!
+//! Exit codes are part of the interface (README, DESIGN §1), so they live here
+//! and nowhere else: 0 done, 1 failed, 2 usage error, 3 stopped but resumable,
+//! 130 interrupted by Ctrl-C. Every message is one line that says what happened
+//! and what to do next; `main` prints it as `s3up: error: {message}`.
+
+/// The upload finished.
+pub const EXIT_OK: i32 = 0;
+/// The run failed; the message says what to fix.
+pub const EXIT_FAILED: i32 = 1;
+/// The command line was wrong (clap uses the same code).
+pub const EXIT_USAGE: i32 = 2;
+/// The run stopped but the journal is kept: `s3up resume ID` continues it.
+pub const EXIT_RESUMABLE: i32 = 3;
+/// Ctrl-C; the journal is kept.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A value on the command line that clap could not check by itself.
+    #[error("{0}")]
+    Usage(String),
+    /// The run failed and nothing is left to resume (or the message says why not).
+    #[error("{0}")]
+    Failed(String),
+    /// The run stopped; the journal `id` is kept and the upload is still open on S3.
+    #[error("{reason}. The upload is saved: run `s3up resume {id}` to continue")]
+    Resumable { reason: String, id: String },
+    /// Ctrl-C; the journal `id` is kept.
+    #[error("interrupted. The upload is saved: run `s3up resume {id}` to continue")]
+    Interrupted { id: String },
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) => EXIT_USAGE,
+            Error::Failed(_) => EXIT_FAILED,
+            Error::Resumable { .. } => EXIT_RESUMABLE,
+            Error::Interrupted { .. } => EXIT_INTERRUPTED,
+        }
+    }
+
+    /// Shorthand for the common case: a failure with its message.
+    pub fn failed(msg: impl Into<String>) -> Error {
+        Error::Failed(msg.into())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,532 @@
+//! The only module that touches aws-sdk-s3.
+//!
+//! [`Store`] is the small set of S3 calls s3up makes; [`SdkStore`] implements it
+//! with the real SDK, and tests may implement it in memory to fail the Nth call.
+//! Every SDK error is turned here into an [`S3Error`] whose [`ErrorKind`] tells
+//! the engine whether to retry, so no other module needs to know the SDK's
+//! error types.
+//!
+//! Two SDK defaults are changed on purpose, both so that each byte is hashed once:
+//! - Recent SDKs add a CRC checksum to every upload. s3up sends its own SHA-256
+//!   per part instead (`request_checksum_calculation = WhenRequired`), which also
+//!   keeps stores that reject the SDK's default checksums working.
+//! - SigV4 normally hashes the body again to sign it (`x-amz-content-sha256`).
+//!   For PutObject and UploadPart s3up hands the signer the SHA-256 it already
+//!   computed ([`PayloadSigningOverride::Precomputed`]). That value *is* the
+//!   SHA-256 of the body, so the signature covers the body exactly as a signer
+//!   that hashed it would: S3 rejects a body that does not match the signed
+//!   hash, and also checks it against `x-amz-checksum-sha256`. Nothing is weakened
+//!   (this is not UNSIGNED-PAYLOAD); only the duplicate computation is gone.
+
+use std::future::Future;
+use std::time::Duration;
+
+use aws_runtime::auth::PayloadSigningOverride;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextMut;
+use aws_sdk_s3::config::{
+    ConfigBag, Intercept, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+    RuntimeComponents, StalledStreamProtectionConfig,
+};
+use aws_sdk_s3::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, StorageClass};
+use aws_sdk_s3::Client;
+use bytes::Bytes;
+
+/// The storage classes the SDK knows, for the CLI's value check.
+pub fn storage_classes() -> &'static [&'static str] {
+    StorageClass::values()
+}
+
+/// What the engine does about a failed call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Worth another attempt: 5xx, throttling, timeouts, a dropped connection.
+    Retryable,
+    /// The multipart upload no longer exists (aborted, expired, completed).
+    NoSuchUpload,
+    NoSuchBucket,
+    /// 403: bad credentials, a bad signature, or no permission.
+    AccessDenied,
+    /// A conditional write found the key already there.
+    PreconditionFailed,
+    /// Anything else: retrying will not help.
+    Fatal,
+}
+
+/// A failed S3 call, already classified.
+#[derive(Debug, Clone)]
+pub struct S3Error {
+    pub kind: ErrorKind,
+    /// The S3 operation, e.g. "UploadPart".
+    pub op: &'static str,
+    /// The S3 error code when the server sent one, e.g. "SlowDown".
+    pub code: Option<String>,
+    /// One line: the code and message, or the transport error's cause chain.
+    pub message: String,
+}
+
+impl std::fmt::Display for S3Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} failed: {}", self.op, self.message)
+    }
+}
+
+impl S3Error {
+    pub fn is_retryable(&self) -> bool {
+        self.kind == ErrorKind::Retryable
+    }
+}
+
+/// Properties of the object being created.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ObjectOptions {
+    pub content_type: Option<String>,
+    pub storage_class: Option<String>,
+    #[serde(default)]
+    pub metadata: Vec<(String, String)>,
+    #[serde(default)]
+    pub if_none_match: bool,
+}
+
+/// A part as CompleteMultipartUpload needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletedPart {
+    pub number: u32,
+    pub etag: String,
+    /// Base64 SHA-256 of the part, as sent with UploadPart.
+    pub sha256: String,
+}
+
+/// What S3 says about a finished object.
+#[derive(Debug, Clone, Default)]
+pub struct Finished {
+    pub etag: Option<String>,
+    /// Base64 SHA-256 as S3 reports it (composite "…-N" for multipart uploads).
+    pub checksum_sha256: Option<String>,
+}
+
+/// The S3 calls s3up makes. Requests own their data so calls can move into tasks.
+pub trait Store: Send + Sync + 'static {
+    /// The object's size, or `None` when the key does not exist.
+    fn head_object(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<u64>, S3Error>> + Send;
+
+    /// Uploads a whole object in one request; `sha256` is the body's digest.
+    fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Bytes,
+        sha256: [u8; 32],
+        opts: &ObjectOptions,
+    ) -> impl Future<Output = Result<Finished, S3Error>> + Send;
+
+    /// Starts a multipart upload with SHA-256 checksums; returns its UploadId.
+    fn create_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        opts: &ObjectOptions,
+    ) -> impl Future<Output = Result<String, S3Error>> + Send;
+
+    /// Uploads one part; returns its ETag.
+    fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        number: u32,
+        body: Bytes,
+        sha256: [u8; 32],
+    ) -> impl Future<Output = Result<String, S3Error>> + Send;
+
+    /// Completes the upload; `parts` must be sorted by number.
+    fn complete_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletedPart],
+        if_none_match: bool,
+    ) -> impl Future<Output = Result<Finished, S3Error>> + Send;
+
+    fn abort_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> impl Future<Output = Result<(), S3Error>> + Send;
+}
+
+/// Where and how to reach S3; recorded in the journal so `resume` reconnects the same way.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Connection {
+    pub endpoint_url: Option<String>,
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    #[serde(default)]
+    pub path_style: bool,
+}
+
+/// The real store: aws-sdk-s3.
+#[derive(Clone, Debug)]
+pub struct SdkStore {
+    client: Client,
+    /// The region actually used, for the journal.
+    pub region: String,
+}
+
+impl SdkStore {
+    /// Builds a client from the normal AWS chain (env, profile, SSO, IMDS) with
+    /// `conn` on top, and checks up front that credentials can be found, so a
+    /// missing key fails in one clear line instead of at the first request.
+    /// A request that makes no progress for `stall_timeout` fails (and is retried).
+    pub async fn connect(conn: &Connection, stall_timeout: Duration) -> Result<SdkStore, String> {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            // s3up retries every call itself, per part, with its own budget
+            // (--retries); SDK retries underneath would multiply the attempts.
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    // Time allowed between bytes of a response, so a server
+                    // that accepted a body and went silent is caught.
+                    .read_timeout(stall_timeout)
+                    .build(),
+            )
+            // Catches an upload body that stops moving (a stalled connection).
+            .stalled_stream_protection(
+                StalledStreamProtectionConfig::enabled()
+                    .grace_period(stall_timeout)
+                    .build(),
+            );
+        if let Some(profile) = &conn.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &conn.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(url) = &conn.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let sdk = loader.load().await;
+
+        let region = match (sdk.region(), &conn.endpoint_url) {
+            (Some(r), _) => r.to_string(),
+            // S3-compatible stores rarely care; AWS's own default.
+            (None, Some(_)) => "us-east-1".to_string(),
+            (None, None) => {
+                return Err(
+                    "no AWS region is configured. Pass --region, set AWS_REGION, \
+                            or set a region in your AWS profile"
+                        .to_string(),
+                )
+            }
+        };
+        let provider = sdk.credentials_provider().ok_or_else(|| {
+            "no AWS credentials provider is available. Set AWS_ACCESS_KEY_ID and \
+             AWS_SECRET_ACCESS_KEY, or pass --profile"
+                .to_string()
+        })?;
+        use aws_sdk_s3::config::ProvideCredentials;
+        provider.provide_credentials().await.map_err(|e| {
+            format!(
+                "no AWS credentials found ({}). Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
+                 or pass --profile",
+                DisplayErrorContext(&e)
+            )
+        })?;
+
+        let config = aws_sdk_s3::config::Builder::from(&sdk)
+            .region(Region::new(region.clone()))
+            .force_path_style(conn.path_style || conn.endpoint_url.is_some())
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+            .build();
+        Ok(SdkStore {
+            client: Client::from_conf(config),
+            region,
+        })
+    }
+}
+
+/// Hands SigV4 the body's SHA-256 so it does not hash the body again (see the
+/// module docs). The signer reads the override from the config bag when it signs.
+#[derive(Debug)]
+struct SignedPayloadHash(String);
+
+impl SignedPayloadHash {
+    fn new(sha256: &[u8; 32]) -> SignedPayloadHash {
+        SignedPayloadHash(hex::encode(sha256))
+    }
+}
+
+impl Intercept for SignedPayloadHash {
+    fn name(&self) -> &'static str {
+        "s3up-signed-payload-hash"
+    }
+
+    fn modify_before_signing(
+        &self,
+        _context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        cfg.interceptor_state()
+            .store_put(PayloadSigningOverride::Precomputed(self.0.clone()));
+        Ok(())
+    }
+}
+
+fn b64(sha256: &[u8; 32]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(sha256)
+}
+
+/// Error codes that mean "try again" whatever the HTTP status.
+const RETRYABLE_CODES: &[&str] = &[
+    "SlowDown",
+    "RequestTimeout",
+    "InternalError",
+    "ServiceUnavailable",
+    "Throttling",
+    "ThrottlingException",
+    "RequestThrottled",
+    "TooManyRequests",
+    "BadDigest", // the body was damaged in transit; a resend fixes it
+    "IncompleteBody",
+];
+
+const ACCESS_CODES: &[&str] = &[
+    "AccessDenied",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "InvalidToken",
+    "TokenRefreshRequired",
+];
+
+fn classify<E>(op: &'static str, err: SdkError<E, HttpResponse>) -> S3Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let (kind, code, message) = match &err {
+        SdkError::ServiceError(service) => {
+            let status = service.raw().status().as_u16();
+            let code = service.err().code().map(str::to_string);
+            let kind = match (code.as_deref(), status) {
+                (Some("NoSuchUpload"), _) => ErrorKind::NoSuchUpload,
+                (Some("NoSuchBucket"), _) => ErrorKind::NoSuchBucket,
+                (Some("PreconditionFailed"), _) | (_, 412) => ErrorKind::PreconditionFailed,
+                (Some(c), _) if RETRYABLE_CODES.contains(&c) => ErrorKind::Retryable,
+                (Some(c), _) if ACCESS_CODES.contains(&c) => ErrorKind::AccessDenied,
+                (_, 403) => ErrorKind::AccessDenied,
+                (_, s) if s >= 500 || s == 429 => ErrorKind::Retryable,
+                _ => ErrorKind::Fatal,
+            };
+            let message = match (&code, service.err().message()) {
+                (Some(c), Some(m)) => format!("{c}: {m}"),
+                (Some(c), None) => c.clone(),
+                (None, _) => format!("HTTP {status}"),
+            };
+            (kind, code, message)
+        }
+        SdkError::ConstructionFailure(_) => (
+            ErrorKind::Fatal,
+            None,
+            DisplayErrorContext(&err).to_string(),
+        ),
+        // Timeouts, dispatch failures (connection refused or reset, stalled
+        // body) and responses cut short are all transport trouble.
+        _ => (
+            ErrorKind::Retryable,
+            None,
+            DisplayErrorContext(&err).to_string(),
+        ),
+    };
+    S3Error {
+        kind,
+        op,
+        code,
+        message: message.replace('\n', " "),
+    }
+}
+
+impl Store for SdkStore {
+    async fn head_object(&self, bucket: &str, key: &str) -> Result<Option<u64>, S3Error> {
+        match self
+            .client
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(out.content_length().unwrap_or(0).max(0) as u64)),
+            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => {
+                // HeadObject has no body, so a missing bucket also looks like 404;
+                // the next call (create or put) reports NoSuchBucket properly.
+                Ok(None)
+            }
+            Err(e) => Err(classify("HeadObject", e)),
+        }
+    }
+
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Bytes,
+        sha256: [u8; 32],
+        opts: &ObjectOptions,
+    ) -> Result<Finished, S3Error> {
+        let mut req = self
+            .client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_length(body.len() as i64)
+            .checksum_sha256(b64(&sha256))
+            .body(ByteStream::from(body))
+            .set_content_type(opts.content_type.clone())
+            .set_storage_class(opts.storage_class.as_deref().map(StorageClass::from));
+        for (k, v) in &opts.metadata {
+            req = req.metadata(k, v);
+        }
+        if opts.if_none_match {
+            req = req.if_none_match("*");
+        }
+        let out = req
+            .customize()
+            .interceptor(SignedPayloadHash::new(&sha256))
+            .send()
+            .await
+            .map_err(|e| classify("PutObject", e))?;
+        Ok(Finished {
+            etag: out.e_tag,
+            checksum_sha256: out.checksum_sha256,
+        })
+    }
+
+    async fn create_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        opts: &ObjectOptions,
+    ) -> Result<String, S3Error> {
+        let mut req = self
+            .client
+            .create_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .checksum_algorithm(ChecksumAlgorithm::Sha256)
+            .set_content_type(opts.content_type.clone())
+            .set_storage_class(opts.storage_class.as_deref().map(StorageClass::from));
+        for (k, v) in &opts.metadata {
+            req = req.metadata(k, v);
+        }
+        let out = req
+            .send()
+            .await
+            .map_err(|e| classify("CreateMultipartUpload", e))?;
+        out.upload_id.ok_or_else(|| S3Error {
+            kind: ErrorKind::Fatal,
+            op: "CreateMultipartUpload",
+            code: None,
+            message: "the answer carried no UploadId".to_string(),
+        })
+    }
+
+    async fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        number: u32,
+        body: Bytes,
+        sha256: [u8; 32],
+    ) -> Result<String, S3Error> {
+        let out = self
+            .client
+            .upload_part()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(number as i32)
+            .content_length(body.len() as i64)
+            .checksum_sha256(b64(&sha256))
+            .body(ByteStream::from(body))
+            .customize()
+            .interceptor(SignedPayloadHash::new(&sha256))
+            .send()
+            .await
+            .map_err(|e| classify("UploadPart", e))?;
+        out.e_tag.ok_or_else(|| S3Error {
+            kind: ErrorKind::Retryable,
+            op: "UploadPart",
+            code: None,
+            message: "the answer carried no ETag".to_string(),
+        })
+    }
+
+    async fn complete_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletedPart],
+        if_none_match: bool,
+    ) -> Result<Finished, S3Error> {
+        let parts = parts
+            .iter()
+            .map(|p| {
+                aws_sdk_s3::types::CompletedPart::builder()
+                    .part_number(p.number as i32)
+                    .e_tag(&p.etag)
+                    .checksum_sha256(&p.sha256)
+                    .build()
+            })
+            .collect();
+        let mut req = self
+            .client
+            .complete_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            );
+        if if_none_match {
+            req = req.if_none_match("*");
+        }
+        // The SDK turns a 200 answer with an <Error> body into an error itself
+        // (checked by the fault-proxy test `complete_200_with_error_body_is_a_failure`).
+        let out = req
+            .send()
+            .await
+            .map_err(|e| classify("CompleteMultipartUpload", e))?;
+        Ok(Finished {
+            etag: out.e_tag,
+            checksum_sha256: out.checksum_sha256,
+        })
+    }
+
+    async fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<(), S3Error> {
+        self.client
+            .abort_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .send()
+            .await
+            .map_err(|e| classify("AbortMultipartUpload", e))?;
+        Ok(())
+    }
+}
