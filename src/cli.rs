@@ -63,6 +63,16 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Upload FILE to s3://BUCKET/KEY (a KEY that is empty or ends in '/' gets the file name appended)
     Put(PutArgs),
+    /// Continue interrupted uploads: sends only the parts S3 does not have yet, then completes
+    ///
+    /// With no argument, resumes the only pending upload (or lists them and asks which).
+    /// The local file must be unchanged: same size and modification time (and, with
+    /// --verify, the same bytes in every uploaded part).
+    Resume(ResumeArgs),
+    /// List unfinished uploads: local journals, or with --remote the uploads S3 holds
+    ListPending(ListPendingArgs),
+    /// Abort uploads on S3 and delete their journals; or clean up stale uploads in a bucket
+    Abort(AbortArgs),
     /// Print a shell completion script to stdout
     Completions {
         /// The shell to complete for
@@ -81,6 +91,11 @@ pub struct PutArgs {
     #[arg(value_name = "S3_URL", value_parser = S3Url::parse)]
     pub dest: S3Url,
 
+    /// Size of each part, 5MiB to 5GiB; K, M, G, T are powers of 1024 (8M = 8MiB)
+    /// [default: 8MiB, raised when the file needs more than 10,000 parts]
+    #[arg(long, value_name = "SIZE", value_parser = parse_part_size)]
+    pub part_size: Option<u64>,
+
     #[command(flatten)]
     pub tuning: Tuning,
 
@@ -88,14 +103,64 @@ pub struct PutArgs {
     pub object: ObjectArgs,
 }
 
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// Journal IDs (from `s3up list-pending`) or the local files being uploaded
+    #[arg(value_name = "ID|FILE", conflicts_with = "all")]
+    pub targets: Vec<String>,
+
+    /// Resume every pending upload, one after another
+    #[arg(long)]
+    pub all: bool,
+
+    /// Re-read and re-hash every part already uploaded and compare it with the
+    /// journal, instead of trusting size and modification time (slower: reads the
+    /// whole file)
+    #[arg(long)]
+    pub verify: bool,
+
+    #[command(flatten)]
+    pub tuning: Tuning,
+}
+
+#[derive(Debug, Args)]
+pub struct ListPendingArgs {
+    /// List the in-progress uploads S3 holds under s3://BUCKET[/PREFIX] instead
+    /// (they cost storage until completed or aborted)
+    #[arg(long, value_name = "S3_URL", value_parser = S3Url::parse)]
+    pub remote: Option<S3Url>,
+
+    /// Print a JSON array on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AbortArgs {
+    /// Journal IDs of the uploads to abort (from `s3up list-pending`)
+    #[arg(
+        value_name = "ID",
+        required_unless_present = "remote",
+        conflicts_with = "remote"
+    )]
+    pub ids: Vec<String>,
+
+    /// Abort in-progress uploads S3 holds under s3://BUCKET[/PREFIX] (with --older-than)
+    #[arg(long, value_name = "S3_URL", value_parser = S3Url::parse, requires = "older_than")]
+    pub remote: Option<S3Url>,
+
+    /// Only uploads started longer ago than this, e.g. 7d, 12h, 30m, 0s
+    #[arg(long, value_name = "AGE", value_parser = parse_age, requires = "remote")]
+    pub older_than: Option<Duration>,
+
+    /// Really abort; without it, --remote only lists what it would abort
+    #[arg(long)]
+    pub yes: bool,
+}
+
 /// How an upload runs: shared by `put` and `resume`.
 #[derive(Debug, Clone, Args)]
 pub struct Tuning {
-    /// Size of each part, 5MiB to 5GiB; K, M, G, T are powers of 1024 (8M = 8MiB)
-    /// [default: 8MiB, raised when the file needs more than 10,000 parts]
-    #[arg(long, value_name = "SIZE", value_parser = parse_part_size)]
-    pub part_size: Option<u64>,
-
     /// How many parts are uploaded at once (memory use is about this × part size)
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub concurrency: u32,
@@ -231,6 +296,27 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
     }
 }
 
+/// Parses an age: a whole number with a unit s, m, h, d or w.
+pub fn parse_age(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not an age: write a number and a unit, like 7d or 12h"))?;
+    let secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return Err(format!("'{s}' has no unit: use s, m, h, d or w, like 7d")),
+    };
+    n.checked_mul(secs)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("'{s}' is too long"))
+}
+
 fn parse_endpoint(s: &str) -> Result<String, String> {
     let ok = (s.starts_with("http://") || s.starts_with("https://"))
         && s.split("://").nth(1).is_some_and(|h| !h.is_empty());
@@ -309,6 +395,16 @@ mod tests {
             let err = S3Url::parse(bad).unwrap_err();
             assert!(err.contains('\''), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn ages() {
+        assert_eq!(parse_age("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        assert_eq!(parse_age("0s"), Ok(Duration::ZERO));
+        assert_eq!(parse_age("90m"), Ok(Duration::from_secs(5400)));
+        assert!(parse_age("7").unwrap_err().contains("'7'"));
+        assert!(parse_age("d").is_err());
+        assert!(parse_age("3y").is_err());
     }
 
     #[test]

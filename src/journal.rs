@@ -235,6 +235,33 @@ impl JournalDir {
         Ok(journal)
     }
 
+    /// Every `*.json` journal in the directory, sorted by file name, each parsed
+    /// or with the reason it could not be; a missing directory holds none.
+    pub fn list(&self) -> Vec<(PathBuf, Result<Journal, String>)> {
+        let Ok(entries) = fs::read_dir(&self.path) else {
+            return Vec::new();
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        paths.sort();
+        paths
+            .into_iter()
+            .map(|p| {
+                let j = JournalDir::load_path(&p);
+                (p, j)
+            })
+            .collect()
+    }
+
+    /// True when a running s3up holds the lock of upload `id`.
+    pub fn is_locked(&self, id: &str) -> bool {
+        File::open(self.lock_path(id))
+            .map(|f| matches!(f.try_lock_shared(), Err(fs::TryLockError::WouldBlock)))
+            .unwrap_or(false)
+    }
+
     /// Removes the journal and then its lock file (the caller holds the lock).
     pub fn remove(&self, id: &str) -> io::Result<()> {
         match fs::remove_file(self.journal_path(id)) {

@@ -3,7 +3,18 @@
 use clap::Parser;
 
 fn main() {
-    let cli = s3up::cli::Cli::parse();
+    let cli = match s3up::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => {
+            // One line like every other error: clap's first line, without its prefix.
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            let what = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("s3up: error: {what}. Run `s3up --help` for usage");
+            std::process::exit(s3up::error::EXIT_USAGE);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

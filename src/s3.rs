@@ -107,6 +107,25 @@ pub struct Finished {
     pub checksum_sha256: Option<String>,
 }
 
+/// A part S3 holds for an open upload (ListParts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedPart {
+    pub number: u32,
+    pub size: u64,
+    pub etag: String,
+    /// Base64 SHA-256, when the store reports it (Garage and AWS do, moto does not).
+    pub checksum_sha256: Option<String>,
+}
+
+/// An open multipart upload (ListMultipartUploads).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedUpload {
+    pub key: String,
+    pub upload_id: String,
+    /// When it was started, in Unix seconds, if the store says.
+    pub initiated_unix: Option<u64>,
+}
+
 /// The S3 calls s3up makes. Requests own their data so calls can move into tasks.
 pub trait Store: Send + Sync + 'static {
     /// The object's size, or `None` when the key does not exist.
@@ -161,6 +180,21 @@ pub trait Store: Send + Sync + 'static {
         key: &str,
         upload_id: &str,
     ) -> impl Future<Output = Result<(), S3Error>> + Send;
+
+    /// Every part of an open upload, all pages, sorted by number.
+    fn list_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> impl Future<Output = Result<Vec<ListedPart>, S3Error>> + Send;
+
+    /// Every open upload under `prefix`, all pages.
+    fn list_uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<ListedUpload>, S3Error>> + Send;
 }
 
 /// Where and how to reach S3; recorded in the journal so `resume` reconnects the same way.
@@ -179,6 +213,10 @@ pub struct SdkStore {
     client: Client,
     /// The region actually used, for the journal.
     pub region: String,
+    /// Entries per ListParts / ListMultipartUploads page; `None` is the store's
+    /// default (1,000 on S3). Set by `S3UP_LIST_PAGE_SIZE`, which exists so the
+    /// tests can prove pagination without creating 1,001 parts.
+    page_size: Option<i32>,
 }
 
 impl SdkStore {
@@ -248,9 +286,14 @@ impl SdkStore {
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
             .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
             .build();
+        let page_size = std::env::var("S3UP_LIST_PAGE_SIZE")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|n: &i32| *n > 0);
         Ok(SdkStore {
             client: Client::from_conf(config),
             region,
+            page_size,
         })
     }
 }
@@ -528,5 +571,77 @@ impl Store for SdkStore {
             .await
             .map_err(|e| classify("AbortMultipartUpload", e))?;
         Ok(())
+    }
+
+    async fn list_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Vec<ListedPart>, S3Error> {
+        let mut parts = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_parts()
+                .bucket(bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .set_max_parts(self.page_size)
+                .set_part_number_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| classify("ListParts", e))?;
+            for p in out.parts() {
+                parts.push(ListedPart {
+                    number: p.part_number().unwrap_or(0).max(0) as u32,
+                    size: p.size().unwrap_or(0).max(0) as u64,
+                    etag: p.e_tag().unwrap_or_default().to_string(),
+                    checksum_sha256: p.checksum_sha256().map(str::to_string),
+                });
+            }
+            match (out.is_truncated(), out.next_part_number_marker()) {
+                (Some(true), Some(next)) if !next.is_empty() => marker = Some(next.to_string()),
+                _ => break,
+            }
+        }
+        parts.sort_by_key(|p| p.number);
+        parts.dedup_by_key(|p| p.number);
+        Ok(parts)
+    }
+
+    async fn list_uploads(&self, bucket: &str, prefix: &str) -> Result<Vec<ListedUpload>, S3Error> {
+        let mut uploads = Vec::new();
+        let (mut key_marker, mut id_marker): (Option<String>, Option<String>) = (None, None);
+        loop {
+            let out = self
+                .client
+                .list_multipart_uploads()
+                .bucket(bucket)
+                .prefix(prefix)
+                .set_max_uploads(self.page_size)
+                .set_key_marker(key_marker.take())
+                .set_upload_id_marker(id_marker.take())
+                .send()
+                .await
+                .map_err(|e| classify("ListMultipartUploads", e))?;
+            for u in out.uploads() {
+                uploads.push(ListedUpload {
+                    key: u.key().unwrap_or_default().to_string(),
+                    upload_id: u.upload_id().unwrap_or_default().to_string(),
+                    initiated_unix: u.initiated().map(|t| t.secs().max(0) as u64),
+                });
+            }
+            if out.is_truncated() != Some(true) {
+                break;
+            }
+            key_marker = out.next_key_marker().map(str::to_string);
+            id_marker = out.next_upload_id_marker().map(str::to_string);
+            if key_marker.as_deref().unwrap_or("").is_empty() {
+                break;
+            }
+        }
+        Ok(uploads)
     }
 }

@@ -80,6 +80,11 @@ fn read_part(file: &File, part: Part) -> std::io::Result<(Bytes, [u8; 32])> {
     Ok((Bytes::from(buf), sha))
 }
 
+/// The base64 SHA-256 of one part of the file, for `resume --verify`.
+pub fn hash_part(file: &File, part: Part) -> std::io::Result<String> {
+    read_part(file, part).map(|(_, sha)| b64(&sha))
+}
+
 /// Reads and hashes the whole (small) file for a single PutObject.
 pub async fn read_whole(file: Arc<File>, size: u64) -> std::io::Result<(Bytes, [u8; 32])> {
     let part = Part {

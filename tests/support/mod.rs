@@ -1,6 +1,180 @@
-//! Test support shared by the end-to-end tests: the local S3 servers (`server`)
-//! and the fault-injecting HTTP proxy (`proxy`).
-#![allow(dead_code)]
+//! Test support shared by the end-to-end tests: the local S3 servers (`server`),
+//! the fault-injecting HTTP proxy (`proxy`), and helpers to run the built binary
+//! and make test files.
+#![allow(dead_code, unused_imports)]
 
 pub mod proxy;
 pub mod server;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use sha2::{Digest, Sha256};
+
+pub use server::{server, Kind, Server};
+
+pub const MIB: u64 = 1024 * 1024;
+
+/// Generates both a `garage` and a `moto` test from one body `|srv: &Server| { … }`.
+#[macro_export]
+macro_rules! on_both_servers {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[test]
+            fn garage() {
+                ($body)(support::server(support::Kind::Garage));
+            }
+            #[test]
+            fn moto() {
+                ($body)(support::server(support::Kind::Moto));
+            }
+        }
+    };
+}
+
+/// A fresh temp dir holding a journal dir and test files.
+pub struct Scratch {
+    pub dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    pub fn new() -> Scratch {
+        Scratch {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn journal_dir(&self) -> PathBuf {
+        self.dir.path().join("journal")
+    }
+
+    /// A file of `size` pseudo-random bytes (deterministic for a seed).
+    pub fn file(&self, name: &str, size: u64, seed: u64) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, random_bytes(size, seed)).expect("write test file");
+        path
+    }
+
+    /// Journal files (`*.json`) currently in the journal dir.
+    pub fn journals(&self) -> Vec<PathBuf> {
+        journals_in(&self.journal_dir())
+    }
+
+    /// The only journal, parsed.
+    pub fn only_journal(&self) -> serde_json::Value {
+        let js = self.journals();
+        assert_eq!(js.len(), 1, "expected exactly one journal, found {js:?}");
+        serde_json::from_slice(&std::fs::read(&js[0]).unwrap()).expect("journal parses")
+    }
+
+    /// `s3up` with the server's credentials, the endpoint and this journal dir.
+    pub fn s3up(&self, srv: &Server, endpoint: &str) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::cargo_bin("s3up").expect("built binary");
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .envs(srv.env())
+            .env_remove("AWS_ENDPOINT_URL_S3")
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .env("S3UP_JOURNAL_DIR", self.journal_dir())
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+        cmd
+    }
+
+    /// Like `s3up`, as a std Command (for killing it mid-run).
+    pub fn s3up_std(&self, srv: &Server, endpoint: &str) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("s3up"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .envs(srv.env())
+            .env_remove("AWS_ENDPOINT_URL_S3")
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .env("S3UP_JOURNAL_DIR", self.journal_dir())
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+        cmd
+    }
+}
+
+pub fn journals_in(dir: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut v: Vec<PathBuf> = rd
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    v.sort();
+    v
+}
+
+pub fn random_bytes(size: u64, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = Vec::with_capacity(size as usize + 8);
+    while (out.len() as u64) < size {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(size as usize);
+    out
+}
+
+pub fn sha256_file(path: &Path) -> [u8; 32] {
+    Sha256::digest(std::fs::read(path).unwrap()).into()
+}
+
+pub fn sha256_b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
+}
+
+/// stderr as text, asserting it is exactly one `s3up: error: …` line.
+pub fn one_error_line(out: &Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "expected one stderr line, got: {err}");
+    assert!(
+        lines[0].starts_with("s3up: error: ") || lines[0].starts_with("error: "),
+        "{err}"
+    );
+    lines[0].to_string()
+}
+
+/// Asserts the object at bucket/key has the same bytes as `file`.
+pub fn assert_object_equals(srv: &Server, bucket: &str, key: &str, file: &Path) {
+    let got = srv
+        .object_sha256(bucket, key)
+        .unwrap_or_else(|| panic!("s3://{bucket}/{key} does not exist"));
+    assert_eq!(
+        hex::encode(got),
+        hex::encode(sha256_file(file)),
+        "s3://{bucket}/{key} differs from {}",
+        file.display()
+    );
+}
+
+/// What HeadObject says about an object.
+pub struct Head {
+    pub content_type: Option<String>,
+    pub metadata: std::collections::HashMap<String, String>,
+    pub storage_class: Option<String>,
+}
+
+pub fn head(srv: &Server, bucket: &str, key: &str) -> Head {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let out = rt
+        .block_on(srv.client().head_object().bucket(bucket).key(key).send())
+        .unwrap_or_else(|e| panic!("HeadObject s3://{bucket}/{key}: {e:?}"));
+    Head {
+        content_type: out.content_type().map(str::to_string),
+        metadata: out.metadata().cloned().unwrap_or_default(),
+        storage_class: out.storage_class().map(|s| s.as_str().to_string()),
+    }
+}

@@ -1,0 +1,130 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[s3up] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 's3up'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'s3up'= {
+            cand --endpoint-url 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)'
+            cand --region 'AWS region (default: AWS_REGION or the profile''s region; us-east-1 with a custom endpoint)'
+            cand --profile 'Named profile from ~/.aws/config and ~/.aws/credentials'
+            cand --journal-dir 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)'
+            cand --path-style 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand put 'Upload FILE to s3://BUCKET/KEY (a KEY that is empty or ends in ''/'' gets the file name appended)'
+            cand resume 'Continue interrupted uploads: sends only the parts S3 does not have yet, then completes'
+            cand list-pending 'List unfinished uploads: local journals, or with --remote the uploads S3 holds'
+            cand abort 'Abort uploads on S3 and delete their journals; or clean up stale uploads in a bucket'
+            cand completions 'Print a shell completion script to stdout'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'s3up;put'= {
+            cand --part-size 'Size of each part, 5MiB to 5GiB; K, M, G, T are powers of 1024 (8M = 8MiB) [default: 8MiB, raised when the file needs more than 10,000 parts]'
+            cand --concurrency 'How many parts are uploaded at once (memory use is about this × part size)'
+            cand --retries 'Attempts per part (and per request) before the run stops, resumable, with exit code 3'
+            cand --stall-timeout 'Seconds without progress after which a request counts as stalled and is retried'
+            cand --content-type 'Content-Type of the object [default: guessed from the file extension]'
+            cand --storage-class 'Storage class of the object, e.g. STANDARD_IA [default: the bucket''s]'
+            cand --metadata 'User metadata stored with the object (x-amz-meta-KEY); repeatable'
+            cand --endpoint-url 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)'
+            cand --region 'AWS region (default: AWS_REGION or the profile''s region; us-east-1 with a custom endpoint)'
+            cand --profile 'Named profile from ~/.aws/config and ~/.aws/credentials'
+            cand --journal-dir 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)'
+            cand --no-progress 'Do not show the progress bar (it is shown only when stderr is a terminal)'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand --json 'Print one JSON summary object on stdout when done'
+            cand --if-none-match 'Fail instead of overwriting when the key already exists'
+            cand --path-style 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'s3up;resume'= {
+            cand --concurrency 'How many parts are uploaded at once (memory use is about this × part size)'
+            cand --retries 'Attempts per part (and per request) before the run stops, resumable, with exit code 3'
+            cand --stall-timeout 'Seconds without progress after which a request counts as stalled and is retried'
+            cand --endpoint-url 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)'
+            cand --region 'AWS region (default: AWS_REGION or the profile''s region; us-east-1 with a custom endpoint)'
+            cand --profile 'Named profile from ~/.aws/config and ~/.aws/credentials'
+            cand --journal-dir 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)'
+            cand --all 'Resume every pending upload, one after another'
+            cand --verify 'Re-read and re-hash every part already uploaded and compare it with the journal, instead of trusting size and modification time (slower: reads the whole file)'
+            cand --no-progress 'Do not show the progress bar (it is shown only when stderr is a terminal)'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand --json 'Print one JSON summary object on stdout when done'
+            cand --path-style 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'s3up;list-pending'= {
+            cand --remote 'List the in-progress uploads S3 holds under s3://BUCKET[/PREFIX] instead (they cost storage until completed or aborted)'
+            cand --endpoint-url 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)'
+            cand --region 'AWS region (default: AWS_REGION or the profile''s region; us-east-1 with a custom endpoint)'
+            cand --profile 'Named profile from ~/.aws/config and ~/.aws/credentials'
+            cand --journal-dir 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)'
+            cand --json 'Print a JSON array on stdout'
+            cand --path-style 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'s3up;abort'= {
+            cand --remote 'Abort in-progress uploads S3 holds under s3://BUCKET[/PREFIX] (with --older-than)'
+            cand --older-than 'Only uploads started longer ago than this, e.g. 7d, 12h, 30m, 0s'
+            cand --endpoint-url 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)'
+            cand --region 'AWS region (default: AWS_REGION or the profile''s region; us-east-1 with a custom endpoint)'
+            cand --profile 'Named profile from ~/.aws/config and ~/.aws/credentials'
+            cand --journal-dir 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)'
+            cand --yes 'Really abort; without it, --remote only lists what it would abort'
+            cand --path-style 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'s3up;completions'= {
+            cand --endpoint-url 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)'
+            cand --region 'AWS region (default: AWS_REGION or the profile''s region; us-east-1 with a custom endpoint)'
+            cand --profile 'Named profile from ~/.aws/config and ~/.aws/credentials'
+            cand --journal-dir 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)'
+            cand --path-style 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'s3up;help'= {
+            cand put 'Upload FILE to s3://BUCKET/KEY (a KEY that is empty or ends in ''/'' gets the file name appended)'
+            cand resume 'Continue interrupted uploads: sends only the parts S3 does not have yet, then completes'
+            cand list-pending 'List unfinished uploads: local journals, or with --remote the uploads S3 holds'
+            cand abort 'Abort uploads on S3 and delete their journals; or clean up stale uploads in a bucket'
+            cand completions 'Print a shell completion script to stdout'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'s3up;help;put'= {
+        }
+        &'s3up;help;resume'= {
+        }
+        &'s3up;help;list-pending'= {
+        }
+        &'s3up;help;abort'= {
+        }
+        &'s3up;help;completions'= {
+        }
+        &'s3up;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,113 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_s3up_global_optspecs
+    string join \n endpoint-url= region= profile= path-style journal-dir= h/help V/version
+end
+
+function __fish_s3up_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_s3up_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_s3up_using_subcommand
+    set -l cmd (__fish_s3up_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c s3up -n "__fish_s3up_needs_command" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
+complete -c s3up -n "__fish_s3up_needs_command" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
+complete -c s3up -n "__fish_s3up_needs_command" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_needs_command" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
+complete -c s3up -n "__fish_s3up_needs_command" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+complete -c s3up -n "__fish_s3up_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c s3up -n "__fish_s3up_needs_command" -s V -l version -d 'Print version'
+complete -c s3up -n "__fish_s3up_needs_command" -f -a "put" -d 'Upload FILE to s3://BUCKET/KEY (a KEY that is empty or ends in \'/\' gets the file name appended)'
+complete -c s3up -n "__fish_s3up_needs_command" -f -a "resume" -d 'Continue interrupted uploads: sends only the parts S3 does not have yet, then completes'
+complete -c s3up -n "__fish_s3up_needs_command" -f -a "list-pending" -d 'List unfinished uploads: local journals, or with --remote the uploads S3 holds'
+complete -c s3up -n "__fish_s3up_needs_command" -f -a "abort" -d 'Abort uploads on S3 and delete their journals; or clean up stale uploads in a bucket'
+complete -c s3up -n "__fish_s3up_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c s3up -n "__fish_s3up_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l part-size -d 'Size of each part, 5MiB to 5GiB; K, M, G, T are powers of 1024 (8M = 8MiB) [default: 8MiB, raised when the file needs more than 10,000 parts]' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l concurrency -d 'How many parts are uploaded at once (memory use is about this × part size)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l retries -d 'Attempts per part (and per request) before the run stops, resumable, with exit code 3' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l stall-timeout -d 'Seconds without progress after which a request counts as stalled and is retried' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l content-type -d 'Content-Type of the object [default: guessed from the file extension]' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l storage-class -d 'Storage class of the object, e.g. STANDARD_IA [default: the bucket\'s]' -r -f -a "AWS_BACKUP_LOW_COST_WARM\t''
+AWS_BACKUP_WARM\t''
+DEEP_ARCHIVE\t''
+EXPRESS_ONEZONE\t''
+FSX_ONTAP\t''
+FSX_OPENZFS\t''
+GLACIER\t''
+GLACIER_IR\t''
+INTELLIGENT_TIERING\t''
+ONEZONE_IA\t''
+OUTPOSTS\t''
+REDUCED_REDUNDANCY\t''
+SNOW\t''
+STANDARD\t''
+STANDARD_IA\t''"
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l metadata -d 'User metadata stored with the object (x-amz-meta-KEY); repeatable' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l no-progress -d 'Do not show the progress bar (it is shown only when stderr is a terminal)'
+complete -c s3up -n "__fish_s3up_using_subcommand put" -s q -l quiet -d 'Print nothing but errors'
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l json -d 'Print one JSON summary object on stdout when done'
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l if-none-match -d 'Fail instead of overwriting when the key already exists'
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+complete -c s3up -n "__fish_s3up_using_subcommand put" -s h -l help -d 'Print help'
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l concurrency -d 'How many parts are uploaded at once (memory use is about this × part size)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l retries -d 'Attempts per part (and per request) before the run stops, resumable, with exit code 3' -r
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l stall-timeout -d 'Seconds without progress after which a request counts as stalled and is retried' -r
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l all -d 'Resume every pending upload, one after another'
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l verify -d 'Re-read and re-hash every part already uploaded and compare it with the journal, instead of trusting size and modification time (slower: reads the whole file)'
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l no-progress -d 'Do not show the progress bar (it is shown only when stderr is a terminal)'
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -s q -l quiet -d 'Print nothing but errors'
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l json -d 'Print one JSON summary object on stdout when done'
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l remote -d 'List the in-progress uploads S3 holds under s3://BUCKET[/PREFIX] instead (they cost storage until completed or aborted)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
+complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l json -d 'Print a JSON array on stdout'
+complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -s h -l help -d 'Print help'
+complete -c s3up -n "__fish_s3up_using_subcommand abort" -l remote -d 'Abort in-progress uploads S3 holds under s3://BUCKET[/PREFIX] (with --older-than)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand abort" -l older-than -d 'Only uploads started longer ago than this, e.g. 7d, 12h, 30m, 0s' -r
+complete -c s3up -n "__fish_s3up_using_subcommand abort" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand abort" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand abort" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_using_subcommand abort" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
+complete -c s3up -n "__fish_s3up_using_subcommand abort" -l yes -d 'Really abort; without it, --remote only lists what it would abort'
+complete -c s3up -n "__fish_s3up_using_subcommand abort" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+complete -c s3up -n "__fish_s3up_using_subcommand abort" -s h -l help -d 'Print help'
+complete -c s3up -n "__fish_s3up_using_subcommand completions" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand completions" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand completions" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_using_subcommand completions" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
+complete -c s3up -n "__fish_s3up_using_subcommand completions" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+complete -c s3up -n "__fish_s3up_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort completions help" -f -a "put" -d 'Upload FILE to s3://BUCKET/KEY (a KEY that is empty or ends in \'/\' gets the file name appended)'
+complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort completions help" -f -a "resume" -d 'Continue interrupted uploads: sends only the parts S3 does not have yet, then completes'
+complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort completions help" -f -a "list-pending" -d 'List unfinished uploads: local journals, or with --remote the uploads S3 holds'
+complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort completions help" -f -a "abort" -d 'Abort uploads on S3 and delete their journals; or clean up stale uploads in a bucket'
+complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

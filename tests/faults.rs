@@ -1,0 +1,423 @@
+//! Faults through the real SDK: a proxy between s3up and the server resets
+//! connections, stalls, and answers errors; the process is killed mid-run.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::proxy::{Fault, FaultProxy, Match, Rule, Schedule};
+use support::{assert_object_equals, Scratch, Server, MIB};
+
+fn rule(matcher: Match, fault: Fault, schedule: Schedule) -> Rule {
+    Rule {
+        matcher,
+        fault,
+        schedule,
+    }
+}
+
+on_both_servers!(resets_and_slowdowns_are_retried, |srv: &Server| {
+    let proxy = FaultProxy::start(&srv.endpoint);
+    proxy.add_rule(rule(
+        Match::UploadPart,
+        Fault::ResetMidBody,
+        Schedule::Ratio {
+            percent: 20,
+            seed: 7,
+        },
+    ));
+    proxy.add_rule(rule(
+        Match::UploadPart,
+        Fault::slow_down(),
+        Schedule::Ratio {
+            percent: 20,
+            seed: 99,
+        },
+    ));
+    proxy.add_rule(rule(
+        Match::CreateMultipartUpload,
+        Fault::slow_down(),
+        Schedule::FirstN(1),
+    ));
+    let s = Scratch::new();
+    let bucket = srv.new_bucket("faults");
+    let file = s.file("f.bin", 64 * MIB, 64);
+    let out = s
+        .s3up(srv, &proxy.endpoint())
+        .args([
+            "put",
+            "--part-size",
+            "5MiB",
+            "--retries",
+            "10",
+            "--concurrency",
+            "4",
+        ])
+        .arg(&file)
+        .arg(format!("s3://{bucket}/f.bin"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_object_equals(srv, &bucket, "f.bin", &file);
+    let faults: Vec<_> = proxy
+        .requests()
+        .into_iter()
+        .filter_map(|r| r.fault)
+        .collect();
+    assert!(
+        faults.iter().any(|f| f.contains("Reset")),
+        "no reset was injected: {faults:?}"
+    );
+    assert!(
+        faults.iter().any(|f| f.contains("503")),
+        "no 503 was injected: {faults:?}"
+    );
+    assert!(s.journals().is_empty());
+    assert!(srv.list_uploads(&bucket).is_empty());
+});
+
+on_both_servers!(
+    part_failing_past_retries_exits_3_with_journal,
+    |srv: &Server| {
+        let proxy = FaultProxy::start(&srv.endpoint);
+        proxy.add_rule(rule(
+            Match::UploadPartNumber(2),
+            Fault::internal_error(),
+            Schedule::Always,
+        ));
+        let s = Scratch::new();
+        let bucket = srv.new_bucket("giveup");
+        let file = s.file("g.bin", 20 * MIB, 2);
+        let out = s
+            .s3up(srv, &proxy.endpoint())
+            .args([
+                "put",
+                "--part-size",
+                "5MiB",
+                "--retries",
+                "3",
+                "--concurrency",
+                "2",
+            ])
+            .arg(&file)
+            .arg(format!("s3://{bucket}/g.bin"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let line = support::one_error_line(&out);
+        let journal = s.only_journal();
+        let id = journal["id"].as_str().unwrap();
+        assert!(line.contains(&format!("s3up resume {id}")), "{line}");
+        assert!(
+            line.contains("part 2") && line.contains("3 attempts"),
+            "{line}"
+        );
+        let upload_id = journal["upload_id"].as_str().unwrap();
+        assert!(
+            srv.list_uploads(&bucket)
+                .iter()
+                .any(|(_, u)| u == upload_id),
+            "upload still open on S3"
+        );
+        // Exactly `--retries` attempts at part 2, each answered 500 by the proxy.
+        let attempts = proxy
+            .requests()
+            .iter()
+            .filter(|r| r.is_upload_part() && r.part_number() == Some(2))
+            .count();
+        assert_eq!(attempts, 3);
+        // The parts that did finish are journalled with their ETags.
+        let numbers: Vec<u64> = journal["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["number"].as_u64().unwrap())
+            .collect();
+        assert!(!numbers.contains(&2), "{numbers:?}");
+        let listed = srv.list_parts(&bucket, "g.bin", upload_id);
+        for p in journal["parts"].as_array().unwrap() {
+            let n = p["number"].as_u64().unwrap() as i32;
+            let on_s3 = listed
+                .iter()
+                .find(|l| l.number == n)
+                .expect("journalled part is on S3");
+            assert_eq!(on_s3.etag, p["etag"].as_str().unwrap());
+        }
+    }
+);
+
+on_both_servers!(stalled_request_is_retried, |srv: &Server| {
+    let proxy = FaultProxy::start(&srv.endpoint);
+    proxy.add_rule(rule(
+        Match::UploadPartNumber(1),
+        Fault::Stall,
+        Schedule::FirstN(1),
+    ));
+    let s = Scratch::new();
+    let bucket = srv.new_bucket("stall");
+    let file = s.file("s.bin", 11 * MIB, 9);
+    let out = s
+        .s3up(srv, &proxy.endpoint())
+        .args(["put", "--part-size", "5MiB", "--stall-timeout", "2"])
+        .arg(&file)
+        .arg(format!("s3://{bucket}/s.bin"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(proxy.faults_applied(), 1);
+    assert_object_equals(srv, &bucket, "s.bin", &file);
+});
+
+on_both_servers!(complete_200_with_error_body_is_a_failure, |srv: &Server| {
+    let proxy = FaultProxy::start(&srv.endpoint);
+    proxy.add_rule(rule(
+        Match::CompleteMultipartUpload,
+        Fault::Error200,
+        Schedule::FirstN(1),
+    ));
+    let s = Scratch::new();
+    let bucket = srv.new_bucket("err200");
+    let file = s.file("e.bin", 6 * MIB, 1);
+    let out = s
+        .s3up(srv, &proxy.endpoint())
+        .args(["put", "--part-size", "5MiB"])
+        .arg(&file)
+        .arg(format!("s3://{bucket}/e.bin"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The 200 answer was not taken for success: Complete was sent again.
+    let completes = proxy
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.query.contains("uploadId="))
+        .count();
+    assert_eq!(completes, 2);
+    assert_object_equals(srv, &bucket, "e.bin", &file);
+
+    // And when it never stops, the run ends resumable.
+    proxy.clear_rules();
+    proxy.add_rule(rule(
+        Match::CompleteMultipartUpload,
+        Fault::Error200,
+        Schedule::Always,
+    ));
+    let out = s
+        .s3up(srv, &proxy.endpoint())
+        .args(["put", "--part-size", "5MiB", "--retries", "2"])
+        .arg(&file)
+        .arg(format!("s3://{bucket}/e2.bin"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(srv.object_size(&bucket, "e2.bin").is_none());
+    assert_eq!(s.journals().len(), 1);
+});
+
+// Each byte is hashed once: the part's SHA-256 goes in x-amz-checksum-sha256 and
+// is also the signed payload hash (x-amz-content-sha256), and no SDK default
+// checksum (CRC32, CRC64NVME, trailers) rides along.
+on_both_servers!(parts_carry_one_sha256_and_no_sdk_crc, |srv: &Server| {
+    let proxy = FaultProxy::start(&srv.endpoint);
+    let s = Scratch::new();
+    let bucket = srv.new_bucket("hdrs");
+    let file = s.file("h.bin", 12 * MIB, 4);
+    s.s3up(srv, &proxy.endpoint())
+        .args(["put", "--part-size", "5MiB"])
+        .arg(&file)
+        .arg(format!("s3://{bucket}/h.bin"))
+        .assert()
+        .success();
+    let bytes = std::fs::read(&file).unwrap();
+    let parts: Vec<_> = proxy
+        .requests()
+        .into_iter()
+        .filter(|r| r.is_upload_part())
+        .collect();
+    assert_eq!(parts.len(), 3);
+    for r in &parts {
+        let n = r.part_number().unwrap() as u64;
+        let range = &bytes[((n - 1) * 5 * MIB) as usize..((n * 5 * MIB).min(12 * MIB)) as usize];
+        let b64 = support::sha256_b64(range);
+        assert_eq!(
+            r.header("x-amz-checksum-sha256"),
+            Some(b64.as_str()),
+            "part {n}"
+        );
+        let hex_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(range));
+        assert_eq!(
+            r.header("x-amz-content-sha256"),
+            Some(hex_sha.as_str()),
+            "part {n} is signed over its SHA-256"
+        );
+        for h in [
+            "x-amz-checksum-crc32",
+            "x-amz-checksum-crc32c",
+            "x-amz-checksum-crc64nvme",
+            "x-amz-trailer",
+            "x-amz-sdk-checksum-algorithm",
+        ] {
+            assert_eq!(r.header(h), None, "part {n} carries {h}");
+        }
+        assert_eq!(r.body_len, range.len() as u64);
+    }
+});
+
+// SIGKILL in the middle of the parts leaves a parseable journal with the
+// UploadId and the finished parts, and the lock is free again.
+on_both_servers!(sigkill_leaves_a_usable_journal, |srv: &Server| {
+    let proxy = FaultProxy::start(&srv.endpoint);
+    // Part 6 hangs, so the run is still going when it is killed.
+    proxy.add_rule(rule(
+        Match::UploadPartNumber(6),
+        Fault::Stall,
+        Schedule::Always,
+    ));
+    let s = Scratch::new();
+    let bucket = srv.new_bucket("kill");
+    let file = s.file("k.bin", 40 * MIB, 6);
+    let mut child = s
+        .s3up_std(srv, &proxy.endpoint())
+        .args([
+            "put",
+            "--part-size",
+            "5MiB",
+            "--concurrency",
+            "2",
+            "--stall-timeout",
+            "600",
+        ])
+        .arg(&file)
+        .arg(format!("s3://{bucket}/k.bin"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let done = s.journals().first().map(|p| {
+            let v: serde_json::Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
+            v["parts"].as_array().map_or(0, Vec::len)
+        });
+        if done.is_some_and(|n| n >= 3) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the journal never reached 3 parts"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "s3up exited early");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let journal = s.only_journal();
+    let upload_id = journal["upload_id"].as_str().unwrap();
+    assert!(!upload_id.is_empty());
+    let listed = srv.list_parts(&bucket, "k.bin", upload_id);
+    let parts = journal["parts"].as_array().unwrap();
+    assert!(parts.len() >= 3);
+    for p in parts {
+        let n = p["number"].as_u64().unwrap() as i32;
+        let on_s3 = listed
+            .iter()
+            .find(|l| l.number == n)
+            .expect("journalled part is on S3");
+        assert_eq!(on_s3.etag, p["etag"].as_str().unwrap());
+    }
+    let lock = s
+        .journal_dir()
+        .join(format!("{}.lock", journal["id"].as_str().unwrap()));
+    let f = std::fs::OpenOptions::new().write(true).open(&lock).unwrap();
+    f.try_lock().expect("the dead process's lock is released");
+    assert!(!s.journal_dir().read_dir().unwrap().any(|e| e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .ends_with(".tmp")));
+});
+
+on_both_servers!(sigint_exits_130_with_journal, |srv: &Server| {
+    let proxy = FaultProxy::start(&srv.endpoint);
+    proxy.add_rule(rule(
+        Match::UploadPartNumber(3),
+        Fault::Stall,
+        Schedule::Always,
+    ));
+    let s = Scratch::new();
+    let bucket = srv.new_bucket("sigint");
+    let file = s.file("i.bin", 20 * MIB, 8);
+    let child = s
+        .s3up_std(srv, &proxy.endpoint())
+        .args([
+            "put",
+            "--part-size",
+            "5MiB",
+            "--concurrency",
+            "1",
+            "--stall-timeout",
+            "600",
+        ])
+        .arg(&file)
+        .arg(format!("s3://{bucket}/i.bin"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !proxy.requests().iter().any(|r| r.part_number() == Some(3)) {
+        assert!(Instant::now() < deadline, "part 3 was never sent");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let journal = s.only_journal();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("s3up resume {}", journal["id"].as_str().unwrap())),
+        "{stderr}"
+    );
+    let numbers: Vec<u64> = journal["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["number"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        numbers,
+        vec![1, 2],
+        "parts finished before Ctrl-C are journalled"
+    );
+});
