@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::journal::{self, Journal, JournalDir, Source, JOURNAL_VERSION};
 use crate::plan::{Plan, DEFAULT_PART_SIZE};
 use crate::s3::{Connection, ErrorKind, Finished, ObjectOptions, S3Error, SdkStore, Store};
-use crate::upload::{self, Run};
+use crate::upload::{self, Cancel, Run};
 
 pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
@@ -117,18 +117,36 @@ fn object_options(args: &ObjectArgs, file: &Path) -> ObjectOptions {
     }
 }
 
-/// Resolves once to () on the first Ctrl-C; a second Ctrl-C exits at once (the
+/// A flag raised by the first Ctrl-C; a second Ctrl-C exits at once (the
 /// journal is consistent at every moment, so nothing is lost by not waiting).
-async fn ctrl_c() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        // No signal handler could be installed: never cancel.
-        std::future::pending::<()>().await;
-    }
-    eprintln!("s3up: stopping after Ctrl-C (press it again to quit at once)");
-    tokio::spawn(async {
+fn on_ctrl_c() -> Cancel {
+    let (raise, cancel) = Cancel::new();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return; // no handler could be installed: never cancel
+        }
+        eprintln!("s3up: stopping after Ctrl-C (press it again to quit at once)");
+        let _ = raise.send(true);
         let _ = tokio::signal::ctrl_c().await;
         std::process::exit(crate::error::EXIT_INTERRUPTED);
     });
+    cancel
+}
+
+/// Lowers the concurrency when concurrency × part size would exceed the memory
+/// budget, and says so.
+fn concurrency_for(tuning: &Tuning, part_size: u64, quiet: bool) -> u32 {
+    let fitted = crate::plan::concurrency_within_budget(tuning.concurrency, part_size);
+    if fitted < tuning.concurrency && !quiet {
+        eprintln!(
+            "s3up: note: {} parts of {} MiB at once would need more than {} MiB of memory; \
+             sending {fitted} at once",
+            tuning.concurrency,
+            part_size >> 20,
+            crate::plan::MEMORY_BUDGET >> 20
+        );
+    }
+    fitted
 }
 
 async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
@@ -171,7 +189,6 @@ async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
                 &S3Error {
                     kind: ErrorKind::PreconditionFailed,
                     op: "HeadObject",
-                    code: None,
                     message: "the key exists".into(),
                 },
                 &dest,
@@ -255,12 +272,13 @@ async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
         dir,
         file,
         plan,
-        concurrency: tuning.concurrency,
+        concurrency: concurrency_for(tuning, plan.part_size, quiet),
         attempts: tuning.retries,
         show_progress: !quiet && !tuning.no_progress,
+        cancel: on_ctrl_c(),
     };
     let todo = plan.parts().collect();
-    let (journal, finished) = upload::run_multipart(&run, journal, lock, todo, ctrl_c()).await?;
+    let (journal, finished) = upload::run_multipart(&run, journal, lock, todo).await?;
     report(
         tuning,
         &dest,
@@ -343,12 +361,23 @@ fn select_journals(dir: &JournalDir, args: &ResumeArgs) -> Result<Vec<PathBuf>> 
         return Ok(entries.iter().map(|(p, _)| p.clone()).collect());
     }
     if args.targets.is_empty() {
-        return match entries.len() {
+        // A damaged journal is not a candidate; say so, and choose among the rest.
+        for (_, j) in &entries {
+            if let Err(e) = j {
+                eprintln!("s3up: warning: {e}");
+            }
+        }
+        let good: Vec<&PathBuf> = entries
+            .iter()
+            .filter(|(_, j)| j.is_ok())
+            .map(|(p, _)| p)
+            .collect();
+        return match good.len() {
             0 => Err(Error::failed(format!(
-                "no upload is pending (no journal in '{}'). Nothing to resume",
+                "no upload is pending (no usable journal in '{}'). Nothing to resume",
                 dir.path().display()
             ))),
-            1 => Ok(vec![entries[0].0.clone()]),
+            1 => Ok(vec![good[0].clone()]),
             n => Err(Error::failed(format!(
                 "{n} uploads are pending ({}): name one with `s3up resume ID`, or use --all. \
                  `s3up list-pending` shows them",
@@ -401,8 +430,9 @@ async fn resume(global: &GlobalArgs, args: ResumeArgs) -> Result<()> {
     let paths = select_journals(&dir, &args)?;
     let total = paths.len();
     let mut failed = 0;
+    let cancel = on_ctrl_c();
     for path in paths {
-        match resume_one(global, &args, &dir, &path).await {
+        match resume_one(global, &args, &dir, &path, &cancel).await {
             Ok(()) => {}
             Err(e @ Error::Interrupted { .. }) => return Err(e),
             Err(e) if total == 1 => return Err(e),
@@ -426,6 +456,7 @@ async fn resume_one(
     args: &ResumeArgs,
     dir: &JournalDir,
     path: &Path,
+    cancel: &Cancel,
 ) -> Result<()> {
     let started = Instant::now();
     let tuning = &args.tuning;
@@ -565,11 +596,12 @@ async fn resume_one(
         dir: dir.clone(),
         file,
         plan,
-        concurrency: tuning.concurrency,
+        concurrency: concurrency_for(tuning, plan.part_size, quiet),
         attempts: tuning.retries,
         show_progress: !quiet && !tuning.no_progress,
+        cancel: cancel.clone(),
     };
-    let (journal, finished) = upload::run_multipart(&run, journal, lock, todo, ctrl_c()).await?;
+    let (journal, finished) = upload::run_multipart(&run, journal, lock, todo).await?;
     report(
         tuning,
         &dest,
@@ -770,7 +802,6 @@ async fn abort_until_gone<S: Store>(
     Err(S3Error {
         kind: ErrorKind::Fatal,
         op: "AbortMultipartUpload",
-        code: None,
         message: "the upload is still listed after 5 aborts".to_string(),
     })
 }
@@ -836,29 +867,32 @@ async fn abort_remote(
         return Ok(());
     }
     let journals = dir.list();
+    let mut skipped = 0;
     for u in &stale {
-        let verb = if yes { "aborting" } else { "would abort" };
-        println!(
-            "{verb} s3://{}/{} upload {} (started {} ago)",
-            remote.bucket,
-            u.key,
-            u.upload_id,
-            u.initiated_unix.map_or("?".to_string(), age)
-        );
+        let started = u.initiated_unix.map_or("?".to_string(), age);
+        let dest = S3Url {
+            bucket: remote.bucket.clone(),
+            key: u.key.clone(),
+        };
         if !yes {
+            println!(
+                "would abort {dest} upload {} (started {started} ago)",
+                u.upload_id
+            );
             continue;
         }
         let owner = journals
             .iter()
             .filter_map(|(_, j)| j.as_ref().ok())
             .find(|j| j.upload_id == u.upload_id);
-        let lock = match owner {
-            Some(j) => Some(dir.lock(&j.id).map_err(Error::Failed)?),
+        let lock = match owner.map(|j| dir.lock(&j.id)) {
+            Some(Err(e)) => {
+                eprintln!("s3up: warning: skipped {dest} upload {}: {e}", u.upload_id);
+                skipped += 1;
+                continue;
+            }
+            Some(Ok(lock)) => Some(lock),
             None => None,
-        };
-        let dest = S3Url {
-            bucket: remote.bucket.clone(),
-            key: u.key.clone(),
         };
         abort_until_gone(&store, &dest.bucket, &dest.key, &u.upload_id)
             .await
@@ -867,6 +901,17 @@ async fn abort_remote(
             let _ = dir.remove(&j.id);
         }
         drop(lock);
+        println!(
+            "aborted {dest} upload {} (started {started} ago)",
+            u.upload_id
+        );
+    }
+    if skipped > 0 {
+        return Err(Error::failed(format!(
+            "aborted {} uploads, skipped {skipped} in use by a running s3up (see above). \
+             Stop those runs first, or abort them by ID",
+            stale.len() - skipped
+        )));
     }
     if !yes {
         println!(

@@ -9,7 +9,7 @@
 pub const EXIT_OK: i32 = 0;
 /// The run failed; the message says what to fix.
 pub const EXIT_FAILED: i32 = 1;
-/// The command line was wrong (clap uses the same code).
+/// The command line was wrong (clap's errors, printed by `main`).
 pub const EXIT_USAGE: i32 = 2;
 /// The run stopped but the journal is kept: `s3up resume ID` continues it.
 pub const EXIT_RESUMABLE: i32 = 3;
@@ -18,9 +18,6 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A value on the command line that clap could not check by itself.
-    #[error("{0}")]
-    Usage(String),
     /// The run failed and nothing is left to resume (or the message says why not).
     #[error("{0}")]
     Failed(String),
@@ -35,7 +32,6 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Usage(_) => EXIT_USAGE,
             Error::Failed(_) => EXIT_FAILED,
             Error::Resumable { .. } => EXIT_RESUMABLE,
             Error::Interrupted { .. } => EXIT_INTERRUPTED,

@@ -22,15 +22,16 @@
 //!   "parts": [ { "number": 1, "size": 123, "etag": "\"…\"", "sha256": "base64" } ]
 //! }
 //! ```
+//! (written compactly, on one line; shown spread out here)
 //!
 //! It never holds a credential: the connection names a profile at most.
 //!
 //! Crash safety: every save writes `ID.json.tmp` (mode 0600), fsyncs it, renames
 //! it over `ID.json` and fsyncs the directory, so a reader sees the old journal
 //! or the new one, never a torn one. One thread owns the journal during a run
-//! ([`JournalWriter`]); workers send it finished parts, and it saves once per
-//! batch of whatever arrived while the previous save ran, so the cost stays
-//! bounded at 10,000 parts. A part S3 has but the journal lost is just sent
+//! ([`JournalWriter`]); workers send it finished parts, and it saves at most
+//! every 200 ms, each save holding everything that arrived since the last, so
+//! the cost stays bounded at 10,000 parts. A part S3 has but the journal lost is just sent
 //! again: re-uploading a part number replaces it.
 //!
 //! A run holds an exclusive lock (`flock`) on `ID.lock` for its whole life; the
@@ -42,7 +43,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -50,6 +51,11 @@ use sha2::{Digest, Sha256};
 use crate::s3::{Connection, ObjectOptions};
 
 pub const JOURNAL_VERSION: u32 = 1;
+
+/// The writer saves at most this often. A crash loses at most this much of the
+/// parts' acknowledgements (those parts are sent again), and a 10,000-part
+/// upload is not rewritten 10,000 times.
+const SAVE_INTERVAL: Duration = Duration::from_millis(200);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Journal {
@@ -155,12 +161,17 @@ impl JournalDir {
         &self.path
     }
 
-    /// Creates the directory (mode 0700: journals name files and buckets).
+    /// Creates the directory (mode 0700: journals name files and buckets), and
+    /// makes its entry durable so a power cut cannot lose it with the journals.
     pub fn create(&self) -> io::Result<()> {
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
-            .create(&self.path)
+            .create(&self.path)?;
+        match self.path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => File::open(parent)?.sync_all(),
+            _ => Ok(()),
+        }
     }
 
     pub fn journal_path(&self, id: &str) -> PathBuf {
@@ -182,7 +193,7 @@ impl JournalDir {
             .open(&path)
             .map_err(|e| format!("cannot open lock file '{}': {e}", path.display()))?;
         match file.try_lock() {
-            Ok(()) => Ok(Lock { file, path }),
+            Ok(()) => Ok(Lock(file)),
             Err(fs::TryLockError::WouldBlock) => Err(format!(
                 "upload {id} is in use by another s3up process (it holds '{}'). \
                  Wait for it to finish, or stop it first",
@@ -198,7 +209,7 @@ impl JournalDir {
     pub fn save(&self, journal: &Journal) -> io::Result<()> {
         let path = self.journal_path(&journal.id);
         let tmp = self.path.join(format!("{}.json.tmp", journal.id));
-        let mut json = serde_json::to_vec_pretty(journal).map_err(io::Error::other)?;
+        let mut json = serde_json::to_vec(journal).map_err(io::Error::other)?;
         json.push(b'\n');
         let mut f = OpenOptions::new()
             .create(true)
@@ -273,19 +284,9 @@ impl JournalDir {
     }
 }
 
-/// The held lock of one upload; dropping it releases the lock.
+/// The held lock of one upload; dropping it (closing the file) releases it.
 #[derive(Debug)]
-pub struct Lock {
-    #[allow(dead_code)] // held for its flock, never read
-    file: File,
-    path: PathBuf,
-}
-
-impl Lock {
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
+pub struct Lock(#[allow(dead_code)] File);
 
 /// The journal writer has stopped after a failed save.
 #[derive(Debug)]
@@ -315,16 +316,26 @@ impl JournalWriter {
     pub fn spawn(dir: JournalDir, mut journal: Journal) -> JournalWriter {
         let (tx, rx) = mpsc::channel::<PartRecord>();
         let handle = thread::spawn(move || {
-            // Block for one part, take whatever else is already waiting, save once.
+            // Block for one part, gather whatever arrives until SAVE_INTERVAL
+            // has passed since the last save, save once. When the senders are
+            // gone, save what is left and stop.
+            let mut last_save: Option<Instant> = None;
             while let Ok(part) = rx.recv() {
                 journal.record(part);
-                while let Ok(part) = rx.try_recv() {
-                    journal.record(part);
+                let deadline = last_save.map_or_else(Instant::now, |t| t + SAVE_INTERVAL);
+                loop {
+                    let wait = deadline.saturating_duration_since(Instant::now());
+                    match rx.recv_timeout(wait) {
+                        Ok(part) => journal.record(part),
+                        Err(mpsc::RecvTimeoutError::Timeout) => break,
+                        Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                    }
                 }
                 journal.updated_unix = now_unix();
                 // On failure the thread ends, so the next `record` fails and the
                 // engine stops rather than upload parts it cannot remember.
                 dir.save(&journal)?;
+                last_save = Some(Instant::now());
             }
             Ok(journal)
         });

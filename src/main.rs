@@ -1,17 +1,33 @@
 //! The s3up binary: parse the command line, run, print the error, exit.
 
+use clap::error::ErrorKind;
 use clap::Parser;
 
 fn main() {
     let cli = match s3up::cli::Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        // --help, --version, and bare `s3up` (help, exit 2): clap prints them.
+        Err(e)
+            if !e.use_stderr()
+                || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
+            e.exit()
+        }
         Err(e) => {
-            // One line like every other error: clap's first line, without its prefix.
+            // One line like every other error: clap's lines joined, without its
+            // prefix and its usage block.
             let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
-            let what = first.strip_prefix("error: ").unwrap_or(first);
-            eprintln!("s3up: error: {what}. Run `s3up --help` for usage");
+            let what: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more"))
+                .collect();
+            let what = what.join(" ");
+            let what = what.strip_prefix("error: ").unwrap_or(&what);
+            eprintln!(
+                "s3up: error: {}. Run `s3up --help` for usage",
+                what.trim_end_matches('.')
+            );
             std::process::exit(s3up::error::EXIT_USAGE);
         }
     };

