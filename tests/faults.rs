@@ -421,3 +421,103 @@ on_both_servers!(sigint_exits_130_with_journal, |srv: &Server| {
         "parts finished before Ctrl-C are journalled"
     );
 });
+
+// A slow link that keeps moving is not a stall: a part that takes several times
+// --stall-timeout to send still succeeds at the first attempt. (Client-side
+// behaviour, so one server is enough.)
+#[test]
+fn garage_slow_but_moving_part_is_not_a_stall() {
+    let srv = support::server(support::Kind::Garage);
+    let proxy = FaultProxy::start(&srv.endpoint);
+    proxy.add_rule(rule(
+        Match::UploadPart,
+        Fault::Throttle {
+            bytes_per_sec: 4 * MIB,
+        },
+        Schedule::Always,
+    ));
+    let s = Scratch::new();
+    let bucket = srv.new_bucket("slow");
+    let file = s.file("slow.bin", 40 * MIB, 3);
+    let started = Instant::now();
+    let out = s
+        .s3up(srv, &proxy.endpoint())
+        .args([
+            "put",
+            "--part-size",
+            "32MiB",
+            "--stall-timeout",
+            "3",
+            "--retries",
+            "1",
+        ])
+        .arg(&file)
+        .arg(format!("s3://{bucket}/slow.bin"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The 32 MiB part alone took about 8 s at 4 MiB/s, well past the 3 s limit.
+    assert!(
+        started.elapsed() > Duration::from_secs(6),
+        "the throttle did not slow the upload"
+    );
+    assert_object_equals(srv, &bucket, "slow.bin", &file);
+}
+
+// Ctrl-C while CompleteMultipartUpload hangs: exit 130 at once, journal kept with
+// every part, and resume completes.
+on_both_servers!(sigint_during_complete_exits_130, |srv: &Server| {
+    let proxy = FaultProxy::start(&srv.endpoint);
+    proxy.add_rule(rule(
+        Match::CompleteMultipartUpload,
+        Fault::Stall,
+        Schedule::Always,
+    ));
+    let s = Scratch::new();
+    let bucket = srv.new_bucket("intcomplete");
+    let file = s.file("c.bin", 11 * MIB, 5);
+    let child = s
+        .s3up_std(srv, &proxy.endpoint())
+        .args(["put", "--part-size", "5MiB", "--stall-timeout", "600"])
+        .arg(&file)
+        .arg(format!("s3://{bucket}/c.bin"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !proxy
+        .requests()
+        .iter()
+        .any(|r| r.method == "POST" && r.query.contains("uploadId="))
+    {
+        assert!(Instant::now() < deadline, "Complete was never sent");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let signalled = Instant::now();
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        signalled.elapsed() < Duration::from_secs(10),
+        "Ctrl-C took {:?}",
+        signalled.elapsed()
+    );
+    let journal = s.only_journal();
+    assert_eq!(journal["parts"].as_array().unwrap().len(), 3);
+    s.s3up(srv, &srv.endpoint).arg("resume").assert().success();
+    assert_object_equals(srv, &bucket, "c.bin", &file);
+    assert!(s.journals().is_empty());
+});

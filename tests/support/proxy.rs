@@ -58,6 +58,9 @@ pub enum Fault {
     /// Discard the body and answer 200 with an `InternalError` XML body, as S3's
     /// CompleteMultipartUpload may.
     Error200,
+    /// Forward the request, but pass its body on at this many bytes a second: a slow
+    /// link that keeps moving.
+    Throttle { bytes_per_sec: u64 },
 }
 
 impl Fault {
@@ -573,7 +576,10 @@ async fn serve(client: TcpStream, upstream: SocketAddr, shared: Arc<Mutex<Shared
     };
     let (index, fault) = admit(&shared, &req);
     match fault {
-        None => forward(rd, wr, &req, upstream, &shared, index).await,
+        None => forward(rd, wr, &req, upstream, &shared, index, None).await,
+        Some(Fault::Throttle { bytes_per_sec }) => {
+            forward(rd, wr, &req, upstream, &shared, index, Some(bytes_per_sec)).await
+        }
         Some(Fault::Stall) => {
             tokio::time::sleep(STALL_FOR).await;
             drop((rd, wr));
@@ -655,6 +661,7 @@ async fn forward(
     upstream: SocketAddr,
     shared: &Mutex<Shared>,
     index: usize,
+    rate: Option<u64>,
 ) {
     let up = match TcpStream::connect(upstream).await {
         Ok(up) => up,
@@ -691,6 +698,7 @@ async fn forward(
         // to its end so that the client is not reset before it sees that answer.
         let mut to_server = Outlet::lenient(&mut up_wr);
         to_server.put(&req.upstream_head()).await?;
+        to_server.rate = rate;
         let len = relay_body(&mut rd, &mut to_server, req.framing).await?;
         set_body_len(shared, index, len);
         drop(body_done);
@@ -807,6 +815,8 @@ async fn close_gracefully(mut rd: BufReader<OwnedReadHalf>, mut wr: OwnedWriteHa
 struct Outlet<'w, W> {
     out: Option<&'w mut W>,
     strict: bool,
+    /// Bytes a second; `None` is as fast as the reader gives them.
+    rate: Option<u64>,
 }
 
 impl<'w, W: AsyncWrite + Unpin> Outlet<'w, W> {
@@ -814,6 +824,7 @@ impl<'w, W: AsyncWrite + Unpin> Outlet<'w, W> {
         Outlet {
             out: Some(out),
             strict: true,
+            rate: None,
         }
     }
 
@@ -821,6 +832,7 @@ impl<'w, W: AsyncWrite + Unpin> Outlet<'w, W> {
         Outlet {
             out: Some(out),
             strict: false,
+            rate: None,
         }
     }
 
@@ -828,6 +840,9 @@ impl<'w, W: AsyncWrite + Unpin> Outlet<'w, W> {
         let Some(out) = self.out.as_mut() else {
             return Ok(());
         };
+        if let Some(rate) = self.rate {
+            tokio::time::sleep(Duration::from_secs_f64(bytes.len() as f64 / rate as f64)).await;
+        }
         match out.write_all(bytes).await {
             Ok(()) => Ok(()),
             Err(err) if self.strict => Err(err),
