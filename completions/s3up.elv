@@ -36,7 +36,7 @@ set edit:completion:arg-completer[s3up] = {|@words|
         }
         &'s3up;put'= {
             cand --part-size 'Size of each part, 5MiB to 5GiB; K, M, G, T are powers of 1024 (8M = 8MiB) [default: 8MiB, raised when the file needs more than 10,000 parts]'
-            cand --concurrency 'How many parts are uploaded at once (memory use is about this × part size)'
+            cand --concurrency 'How many parts are uploaded at once'
             cand --retries 'Attempts per part (and per request) before the run stops, resumable, with exit code 3'
             cand --stall-timeout 'Seconds without progress after which a request counts as stalled and is retried'
             cand --content-type 'Content-Type of the object [default: guessed from the file extension]'
@@ -56,7 +56,7 @@ set edit:completion:arg-completer[s3up] = {|@words|
             cand --help 'Print help'
         }
         &'s3up;resume'= {
-            cand --concurrency 'How many parts are uploaded at once (memory use is about this × part size)'
+            cand --concurrency 'How many parts are uploaded at once'
             cand --retries 'Attempts per part (and per request) before the run stops, resumable, with exit code 3'
             cand --stall-timeout 'Seconds without progress after which a request counts as stalled and is retried'
             cand --endpoint-url 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)'

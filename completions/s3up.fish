@@ -38,7 +38,7 @@ complete -c s3up -n "__fish_s3up_needs_command" -f -a "abort" -d 'Abort uploads 
 complete -c s3up -n "__fish_s3up_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c s3up -n "__fish_s3up_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l part-size -d 'Size of each part, 5MiB to 5GiB; K, M, G, T are powers of 1024 (8M = 8MiB) [default: 8MiB, raised when the file needs more than 10,000 parts]' -r
-complete -c s3up -n "__fish_s3up_using_subcommand put" -l concurrency -d 'How many parts are uploaded at once (memory use is about this × part size)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l concurrency -d 'How many parts are uploaded at once' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l retries -d 'Attempts per part (and per request) before the run stops, resumable, with exit code 3' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l stall-timeout -d 'Seconds without progress after which a request counts as stalled and is retried' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l content-type -d 'Content-Type of the object [default: guessed from the file extension]' -r
@@ -68,7 +68,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand put" -l json -d 'Print one JSO
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l if-none-match -d 'Fail instead of overwriting when the key already exists'
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
 complete -c s3up -n "__fish_s3up_using_subcommand put" -s h -l help -d 'Print help'
-complete -c s3up -n "__fish_s3up_using_subcommand resume" -l concurrency -d 'How many parts are uploaded at once (memory use is about this × part size)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l concurrency -d 'How many parts are uploaded at once' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l retries -d 'Attempts per part (and per request) before the run stops, resumable, with exit code 3' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l stall-timeout -d 'Seconds without progress after which a request counts as stalled and is retried' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r

@@ -133,22 +133,6 @@ fn on_ctrl_c() -> Cancel {
     cancel
 }
 
-/// Lowers the concurrency when concurrency × part size would exceed the memory
-/// budget, and says so.
-fn concurrency_for(tuning: &Tuning, part_size: u64, quiet: bool) -> u32 {
-    let fitted = crate::plan::concurrency_within_budget(tuning.concurrency, part_size);
-    if fitted < tuning.concurrency && !quiet {
-        eprintln!(
-            "s3up: note: {} parts of {} MiB at once would need more than {} MiB of memory; \
-             sending {fitted} at once",
-            tuning.concurrency,
-            part_size >> 20,
-            crate::plan::MEMORY_BUDGET >> 20
-        );
-    }
-    fitted
-}
-
 async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
     let started = Instant::now();
     let (file, source) = open_source(&args.file)?;
@@ -197,11 +181,18 @@ async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
     }
 
     if plan.is_single() {
-        let (body, sha) = upload::read_whole(file, source.size)
+        let whole = plan.part(1).expect("a plan has at least one part");
+        let sha = upload::hash(file.clone(), whole)
             .await
             .map_err(|e| file_error(&args.file, &e))?;
         let finished = upload::retry(tuning.retries, || {
-            store.put_object(&dest.bucket, &dest.key, body.clone(), sha, &opts)
+            store.put_object(
+                &dest.bucket,
+                &dest.key,
+                upload::range(&file, whole),
+                sha,
+                &opts,
+            )
         })
         .await
         .map_err(|e| s3_failure(&e, &dest))?;
@@ -272,7 +263,7 @@ async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
         dir,
         file,
         plan,
-        concurrency: concurrency_for(tuning, plan.part_size, quiet),
+        concurrency: tuning.concurrency,
         attempts: tuning.retries,
         show_progress: !quiet && !tuning.no_progress,
         cancel: on_ctrl_c(),
@@ -544,25 +535,21 @@ async fn resume_one(
         .cloned()
         .collect();
     if args.verify {
-        let file = file.clone();
-        let records = trusted.clone();
-        let parts: Vec<_> = records.iter().filter_map(|r| plan.part(r.number)).collect();
-        let hashes = tokio::task::spawn_blocking(move || {
-            parts
-                .into_iter()
-                .map(|p| upload::hash_part(&file, p))
-                .collect::<std::io::Result<Vec<String>>>()
-        })
-        .await
-        .map_err(|e| Error::failed(e.to_string()))?
-        .map_err(|e| file_error(&source_path, &e))?;
-        if let Some(bad) = records.iter().zip(&hashes).find(|(r, h)| r.sha256 != **h) {
-            return Err(Error::failed(format!(
-                "part {} of '{}' no longer has the bytes uploaded for upload {id}: the file \
-                 changed. Run `s3up abort {id}` and put the file again",
-                bad.0.number,
-                source_path.display()
-            )));
+        for r in &trusted {
+            let Some(part) = plan.part(r.number) else {
+                continue;
+            };
+            let sha = upload::hash(file.clone(), part)
+                .await
+                .map_err(|e| file_error(&source_path, &e))?;
+            if upload::b64(&sha) != r.sha256 {
+                return Err(Error::failed(format!(
+                    "part {} of '{}' no longer has the bytes uploaded for upload {id}: the file \
+                     changed. Run `s3up abort {id}` and put the file again",
+                    r.number,
+                    source_path.display()
+                )));
+            }
         }
     }
     trusted.sort_by_key(|r| r.number);
@@ -596,7 +583,7 @@ async fn resume_one(
         dir: dir.clone(),
         file,
         plan,
-        concurrency: concurrency_for(tuning, plan.part_size, quiet),
+        concurrency: tuning.concurrency,
         attempts: tuning.retries,
         show_progress: !quiet && !tuning.no_progress,
         cancel: cancel.clone(),

@@ -161,7 +161,7 @@ pub struct AbortArgs {
 /// How an upload runs: shared by `put` and `resume`.
 #[derive(Debug, Clone, Args)]
 pub struct Tuning {
-    /// How many parts are uploaded at once (memory use is about this × part size)
+    /// How many parts are uploaded at once
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub concurrency: u32,
 

@@ -21,17 +21,6 @@ pub const MAX_OBJECT_SIZE: u64 = 50_000_000_000_000;
 /// that a 78 GiB file still fits in 10,000 parts without raising it.
 pub const DEFAULT_PART_SIZE: u64 = 8 * MIB;
 
-/// Most memory the part buffers may take at once (concurrency × part size):
-/// the default 8 × 8 MiB is far below it; 8 × 5 GiB parts would not be.
-pub const MEMORY_BUDGET: u64 = 2 * 1024 * MIB;
-
-/// The requested concurrency, lowered so that the part buffers fit in
-/// [`MEMORY_BUDGET`] (but never below 1).
-pub fn concurrency_within_budget(requested: u32, part_size: u64) -> u32 {
-    let fits = (MEMORY_BUDGET / part_size.max(1)).max(1);
-    requested.min(u32::try_from(fits).unwrap_or(u32::MAX))
-}
-
 /// How a file will be sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Plan {
@@ -160,13 +149,6 @@ mod tests {
         assert_eq!(plan.raised_from, Some(DEFAULT_PART_SIZE));
         assert_eq!(plan.part_size, 11 * MIB); // ceil(100 GiB / 10,000) = 10.24 MiB → 11 MiB
         assert!(plan.part_count <= MAX_PARTS);
-    }
-
-    #[test]
-    fn concurrency_fits_the_memory_budget() {
-        assert_eq!(concurrency_within_budget(8, DEFAULT_PART_SIZE), 8);
-        assert_eq!(concurrency_within_budget(8, 512 * MIB), 4);
-        assert_eq!(concurrency_within_budget(8, MAX_PART_SIZE), 1);
     }
 
     #[test]

@@ -36,7 +36,10 @@ use aws_sdk_s3::error::{BoxError, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, StorageClass};
 use aws_sdk_s3::Client;
-use bytes::Bytes;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+
+use bytes::{Bytes, BytesMut};
 
 /// The storage classes the SDK knows, for the CLI's value check.
 pub fn storage_classes() -> &'static [&'static str] {
@@ -142,7 +145,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         bucket: &str,
         key: &str,
-        body: Bytes,
+        body: FileRange,
         sha256: [u8; 32],
         opts: &ObjectOptions,
     ) -> impl Future<Output = Result<Finished, S3Error>> + Send;
@@ -162,7 +165,7 @@ pub trait Store: Send + Sync + 'static {
         key: &str,
         upload_id: &str,
         number: u32,
-        body: Bytes,
+        body: FileRange,
         sha256: [u8; 32],
     ) -> impl Future<Output = Result<String, S3Error>> + Send;
 
@@ -364,10 +367,12 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
-/// Slices a part body is handed to the HTTP client in (zero-copy `Bytes` views).
-const BODY_SLICE: usize = 64 * 1024;
+/// Chunks a part body is read and handed to the HTTP client in. Measured on a
+/// 1 GiB upload to a local Garage (2 cores): 128 KiB cost ~15% more CPU for no
+/// memory saved; 256 KiB matched the old whole-part buffers' speed.
+const BODY_SLICE: usize = 256 * 1024;
 
-/// When a request last made progress. Shared by [`PartBody`], which stamps it
+/// When a request last made progress. Shared by [`FileBody`], which stamps it
 /// each time the HTTP client takes a slice of the body (it only does when the
 /// socket accepts more), and by [`SdkStore::watched`], which reads it.
 #[derive(Clone)]
@@ -389,35 +394,106 @@ impl Stamp {
     }
 }
 
-/// A part's bytes as an HTTP body that records its progress.
-struct PartBody {
-    data: Bytes,
-    stamp: Stamp,
+/// A byte range of a file: the body of one PutObject or UploadPart.
+#[derive(Debug, Clone)]
+pub struct FileRange {
+    pub file: Arc<File>,
+    pub offset: u64,
+    pub len: u64,
 }
 
-impl http_body::Body for PartBody {
+/// How many chunk buffers a body keeps for reuse. Hyper queues a few chunks
+/// before it writes them; once it has, their buffers come back here, so a
+/// body allocates (and zeroes) only its first few chunks.
+const SPARE_CHUNKS: usize = 4;
+
+/// A [`FileRange`] as an HTTP body: read in [`BODY_SLICE`] chunks when the HTTP
+/// client asks for them (it asks only when the socket takes more), on the
+/// blocking pool, stamping progress each time. Memory is a few chunks per
+/// request, whatever the part size.
+struct FileBody {
+    range: FileRange,
+    sent: u64,
+    stamp: Stamp,
+    reading: Option<tokio::task::JoinHandle<std::io::Result<BytesMut>>>,
+    /// Chunks handed to the client; reused once the client has dropped them.
+    spare: Vec<Bytes>,
+}
+
+impl FileBody {
+    fn new(range: FileRange, stamp: Stamp) -> FileBody {
+        FileBody {
+            range,
+            sent: 0,
+            stamp,
+            reading: None,
+            spare: Vec::with_capacity(SPARE_CHUNKS),
+        }
+    }
+
+    /// A buffer of exactly `n` bytes: a released chunk when one is free.
+    fn buffer(&mut self, n: usize) -> BytesMut {
+        for i in 0..self.spare.len() {
+            if self.spare[i].is_unique() {
+                let chunk = self.spare.swap_remove(i);
+                if let Ok(mut buf) = chunk.try_into_mut() {
+                    if buf.len() >= n {
+                        buf.truncate(n);
+                        return buf;
+                    }
+                }
+                break;
+            }
+        }
+        BytesMut::zeroed(n)
+    }
+}
+
+impl http_body::Body for FileBody {
     type Data = Bytes;
-    type Error = std::convert::Infallible;
+    type Error = std::io::Error;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
-        if self.data.is_empty() {
+        let this = &mut *self;
+        let left = this.range.len - this.sent;
+        if left == 0 && this.reading.is_none() {
             return Poll::Ready(None);
         }
-        let n = self.data.len().min(BODY_SLICE);
-        let slice = self.data.split_to(n);
-        self.stamp.touch();
-        Poll::Ready(Some(Ok(http_body::Frame::data(slice))))
+        let reading = match &mut this.reading {
+            Some(reading) => reading,
+            None => {
+                let n = left.min(BODY_SLICE as u64) as usize;
+                let mut buf = this.buffer(n);
+                let file = this.range.file.clone();
+                let at = this.range.offset + this.sent;
+                this.reading.insert(tokio::task::spawn_blocking(move || {
+                    file.read_exact_at(&mut buf, at).map(|()| buf)
+                }))
+            }
+        };
+        let read = match Pin::new(reading).poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(read) => read,
+        };
+        this.reading = None;
+        let chunk = read.map_err(std::io::Error::other)??.freeze();
+        this.sent += chunk.len() as u64;
+        this.stamp.touch();
+        if this.spare.len() < SPARE_CHUNKS {
+            this.spare.push(chunk.clone());
+        }
+        Poll::Ready(Some(Ok(http_body::Frame::data(chunk))))
     }
 
     fn is_end_stream(&self) -> bool {
-        self.data.is_empty()
+        self.sent == self.range.len && self.reading.is_none()
     }
 
     fn size_hint(&self) -> http_body::SizeHint {
-        http_body::SizeHint::with_exact(self.data.len() as u64)
+        http_body::SizeHint::with_exact(self.range.len - self.sent)
     }
 }
 
@@ -573,12 +649,12 @@ impl Store for SdkStore {
         &self,
         bucket: &str,
         key: &str,
-        body: Bytes,
+        body: FileRange,
         sha256: [u8; 32],
         opts: &ObjectOptions,
     ) -> Result<Finished, S3Error> {
         let stamp = Stamp::new();
-        let len = body.len() as i64;
+        let len = body.len as i64;
         let mut req = self
             .client
             .put_object()
@@ -586,10 +662,10 @@ impl Store for SdkStore {
             .key(key)
             .content_length(len)
             .checksum_sha256(b64(&sha256))
-            .body(ByteStream::from_body_1_x(PartBody {
-                data: body,
-                stamp: stamp.clone(),
-            }))
+            .body(ByteStream::from_body_1_x(FileBody::new(
+                body,
+                stamp.clone(),
+            )))
             .set_content_type(opts.content_type.clone())
             .set_storage_class(opts.storage_class.as_deref().map(StorageClass::from));
         for (k, v) in &opts.metadata {
@@ -652,11 +728,11 @@ impl Store for SdkStore {
         key: &str,
         upload_id: &str,
         number: u32,
-        body: Bytes,
+        body: FileRange,
         sha256: [u8; 32],
     ) -> Result<String, S3Error> {
         let stamp = Stamp::new();
-        let len = body.len() as i64;
+        let len = body.len as i64;
         let request = async {
             let out = self
                 .client
@@ -667,10 +743,10 @@ impl Store for SdkStore {
                 .part_number(number as i32)
                 .content_length(len)
                 .checksum_sha256(b64(&sha256))
-                .body(ByteStream::from_body_1_x(PartBody {
-                    data: body,
-                    stamp: stamp.clone(),
-                }))
+                .body(ByteStream::from_body_1_x(FileBody::new(
+                    body,
+                    stamp.clone(),
+                )))
                 .customize()
                 .interceptor(SignedPayloadHash::new(&sha256))
                 .send()
@@ -859,12 +935,22 @@ mod tests {
     /// handed a deliberately wrong digest, it signs that digest. (A real store would
     /// reject such a request; here nothing is sent.) Without the interceptor the
     /// header would be the body's real hash, so this fails if the body were hashed twice.
+    fn hello() -> FileRange {
+        let mut f = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut f, b"hello").unwrap();
+        FileRange {
+            file: Arc::new(f),
+            offset: 0,
+            len: 5,
+        }
+    }
+
     #[tokio::test]
     async fn signer_uses_the_given_sha256_and_no_sdk_checksum_is_added() {
         let (store, rx) = captured();
         let fake = [0xab_u8; 32];
         let _ = store
-            .upload_part("bkt", "key", "up-1", 3, Bytes::from_static(b"hello"), fake)
+            .upload_part("bkt", "key", "up-1", 3, hello(), fake)
             .await;
         let req = rx.expect_request();
         let header = |name: &str| req.headers().get(name).map(str::to_string);
@@ -889,7 +975,7 @@ mod tests {
             .put_object(
                 "bkt",
                 "key",
-                Bytes::from_static(b"hello"),
+                hello(),
                 fake,
                 &ObjectOptions::default(),
             )

@@ -1,9 +1,12 @@
 //! The upload engine: workers, retries, completion, cancellation.
 //!
-//! Parts are read with positioned reads (`pread`), hashed once (SHA-256), and the
-//! part-sized buffer is handed to the SDK as `Bytes` with no further copy, so
-//! memory is about concurrency × part size. A worker takes its permit *before* it
-//! reads, so no more than `concurrency` parts are ever in memory.
+//! Each part is read twice with positioned reads (`pread`): once through a small
+//! buffer to compute its SHA-256, which must be known before the request is
+//! signed, and once as it is sent, in chunks the HTTP client asks for. Memory is
+//! a few chunks per part in flight, whatever the part size; the cost is a second
+//! copy from the page cache, which measured cheaper than zeroing and faulting in
+//! a fresh part-sized buffer (README, "Performance"). If the file changes between
+//! the two reads, S3's check of the signed SHA-256 rejects the part.
 //!
 //! Failure policy (DESIGN §2): only retryable errors are retried, with
 //! exponential backoff and jitter, up to `attempts` per part. When a part runs
@@ -21,7 +24,6 @@ use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -30,7 +32,7 @@ use crate::error::Error;
 use crate::journal::{Journal, JournalDir, JournalWriter, Lock, PartRecord, Source};
 use crate::plan::{Part, Plan};
 use crate::progress::Progress;
-use crate::s3::{CompletedPart, ErrorKind, Finished, ObjectInfo, S3Error, Store};
+use crate::s3::{CompletedPart, ErrorKind, FileRange, Finished, ObjectInfo, S3Error, Store};
 
 /// First retry waits about this long; each further one twice as long.
 const BACKOFF_BASE: Duration = Duration::from_millis(200);
@@ -73,29 +75,45 @@ where
     }
 }
 
-/// Reads one part with a positioned read and hashes it.
-fn read_part(file: &File, part: Part) -> std::io::Result<(Bytes, [u8; 32])> {
-    let mut buf = vec![0u8; part.len as usize];
-    file.read_exact_at(&mut buf, part.offset)?;
-    let sha: [u8; 32] = Sha256::digest(&buf).into();
-    Ok((Bytes::from(buf), sha))
+/// Hash buffer per blocking thread: hashing reads the file through it, so it is
+/// allocated once per thread, not once per part.
+const HASH_CHUNK: usize = 256 * 1024;
+
+thread_local! {
+    static HASH_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// The base64 SHA-256 of one part of the file, for `resume --verify`.
-pub fn hash_part(file: &File, part: Part) -> std::io::Result<String> {
-    read_part(file, part).map(|(_, sha)| b64(&sha))
+/// The SHA-256 of one part, read with positioned reads (blocking).
+fn hash_part(file: &File, part: Part) -> std::io::Result<[u8; 32]> {
+    HASH_BUF.with_borrow_mut(|buf| {
+        buf.resize(HASH_CHUNK, 0);
+        let mut h = Sha256::new();
+        let mut at = part.offset;
+        let end = part.offset + part.len;
+        while at < end {
+            let n = (end - at).min(HASH_CHUNK as u64) as usize;
+            file.read_exact_at(&mut buf[..n], at)?;
+            h.update(&buf[..n]);
+            at += n as u64;
+        }
+        Ok(h.finalize().into())
+    })
 }
 
-/// Reads and hashes the whole (small) file for a single PutObject.
-pub async fn read_whole(file: Arc<File>, size: u64) -> std::io::Result<(Bytes, [u8; 32])> {
-    let part = Part {
-        number: 1,
-        offset: 0,
-        len: size,
-    };
-    tokio::task::spawn_blocking(move || read_part(&file, part))
+/// Hashes one part on the blocking pool.
+pub async fn hash(file: Arc<File>, part: Part) -> std::io::Result<[u8; 32]> {
+    tokio::task::spawn_blocking(move || hash_part(&file, part))
         .await
         .map_err(std::io::Error::other)?
+}
+
+/// The body of `part`: the bytes are read again from the file as they are sent.
+pub fn range(file: &Arc<File>, part: Part) -> FileRange {
+    FileRange {
+        file: file.clone(),
+        offset: part.offset,
+        len: part.len,
+    }
 }
 
 /// Base64, as S3 writes checksums.
@@ -258,12 +276,20 @@ async fn send_parts<S: Store>(
         let attempts = run.attempts;
         set.spawn(async move {
             let result = async {
-                let (body, sha) = tokio::task::spawn_blocking(move || read_part(&file, part))
+                let sha = hash(file.clone(), part)
                     .await
-                    .map_err(|e| Stop::Worker(e.to_string()))?
                     .map_err(|e| Stop::Read(part.number, e))?;
+                // The bytes are read a second time as they are sent; if the file
+                // changed in between, S3's checksum check rejects the part.
                 let etag = retry(attempts, || {
-                    store.upload_part(&bucket, &key, &upload_id, part.number, body.clone(), sha)
+                    store.upload_part(
+                        &bucket,
+                        &key,
+                        &upload_id,
+                        part.number,
+                        range(&file, part),
+                        sha,
+                    )
                 })
                 .await
                 .map_err(|e| Stop::Part(part.number, e))?;
