@@ -132,6 +132,8 @@ def parse_args(argv):
                         "c16='--concurrency 16'; repeatable")
     p.add_argument("--tmpdir", default=None,
                    help="where test files and Garage's data go (default: the system temp dir)")
+    p.add_argument("--skip-10k", action="store_true",
+                   help="skip the 10,000-part resume and journal measurement")
     p.add_argument("--no-install", action="store_true",
                    help="install nothing and build nothing; use what is there")
     a = p.parse_args(argv)
@@ -269,6 +271,16 @@ def stage1(args, argv):
                            stdout=sys.stderr, stderr=sys.stderr)
         if r.returncode != 0:
             raise BenchError("cargo build --release failed; see its output above")
+        if not args.skip_10k:
+            # A second binary whose part minimum S3UP_BENCH_MIN_PART_SIZE can lower
+            # (cargo feature bench-floor), in its own target dir so that
+            # target/release/s3up stays the binary users get.
+            log("cargo build --release --features bench-floor (target/bench-floor)")
+            r = subprocess.run(["cargo", "build", "--release", "--features", "bench-floor",
+                                "--target-dir", FLOOR_TARGET], cwd=ROOT, stdin=subprocess.DEVNULL,
+                               stdout=sys.stderr, stderr=sys.stderr)
+            if r.returncode != 0:
+                raise BenchError("the bench-floor build failed; see its output above")
 
     if not os.access(VENV_PY, os.X_OK):
         raise BenchError(f"{VENV_PY} is missing: run without --no-install once")
@@ -277,6 +289,12 @@ def stage1(args, argv):
 
 
 # ---------------------------------------------------------------- stage 2: helpers
+
+
+FLOOR_TARGET = os.path.join(ROOT, "target", "bench-floor")
+FLOOR_BIN = os.path.join(FLOOR_TARGET, "release", "s3up")
+TIMINGS_RE = re.compile(r"first part sent (\d+) ms after start; (\d+) parts in (\d+) ms; "
+                        r"(\d+) journal saves took (\d+) ms")
 
 
 def free_ports(n):
@@ -719,7 +737,87 @@ signature_v2 = False
                         results.setdefault((size, name), []).append(m)
                         log(f"{size_label(size)} run {run + 1}/{a.runs} {name}: {m['wall']:.2f} s wall, "
                             f"{m['cpu']:.2f} s CPU, {m['rss_mib']:.0f} MiB RSS")
+        ten_k = None if a.skip_10k else self.measure_10k()
         self.report(results, failures, rows, garage_version, load_before, time.time() - started)
+        if ten_k is not None:
+            self.report_10k(ten_k)
+
+    # -- 10,000 parts: resume and journal cost
+
+    def measure_10k(self):
+        """A 10,000-part upload of 4 KiB parts through the bench-floor binary.
+
+        S3 checks the 5 MiB part minimum only at Complete, so every part uploads;
+        S3UP_BENCH_STOP_BEFORE_COMPLETE then stops the put before Complete
+        (Garage would accept the small parts), leaving the upload open and its
+        journal in place. S3UP_TIMINGS makes s3up print when the first part went
+        out and what the journal saves cost. Then one part is dropped from the
+        journal and `s3up resume` is timed from its start to that part's request:
+        journal load, source check, and ListParts over 10 pages of 1,000. The
+        resume completes the object.
+        """
+        if not os.access(FLOOR_BIN, os.X_OK):
+            return {"error": f"{FLOOR_BIN} is missing (run without --no-install or --skip-10k)"}
+        part, parts = 4096, 10_000
+        path = os.path.join(self.tmp, "data-10k.bin")
+        make_file(path, part * parts)
+        jdir = os.path.join(self.tmp, "journal-10k")
+        env = dict(self.env, S3UP_BENCH_MIN_PART_SIZE=str(part), S3UP_TIMINGS="1", S3UP_JOURNAL_DIR=jdir)
+        url = f"s3://{BUCKET}/10k/object"
+        log("10,000 parts of 4 KiB: put, stopped before Complete")
+        t0 = time.time()
+        r = subprocess.run([FLOOR_BIN, "--endpoint-url", self.endpoint, "put", path, url,
+                            "--part-size", str(part), "--no-progress", "-q"],
+                           env=dict(env, S3UP_BENCH_STOP_BEFORE_COMPLETE="1"),
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        out = {"put_wall": time.time() - t0, "put_rc": r.returncode, "put_err": tail(r.stderr, 1)}
+        m = TIMINGS_RE.search(r.stderr)
+        if not m:
+            out["error"] = f"put printed no timings (exit {r.returncode}): {tail(r.stderr)}"
+            return out
+        out.update(parts=int(m[2]), send_ms=int(m[3]), saves=int(m[4]), save_ms=int(m[5]))
+        journals = sorted(f for f in os.listdir(jdir) if f.endswith(".json")) if os.path.isdir(jdir) else []
+        if len(journals) != 1:
+            out["error"] = f"expected one journal after the put, found {journals}"
+            return out
+        jpath = os.path.join(jdir, journals[0])
+        with open(jpath) as f:
+            journal = json.load(f)
+        journal["parts"] = [p for p in journal["parts"] if p["number"] != 5000]
+        with open(jpath + ".edit", "w") as f:
+            json.dump(journal, f)
+        os.replace(jpath + ".edit", jpath)
+        log("10,000 parts: resume with part 5000 missing from the journal")
+        t0 = time.time()
+        r = subprocess.run([FLOOR_BIN, "--endpoint-url", self.endpoint, "resume", journal["id"],
+                            "--no-progress", "-q"],
+                           env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        out["resume_wall"] = time.time() - t0
+        m = TIMINGS_RE.search(r.stderr)
+        if not m:
+            out["error"] = f"resume printed no timings (exit {r.returncode}): {tail(r.stderr)}"
+            return out
+        out.update(resume_first_ms=int(m[1]), resume_parts=int(m[2]))
+        return out
+
+    def report_10k(self, t):
+        print("\n### Resume and journal cost, 10,000 parts of 4 KiB (bench-floor build)\n")
+        if "error" in t and "send_ms" not in t:
+            print(f"not measured: {t['error']}")
+            return
+        share = 100.0 * t["save_ms"] / max(t["send_ms"], 1)
+        print("| measure | value |\n|---|---|")
+        print(f"| parts sent by put | {t['parts']} in {t['send_ms'] / 1000:.2f} s |")
+        print(f"| journal saves during them | {t['saves']} saves, {t['save_ms']} ms in all |")
+        print(f"| journal share of the send time | {share:.2f} % |")
+        if "resume_first_ms" in t:
+            print(f"| resume: start to first part sent | {t['resume_first_ms']} ms "
+                  f"(1 part missing of 10,000; ListParts in 10 pages) |")
+            print(f"| resume: parts it sent | {t['resume_parts']} |")
+        else:
+            print(f"| resume | not measured: {t.get('error')} |")
+        print(f"\nput ended with exit {t['put_rc']} by design ({t['put_err'].strip()}); the resume "
+              "sent the missing part and completed the object.")
 
     # -- report
 

@@ -267,6 +267,7 @@ async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
         attempts: tuning.retries,
         show_progress: !quiet && !tuning.no_progress,
         cancel: on_ctrl_c(),
+        timings: upload::Timings::new(started),
     };
     let todo = plan.parts().collect();
     let (journal, finished) = upload::run_multipart(&run, journal, lock, todo).await?;
@@ -417,13 +418,17 @@ fn select_journals(dir: &JournalDir, args: &ResumeArgs) -> Result<Vec<PathBuf>> 
 }
 
 async fn resume(global: &GlobalArgs, args: ResumeArgs) -> Result<()> {
+    // Timings count from here: finding and parsing the journals is resume's cost too.
+    let mut started = Instant::now();
     let dir = journal_dir(global)?;
     let paths = select_journals(&dir, &args)?;
     let total = paths.len();
     let mut failed = 0;
     let cancel = on_ctrl_c();
     for path in paths {
-        match resume_one(global, &args, &dir, &path, &cancel).await {
+        let result = resume_one(global, &args, &dir, &path, &cancel, started).await;
+        started = Instant::now();
+        match result {
             Ok(()) => {}
             Err(e @ Error::Interrupted { .. }) => return Err(e),
             Err(e) if total == 1 => return Err(e),
@@ -448,8 +453,8 @@ async fn resume_one(
     dir: &JournalDir,
     path: &Path,
     cancel: &Cancel,
+    started: Instant,
 ) -> Result<()> {
-    let started = Instant::now();
     let tuning = &args.tuning;
     let quiet = tuning.quiet || tuning.json;
     let journal = JournalDir::load_path(path).map_err(Error::Failed)?;
@@ -587,6 +592,7 @@ async fn resume_one(
         attempts: tuning.retries,
         show_progress: !quiet && !tuning.no_progress,
         cancel: cancel.clone(),
+        timings: upload::Timings::new(started),
     };
     let (journal, finished) = upload::run_multipart(&run, journal, lock, todo).await?;
     report(

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::plan::{MAX_PART_SIZE, MIN_PART_SIZE};
+use crate::plan::MAX_PART_SIZE;
 
 /// Upload large files to Amazon S3 (or any S3-compatible store) with a multipart
 /// upload that survives interruptions.
@@ -281,7 +281,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 
 fn parse_part_size(s: &str) -> Result<u64, String> {
     let n = parse_size(s)?;
-    if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&n) {
+    if !(crate::plan::min_part_size()..=MAX_PART_SIZE).contains(&n) {
         return Err(format!(
             "part size '{s}' ({n} bytes) is outside S3's limits: use 5MiB to 5GiB"
         ));
@@ -352,6 +352,7 @@ fn parse_metadata(s: &str) -> Result<(String, String), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::MIN_PART_SIZE;
     use clap::CommandFactory;
 
     #[test]

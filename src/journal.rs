@@ -30,8 +30,8 @@
 //! it over `ID.json` and fsyncs the directory, so a reader sees the old journal
 //! or the new one, never a torn one. One thread owns the journal during a run
 //! ([`JournalWriter`]); workers send it finished parts, and it saves at most
-//! every 200 ms, each save holding everything that arrived since the last, so
-//! the cost stays bounded at 10,000 parts. A part S3 has but the journal lost is just sent
+//! every 200 ms (longer when saves are slow, so they stay under 0.5% of the
+//! time), each save holding everything that arrived since the last. A part S3 has but the journal lost is just sent
 //! again: re-uploading a part number replaces it.
 //!
 //! A run holds an exclusive lock (`flock`) on `ID.lock` for its whole life; the
@@ -56,6 +56,12 @@ pub const JOURNAL_VERSION: u32 = 1;
 /// parts' acknowledgements (those parts are sent again), and a 10,000-part
 /// upload is not rewritten 10,000 times.
 const SAVE_INTERVAL: Duration = Duration::from_millis(200);
+
+/// ... and waits at least this many times as long as its last save took, so
+/// saving takes at most 0.5% of the time, however large the journal grows.
+/// (Measured before this rule: 470 saves of a journal growing to 10,000 parts
+/// took 2.5 s of a 96 s upload, 2.6%.)
+const SAVE_SPACING: u32 = 200;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Journal {
@@ -307,7 +313,14 @@ impl PartSender {
 /// The thread that owns the journal while parts are uploaded.
 pub struct JournalWriter {
     tx: mpsc::Sender<PartRecord>,
-    handle: thread::JoinHandle<io::Result<Journal>>,
+    handle: thread::JoinHandle<io::Result<(Journal, SaveStats)>>,
+}
+
+/// What the writer's saves cost, for `S3UP_TIMINGS` and the benchmark.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SaveStats {
+    pub saves: u64,
+    pub time: Duration,
 }
 
 impl JournalWriter {
@@ -319,10 +332,13 @@ impl JournalWriter {
             // Block for one part, gather whatever arrives until SAVE_INTERVAL
             // has passed since the last save, save once. When the senders are
             // gone, save what is left and stop.
-            let mut last_save: Option<Instant> = None;
+            let mut last_save: Option<(Instant, Duration)> = None;
+            let mut stats = SaveStats::default();
             while let Ok(part) = rx.recv() {
                 journal.record(part);
-                let deadline = last_save.map_or_else(Instant::now, |t| t + SAVE_INTERVAL);
+                let deadline = last_save.map_or_else(Instant::now, |(at, took)| {
+                    at + SAVE_INTERVAL.max(took * SAVE_SPACING)
+                });
                 loop {
                     let wait = deadline.saturating_duration_since(Instant::now());
                     match rx.recv_timeout(wait) {
@@ -334,10 +350,14 @@ impl JournalWriter {
                 journal.updated_unix = now_unix();
                 // On failure the thread ends, so the next `record` fails and the
                 // engine stops rather than upload parts it cannot remember.
+                let started = Instant::now();
                 dir.save(&journal)?;
-                last_save = Some(Instant::now());
+                let took = started.elapsed();
+                last_save = Some((Instant::now(), took));
+                stats.saves += 1;
+                stats.time += took;
             }
-            Ok(journal)
+            Ok((journal, stats))
         });
         JournalWriter { tx, handle }
     }
@@ -348,7 +368,7 @@ impl JournalWriter {
     }
 
     /// Waits until every recorded part is saved and returns the final journal.
-    pub fn finish(self) -> io::Result<Journal> {
+    pub fn finish(self) -> io::Result<(Journal, SaveStats)> {
         drop(self.tx);
         self.handle
             .join()
@@ -470,7 +490,8 @@ mod tests {
             tx.record(part).unwrap();
         }
         drop(tx);
-        let done = w.finish().unwrap();
+        let (done, stats) = w.finish().unwrap();
+        assert!(stats.saves >= 1);
         let on_disk = JournalDir::load_path(&dir.journal_path(&j.id)).unwrap();
         assert_eq!(done, on_disk);
         let numbers: Vec<_> = on_disk.parts.iter().map(|p| p.number).collect();

@@ -10,6 +10,19 @@ use std::fmt;
 pub const MIB: u64 = 1024 * 1024;
 /// Smallest part S3 accepts, except for the last part of an upload.
 pub const MIN_PART_SIZE: u64 = 5 * MIB;
+/// The smallest part size the CLI accepts: [`MIN_PART_SIZE`], except in a
+/// `bench-floor` build, where `S3UP_BENCH_MIN_PART_SIZE` may lower it.
+pub fn min_part_size() -> u64 {
+    #[cfg(feature = "bench-floor")]
+    if let Some(n) = std::env::var("S3UP_BENCH_MIN_PART_SIZE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return n;
+    }
+    MIN_PART_SIZE
+}
+
 /// Largest part S3 accepts.
 pub const MAX_PART_SIZE: u64 = 5 * 1024 * MIB;
 /// Part numbers run from 1 to this, inclusive.

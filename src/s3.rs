@@ -972,13 +972,7 @@ mod tests {
 
         let (store, rx) = captured();
         let _ = store
-            .put_object(
-                "bkt",
-                "key",
-                hello(),
-                fake,
-                &ObjectOptions::default(),
-            )
+            .put_object("bkt", "key", hello(), fake, &ObjectOptions::default())
             .await;
         let req = rx.expect_request();
         assert_eq!(

@@ -168,6 +168,25 @@ pub struct Run<S: Store> {
     pub attempts: u32,
     pub show_progress: bool,
     pub cancel: Cancel,
+    pub timings: Arc<Timings>,
+}
+
+/// When things happened in a run, printed with `S3UP_TIMINGS=1` (for scripts/bench).
+#[derive(Debug)]
+pub struct Timings {
+    /// When the command started.
+    pub start: std::time::Instant,
+    /// Milliseconds from `start` to the first UploadPart request.
+    pub first_part_ms: std::sync::OnceLock<u128>,
+}
+
+impl Timings {
+    pub fn new(start: std::time::Instant) -> Arc<Timings> {
+        Arc::new(Timings {
+            start,
+            first_part_ms: std::sync::OnceLock::new(),
+        })
+    }
 }
 
 /// Why a run stopped early.
@@ -197,6 +216,7 @@ pub async fn run_multipart<S: Store>(
         journal.parts.len() as u64,
     ));
     let writer = JournalWriter::spawn(run.dir.clone(), journal.clone());
+    let todo_len = todo.len();
     let stopped = send_parts(run, &journal, &writer, &progress, todo).await;
     progress.finish();
     let saved = tokio::task::spawn_blocking(move || writer.finish())
@@ -207,7 +227,7 @@ pub async fn run_multipart<S: Store>(
         return Err(Error::Interrupted { id });
     }
     // The last good journal is on disk and the upload is open: resumable.
-    let journal = saved.map_err(|e| Error::Resumable {
+    let (journal, stats) = saved.map_err(|e| Error::Resumable {
         reason: format!(
             "cannot save the journal in '{}': {e}. Free space or fix permissions there first \
              (parts missing from the journal are sent again)",
@@ -224,6 +244,17 @@ pub async fn run_multipart<S: Store>(
         Some(Stop::Worker(e)) => Some(format!("an upload task failed: {e}")),
         Some(Stop::Part(n, e)) => return Err(stopped_by(run, &journal, Some(n), e)),
     };
+    if std::env::var_os("S3UP_TIMINGS").is_some() {
+        eprintln!(
+            "s3up: timings: first part sent {} ms after start; {} parts in {} ms; \
+             {} journal saves took {} ms",
+            run.timings.first_part_ms.get().copied().unwrap_or(0),
+            todo_len,
+            run.timings.start.elapsed().as_millis(),
+            stats.saves,
+            stats.time.as_millis()
+        );
+    }
     if let Some(reason) = reason {
         return Err(Error::Resumable { reason, id });
     }
@@ -274,11 +305,15 @@ async fn send_parts<S: Store>(
             journal.upload_id.clone(),
         );
         let attempts = run.attempts;
+        let timings = run.timings.clone();
         set.spawn(async move {
             let result = async {
                 let sha = hash(file.clone(), part)
                     .await
                     .map_err(|e| Stop::Read(part.number, e))?;
+                timings
+                    .first_part_ms
+                    .get_or_init(|| timings.start.elapsed().as_millis());
                 // The bytes are read a second time as they are sent; if the file
                 // changed in between, S3's checksum check rejects the part.
                 let etag = retry(attempts, || {
@@ -378,6 +413,15 @@ async fn complete<S: Store>(
     lock: Lock,
 ) -> Result<(Journal, Finished), Error> {
     let id = journal.id.clone();
+    // scripts/bench builds an open 10,000-part upload this way (stores such as
+    // Garage would otherwise complete its 4 KiB parts); never in a normal build.
+    #[cfg(feature = "bench-floor")]
+    if std::env::var_os("S3UP_BENCH_STOP_BEFORE_COMPLETE").is_some() {
+        return Err(Error::Resumable {
+            reason: "stopped before Complete (S3UP_BENCH_STOP_BEFORE_COMPLETE)".to_string(),
+            id,
+        });
+    }
     let missing = run
         .plan
         .parts()
