@@ -270,12 +270,26 @@ async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
         timings: upload::Timings::new(started),
     };
     let todo = plan.parts().collect();
-    let (journal, finished) = upload::run_multipart(&run, journal, lock, todo).await?;
+    run_and_report(&run, journal, lock, todo, tuning, &dest, started).await
+}
+
+/// Sends the parts left, completes, and prints the result: the end of `put`
+/// and `resume` alike.
+async fn run_and_report(
+    run: &Run<SdkStore>,
+    journal: Journal,
+    lock: crate::journal::Lock,
+    todo: Vec<crate::plan::Part>,
+    tuning: &Tuning,
+    dest: &S3Url,
+    started: Instant,
+) -> Result<()> {
+    let (journal, finished) = upload::run_multipart(run, journal, lock, todo).await?;
     report(
         tuning,
-        &dest,
-        plan.size,
-        plan.part_count,
+        dest,
+        run.plan.size,
+        run.plan.part_count,
         Some(&journal.upload_id),
         &finished,
         started,
@@ -566,15 +580,7 @@ async fn resume_one(
             dir.path().display()
         ))
     })?;
-    let todo: Vec<_> = plan
-        .parts()
-        .filter(|p| {
-            journal
-                .parts
-                .binary_search_by_key(&p.number, |r| r.number)
-                .is_err()
-        })
-        .collect();
+    let todo: Vec<_> = journal.missing(&plan).collect();
     if !quiet {
         eprintln!(
             "s3up: resuming {id} to {dest}: {} of {} parts already on S3, sending {}",
@@ -594,17 +600,7 @@ async fn resume_one(
         cancel: cancel.clone(),
         timings: upload::Timings::new(started),
     };
-    let (journal, finished) = upload::run_multipart(&run, journal, lock, todo).await?;
-    report(
-        tuning,
-        &dest,
-        plan.size,
-        plan.part_count,
-        Some(&journal.upload_id),
-        &finished,
-        started,
-    );
-    Ok(())
+    run_and_report(&run, journal, lock, todo, tuning, &dest, started).await
 }
 
 /// "42s", "5m", "3h", "2d": how long ago `unix` was.

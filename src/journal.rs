@@ -48,6 +48,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::plan::{Part, Plan};
 use crate::s3::{Connection, ObjectOptions};
 
 pub const JOURNAL_VERSION: u32 = 1;
@@ -133,6 +134,15 @@ impl Journal {
             Ok(i) => self.parts[i] = part,
             Err(i) => self.parts.insert(i, part),
         }
+    }
+
+    /// The planned parts the journal does not hold: what is left to send.
+    pub fn missing<'a>(&'a self, plan: &'a Plan) -> impl Iterator<Item = Part> + 'a {
+        plan.parts().filter(|p| {
+            self.parts
+                .binary_search_by_key(&p.number, |r| r.number)
+                .is_err()
+        })
     }
 
     pub fn bytes_done(&self) -> u64 {

@@ -422,16 +422,7 @@ async fn complete<S: Store>(
             id,
         });
     }
-    let missing = run
-        .plan
-        .parts()
-        .filter(|p| {
-            journal
-                .parts
-                .binary_search_by_key(&p.number, |r| r.number)
-                .is_err()
-        })
-        .count();
+    let missing = journal.missing(&run.plan).count();
     if missing > 0 {
         return Err(Error::Resumable {
             reason: format!("{missing} parts were not uploaded"),

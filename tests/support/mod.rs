@@ -71,16 +71,7 @@ impl Scratch {
 
     /// `s3up` with the server's credentials, the endpoint and this journal dir.
     pub fn s3up(&self, srv: &Server, endpoint: &str) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::cargo_bin("s3up").expect("built binary");
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.dir.path())
-            .envs(srv.env())
-            .env_remove("AWS_ENDPOINT_URL_S3")
-            .env("AWS_ENDPOINT_URL", endpoint)
-            .env("S3UP_JOURNAL_DIR", self.journal_dir())
-            .env("AWS_EC2_METADATA_DISABLED", "true");
-        cmd
+        assert_cmd::Command::from_std(self.s3up_std(srv, endpoint))
     }
 
     /// Like `s3up`, as a std Command (for killing it mid-run).
