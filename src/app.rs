@@ -440,6 +440,13 @@ async fn resume(global: &GlobalArgs, args: ResumeArgs) -> Result<()> {
     let mut failed = 0;
     let cancel = on_ctrl_c();
     for path in paths {
+        if cancel.is_raised() {
+            return Err(Error::failed(
+                "stopped by Ctrl-C before the next upload; the journals are kept: \
+                 `s3up list-pending` shows them"
+                    .to_string(),
+            ));
+        }
         let result = resume_one(global, &args, &dir, &path, &cancel, started).await;
         started = Instant::now();
         match result {
@@ -513,12 +520,43 @@ async fn resume_one(
         })?;
     let conn = connection_for(global, &journal);
     let store = Arc::new(connect(&conn, tuning).await?);
-    let listed = upload::retry(tuning.retries, || {
+    let listing = upload::retry(tuning.retries, || {
         store.list_parts(&journal.bucket, &journal.key, &journal.upload_id)
-    })
-    .await;
+    });
+    let listed = tokio::select! {
+        listed = listing => listed,
+        () = cancel.cancelled() => return Err(Error::Interrupted { id }),
+    };
     let listed = match listed {
         Ok(l) => l,
+        // Every part was sent and the upload is gone: an earlier run's Complete
+        // may have finished on S3 after that run stopped waiting for it.
+        Err(e) if e.kind == ErrorKind::NoSuchUpload && journal.missing(&plan).next().is_none() => {
+            let done = store
+                .head_object(&journal.bucket, &journal.key)
+                .await
+                .ok()
+                .flatten()
+                .filter(|info| upload::is_our_object(info, &journal));
+            let _ = dir.remove(&id);
+            return match done {
+                Some(info) => {
+                    if !quiet {
+                        println!(
+                            "upload {id} had already completed on S3: {dest} ETag {}",
+                            info.etag.as_deref().unwrap_or("")
+                        );
+                    }
+                    Ok(())
+                }
+                None => Err(Error::failed(format!(
+                    "upload {id} to {dest} no longer exists on S3 and the object there is not \
+                     this file's (it was aborted or expired), so its journal was removed. Run \
+                     `s3up put {} {dest}` again",
+                    source_path.display()
+                ))),
+            };
+        }
         Err(e) if e.kind == ErrorKind::NoSuchUpload => {
             let _ = dir.remove(&id);
             return Err(Error::failed(format!(
@@ -874,13 +912,18 @@ async fn abort_remote(
             .iter()
             .filter_map(|(_, j)| j.as_ref().ok())
             .find(|j| j.upload_id == u.upload_id);
-        let lock = match owner.map(|j| dir.lock(&j.id)) {
-            Some(Err(e)) => {
-                eprintln!("s3up: warning: skipped {dest} upload {}: {e}", u.upload_id);
+        let lock = match owner.map(|j| (j, dir.lock(&j.id))) {
+            Some((j, Err(_))) if dir.is_locked(&j.id) => {
+                eprintln!(
+                    "s3up: warning: skipped {dest} upload {}: a running s3up is using it \
+                     (journal {})",
+                    u.upload_id, j.id
+                );
                 skipped += 1;
                 continue;
             }
-            Some(Ok(lock)) => Some(lock),
+            Some((_, Err(e))) => return Err(Error::Failed(e)),
+            Some((_, Ok(lock))) => Some(lock),
             None => None,
         };
         abort_until_gone(&store, &dest.bucket, &dest.key, &u.upload_id)
@@ -898,7 +941,7 @@ async fn abort_remote(
     if skipped > 0 {
         return Err(Error::failed(format!(
             "aborted {} uploads, skipped {skipped} in use by a running s3up (see above). \
-             Stop those runs first, or abort them by ID",
+             Wait for those runs to finish, or stop them first",
             stale.len() - skipped
         )));
     }

@@ -64,6 +64,10 @@ const SAVE_INTERVAL: Duration = Duration::from_millis(200);
 /// took 2.5 s of a 96 s upload, 2.6%.)
 const SAVE_SPACING: u32 = 200;
 
+/// ... but never waits longer than this, even on a very slow disk, so a crash
+/// loses at most this much progress.
+const SAVE_GAP_MAX: Duration = Duration::from_secs(5);
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Journal {
     pub version: u32,
@@ -251,6 +255,13 @@ impl JournalDir {
                 path.display()
             )
         })?;
+        if journal.part_size == 0 || journal.part_count == 0 || journal.id.is_empty() {
+            return Err(format!(
+                "journal '{}' is damaged (no part size, part count or id). Remove it, and abort \
+                 the upload on S3 with `s3up abort --remote` if it is still listed",
+                path.display()
+            ));
+        }
         if journal.version != JOURNAL_VERSION {
             return Err(format!(
                 "journal '{}' has version {}, this s3up reads version {JOURNAL_VERSION}. \
@@ -347,7 +358,7 @@ impl JournalWriter {
             while let Ok(part) = rx.recv() {
                 journal.record(part);
                 let deadline = last_save.map_or_else(Instant::now, |(at, took)| {
-                    at + SAVE_INTERVAL.max(took * SAVE_SPACING)
+                    at + SAVE_INTERVAL.max(took * SAVE_SPACING).min(SAVE_GAP_MAX)
                 });
                 loop {
                     let wait = deadline.saturating_duration_since(Instant::now());

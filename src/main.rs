@@ -22,7 +22,7 @@ fn main() {
                 .map(str::trim)
                 .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more"))
                 .collect();
-            let what = what.join(" ");
+            let what = what.join("; ");
             let what = what.strip_prefix("error: ").unwrap_or(&what);
             eprintln!(
                 "s3up: error: {}. Run `s3up --help` for usage",

@@ -376,21 +376,61 @@ const BODY_SLICE: usize = 256 * 1024;
 /// each time the HTTP client takes a slice of the body (it only does when the
 /// socket accepts more), and by [`SdkStore::watched`], which reads it.
 #[derive(Clone)]
-struct Stamp(Arc<(Instant, AtomicU64)>);
+struct Stamp(Arc<StampInner>);
+
+struct StampInner {
+    start: Instant,
+    /// Milliseconds from `start` to the last progress.
+    last_ms: AtomicU64,
+    /// Body bytes handed to the HTTP client so far.
+    sent: AtomicU64,
+    /// The body has handed out its last chunk.
+    done: std::sync::atomic::AtomicBool,
+}
+
+/// What may still sit in hyper's and the kernel's send buffers after the body
+/// handed out its last chunk, unseen by the stamp (hyper queues about 660 KiB;
+/// Linux autotunes a socket's send buffer to a few MiB).
+const UNSEEN_TAIL: u64 = 8 << 20;
 
 impl Stamp {
     fn new() -> Stamp {
-        Stamp(Arc::new((Instant::now(), AtomicU64::new(0))))
+        Stamp(Arc::new(StampInner {
+            start: Instant::now(),
+            last_ms: AtomicU64::new(0),
+            sent: AtomicU64::new(0),
+            done: false.into(),
+        }))
     }
 
-    fn touch(&self) {
-        let ms = self.0 .0.elapsed().as_millis() as u64;
-        self.0 .1.store(ms, Ordering::Relaxed);
+    /// The body handed out `bytes` more; `last` when it was the final chunk.
+    fn progress(&self, bytes: u64, last: bool) {
+        let ms = self.0.start.elapsed().as_millis() as u64;
+        self.0.last_ms.store(ms, Ordering::Relaxed);
+        self.0.sent.fetch_add(bytes, Ordering::Relaxed);
+        if last {
+            self.0.done.store(true, Ordering::Relaxed);
+        }
     }
 
     fn idle(&self) -> Duration {
-        let now = self.0 .0.elapsed().as_millis() as u64;
-        Duration::from_millis(now.saturating_sub(self.0 .1.load(Ordering::Relaxed)))
+        let now = self.0.start.elapsed().as_millis() as u64;
+        Duration::from_millis(now.saturating_sub(self.0.last_ms.load(Ordering::Relaxed)))
+    }
+
+    /// How long the request may go without visible progress. Once the body is
+    /// all handed out, its tail still drains from buffers the stamp cannot see,
+    /// at about the rate seen so far: that time is allowed on top of `limit`
+    /// (at most `cap`), so a slow link is not taken for a stalled one.
+    fn allowed_idle(&self, limit: Duration, cap: Duration) -> Duration {
+        if !self.0.done.load(Ordering::Relaxed) {
+            return limit;
+        }
+        let sent = self.0.sent.load(Ordering::Relaxed).max(1);
+        let secs = (self.0.last_ms.load(Ordering::Relaxed).max(1)) as f64 / 1000.0;
+        let rate = sent as f64 / secs; // bytes per second while sending
+        let tail = Duration::from_secs_f64(UNSEEN_TAIL.min(sent) as f64 / rate.max(1.0));
+        (limit + tail).min(cap.max(limit))
     }
 }
 
@@ -481,7 +521,8 @@ impl http_body::Body for FileBody {
         this.reading = None;
         let chunk = read.map_err(std::io::Error::other)??.freeze();
         this.sent += chunk.len() as u64;
-        this.stamp.touch();
+        this.stamp
+            .progress(chunk.len() as u64, this.sent == this.range.len);
         if this.spare.len() < SPARE_CHUNKS {
             this.spare.push(chunk.clone());
         }
@@ -579,15 +620,18 @@ impl SdkStore {
         loop {
             tokio::select! {
                 out = &mut request => return out,
-                () = tokio::time::sleep(tick) => if stamp.idle() >= limit {
-                    return Err(S3Error {
-                        kind: ErrorKind::Retryable,
-                        op,
-                        message: format!(
-                            "no progress for {} s, the connection looks stalled (--stall-timeout)",
-                            limit.as_secs()
-                        ),
-                    });
+                () = tokio::time::sleep(tick) => {
+                    let idle = stamp.idle();
+                    if idle >= stamp.allowed_idle(limit, self.complete_limit()) {
+                        return Err(S3Error {
+                            kind: ErrorKind::Retryable,
+                            op,
+                            message: format!(
+                                "no progress for {} s, the connection looks stalled (--stall-timeout)",
+                                idle.as_secs()
+                            ),
+                        });
+                    }
                 },
             }
         }
@@ -943,6 +987,27 @@ mod tests {
             offset: 0,
             len: 5,
         }
+    }
+
+    #[test]
+    fn the_tail_of_a_slow_body_is_allowed_to_drain() {
+        let limit = Duration::from_secs(30);
+        let cap = Duration::from_secs(300);
+        let stamp = Stamp::new();
+        assert_eq!(
+            stamp.allowed_idle(limit, cap),
+            limit,
+            "body still being sent"
+        );
+        // 8 MiB handed out over 4 s (2 MiB/s): up to 8 MiB may still be buffered.
+        stamp.0.sent.store(8 << 20, Ordering::Relaxed);
+        stamp.0.last_ms.store(4000, Ordering::Relaxed);
+        stamp.0.done.store(true, Ordering::Relaxed);
+        let allowed = stamp.allowed_idle(limit, cap);
+        assert!(allowed >= limit + Duration::from_secs(3), "{allowed:?}");
+        // A very slow body is capped.
+        stamp.0.last_ms.store(4_000_000, Ordering::Relaxed);
+        assert_eq!(stamp.allowed_idle(limit, cap), cap);
     }
 
     #[tokio::test]

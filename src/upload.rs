@@ -75,6 +75,9 @@ where
     }
 }
 
+/// Parts hashed at once (see `send_parts`); the blocking pool has 16 threads.
+const HASH_JOBS: usize = 4;
+
 /// Hash buffer per blocking thread: hashing reads the file through it, so it is
 /// allocated once per thread, not once per part.
 const HASH_CHUNK: usize = 256 * 1024;
@@ -147,6 +150,11 @@ impl Cancel {
     pub fn new() -> (tokio::sync::watch::Sender<bool>, Cancel) {
         let (tx, rx) = tokio::sync::watch::channel(false);
         (tx, Cancel(rx))
+    }
+
+    /// True once the flag is raised.
+    pub fn is_raised(&self) -> bool {
+        *self.0.borrow()
     }
 
     /// Resolves once the flag is raised; never, if its sender is gone unraised.
@@ -235,6 +243,11 @@ pub async fn run_multipart<S: Store>(
         ),
         id: id.clone(),
     })?;
+    // Whatever stopped the run, a changed file is the first thing to say:
+    // resuming it would be refused anyway.
+    if stopped.is_some() && source_changed(&journal) {
+        return Err(changed_error(&journal));
+    }
     let reason = match stopped {
         None | Some(Stop::Cancelled) | Some(Stop::Journal) => None,
         Some(Stop::Read(n, e)) => Some(format!(
@@ -269,6 +282,10 @@ async fn send_parts<S: Store>(
     todo: Vec<Part>,
 ) -> Option<Stop> {
     let permits = Arc::new(Semaphore::new(run.concurrency as usize));
+    // Hashing is CPU-bound: a few at once keep the cores busy, and leave the
+    // blocking pool free for the body reads of parts already on the wire
+    // (which would otherwise queue behind hashes and look stalled).
+    let hashing = Arc::new(Semaphore::new(HASH_JOBS));
     let mut set: JoinSet<Result<(), Stop>> = JoinSet::new();
     let mut stop: Option<Stop> = None;
     let note = |res: Result<Result<(), Stop>, tokio::task::JoinError>, stop: &mut Option<Stop>| {
@@ -294,11 +311,15 @@ async fn send_parts<S: Store>(
         while let Some(res) = set.try_join_next() {
             note(res, &mut stop);
         }
+        if stop.is_some() {
+            break;
+        }
         let store = run.store.clone();
         let file = run.file.clone();
         let tx = writer.sender();
         let progress = progress.clone();
         let permits = permits.clone();
+        let hashing = hashing.clone();
         let (bucket, key, upload_id) = (
             journal.bucket.clone(),
             journal.key.clone(),
@@ -308,9 +329,15 @@ async fn send_parts<S: Store>(
         let timings = run.timings.clone();
         set.spawn(async move {
             let result = async {
-                let sha = hash(file.clone(), part)
-                    .await
-                    .map_err(|e| Stop::Read(part.number, e))?;
+                let sha = {
+                    let _hashing = hashing
+                        .acquire()
+                        .await
+                        .map_err(|e| Stop::Worker(e.to_string()))?;
+                    hash(file.clone(), part)
+                        .await
+                        .map_err(|e| Stop::Read(part.number, e))?
+                };
                 timings
                     .first_part_ms
                     .get_or_init(|| timings.start.elapsed().as_millis());
@@ -384,9 +411,24 @@ fn stopped_by<S: Store>(run: &Run<S>, journal: &Journal, part: Option<u32>, e: S
     }
 }
 
+/// True when the file no longer has the size and mtime the journal recorded.
+fn source_changed(journal: &Journal) -> bool {
+    let now = std::fs::metadata(&journal.source.path).map(|m| Source::of(&journal.source.path, &m));
+    now.as_ref().ok() != Some(&journal.source)
+}
+
+fn changed_error(journal: &Journal) -> Error {
+    Error::failed(format!(
+        "'{}' changed while it was being uploaded, so the upload was not completed. \
+         Run `s3up abort {}` and put the file again",
+        journal.source.path.display(),
+        journal.id
+    ))
+}
+
 /// True when the object S3 holds is the one these parts make: a retried
 /// Complete whose first answer was lost finds the upload already completed.
-fn is_our_object(info: &ObjectInfo, journal: &Journal) -> bool {
+pub fn is_our_object(info: &ObjectInfo, journal: &Journal) -> bool {
     if info.size != journal.source.size {
         return false;
     }
@@ -430,13 +472,8 @@ async fn complete<S: Store>(
         });
     }
     // Never complete an object that mixes old and new bytes.
-    let now = std::fs::metadata(&journal.source.path).map(|m| Source::of(&journal.source.path, &m));
-    if now.as_ref().ok() != Some(&journal.source) {
-        return Err(Error::failed(format!(
-            "'{}' changed while it was being uploaded, so the upload was not completed. \
-             Run `s3up abort {id}` and put the file again",
-            journal.source.path.display()
-        )));
+    if source_changed(&journal) {
+        return Err(changed_error(&journal));
     }
     let parts: Vec<CompletedPart> = journal
         .parts

@@ -521,3 +521,68 @@ on_both_servers!(sigint_during_complete_exits_130, |srv: &Server| {
     assert_object_equals(srv, &bucket, "c.bin", &file);
     assert!(s.journals().is_empty());
 });
+
+// The Complete reached the server and succeeded, but its answer was lost. The
+// retried Complete finds the upload gone (or, on moto, answered again), and s3up
+// recognises the object as its own instead of failing. With no retry left the
+// run stops resumable, and `resume` finds the object complete.
+on_both_servers!(lost_complete_answer_is_recognised, |srv: &Server| {
+    let proxy = FaultProxy::start(&srv.endpoint);
+    proxy.add_rule(rule(
+        Match::CompleteMultipartUpload,
+        Fault::SwallowAnswer,
+        Schedule::FirstN(1),
+    ));
+    let s = Scratch::new();
+    let bucket = srv.new_bucket("lostanswer");
+    let file = s.file("l.bin", 11 * MIB, 21);
+    let out = s
+        .s3up(srv, &proxy.endpoint())
+        .args(["put", "--part-size", "5MiB"])
+        .arg(&file)
+        .arg(format!("s3://{bucket}/l.bin"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_object_equals(srv, &bucket, "l.bin", &file);
+    assert!(s.journals().is_empty());
+
+    proxy.clear_rules();
+    proxy.add_rule(rule(
+        Match::CompleteMultipartUpload,
+        Fault::SwallowAnswer,
+        Schedule::Always,
+    ));
+    let out = s
+        .s3up(srv, &proxy.endpoint())
+        .args(["put", "--part-size", "5MiB", "--retries", "1"])
+        .arg(&file)
+        .arg(format!("s3://{bucket}/l2.bin"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(s.journals().len(), 1);
+    let out = s.s3up(srv, &srv.endpoint).arg("resume").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("already completed"),
+        "resume should find the object complete: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_object_equals(srv, &bucket, "l2.bin", &file);
+    assert!(s.journals().is_empty());
+    assert!(srv.list_uploads(&bucket).is_empty());
+});

@@ -61,6 +61,9 @@ pub enum Fault {
     /// Forward the request, but pass its body on at this many bytes a second: a slow
     /// link that keeps moving.
     Throttle { bytes_per_sec: u64 },
+    /// Forward the request and let the server finish it, then reset the client
+    /// instead of relaying the answer: work done, answer lost.
+    SwallowAnswer,
 }
 
 impl Fault {
@@ -579,6 +582,29 @@ async fn serve(client: TcpStream, upstream: SocketAddr, shared: Arc<Mutex<Shared
         None => forward(rd, wr, &req, upstream, &shared, index, None).await,
         Some(Fault::Throttle { bytes_per_sec }) => {
             forward(rd, wr, &req, upstream, &shared, index, Some(bytes_per_sec)).await
+        }
+        Some(Fault::SwallowAnswer) => {
+            let Ok(up) = TcpStream::connect(upstream).await else {
+                return;
+            };
+            let (up_rd, mut up_wr) = up.into_split();
+            let mut up_rd = BufReader::with_capacity(BUF_SIZE, up_rd);
+            if req.expects_continue() && wr.write_all(CONTINUE).await.is_err() {
+                return;
+            }
+            let mut to_server = Outlet::lenient(&mut up_wr);
+            if to_server.put(&req.upstream_head()).await.is_err() {
+                return;
+            }
+            if let Ok(len) = relay_body(&mut rd, &mut to_server, req.framing).await {
+                set_body_len(&shared, index, len);
+            }
+            // The upstream request says `Connection: close`, so the server closes
+            // once it has answered: the work is done when this returns.
+            let _ = tokio::io::copy(&mut up_rd, &mut tokio::io::sink()).await;
+            if let Ok(client) = rd.into_inner().reunite(wr) {
+                let _ = client.set_zero_linger();
+            }
         }
         Some(Fault::Stall) => {
             tokio::time::sleep(STALL_FOR).await;
