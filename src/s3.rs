@@ -367,10 +367,12 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
-/// Chunks a part body is read and handed to the HTTP client in. Measured on a
-/// 1 GiB upload to a local Garage (2 cores): 128 KiB cost ~15% more CPU for no
-/// memory saved; 256 KiB matched the old whole-part buffers' speed.
-const BODY_SLICE: usize = 256 * 1024;
+/// Chunks a part body is read and handed to the HTTP client in. Each chunk
+/// costs a blocking-pool hop and a few syscalls, so larger is cheaper. Measured
+/// on 1 GiB to a local Garage (2 cores), alternating binaries: 128 KiB cost
+/// ~15% more CPU than 256 KiB, and 512 KiB (with 2 spares, the same memory
+/// per part) ~5% less, at +1 MiB peak RSS.
+const BODY_SLICE: usize = 512 * 1024;
 
 /// When a request last made progress. Shared by [`FileBody`], which stamps it
 /// each time the HTTP client takes a slice of the body (it only does when the
@@ -445,7 +447,7 @@ pub struct FileRange {
 /// How many chunk buffers a body keeps for reuse. Hyper queues a few chunks
 /// before it writes them; once it has, their buffers come back here, so a
 /// body allocates (and zeroes) only its first few chunks.
-const SPARE_CHUNKS: usize = 4;
+const SPARE_CHUNKS: usize = 2;
 
 /// A [`FileRange`] as an HTTP body: read in [`BODY_SLICE`] chunks when the HTTP
 /// client asks for them (it asks only when the socket takes more), on the
