@@ -6,7 +6,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use support::proxy::{Fault, FaultProxy, Match, Rule, Schedule};
-use support::{assert_object_equals, Scratch, Server, MIB};
+use support::{assert_object_equals, wait_for, Scratch, Server, MIB};
 
 fn rule(matcher: Match, fault: Fault, schedule: Schedule) -> Rule {
     Rule {
@@ -315,22 +315,12 @@ on_both_servers!(sigkill_leaves_a_usable_journal, |srv: &Server| {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let done = s.journals().first().map(|p| {
+    wait_for("3 parts in the journal", &mut child, String::new, || {
+        s.journals().first().is_some_and(|p| {
             let v: serde_json::Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
-            v["parts"].as_array().map_or(0, Vec::len)
-        });
-        if done.is_some_and(|n| n >= 3) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the journal never reached 3 parts"
-        );
-        assert!(child.try_wait().unwrap().is_none(), "s3up exited early");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+            v["parts"].as_array().map_or(0, Vec::len) >= 3
+        })
+    });
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let journal = s.only_journal();
@@ -369,7 +359,7 @@ on_both_servers!(sigint_exits_130_with_journal, |srv: &Server| {
     let s = Scratch::new();
     let bucket = srv.new_bucket("sigint");
     let file = s.file("i.bin", 20 * MIB, 8);
-    let child = s
+    let mut child = s
         .s3up_std(srv, &proxy.endpoint())
         .args([
             "put",
@@ -386,11 +376,9 @@ on_both_servers!(sigint_exits_130_with_journal, |srv: &Server| {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !proxy.requests().iter().any(|r| r.part_number() == Some(3)) {
-        assert!(Instant::now() < deadline, "part 3 was never sent");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for("part 3 to be sent", &mut child, String::new, || {
+        proxy.requests().iter().any(|r| r.part_number() == Some(3))
+    });
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -480,7 +468,7 @@ on_both_servers!(sigint_during_complete_exits_130, |srv: &Server| {
     let s = Scratch::new();
     let bucket = srv.new_bucket("intcomplete");
     let file = s.file("c.bin", 11 * MIB, 5);
-    let child = s
+    let mut child = s
         .s3up_std(srv, &proxy.endpoint())
         .args(["put", "--part-size", "5MiB", "--stall-timeout", "600"])
         .arg(&file)
@@ -489,15 +477,12 @@ on_both_servers!(sigint_during_complete_exits_130, |srv: &Server| {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !proxy
-        .requests()
-        .iter()
-        .any(|r| r.method == "POST" && r.query.contains("uploadId="))
-    {
-        assert!(Instant::now() < deadline, "Complete was never sent");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for("Complete to be sent", &mut child, String::new, || {
+        proxy
+            .requests()
+            .iter()
+            .any(|r| r.method == "POST" && r.query.contains("uploadId="))
+    });
     let signalled = Instant::now();
     std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])

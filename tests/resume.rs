@@ -105,15 +105,8 @@ fn child_stderr(s: &Scratch) -> String {
 }
 
 /// Polls `cond` until it holds; fails if `child` exits first or after 60 s.
-fn wait_for(s: &Scratch, what: &str, child: &mut Child, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !cond() {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("s3up exited ({status}) before {what}: {}", child_stderr(s));
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+fn wait_for(s: &Scratch, what: &str, child: &mut Child, cond: impl FnMut() -> bool) {
+    support::wait_for(what, child, || child_stderr(s), cond);
 }
 
 struct Pending {

@@ -7,7 +7,8 @@ pub mod proxy;
 pub mod server;
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Child, Output};
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
@@ -167,5 +168,24 @@ pub fn head(srv: &Server, bucket: &str, key: &str) -> Head {
         content_type: out.content_type().map(str::to_string),
         metadata: out.metadata().cloned().unwrap_or_default(),
         storage_class: out.storage_class().map(|s| s.as_str().to_string()),
+    }
+}
+
+/// Polls `cond` every 20 ms until it holds. Panics after 60 s, or as soon as
+/// `child` exits, quoting `log()` (what the child printed, where the caller
+/// kept it).
+pub fn wait_for(
+    what: &str,
+    child: &mut Child,
+    log: impl Fn() -> String,
+    mut cond: impl FnMut() -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !cond() {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("s3up exited ({status}) before {what}: {}", log());
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
