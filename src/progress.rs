@@ -4,14 +4,18 @@
 //! quiet; otherwise every call is a no-op, so the engine never checks.
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::s3::Meter;
+
 pub struct Progress {
     bar: ProgressBar,
     parts_total: u64,
-    parts_done: std::sync::atomic::AtomicU64,
+    parts_done: AtomicU64,
 }
 
 impl Progress {
@@ -46,18 +50,79 @@ impl Progress {
         self.bar.set_message(format!("{done}/{}", self.parts_total));
     }
 
-    /// One part of `bytes` finished.
-    pub fn part_done(&self, bytes: u64) {
-        let done = self
-            .parts_done
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            + 1;
-        self.bar.inc(bytes);
+    /// One part finished (its bytes were counted by its [`Attempt`]).
+    pub fn part_done(&self) {
+        let done = self.parts_done.fetch_add(1, Ordering::Relaxed) + 1;
         self.show_parts(done);
+    }
+
+    /// A meter for one attempt at sending a part.
+    pub fn attempt(self: &Arc<Self>) -> Arc<Attempt> {
+        Arc::new(Attempt {
+            progress: self.clone(),
+            sent: AtomicU64::new(0),
+        })
     }
 
     /// Removes the bar (on success or failure alike), so messages print cleanly.
     pub fn finish(&self) {
         self.bar.finish_and_clear();
+    }
+}
+
+/// One attempt at sending a part: moves the bar by each chunk of the body as
+/// it goes out, so a slow link shows movement within a part.
+pub struct Attempt {
+    progress: Arc<Progress>,
+    sent: AtomicU64,
+}
+
+impl Meter for Attempt {
+    fn sent(&self, bytes: u64) {
+        self.sent.fetch_add(bytes, Ordering::Relaxed);
+        self.progress.bar.inc(bytes);
+    }
+}
+
+impl Attempt {
+    /// The attempt is over. A failed one takes back what it moved the bar (the
+    /// part will be sent again, or never); a successful one leaves exactly
+    /// `len` bytes counted.
+    pub fn settle(&self, ok: bool, len: u64) {
+        let sent = self.sent.swap(0, Ordering::Relaxed);
+        let counted = if ok { len } else { 0 };
+        let bar = &self.progress.bar;
+        if counted > sent {
+            bar.inc(counted - sent);
+        } else {
+            bar.dec(sent - counted);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_attempts_give_their_bytes_back() {
+        let p = Arc::new(Progress::new(false, 100, 20, 5, 1));
+        let first = p.attempt();
+        first.sent(15);
+        first.sent(5);
+        assert_eq!(p.bar.position(), 40, "moves within a part");
+        first.settle(false, 20);
+        assert_eq!(p.bar.position(), 20, "a failed attempt is taken back");
+        let second = p.attempt();
+        second.sent(20);
+        second.settle(true, 20);
+        p.part_done();
+        assert_eq!(p.bar.position(), 40);
+        assert_eq!(p.bar.message(), "2/5");
+        // A success that was not seen to send every byte still counts the part.
+        let third = p.attempt();
+        third.sent(7);
+        third.settle(true, 20);
+        assert_eq!(p.bar.position(), 60);
     }
 }

@@ -437,12 +437,30 @@ impl Stamp {
     }
 }
 
+/// Told of every chunk of a body as it is handed to the HTTP client, so a
+/// progress display can move by bytes instead of by whole parts.
+pub trait Meter: Send + Sync {
+    fn sent(&self, bytes: u64);
+}
+
 /// A byte range of a file: the body of one PutObject or UploadPart.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct FileRange {
     pub file: Arc<File>,
     pub offset: u64,
     pub len: u64,
+    /// Told of each chunk as it goes out, when set.
+    pub meter: Option<Arc<dyn Meter>>,
+}
+
+impl std::fmt::Debug for FileRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileRange")
+            .field("offset", &self.offset)
+            .field("len", &self.len)
+            .field("metered", &self.meter.is_some())
+            .finish()
+    }
 }
 
 /// How many chunk buffers a body keeps for reuse. Hyper queues a few chunks
@@ -498,6 +516,9 @@ impl FileBody {
         self.sent += chunk.len() as u64;
         self.stamp
             .progress(chunk.len() as u64, self.sent == self.range.len);
+        if let Some(meter) = &self.range.meter {
+            meter.sent(chunk.len() as u64);
+        }
         if self.spare.len() < SPARE_CHUNKS {
             self.spare.push(chunk.clone());
         }
@@ -1037,6 +1058,7 @@ mod tests {
             file: Arc::new(f),
             offset: 0,
             len: 5,
+            meter: None,
         }
     }
 
@@ -1059,6 +1081,15 @@ mod tests {
         // A very slow body is capped.
         stamp.0.last_ms.store(4_000_000, Ordering::Relaxed);
         assert_eq!(stamp.allowed_idle(limit, cap), cap);
+    }
+
+    #[derive(Default)]
+    struct Counted(AtomicU64);
+
+    impl Meter for Counted {
+        fn sent(&self, bytes: u64) {
+            self.0.fetch_add(bytes, Ordering::Relaxed);
+        }
     }
 
     /// Every byte of a body, polled to the end.
@@ -1086,10 +1117,12 @@ mod tests {
         f.sync_all().unwrap();
         let file = Arc::new(f);
         let (offset, end) = (1_000, len - 2_000);
+        let metered = Arc::new(Counted::default());
         let range = FileRange {
             file: file.clone(),
             offset: offset as u64,
             len: (end - offset) as u64,
+            meter: Some(metered.clone()),
         };
 
         let mut cached = vec![0; BODY_SLICE];
@@ -1104,6 +1137,7 @@ mod tests {
             &data[offset..end]
         );
         assert_eq!(stamp.0.sent.load(Ordering::Relaxed), (end - offset) as u64);
+        assert_eq!(metered.0.load(Ordering::Relaxed), (end - offset) as u64);
         assert!(stamp.0.done.load(Ordering::Relaxed));
 
         // Drop the cached pages from the middle of the second chunk on, where

@@ -111,6 +111,7 @@ pub fn range(file: &Arc<File>, part: Part) -> FileRange {
         file: file.clone(),
         offset: part.offset,
         len: part.len,
+        meter: None,
     }
 }
 
@@ -338,15 +339,21 @@ async fn send_parts<S: Store>(
                     .get_or_init(|| timings.start.elapsed().as_millis());
                 // The bytes are read a second time as they are sent; if the file
                 // changed in between, S3's checksum check rejects the part.
+                // The bar moves as the body goes out; a failed attempt takes its
+                // bytes back, so the bar never counts a byte twice.
                 let etag = retry(attempts, || {
-                    store.upload_part(
-                        &bucket,
-                        &key,
-                        &upload_id,
-                        part.number,
-                        range(&file, part),
-                        sha,
-                    )
+                    let attempt = progress.attempt();
+                    let body = FileRange {
+                        meter: Some(attempt.clone()),
+                        ..range(&file, part)
+                    };
+                    let sending =
+                        store.upload_part(&bucket, &key, &upload_id, part.number, body, sha);
+                    async move {
+                        let result = sending.await;
+                        attempt.settle(result.is_ok(), part.len);
+                        result
+                    }
                 })
                 .await
                 .map_err(|e| Stop::Part(part.number, e))?;
@@ -357,7 +364,7 @@ async fn send_parts<S: Store>(
                     sha256: b64(&sha),
                 })
                 .map_err(|_| Stop::Journal)?;
-                progress.part_done(part.len);
+                progress.part_done();
                 Ok(())
             }
             .await;
