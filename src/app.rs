@@ -19,6 +19,7 @@ use crate::cli::{
 use crate::error::{Error, Result};
 use crate::journal::{self, Journal, JournalDir, Source, JOURNAL_VERSION};
 use crate::plan::{Plan, DEFAULT_PART_SIZE};
+use crate::progress::Progress;
 use crate::s3::{Connection, ErrorKind, Finished, ObjectOptions, S3Error, SdkStore, Store};
 use crate::upload::{self, Cancel, Run};
 
@@ -185,17 +186,19 @@ async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
         let sha = upload::hash(file.clone(), whole)
             .await
             .map_err(|e| file_error(&args.file, &e))?;
-        let finished = upload::retry(tuning.retries, || {
-            store.put_object(
-                &dest.bucket,
-                &dest.key,
-                upload::range(&file, whole),
-                sha,
-                &opts,
-            )
+        let progress = Arc::new(Progress::new(
+            !quiet && !tuning.no_progress,
+            source.size,
+            0,
+            1,
+            0,
+        ));
+        let finished = upload::send_metered(tuning.retries, &progress, &file, whole, |body| {
+            store.put_object(&dest.bucket, &dest.key, body, sha, &opts)
         })
-        .await
-        .map_err(|e| s3_failure(&e, &dest))?;
+        .await;
+        progress.finish();
+        let finished = finished.map_err(|e| s3_failure(&e, &dest))?;
         let want = upload::b64(&sha);
         if let Some(got) = &finished.checksum_sha256 {
             if *got != want {

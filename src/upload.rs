@@ -105,6 +105,35 @@ pub async fn hash(file: Arc<File>, part: Part) -> std::io::Result<[u8; 32]> {
         .map_err(std::io::Error::other)?
 }
 
+/// Sends `part` with `send`, retried up to `attempts` times. The bar moves as
+/// the body goes out; a failed attempt takes its bytes back, so no byte is
+/// counted twice.
+pub async fn send_metered<T, F, Fut>(
+    attempts: u32,
+    progress: &Arc<Progress>,
+    file: &Arc<File>,
+    part: Part,
+    mut send: F,
+) -> Result<T, S3Error>
+where
+    F: FnMut(FileRange) -> Fut,
+    Fut: Future<Output = Result<T, S3Error>>,
+{
+    retry(attempts, || {
+        let attempt = progress.attempt();
+        let sending = send(FileRange {
+            meter: Some(attempt.clone()),
+            ..range(file, part)
+        });
+        async move {
+            let result = sending.await;
+            attempt.settle(result.is_ok(), part.len);
+            result
+        }
+    })
+    .await
+}
+
 /// The body of `part`: the bytes are read again from the file as they are sent.
 pub fn range(file: &Arc<File>, part: Part) -> FileRange {
     FileRange {
@@ -339,21 +368,8 @@ async fn send_parts<S: Store>(
                     .get_or_init(|| timings.start.elapsed().as_millis());
                 // The bytes are read a second time as they are sent; if the file
                 // changed in between, S3's checksum check rejects the part.
-                // The bar moves as the body goes out; a failed attempt takes its
-                // bytes back, so the bar never counts a byte twice.
-                let etag = retry(attempts, || {
-                    let attempt = progress.attempt();
-                    let body = FileRange {
-                        meter: Some(attempt.clone()),
-                        ..range(&file, part)
-                    };
-                    let sending =
-                        store.upload_part(&bucket, &key, &upload_id, part.number, body, sha);
-                    async move {
-                        let result = sending.await;
-                        attempt.settle(result.is_ok(), part.len);
-                        result
-                    }
+                let etag = send_metered(attempts, &progress, &file, part, |body| {
+                    store.upload_part(&bucket, &key, &upload_id, part.number, body, sha)
                 })
                 .await
                 .map_err(|e| Stop::Part(part.number, e))?;
