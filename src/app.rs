@@ -183,9 +183,8 @@ async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
 
     if plan.is_single() {
         let whole = plan.part(1).expect("a plan has at least one part");
-        let sha = upload::hash(file.clone(), whole)
-            .await
-            .map_err(|e| file_error(&args.file, &e))?;
+        // The bar is up while the file is hashed, too: with a large
+        // --part-size that takes a while.
         let progress = Arc::new(Progress::new(
             !quiet && !tuning.no_progress,
             source.size,
@@ -193,12 +192,20 @@ async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
             1,
             0,
         ));
-        let finished = upload::send_metered(tuning.retries, &progress, &file, whole, |body| {
-            store.put_object(&dest.bucket, &dest.key, body, sha, &opts)
-        })
+        let sent = async {
+            let sha = upload::hash(file.clone(), whole)
+                .await
+                .map_err(|e| file_error(&args.file, &e))?;
+            let finished = upload::send_metered(tuning.retries, &progress, &file, whole, |body| {
+                store.put_object(&dest.bucket, &dest.key, body, sha, &opts)
+            })
+            .await
+            .map_err(|e| s3_failure(&e, &dest))?;
+            Ok::<_, Error>((sha, finished))
+        }
         .await;
         progress.finish();
-        let finished = finished.map_err(|e| s3_failure(&e, &dest))?;
+        let (sha, finished) = sent?;
         let want = upload::b64(&sha);
         if let Some(got) = &finished.checksum_sha256 {
             if *got != want {

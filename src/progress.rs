@@ -5,7 +5,7 @@
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -60,7 +60,7 @@ impl Progress {
     pub fn attempt(self: &Arc<Self>) -> Arc<Attempt> {
         Arc::new(Attempt {
             progress: self.clone(),
-            sent: AtomicU64::new(0),
+            sent: Mutex::new(Some(0)),
         })
     }
 
@@ -74,28 +74,37 @@ impl Progress {
 /// it goes out, so a slow link shows movement within a part.
 pub struct Attempt {
     progress: Arc<Progress>,
-    sent: AtomicU64,
+    /// Bytes this attempt moved the bar; `None` once settled. The HTTP client
+    /// may still hand out a chunk on its own task while the engine settles a
+    /// failed attempt, so both sides move the bar under this lock: a chunk
+    /// that comes after the settlement is not counted at all.
+    sent: Mutex<Option<u64>>,
 }
 
 impl Meter for Attempt {
     fn sent(&self, bytes: u64) {
-        self.sent.fetch_add(bytes, Ordering::Relaxed);
-        self.progress.bar.inc(bytes);
+        let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(sent) = sent.as_mut() {
+            *sent += bytes;
+            self.progress.bar.inc(bytes);
+        }
     }
 }
 
 impl Attempt {
     /// The attempt is over. A failed one takes back what it moved the bar (the
-    /// part will be sent again, or never); a successful one leaves exactly
-    /// `len` bytes counted.
+    /// part will be sent again, or never; indicatif restarts its rate and ETA
+    /// estimate when the bar goes back); a successful one leaves exactly `len`
+    /// bytes counted.
     pub fn settle(&self, ok: bool, len: u64) {
-        let sent = self.sent.swap(0, Ordering::Relaxed);
+        let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(moved) = sent.take() else { return };
         let counted = if ok { len } else { 0 };
         let bar = &self.progress.bar;
-        if counted > sent {
-            bar.inc(counted - sent);
+        if counted > moved {
+            bar.inc(counted - moved);
         } else {
-            bar.dec(sent - counted);
+            bar.dec(moved - counted);
         }
     }
 }
@@ -123,6 +132,14 @@ mod tests {
         let third = p.attempt();
         third.sent(7);
         third.settle(true, 20);
+        assert_eq!(p.bar.position(), 60);
+        // A chunk the HTTP client hands out after a failed attempt was settled
+        // is not counted; settling twice changes nothing.
+        let fourth = p.attempt();
+        fourth.sent(10);
+        fourth.settle(false, 20);
+        fourth.sent(10);
+        fourth.settle(false, 20);
         assert_eq!(p.bar.position(), 60);
     }
 }

@@ -499,8 +499,10 @@ impl FileBody {
             if self.spare[i].is_unique() {
                 let chunk = self.spare.swap_remove(i);
                 if let Ok(mut buf) = chunk.try_into_mut() {
-                    if buf.len() >= n {
-                        buf.truncate(n);
+                    // A short read left it shorter than it can hold; growing
+                    // within its capacity zeroes only the new tail.
+                    if buf.capacity() >= n {
+                        buf.resize(n, 0);
                         return buf;
                     }
                 }
@@ -532,8 +534,8 @@ impl FileBody {
 static NOWAIT_WORKS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
 /// Reads into `buf` at `at` right here, on the async thread, but only what is
-/// already in the page cache (`preadv2` with `RWF_NOWAIT` never waits for the
-/// disk). The part was hashed just before it is sent, so its pages usually are:
+/// already in the page cache (`preadv2` with `RWF_NOWAIT` does not wait for
+/// data to come from the disk). The part was hashed just before it is sent, so its pages usually are:
 /// a copy from memory is cheaper than a hop to the blocking pool and back.
 /// `None` means "read it on the blocking pool": nothing cached, an error (which
 /// the blocking read will report), or no `RWF_NOWAIT` on this system.

@@ -106,8 +106,8 @@ pub async fn hash(file: Arc<File>, part: Part) -> std::io::Result<[u8; 32]> {
 }
 
 /// Sends `part` with `send`, retried up to `attempts` times. The bar moves as
-/// the body goes out; a failed attempt takes its bytes back, so no byte is
-/// counted twice.
+/// the body goes out, and a failed attempt takes its bytes back (see
+/// [`crate::progress::Attempt`]), so a resent part is counted once.
 pub async fn send_metered<T, F, Fut>(
     attempts: u32,
     progress: &Arc<Progress>,
