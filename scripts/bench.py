@@ -897,6 +897,34 @@ signature_v2 = False
                 out.extend(notes)
                 p("")
 
+        peers = [(name, tool) for name, tool, _ in self.rows if tool != "s3up" and tool not in self.unavailable]
+        if peers and any(med(size, "s3up", "wall") for size in a.size_list):
+            p("### s3up against the best peer at each size (medians)")
+            p("")
+            p("Issue 4's targets: wall ≤ 0.85 × the fastest peer's and CPU ≤ 0.5 × the lowest peer's "
+              "(at 1 GiB), peak RSS no higher than the lowest peer's.")
+            p("")
+            p("| size | wall ÷ fastest peer | CPU ÷ lowest peer | peak RSS MiB: s3up / lowest peer |")
+            p("|---|---|---|---|")
+            for size in a.size_list:
+                mine = [med(size, "s3up", f) for f in ("wall", "cpu", "rss_mib")]
+                if None in mine:
+                    continue
+                cells = []
+                for i, field in enumerate(("wall", "cpu", "rss_mib")):
+                    theirs = [(med(size, name, field), name) for name, _ in peers]
+                    theirs = [t for t in theirs if t[0] is not None]
+                    if not theirs:
+                        cells.append("–")
+                        continue
+                    best, who = min(theirs)
+                    if field == "rss_mib":
+                        cells.append(f"{mine[i]:.0f} / {best:.0f} ({who})")
+                    else:
+                        cells.append(f"{mine[i] / best:.3f} ({who})")
+                p(f"| {size_label(size)} | " + " | ".join(cells) + " |")
+            p("")
+
         if len(a.size_list) > 1:
             p("### Across sizes: MiB/s (median) / peak RSS MiB (median)")
             p("")
@@ -914,6 +942,14 @@ signature_v2 = False
                         cells.append(f"{size / MIB / wall:.0f} / {rss:.0f}")
                 p(f"| {name} | " + " | ".join(cells) + " |")
             p("")
+            small, large = a.size_list[0], a.size_list[-1]
+            w_small, w_large = med(small, "s3up", "wall"), med(large, "s3up", "wall")
+            if w_small and w_large and small != large:
+                r_small, r_large = small / MIB / w_small, large / MIB / w_large
+                p(f"s3up's MiB/s at {size_label(large)} against {size_label(small)}: "
+                  f"{r_large:.0f} vs {r_small:.0f}, {100 * (r_large - r_small) / r_small:+.1f}% "
+                  "(issue 4: within 10%)")
+                p("")
         print("\n".join(out), flush=True)
 
 
