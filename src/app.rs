@@ -214,7 +214,15 @@ async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
                 )));
             }
         }
-        report(tuning, &dest, source.size, 1, None, &finished, started);
+        report(
+            tuning,
+            &dest,
+            (source.size, source.size),
+            1,
+            None,
+            &finished,
+            started,
+        );
         return Ok(());
     }
 
@@ -294,11 +302,12 @@ async fn run_and_report(
     dest: &S3Url,
     started: Instant,
 ) -> Result<()> {
+    let sent = todo.iter().map(|p| p.len).sum();
     let (journal, finished) = upload::run_multipart(run, journal, lock, todo).await?;
     report(
         tuning,
         dest,
-        run.plan.size,
+        (run.plan.size, sent),
         run.plan.part_count,
         Some(&journal.upload_id),
         &finished,
@@ -307,11 +316,13 @@ async fn run_and_report(
     Ok(())
 }
 
-/// Prints the result: a JSON object with --json, one line unless -q.
+/// Prints the result: a JSON object with --json, one line unless -q. `size` is
+/// the object's size and the bytes this run sent (less after a resume); the
+/// rate is that of this run.
 fn report(
     tuning: &Tuning,
     dest: &S3Url,
-    size: u64,
+    (size, sent): (u64, u64),
     parts: u64,
     upload_id: Option<&str>,
     finished: &Finished,
@@ -328,15 +339,19 @@ fn report(
             "checksum_sha256": finished.checksum_sha256,
             "parts": parts,
             "upload_id": upload_id,
+            "sent_bytes": sent,
             "seconds": (seconds * 1000.0).round() / 1000.0,
         });
         println!("{summary}");
     } else if !tuning.quiet {
-        let mib_s = size as f64 / (1 << 20) as f64 / seconds.max(1e-9);
-        println!(
-            "uploaded {dest} ({size} bytes, {parts} part{}, {seconds:.1} s, {mib_s:.1} MiB/s) ETag {etag}",
-            if parts == 1 { "" } else { "s" }
-        );
+        let mib_s = sent as f64 / (1 << 20) as f64 / seconds.max(1e-9);
+        let plural = if parts == 1 { "" } else { "s" };
+        let run = if sent == size {
+            format!("{seconds:.1} s, {mib_s:.1} MiB/s")
+        } else {
+            format!("this run sent {sent} bytes in {seconds:.1} s, {mib_s:.1} MiB/s")
+        };
+        println!("uploaded {dest} ({size} bytes, {parts} part{plural}; {run}) ETag {etag}");
     }
 }
 

@@ -83,6 +83,7 @@ on_both_servers!(json_summary_and_object_options, |srv: &Server| {
         "a key ending in '/' gets the file name"
     );
     assert_eq!(v["size"], 11 * MIB);
+    assert_eq!(v["sent_bytes"], 11 * MIB, "a fresh put sends every byte");
     assert_eq!(v["parts"], 2);
     assert!(v["upload_id"].as_str().is_some_and(|u| !u.is_empty()));
     assert!(v["etag"].as_str().is_some_and(|e| e.contains("-2")), "{v}");

@@ -250,6 +250,18 @@ fn sigkill_then_resume(srv: &Server, phase: Phase) {
         )),
         "{err}"
     );
+    // The summary tells the bytes this run sent (and its rate) from the object's size.
+    let summary = text(&out.stdout);
+    let left: u64 = [5, 5, 5, 3][parts_before_kill as usize..].iter().sum();
+    let sent = if left == 18 {
+        String::from("; ") // all of it: no separate figure
+    } else {
+        format!("; this run sent {} bytes in ", left * MIB)
+    };
+    assert!(
+        summary.contains(&format!("({} bytes, 4 parts{sent}", 18 * MIB)),
+        "{summary}"
+    );
     assert_object_equals(srv, &bucket, "k.bin", &file);
     assert!(s.journals().is_empty(), "journal left: {:?}", s.journals());
     assert!(
