@@ -6,7 +6,7 @@ mod support;
 use std::process::Output;
 
 use support::proxy::FaultProxy;
-use support::{one_error_line, Scratch, Server, MIB};
+use support::{assert_exit, one_error_line, Scratch, Server, MIB};
 
 /// Runs `s3up put ARGS…` against `srv` and checks the common promises.
 fn refused(
@@ -163,12 +163,7 @@ fn unreadable_file() {
         .arg(format!("s3://{bucket}/k"))
         .output()
         .expect("run s3up (as root this needs setpriv from util-linux)");
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 1);
     let line = one_error_line(&out);
     assert!(
         line.contains("secret.bin") && line.contains("permission denied"),
@@ -196,12 +191,7 @@ fn garage_bad_credentials_fail_fast() {
         .arg(format!("s3://{bucket}/c.bin"))
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 1);
     let line = one_error_line(&out);
     assert!(
         line.contains("denied") && line.contains("credentials"),

@@ -6,7 +6,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use support::proxy::{Fault, FaultProxy, Match, Rule, Schedule};
-use support::{assert_object_equals, wait_for, Scratch, Server, MIB};
+use support::{assert_exit, assert_object_equals, assert_ok, wait_for, Scratch, Server, MIB};
 
 fn rule(matcher: Match, fault: Fault, schedule: Schedule) -> Rule {
     Rule {
@@ -57,11 +57,7 @@ on_both_servers!(resets_and_slowdowns_are_retried, |srv: &Server| {
         .arg(format!("s3://{bucket}/f.bin"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert_object_equals(srv, &bucket, "f.bin", &file);
     let faults: Vec<_> = proxy
         .requests()
@@ -107,12 +103,7 @@ on_both_servers!(
             .arg(format!("s3://{bucket}/g.bin"))
             .output()
             .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(3),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_exit(&out, 3);
         let line = support::one_error_line(&out);
         let journal = s.only_journal();
         let id = journal["id"].as_str().unwrap();
@@ -172,11 +163,7 @@ on_both_servers!(stalled_request_is_retried, |srv: &Server| {
         .arg(format!("s3://{bucket}/s.bin"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert_eq!(proxy.faults_applied(), 1);
     assert_object_equals(srv, &bucket, "s.bin", &file);
 });
@@ -198,11 +185,7 @@ on_both_servers!(complete_200_with_error_body_is_a_failure, |srv: &Server| {
         .arg(format!("s3://{bucket}/e.bin"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     // The 200 answer was not taken for success: Complete was sent again.
     let completes = proxy
         .requests()
@@ -226,12 +209,7 @@ on_both_servers!(complete_200_with_error_body_is_a_failure, |srv: &Server| {
         .arg(format!("s3://{bucket}/e2.bin"))
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 3);
     assert!(srv.object_size(&bucket, "e2.bin").is_none());
     assert_eq!(s.journals().len(), 1);
 });
@@ -385,12 +363,7 @@ on_both_servers!(sigint_exits_130_with_journal, |srv: &Server| {
         .unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 130);
     let journal = s.only_journal();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -443,11 +416,7 @@ fn garage_slow_but_moving_part_is_not_a_stall() {
         .arg(format!("s3://{bucket}/slow.bin"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     // The 32 MiB part alone took about 8 s at 4 MiB/s, well past the 3 s limit.
     assert!(
         started.elapsed() > Duration::from_secs(6),
@@ -489,12 +458,7 @@ on_both_servers!(sigint_during_complete_exits_130, |srv: &Server| {
         .status()
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 130);
     assert!(
         signalled.elapsed() < Duration::from_secs(10),
         "Ctrl-C took {:?}",
@@ -528,11 +492,7 @@ on_both_servers!(lost_complete_answer_is_recognised, |srv: &Server| {
         .arg(format!("s3://{bucket}/l.bin"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert_object_equals(srv, &bucket, "l.bin", &file);
     assert!(s.journals().is_empty());
 
@@ -549,19 +509,10 @@ on_both_servers!(lost_complete_answer_is_recognised, |srv: &Server| {
         .arg(format!("s3://{bucket}/l2.bin"))
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 3);
     assert_eq!(s.journals().len(), 1);
     let out = s.s3up(srv, &srv.endpoint).arg("resume").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("already completed"),
         "resume should find the object complete: {}",

@@ -2,7 +2,7 @@
 
 mod support;
 
-use support::{assert_object_equals, Scratch, Server, MIB};
+use support::{assert_exit, assert_object_equals, assert_ok, Scratch, Server, MIB};
 
 fn put_and_check(srv: &Server, size: u64, part_size: Option<&str>) {
     let s = Scratch::new();
@@ -70,11 +70,7 @@ on_both_servers!(json_summary_and_object_options, |srv: &Server| {
         .arg(format!("s3://{bucket}/site/"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let v: serde_json::Value =
         serde_json::from_slice(&out.stdout).expect("one JSON object on stdout");
     assert_eq!(v["bucket"], bucket.as_str());
@@ -149,12 +145,7 @@ fn garage_lists_each_parts_sha256() {
         .arg(format!("s3://{bucket}/c.bin"))
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 3);
     let journal = s.only_journal();
     let upload_id = journal["upload_id"].as_str().unwrap();
     let parts = srv.list_parts(&bucket, "c.bin", upload_id);

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
 use support::proxy::{Fault, FaultProxy, Match, RequestRecord, Rule, Schedule};
-use support::{assert_object_equals, one_error_line, random_bytes, Kind, Scratch, Server, MIB};
+use support::{
+    assert_object_equals, assert_ok, one_error_line, random_bytes, Kind, Scratch, Server, MIB,
+};
 
 fn rule(matcher: Match, fault: Fault, schedule: Schedule) -> Rule {
     Rule {
@@ -173,16 +175,6 @@ fn resume(s: &Scratch, srv: &Server, args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-fn assert_ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "{}\nstdout: {}\nstderr: {}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
 }
 
 #[derive(Clone, Copy)]

@@ -189,3 +189,20 @@ pub fn wait_for(
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Asserts that s3up exited with `code`, quoting its output when it did not.
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Asserts that s3up succeeded, quoting its output when it did not.
+pub fn assert_ok(out: &Output) {
+    assert_exit(out, 0);
+}
