@@ -21,7 +21,8 @@ pub struct Progress {
 impl Progress {
     /// A bar for `total` bytes in `parts_total` parts, starting at what is already done.
     pub fn new(show: bool, total: u64, done: u64, parts_total: u64, parts_done: u64) -> Progress {
-        let target = if show && std::io::stderr().is_terminal() {
+        let visible = show && std::io::stderr().is_terminal();
+        let target = if visible {
             ProgressDrawTarget::stderr()
         } else {
             ProgressDrawTarget::hidden()
@@ -36,7 +37,11 @@ impl Progress {
         bar.set_style(style);
         bar.set_position(done);
         bar.reset_eta();
-        bar.enable_steady_tick(Duration::from_millis(200));
+        // The ticker is a thread that redraws every 200 ms; a hidden bar
+        // needs none.
+        if visible {
+            bar.enable_steady_tick(Duration::from_millis(200));
+        }
         let p = Progress {
             bar,
             parts_total,

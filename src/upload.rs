@@ -121,9 +121,12 @@ where
 {
     retry(attempts, || {
         let attempt = progress.attempt();
+        // The bytes are read again from the file as they are sent.
         let sending = send(FileRange {
+            file: file.clone(),
+            offset: part.offset,
+            len: part.len,
             meter: Some(attempt.clone()),
-            ..range(file, part)
         });
         async move {
             let result = sending.await;
@@ -132,16 +135,6 @@ where
         }
     })
     .await
-}
-
-/// The body of `part`: the bytes are read again from the file as they are sent.
-pub fn range(file: &Arc<File>, part: Part) -> FileRange {
-    FileRange {
-        file: file.clone(),
-        offset: part.offset,
-        len: part.len,
-        meter: None,
-    }
 }
 
 /// Base64, as S3 writes checksums.
