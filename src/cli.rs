@@ -3,7 +3,7 @@
 //! Everything a user can get wrong in one value (a malformed S3 URL, a part size
 //! outside S3's limits, concurrency 0) is rejected here, by clap, with exit code 2
 //! and a message that quotes the value. Checks that need the file system or the
-//! network belong to `app`.
+//! network belong to `cmd`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -194,7 +194,7 @@ pub struct ObjectArgs {
     pub content_type: Option<String>,
 
     /// Storage class of the object, e.g. STANDARD_IA [default: the bucket's]
-    #[arg(long, value_name = "CLASS", value_parser = clap::builder::PossibleValuesParser::new(crate::s3::storage_classes()))]
+    #[arg(long, value_name = "CLASS", value_parser = clap::builder::PossibleValuesParser::new(crate::store::sdk::storage_classes()))]
     pub storage_class: Option<String>,
 
     /// User metadata stored with the object (x-amz-meta-KEY); repeatable

@@ -3,21 +3,27 @@
 //! saved to a crash-safe journal after each part, and an interrupted upload can be
 //! resumed.
 //!
-//! Modules, one concern each:
+//! One engine, any store. The engine decides what happens to an upload; a store
+//! is how one reaches S3; commands turn arguments into engine calls and outcomes
+//! into text. Modules, one concern each:
 //! - [`cli`]: the command line (clap), and checks of single values
-//! - [`app`]: one function per subcommand, and what it prints
+//! - [`cmd`]: one file per subcommand: arguments -> engine -> output
+//! - [`output`]: every user-facing word: summaries, `--json`, tables, errors and hints
 //! - [`error`]: the error type and its exit codes
-//! - [`s3`]: the only module that touches aws-sdk-s3
 //! - [`plan`]: pure part planning under S3's size rules
-//! - [`upload`]: the engine: workers, retries, completion, cancellation
-//! - [`journal`]: the journal's schema, atomic saves, lock and directory
-//! - [`progress`]: the progress bar
+//! - [`engine`]: session start, single PutObject, workers, retries, Complete,
+//!   resume reconciliation, abort; never prints
+//! - [`journal`]: the journal's schema, atomic saves, lock, directory and writer
+//! - [`progress`]: the progress bar (the engine's progress interface)
+//! - [`store`]: the backend-neutral store trait; `store::sdk` is the only
+//!   module that touches aws-sdk-s3
 
-pub mod app;
 pub mod cli;
+pub mod cmd;
+pub mod engine;
 pub mod error;
 pub mod journal;
+pub mod output;
 pub mod plan;
 pub mod progress;
-pub mod s3;
-pub mod upload;
+pub mod store;

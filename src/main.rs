@@ -46,7 +46,7 @@ fn main() {
             std::process::exit(s3up::error::EXIT_FAILED);
         }
     };
-    let code = match runtime.block_on(s3up::app::run(cli)) {
+    let code = match runtime.block_on(s3up::cmd::run(cli)) {
         Ok(()) => s3up::error::EXIT_OK,
         Err(e) => {
             eprintln!("s3up: error: {e}");

@@ -1,0 +1,110 @@
+//! `s3up abort ID ...` and `s3up abort --remote s3://BUCKET[/PREFIX] --older-than AGE [--yes]`.
+
+use std::time::Duration;
+
+use super::{connect, connection, connection_for, journal_dir, LIST_ATTEMPTS, LIST_STALL_TIMEOUT};
+use crate::cli::{AbortArgs, GlobalArgs, S3Url};
+use crate::engine::retry::retry;
+use crate::engine::{abort::until_gone, Dest};
+use crate::error::{Error, Result};
+use crate::journal::{self, JournalDir};
+use crate::output;
+use crate::store::{ListUploads, UploadHandle};
+
+pub(super) async fn abort(global: &GlobalArgs, args: AbortArgs) -> Result<()> {
+    let dir = journal_dir(global)?;
+    if let (Some(remote), Some(older)) = (&args.remote, args.older_than) {
+        return abort_remote(global, &dir, remote, older, args.yes).await;
+    }
+    for id in &args.ids {
+        let path = dir.journal_path(id);
+        if !path.exists() {
+            return Err(output::no_such_id(id, dir.path()));
+        }
+        let journal = JournalDir::load_path(&path).map_err(Error::Failed)?;
+        let lock = dir.lock(id).map_err(Error::Failed)?;
+        let (store, _) = connect(&connection_for(global, &journal), LIST_STALL_TIMEOUT).await?;
+        let dest = Dest {
+            bucket: journal.bucket.clone(),
+            key: journal.key.clone(),
+        };
+        let was_there = until_gone(&store, &journal.upload())
+            .await
+            .map_err(|e| output::store_failure(&e, &dest))?;
+        dir.remove(id)
+            .map_err(|e| output::cannot_remove_journal(&path, &e))?;
+        drop(lock);
+        output::aborted(id, &dest, was_there);
+    }
+    Ok(())
+}
+
+async fn abort_remote(
+    global: &GlobalArgs,
+    dir: &JournalDir,
+    remote: &S3Url,
+    older: Duration,
+    yes: bool,
+) -> Result<()> {
+    let (store, _) = connect(&connection(global), LIST_STALL_TIMEOUT).await?;
+    let remote = Dest::from(remote);
+    let uploads = retry(LIST_ATTEMPTS, || {
+        store.list_uploads(&remote.bucket, &remote.key)
+    })
+    .await
+    .map_err(|e| output::store_failure(&e, &remote))?;
+    let cutoff = journal::now_unix().saturating_sub(older.as_secs());
+    // An upload with no start time is never taken for stale.
+    let stale: Vec<_> = uploads
+        .iter()
+        .filter(|u| u.initiated_unix.is_some_and(|t| t <= cutoff))
+        .collect();
+    if stale.is_empty() {
+        output::none_stale(&remote, older.as_secs());
+        return Ok(());
+    }
+    let journals = dir.list();
+    let mut skipped = 0;
+    for u in &stale {
+        let dest = Dest {
+            bucket: remote.bucket.clone(),
+            key: u.key.clone(),
+        };
+        if !yes {
+            output::stale_upload(&dest, u, false);
+            continue;
+        }
+        let owner = journals
+            .iter()
+            .filter_map(|(_, j)| j.as_ref().ok())
+            .find(|j| j.upload_id == u.upload_id);
+        let lock = match owner.map(|j| (j, dir.lock(&j.id))) {
+            Some((j, Err(_))) if dir.is_locked(&j.id) => {
+                output::skipped_running(&dest, u, &j.id);
+                skipped += 1;
+                continue;
+            }
+            Some((_, Err(e))) => return Err(Error::Failed(e)),
+            Some((_, Ok(lock))) => Some(lock),
+            None => None,
+        };
+        let upload = UploadHandle {
+            bucket: dest.bucket.clone(),
+            key: dest.key.clone(),
+            upload_id: u.upload_id.clone(),
+        };
+        until_gone(&store, &upload)
+            .await
+            .map_err(|e| output::store_failure(&e, &dest))?;
+        if let Some(j) = owner {
+            let _ = dir.remove(&j.id);
+        }
+        drop(lock);
+        output::stale_upload(&dest, u, true);
+    }
+    if skipped > 0 {
+        return Err(output::skipped_some(stale.len() - skipped, skipped));
+    }
+    output::stale_total(stale.len(), yes);
+    Ok(())
+}

@@ -1,0 +1,58 @@
+//! `s3up list-pending [--remote s3://BUCKET[/PREFIX]]`.
+
+use std::path::PathBuf;
+
+use super::{connect, connection, journal_dir, LIST_ATTEMPTS, LIST_STALL_TIMEOUT};
+use crate::cli::{GlobalArgs, ListPendingArgs, S3Url};
+use crate::engine::retry::retry;
+use crate::engine::Dest;
+use crate::error::Result;
+use crate::journal::Journal;
+use crate::output::{self, LocalEntry, RemoteRow};
+use crate::store::{ListUploads, Store, UploadHandle};
+
+pub(super) async fn list_pending(global: &GlobalArgs, args: ListPendingArgs) -> Result<()> {
+    let dir = journal_dir(global)?;
+    let entries = dir.list();
+    if let Some(remote) = &args.remote {
+        return list_remote(global, &args, remote, &entries).await;
+    }
+    let local: Vec<LocalEntry<'_>> = entries
+        .iter()
+        .map(|(path, j)| (path, j.as_ref().map(|j| (j, dir.is_locked(&j.id)))))
+        .collect();
+    output::local_pending(dir.path(), &local, args.json);
+    Ok(())
+}
+
+async fn list_remote(
+    global: &GlobalArgs,
+    args: &ListPendingArgs,
+    remote: &S3Url,
+    entries: &[(PathBuf, std::result::Result<Journal, String>)],
+) -> Result<()> {
+    let (store, _) = connect(&connection(global), LIST_STALL_TIMEOUT).await?;
+    let remote = Dest::from(remote);
+    let uploads = retry(LIST_ATTEMPTS, || {
+        store.list_uploads(&remote.bucket, &remote.key)
+    })
+    .await
+    .map_err(|e| output::store_failure(&e, &remote))?;
+    let mut rows: Vec<RemoteRow<'_>> = Vec::new();
+    for u in &uploads {
+        let handle = UploadHandle {
+            bucket: remote.bucket.clone(),
+            key: u.key.clone(),
+            upload_id: u.upload_id.clone(),
+        };
+        let parts = store.list_parts(&handle).await.ok();
+        let owner = entries
+            .iter()
+            .filter_map(|(_, j)| j.as_ref().ok())
+            .find(|j| j.upload_id == u.upload_id && j.bucket == remote.bucket)
+            .map(|j| j.id.clone());
+        rows.push((u, parts, owner));
+    }
+    output::remote_pending(&remote, &rows, args.json);
+    Ok(())
+}

@@ -1,0 +1,212 @@
+//! One file per subcommand: arguments in, engine calls, outcomes out through
+//! `crate::output`.
+//!
+//! Checks that need the file system or the store (a missing file, a
+//! directory, an existing key with --if-none-match) happen before anything is
+//! created on S3, so a bad input leaves nothing behind. This module is also the
+//! one place that turns the command line's options into a store ([`connect`]).
+
+mod abort;
+mod list;
+mod put;
+mod resume;
+
+use std::fs::File;
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::CommandFactory;
+
+use crate::cli::{Cli, Command, GlobalArgs, S3Url, Tuning};
+use crate::engine::parts::{run_multipart, Run};
+use crate::engine::{Cancel, Dest, Progress};
+use crate::error::{Error, Result};
+use crate::journal::{Journal, JournalDir, Lock, Source};
+use crate::output::{self, Style, Summary};
+use crate::plan::{Part, Plan};
+use crate::progress::Bar;
+use crate::store::sdk::SdkStore;
+use crate::store::{AnyStore, Connection};
+
+pub async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Put(args) => put::put(&cli.global, args).await,
+        Command::Resume(args) => resume::resume(&cli.global, args).await,
+        Command::ListPending(args) => list::list_pending(&cli.global, args).await,
+        Command::Abort(args) => abort::abort(&cli.global, args).await,
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "s3up", &mut io::stdout());
+            Ok(())
+        }
+    }
+}
+
+impl From<&S3Url> for Dest {
+    fn from(u: &S3Url) -> Dest {
+        Dest {
+            bucket: u.bucket.clone(),
+            key: u.key.clone(),
+        }
+    }
+}
+
+/// Builds the store the options name, and returns it with the connection
+/// actually used (the region filled in), for the journal.
+async fn connect(conn: &Connection, stall_timeout: Duration) -> Result<(AnyStore, Connection)> {
+    // Exists so the tests can prove pagination without creating 1,001 parts.
+    let page_size = std::env::var("S3UP_LIST_PAGE_SIZE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n: &i32| *n > 0);
+    let sdk = SdkStore::connect(conn, stall_timeout, page_size)
+        .await
+        .map_err(output::connect_error)?;
+    let used = Connection {
+        region: Some(sdk.region.clone()),
+        ..conn.clone()
+    };
+    Ok((AnyStore::Sdk(sdk), used))
+}
+
+fn connection(global: &GlobalArgs) -> Connection {
+    Connection {
+        endpoint_url: global.endpoint_url.clone(),
+        region: global.region.clone(),
+        profile: global.profile.clone(),
+        path_style: global.path_style,
+    }
+}
+
+/// The journal's connection, with whatever the user gave on this command line on top.
+fn connection_for(global: &GlobalArgs, journal: &Journal) -> Connection {
+    let saved = &journal.connection;
+    Connection {
+        endpoint_url: global
+            .endpoint_url
+            .clone()
+            .or_else(|| saved.endpoint_url.clone()),
+        region: global.region.clone().or_else(|| saved.region.clone()),
+        profile: global.profile.clone().or_else(|| saved.profile.clone()),
+        path_style: global.path_style || saved.path_style,
+    }
+}
+
+fn journal_dir(global: &GlobalArgs) -> Result<JournalDir> {
+    JournalDir::resolve(global.journal_dir.clone()).map_err(Error::Failed)
+}
+
+/// Attempts per call for commands that only list or abort.
+const LIST_ATTEMPTS: u32 = 4;
+/// Stall timeout for commands that only list or abort.
+const LIST_STALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Opens the source: a readable regular file, with its absolute path and metadata.
+fn open_source(path: &Path) -> Result<(Arc<File>, Source)> {
+    let meta = std::fs::metadata(path).map_err(|e| output::file_error(path, &e))?;
+    if meta.is_dir() {
+        return Err(output::file_error(
+            path,
+            &io::Error::from(io::ErrorKind::IsADirectory),
+        ));
+    }
+    if !meta.is_file() {
+        return Err(output::not_a_regular_file(path));
+    }
+    let file = File::open(path).map_err(|e| output::file_error(path, &e))?;
+    let abs = std::fs::canonicalize(path).map_err(|e| output::file_error(path, &e))?;
+    let meta = file.metadata().map_err(|e| output::file_error(path, &e))?;
+    Ok((Arc::new(file), Source::of(&abs, &meta)))
+}
+
+/// A flag raised by the first Ctrl-C; a second Ctrl-C exits at once (the
+/// journal is consistent at every moment, so nothing is lost by not waiting).
+fn on_ctrl_c() -> Cancel {
+    let (raise, cancel) = Cancel::new();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return; // no handler could be installed: never cancel
+        }
+        output::ctrl_c();
+        let _ = raise.send(true);
+        let _ = tokio::signal::ctrl_c().await;
+        std::process::exit(crate::error::EXIT_INTERRUPTED);
+    });
+    cancel
+}
+
+fn style(tuning: &Tuning) -> Style {
+    Style {
+        json: tuning.json,
+        quiet: tuning.quiet,
+    }
+}
+
+/// The progress display `tuning` asks for. With `S3UP_TIMINGS` (for
+/// scripts/bench) it also prints what the parts phase cost.
+fn progress(tuning: &Tuning, started: Instant) -> Arc<dyn Progress> {
+    let quiet = tuning.quiet || tuning.json;
+    let timings = std::env::var_os("S3UP_TIMINGS").map(|_| started);
+    Arc::new(Bar::new(!quiet && !tuning.no_progress, timings))
+}
+
+/// True when a `bench-floor` build is asked to leave the upload open
+/// (scripts/bench builds an open 10,000-part upload so; stores such as Garage
+/// would otherwise complete its 4 KiB parts). Never in a normal build.
+fn stop_before_complete() -> bool {
+    cfg!(feature = "bench-floor") && std::env::var_os("S3UP_BENCH_STOP_BEFORE_COMPLETE").is_some()
+}
+
+/// Everything [`run_and_report`] needs besides the journal.
+struct Sending<'a> {
+    store: Arc<AnyStore>,
+    dir: JournalDir,
+    file: Arc<File>,
+    plan: Plan,
+    tuning: &'a Tuning,
+    cancel: Cancel,
+    started: Instant,
+}
+
+/// Sends the parts left, completes, and prints the result: the end of `put`
+/// and `resume` alike.
+async fn run_and_report(
+    s: Sending<'_>,
+    journal: Journal,
+    lock: Lock,
+    todo: Vec<Part>,
+) -> Result<()> {
+    let run = Run {
+        store: s.store,
+        dir: s.dir,
+        file: s.file,
+        plan: s.plan,
+        concurrency: s.tuning.concurrency,
+        attempts: s.tuning.retries,
+        progress: progress(s.tuning, s.started),
+        cancel: s.cancel,
+        stop_before_complete: stop_before_complete(),
+    };
+    let sent = todo.iter().map(|p| p.len).sum();
+    let done = run_multipart(&run, journal, lock, todo)
+        .await
+        .map_err(output::engine_error)?;
+    let dest = Dest {
+        bucket: done.journal.bucket.clone(),
+        key: done.journal.key.clone(),
+    };
+    output::report(
+        style(s.tuning),
+        &Summary {
+            dest: &dest,
+            size: run.plan.size,
+            sent,
+            parts: run.plan.part_count,
+            upload_id: Some(&done.journal.upload_id),
+            finished: &done.finished,
+            started: s.started,
+        },
+    );
+    Ok(())
+}

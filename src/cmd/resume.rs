@@ -1,0 +1,174 @@
+//! `s3up resume [ID|FILE ...]`: continue interrupted uploads.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::Sending;
+use super::{connect, connection_for, journal_dir, on_ctrl_c, open_source, run_and_report};
+use crate::cli::{GlobalArgs, ResumeArgs};
+use crate::engine::reconcile::{self, Reconciled};
+use crate::engine::{Cancel, Dest};
+use crate::error::{Error, Result};
+use crate::journal::JournalDir;
+use crate::output;
+use crate::plan::Plan;
+
+fn stem(p: &Path) -> String {
+    p.file_stem()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .to_string()
+}
+
+/// Picks the journals `resume` works on.
+fn select_journals(dir: &JournalDir, args: &ResumeArgs) -> Result<Vec<PathBuf>> {
+    let entries = dir.list();
+    if args.all {
+        return Ok(entries.iter().map(|(p, _)| p.clone()).collect());
+    }
+    if args.targets.is_empty() {
+        // A damaged journal is not a candidate; say so, and choose among the rest.
+        for (_, j) in &entries {
+            if let Err(e) = j {
+                output::warning(e);
+            }
+        }
+        let good: Vec<&PathBuf> = entries
+            .iter()
+            .filter(|(_, j)| j.is_ok())
+            .map(|(p, _)| p)
+            .collect();
+        return match good.len() {
+            0 => Err(output::nothing_pending(dir.path())),
+            1 => Ok(vec![good[0].clone()]),
+            n => {
+                let ids: Vec<String> = entries.iter().map(|(p, _)| stem(p)).collect();
+                Err(output::several_pending(n, &ids.join(", ")))
+            }
+        };
+    }
+    let mut chosen = Vec::new();
+    for target in &args.targets {
+        let by_id = dir.journal_path(target);
+        if !target.contains('/') && by_id.exists() {
+            chosen.push(by_id);
+            continue;
+        }
+        let Ok(abs) = std::fs::canonicalize(target) else {
+            return Err(output::unknown_target(target));
+        };
+        let owners: Vec<&PathBuf> = entries
+            .iter()
+            .filter(|(_, j)| j.as_ref().is_ok_and(|j| j.source.path == abs))
+            .map(|(p, _)| p)
+            .collect();
+        match owners.as_slice() {
+            [one] => chosen.push((*one).clone()),
+            [] => return Err(output::no_upload_of(target)),
+            many => {
+                let ids: Vec<String> = many.iter().map(|p| stem(p)).collect();
+                return Err(output::several_uploads_of(
+                    target,
+                    many.len(),
+                    &ids.join(", "),
+                ));
+            }
+        }
+    }
+    Ok(chosen)
+}
+
+pub(super) async fn resume(global: &GlobalArgs, args: ResumeArgs) -> Result<()> {
+    // Timings count from here: finding and parsing the journals is resume's cost too.
+    let mut started = Instant::now();
+    let dir = journal_dir(global)?;
+    let paths = select_journals(&dir, &args)?;
+    let total = paths.len();
+    let mut failed = 0;
+    let cancel = on_ctrl_c();
+    for path in paths {
+        if cancel.is_raised() {
+            return Err(output::stopped_before_next());
+        }
+        let result = resume_one(global, &args, &dir, &path, &cancel, started).await;
+        started = Instant::now();
+        match result {
+            Ok(()) => {}
+            Err(e @ Error::Interrupted { .. }) => return Err(e),
+            Err(e) if total == 1 => return Err(e),
+            Err(e) => {
+                output::error_line(&e);
+                failed += 1;
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(output::some_failed(failed, total));
+    }
+    Ok(())
+}
+
+async fn resume_one(
+    global: &GlobalArgs,
+    args: &ResumeArgs,
+    dir: &JournalDir,
+    path: &Path,
+    cancel: &Cancel,
+    started: Instant,
+) -> Result<()> {
+    let tuning = &args.tuning;
+    let quiet = tuning.quiet || tuning.json;
+    let journal = JournalDir::load_path(path).map_err(Error::Failed)?;
+    let id = journal.id.clone();
+    let lock = dir.lock(&id).map_err(Error::Failed)?;
+    // Another run may have finished or changed it while we waited for nothing.
+    let journal = JournalDir::load_path(path).map_err(|_| output::finished_meanwhile(&id))?;
+    let dest = Dest {
+        bucket: journal.bucket.clone(),
+        key: journal.key.clone(),
+    };
+    let (file, now) =
+        open_source(&journal.source.path).map_err(|e| output::source_missing(&e, &id, &dest))?;
+    reconcile::check_source(&journal, &now).map_err(output::engine_error)?;
+    let plan = Plan::new(now.size, journal.part_size)
+        .ok()
+        .filter(|p| p.part_size == journal.part_size && p.part_count == journal.part_count)
+        .ok_or_else(|| output::bad_plan(path, now.size, &id))?;
+    let (store, _) = connect(&connection_for(global, &journal), tuning.stall_timeout).await?;
+    let store = Arc::new(store);
+    let reconciled = reconcile::reconcile(
+        &*store,
+        dir,
+        journal,
+        &file,
+        &plan,
+        args.verify,
+        tuning.retries,
+        cancel,
+    )
+    .await
+    .map_err(output::engine_error)?;
+    let (journal, todo) = match reconciled {
+        Reconciled::AlreadyCompleted(info) => {
+            if !quiet {
+                output::already_completed(&id, &dest, info.etag.as_deref());
+            }
+            return Ok(());
+        }
+        Reconciled::Ready { journal, todo } => (*journal, todo),
+    };
+    if !quiet {
+        output::resuming(&id, &dest, journal.parts.len(), plan.part_count, todo.len());
+    }
+    let sending = Sending {
+        store,
+        dir: dir.clone(),
+        file,
+        plan,
+        tuning,
+        cancel: cancel.clone(),
+        started,
+    };
+    run_and_report(sending, journal, lock, todo).await
+}

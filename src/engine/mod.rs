@@ -1,0 +1,205 @@
+//! The engine: everything that decides what happens to an upload, over any
+//! [`Store`](crate::store::Store).
+//!
+//! - [`session`]: starting an upload (Create, then the durable journal, or an
+//!   abort), and the check that a conditional write's key is free;
+//! - [`single`]: a file that fits in one part goes up with one PutObject;
+//! - [`parts`]: the workers that hash and send parts, and cancellation;
+//! - [`retry`]: which failures are tried again, and how long to wait;
+//! - [`complete`]: Complete, and recognising an object whose Complete answer
+//!   was lost;
+//! - [`reconcile`]: resume: the journal against the store's ListParts, and re-hashing;
+//! - [`abort`]: abort until the store no longer lists the upload.
+//!
+//! The engine never prints and never reads the environment: it reports
+//! progress through [`Progress`] and returns structured outcomes and [`Error`]s,
+//! which `crate::output` turns into text.
+//!
+//! Failure policy (DESIGN §2): only retryable errors are retried, with
+//! exponential backoff and jitter, up to `attempts` per call. When a part runs
+//! out of attempts, or fails in a way retrying cannot fix, no new part starts,
+//! the parts in flight finish and are journalled, and the run stops resumable.
+//!
+//! Cancellation: a [`Cancel`] flag (raised by Ctrl-C in the binary) is watched
+//! while parts are sent and while the upload is completed. When it is raised,
+//! scheduling stops, in-flight requests are dropped, and every part already
+//! acknowledged is flushed to the journal before returning.
+
+pub mod abort;
+pub mod complete;
+pub mod parts;
+pub mod reconcile;
+pub mod retry;
+pub mod session;
+pub mod single;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::journal::SaveStats;
+use crate::store::StoreError;
+
+/// Set when the user asks to stop (Ctrl-C). Clones share the flag; every wait
+/// that can take long also waits on [`Cancel::cancelled`].
+#[derive(Clone, Debug)]
+pub struct Cancel(tokio::sync::watch::Receiver<bool>);
+
+impl Cancel {
+    /// A flag and the sender that raises it (`send(true)`).
+    pub fn new() -> (tokio::sync::watch::Sender<bool>, Cancel) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        (tx, Cancel(rx))
+    }
+
+    /// True once the flag is raised.
+    pub fn is_raised(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Resolves once the flag is raised; never, if its sender is gone unraised.
+    pub async fn cancelled(&self) {
+        let mut rx = self.0.clone();
+        if rx.wait_for(|raised| *raised).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// How a run's progress is shown. The engine calls it; `crate::progress`
+/// draws it, and tests count it.
+pub trait Progress: Send + Sync {
+    /// The run starts: `total` bytes in `parts_total` parts, of which `done`
+    /// bytes in `parts_done` parts are already on the store.
+    fn begin(&self, total: u64, done: u64, parts_total: u64, parts_done: u64);
+    /// `bytes` more of a body went out.
+    fn advance(&self, bytes: u64);
+    /// `bytes` counted earlier were taken back (a failed attempt).
+    fn retreat(&self, bytes: u64);
+    /// One part was acknowledged by the store.
+    fn part_done(&self);
+    /// Every part has been sent, or the run stopped; nothing more will move.
+    fn end(&self);
+    /// The parts phase is over (before Complete): what it cost.
+    fn parts_finished(&self, _stats: &PartStats) {}
+}
+
+/// What sending the parts cost, for timing reports and the benchmark.
+#[derive(Debug, Clone, Copy)]
+pub struct PartStats {
+    /// Parts this run sent.
+    pub parts: usize,
+    /// When the first part's request was about to go out, if one did.
+    pub first_part_at: Option<Instant>,
+    /// What the journal's saves cost.
+    pub saves: SaveStats,
+}
+
+/// Where an object goes: bucket and key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dest {
+    pub bucket: String,
+    pub key: String,
+}
+
+impl std::fmt::Display for Dest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.key)
+    }
+}
+
+/// Why the engine stopped. `id` is the journal's ID wherever one exists;
+/// `crate::output` words each case and `crate::error` gives its exit code.
+#[derive(Debug)]
+pub enum Error {
+    /// Ctrl-C; the journal is kept.
+    Interrupted { id: String },
+    /// A store call failed; the journal is kept and the upload stays open.
+    /// `part` is (number, part count) when a part failed.
+    Stopped {
+        id: String,
+        part: Option<(u32, u64)>,
+        error: StoreError,
+    },
+    /// A part of the source could not be read; resumable.
+    Read {
+        id: String,
+        path: PathBuf,
+        number: u32,
+        error: std::io::Error,
+    },
+    /// A worker task died (a bug); resumable.
+    Worker { id: String, message: String },
+    /// A journal save failed during the run; the last good journal is on disk.
+    JournalSave {
+        id: String,
+        dir: PathBuf,
+        error: std::io::Error,
+    },
+    /// Parts were still missing when Complete was due; resumable.
+    Incomplete { id: String, missing: usize },
+    /// A `bench-floor` build was asked to leave the upload open.
+    StoppedBeforeComplete { id: String },
+    /// The source changed while it was uploaded; nothing was completed.
+    ChangedDuringUpload { id: String, path: PathBuf },
+    /// The store no longer has the upload, so the journal was removed.
+    Gone {
+        id: String,
+        part: Option<(u32, u64)>,
+        error: StoreError,
+    },
+    /// A conditional write (`if_none_match`) and the key exists; `aborted` when an upload was
+    /// aborted (and its journal removed) because of it.
+    Exists { dest: Dest, aborted: bool },
+    /// The store completed the object but reports another checksum.
+    ChecksumMismatch {
+        dest: Dest,
+        got: String,
+        want: String,
+        multipart: bool,
+    },
+    /// The upload completed but its journal could not be removed.
+    JournalRemove {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// The journal could not be written after Create, so the upload was aborted.
+    JournalStart { dir: PathBuf, error: String },
+    /// A store call failed before any upload existed (nothing to resume).
+    Store { dest: Dest, error: StoreError },
+    /// The source could not be read before any upload existed.
+    Source {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    // Resume reconciliation:
+    /// ListParts failed in a way that leaves the upload resumable.
+    ListFailed {
+        id: String,
+        dest: Dest,
+        error: Box<StoreError>,
+    },
+    /// The upload is gone on the store; the journal was removed. `all_sent`
+    /// when every part had been sent (a Complete could have landed, but the
+    /// object there is not this file's).
+    GoneAtResume {
+        id: String,
+        dest: Dest,
+        path: PathBuf,
+        all_sent: bool,
+    },
+    /// The source's size or mtime is not what the journal recorded.
+    ChangedSince {
+        id: String,
+        path: PathBuf,
+        size_then: u64,
+        size_now: u64,
+    },
+    /// Verification found a part whose bytes changed since it was uploaded.
+    PartChanged {
+        id: String,
+        path: PathBuf,
+        number: u32,
+    },
+    /// The reconciled journal could not be saved before resuming.
+    JournalResave { dir: PathBuf, error: std::io::Error },
+}

@@ -1,0 +1,403 @@
+//! The workers: hash each part, send it, and hand its ETag to the journal.
+//!
+//! Each part is read twice with positioned reads (`pread`): once through a small
+//! buffer to compute its SHA-256, which must be known before the request is
+//! signed, and once as it is sent, in chunks the HTTP client asks for. Memory is
+//! a few chunks per part in flight, whatever the part size; the cost is a second
+//! copy from the page cache, which measured cheaper than zeroing and faulting in
+//! a fresh part-sized buffer (README, "Performance"). If the file changes between
+//! the two reads, S3's check of the signed SHA-256 rejects the part.
+
+use std::fs::File;
+use std::future::Future;
+use std::os::unix::fs::FileExt;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::complete::{complete, source_changed};
+use super::retry::retry;
+use super::{Cancel, Error, PartStats, Progress};
+use crate::journal::{Journal, JournalDir, JournalWriter, Lock, PartRecord};
+use crate::plan::{Part, Plan};
+use crate::store::{b64, ErrorKind, FileRange, Finished, Meter, Store, StoreError};
+
+/// Parts hashed at once (see `send_parts`); the blocking pool has 16 threads.
+const HASH_JOBS: usize = 4;
+
+/// Hashing reads the file through a buffer of this size, one per hash job (so
+/// at most [`HASH_JOBS`] exist): big enough that syscalls cost little next to
+/// the hash, small enough to stay in the L2 cache between the copy and the hash.
+const HASH_CHUNK: usize = 128 * 1024;
+
+/// The SHA-256 of one part, read with positioned reads (blocking).
+fn hash_part(file: &File, part: Part) -> std::io::Result<[u8; 32]> {
+    let mut buf = vec![0; HASH_CHUNK.min(part.len as usize)];
+    let mut h = Sha256::new();
+    let mut at = part.offset;
+    let end = part.offset + part.len;
+    while at < end {
+        let n = (end - at).min(HASH_CHUNK as u64) as usize;
+        file.read_exact_at(&mut buf[..n], at)?;
+        h.update(&buf[..n]);
+        at += n as u64;
+    }
+    Ok(h.finalize().into())
+}
+
+/// Hashes one part on the blocking pool.
+pub async fn hash(file: Arc<File>, part: Part) -> std::io::Result<[u8; 32]> {
+    tokio::task::spawn_blocking(move || hash_part(&file, part))
+        .await
+        .map_err(std::io::Error::other)?
+}
+
+/// One attempt at sending a part: moves the progress by each chunk of the body
+/// as it goes out, so a slow link shows movement within a part.
+struct Attempt {
+    progress: Arc<dyn Progress>,
+    /// Bytes this attempt moved the progress; `None` once settled. The HTTP
+    /// client may still hand out a chunk on its own task while the engine
+    /// settles a failed attempt, so both sides move the progress under this
+    /// lock: a chunk that comes after the settlement is not counted at all.
+    sent: Mutex<Option<u64>>,
+}
+
+impl Meter for Attempt {
+    fn sent(&self, bytes: u64) {
+        let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(sent) = sent.as_mut() {
+            *sent += bytes;
+            self.progress.advance(bytes);
+        }
+    }
+}
+
+impl Attempt {
+    fn new(progress: &Arc<dyn Progress>) -> Arc<Attempt> {
+        Arc::new(Attempt {
+            progress: progress.clone(),
+            sent: Mutex::new(Some(0)),
+        })
+    }
+
+    /// The attempt is over. A failed one takes back what it moved (the part
+    /// will be sent again, or never); a successful one leaves exactly `len`
+    /// bytes counted.
+    fn settle(&self, ok: bool, len: u64) {
+        let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(moved) = sent.take() else { return };
+        let counted = if ok { len } else { 0 };
+        if counted > moved {
+            self.progress.advance(counted - moved);
+        } else {
+            self.progress.retreat(moved - counted);
+        }
+    }
+}
+
+/// Sends `part` with `send`, retried up to `attempts` times. The progress moves
+/// as the body goes out, and a failed attempt takes its bytes back, so a
+/// resent part is counted once.
+pub async fn send_metered<T, F, Fut>(
+    attempts: u32,
+    progress: &Arc<dyn Progress>,
+    file: &Arc<File>,
+    part: Part,
+    mut send: F,
+) -> Result<T, StoreError>
+where
+    F: FnMut(FileRange) -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    retry(attempts, || {
+        let attempt = Attempt::new(progress);
+        // The bytes are read again from the file as they are sent.
+        let sending = send(FileRange {
+            file: file.clone(),
+            offset: part.offset,
+            len: part.len,
+            meter: Some(attempt.clone()),
+        });
+        async move {
+            let result = sending.await;
+            attempt.settle(result.is_ok(), part.len);
+            result
+        }
+    })
+    .await
+}
+
+/// Everything a multipart run needs.
+pub struct Run<S: Store> {
+    pub store: Arc<S>,
+    pub dir: JournalDir,
+    pub file: Arc<File>,
+    pub plan: Plan,
+    pub concurrency: u32,
+    /// Attempts per call before the run stops.
+    pub attempts: u32,
+    pub progress: Arc<dyn Progress>,
+    pub cancel: Cancel,
+    /// Leave the upload open instead of completing it (`bench-floor` builds only).
+    pub stop_before_complete: bool,
+}
+
+/// A finished multipart upload.
+#[derive(Debug)]
+pub struct Completed {
+    pub journal: Journal,
+    pub finished: Finished,
+}
+
+/// Why the parts phase stopped early.
+enum Stop {
+    Part(u32, StoreError),
+    Read(u32, std::io::Error),
+    /// A worker task died (a bug); the message says how.
+    Worker(String),
+    /// The journal writer refused a part: a save failed, and `finish` says why.
+    Journal,
+    Cancelled,
+}
+
+/// Sends `todo` (parts not yet on the store), completes the upload and
+/// removes the journal. `journal` must already be saved and `lock` held.
+pub async fn run_multipart<S: Store>(
+    run: &Run<S>,
+    journal: Journal,
+    lock: Lock,
+    todo: Vec<Part>,
+) -> Result<Completed, Error> {
+    run.progress.begin(
+        run.plan.size,
+        journal.bytes_done(),
+        run.plan.part_count,
+        journal.parts.len() as u64,
+    );
+    let writer = JournalWriter::spawn(run.dir.clone(), journal.clone());
+    let todo_len = todo.len();
+    let first_part_at = Arc::new(std::sync::OnceLock::new());
+    let stopped = send_parts(run, &journal, &writer, &first_part_at, todo).await;
+    run.progress.end();
+    let saved = tokio::task::spawn_blocking(move || writer.finish())
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+    let id = journal.id.clone();
+    if let Some(Stop::Cancelled) = stopped {
+        return Err(Error::Interrupted { id });
+    }
+    // The last good journal is on disk and the upload is open: resumable.
+    let (journal, saves) = saved.map_err(|error| Error::JournalSave {
+        id: id.clone(),
+        dir: run.dir.path().to_path_buf(),
+        error,
+    })?;
+    // Whatever stopped the run, a changed file is the first thing to say:
+    // resuming it would be refused anyway.
+    if stopped.is_some() && source_changed(&journal) {
+        return Err(Error::ChangedDuringUpload {
+            id,
+            path: journal.source.path.clone(),
+        });
+    }
+    let stop = match stopped {
+        None | Some(Stop::Cancelled) | Some(Stop::Journal) => None,
+        Some(Stop::Read(number, error)) => Some(Error::Read {
+            id: id.clone(),
+            path: journal.source.path.clone(),
+            number,
+            error,
+        }),
+        Some(Stop::Worker(message)) => Some(Error::Worker {
+            id: id.clone(),
+            message,
+        }),
+        Some(Stop::Part(n, e)) => return Err(stopped_by(run, &journal, Some(n), e)),
+    };
+    run.progress.parts_finished(&PartStats {
+        parts: todo_len,
+        first_part_at: first_part_at.get().copied(),
+        saves,
+    });
+    if let Some(stop) = stop {
+        return Err(stop);
+    }
+    complete(run, journal, lock).await
+}
+
+async fn send_parts<S: Store>(
+    run: &Run<S>,
+    journal: &Journal,
+    writer: &JournalWriter,
+    first_part_at: &Arc<std::sync::OnceLock<Instant>>,
+    todo: Vec<Part>,
+) -> Option<Stop> {
+    let permits = Arc::new(Semaphore::new(run.concurrency as usize));
+    // Hashing is CPU-bound: a few at once keep the cores busy, and leave the
+    // blocking pool free for the body reads of parts already on the wire
+    // (which would otherwise queue behind hashes and look stalled).
+    let hashing = Arc::new(Semaphore::new(HASH_JOBS));
+    let upload = Arc::new(journal.upload());
+    let mut set: JoinSet<Result<(), Stop>> = JoinSet::new();
+    let mut stop: Option<Stop> = None;
+    let note = |res: Result<Result<(), Stop>, tokio::task::JoinError>, stop: &mut Option<Stop>| {
+        let err = match res {
+            Ok(Ok(())) => return,
+            Ok(Err(e)) => e,
+            Err(join) => Stop::Worker(join.to_string()),
+        };
+        stop.get_or_insert(err);
+    };
+
+    for part in todo {
+        // The permit comes before the read, so at most `concurrency` parts are
+        // in memory. A failing part closes the semaphore, so no part starts
+        // after a failure, however the wake-ups race.
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_closed) => break,
+            },
+            () = run.cancel.cancelled() => { set.shutdown().await; return Some(Stop::Cancelled); }
+        };
+        while let Some(res) = set.try_join_next() {
+            note(res, &mut stop);
+        }
+        if stop.is_some() {
+            break;
+        }
+        let store = run.store.clone();
+        let file = run.file.clone();
+        let tx = writer.sender();
+        let progress = run.progress.clone();
+        let permits = permits.clone();
+        let hashing = hashing.clone();
+        let upload = upload.clone();
+        let attempts = run.attempts;
+        let first_part_at = first_part_at.clone();
+        set.spawn(async move {
+            let result = async {
+                let sha = {
+                    let _hashing = hashing
+                        .acquire()
+                        .await
+                        .map_err(|e| Stop::Worker(e.to_string()))?;
+                    hash(file.clone(), part)
+                        .await
+                        .map_err(|e| Stop::Read(part.number, e))?
+                };
+                first_part_at.get_or_init(Instant::now);
+                // The bytes are read a second time as they are sent; if the file
+                // changed in between, S3's checksum check rejects the part.
+                let etag = send_metered(attempts, &progress, &file, part, |body| {
+                    store.upload_part(&upload, part.number, body, sha)
+                })
+                .await
+                .map_err(|e| Stop::Part(part.number, e))?;
+                tx.record(PartRecord {
+                    number: part.number,
+                    size: part.len,
+                    etag,
+                    sha256: b64(&sha),
+                })
+                .map_err(|_| Stop::Journal)?;
+                progress.part_done();
+                Ok(())
+            }
+            .await;
+            if result.is_err() {
+                permits.close();
+            }
+            drop(permit);
+            result
+        });
+    }
+    // No new parts; let the ones in flight finish so they are journalled.
+    loop {
+        tokio::select! {
+            res = set.join_next() => match res {
+                None => break,
+                Some(res) => note(res, &mut stop),
+            },
+            () = run.cancel.cancelled() => { set.shutdown().await; return Some(Stop::Cancelled); }
+        }
+    }
+    stop
+}
+
+/// What a store error that stopped a run means for the journal: an upload
+/// the store no longer has is forgotten; anything else stays resumable.
+pub(super) fn stopped_by<S: Store>(
+    run: &Run<S>,
+    journal: &Journal,
+    part: Option<u32>,
+    error: StoreError,
+) -> Error {
+    let id = journal.id.clone();
+    let part = part.map(|n| (n, run.plan.part_count));
+    match error.kind {
+        ErrorKind::NoSuchUpload => {
+            let _ = run.dir.remove(&id);
+            Error::Gone { id, part, error }
+        }
+        _ => Error::Stopped { id, part, error },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    #[derive(Default)]
+    struct Position(AtomicI64);
+
+    impl Progress for Position {
+        fn begin(&self, _: u64, done: u64, _: u64, _: u64) {
+            self.0.store(done as i64, Ordering::SeqCst);
+        }
+        fn advance(&self, bytes: u64) {
+            self.0.fetch_add(bytes as i64, Ordering::SeqCst);
+        }
+        fn retreat(&self, bytes: u64) {
+            self.0.fetch_sub(bytes as i64, Ordering::SeqCst);
+        }
+        fn part_done(&self) {}
+        fn end(&self) {}
+    }
+
+    #[test]
+    fn failed_attempts_give_their_bytes_back() {
+        let pos = Arc::new(Position::default());
+        let p: Arc<dyn Progress> = pos.clone();
+        p.begin(100, 20, 5, 1);
+        let at = || pos.0.load(Ordering::SeqCst);
+        let first = Attempt::new(&p);
+        first.sent(15);
+        first.sent(5);
+        assert_eq!(at(), 40, "moves within a part");
+        first.settle(false, 20);
+        assert_eq!(at(), 20, "a failed attempt is taken back");
+        let second = Attempt::new(&p);
+        second.sent(20);
+        second.settle(true, 20);
+        assert_eq!(at(), 40);
+        // A success that was not seen to send every byte still counts the part.
+        let third = Attempt::new(&p);
+        third.sent(7);
+        third.settle(true, 20);
+        assert_eq!(at(), 60);
+        // A chunk the HTTP client hands out after a failed attempt was settled
+        // is not counted; settling twice changes nothing.
+        let fourth = Attempt::new(&p);
+        fourth.sent(10);
+        fourth.settle(false, 20);
+        fourth.sent(10);
+        fourth.settle(false, 20);
+        assert_eq!(at(), 60);
+    }
+}

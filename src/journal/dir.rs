@@ -1,0 +1,228 @@
+//! The journal directory: where journals live, atomic saves, and the lock.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use super::{Journal, JOURNAL_VERSION};
+
+/// The directory journals live in.
+#[derive(Debug, Clone)]
+pub struct JournalDir {
+    path: PathBuf,
+}
+
+impl JournalDir {
+    /// The directory named by the user, or the platform's data directory.
+    pub fn resolve(explicit: Option<PathBuf>) -> Result<JournalDir, String> {
+        let path = match explicit {
+            Some(p) => p,
+            None => directories::ProjectDirs::from("", "", "s3up")
+                .ok_or_else(|| {
+                    "cannot find a home directory for the journal. Pass --journal-dir DIR \
+                     or set S3UP_JOURNAL_DIR"
+                        .to_string()
+                })?
+                .data_dir()
+                .join("journal"),
+        };
+        Ok(JournalDir { path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Creates the directory (mode 0700: journals name files and buckets), and
+    /// makes its entry durable so a power cut cannot lose it with the journals.
+    pub fn create(&self) -> io::Result<()> {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.path)?;
+        match self.path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => File::open(parent)?.sync_all(),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn journal_path(&self, id: &str) -> PathBuf {
+        self.path.join(format!("{id}.json"))
+    }
+
+    fn lock_path(&self, id: &str) -> PathBuf {
+        self.path.join(format!("{id}.lock"))
+    }
+
+    /// Takes the exclusive lock of upload `id`, failing at once if another process has it.
+    pub fn lock(&self, id: &str) -> Result<Lock, String> {
+        let path = self.lock_path(id);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| format!("cannot open lock file '{}': {e}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Lock(file)),
+            Err(fs::TryLockError::WouldBlock) => Err(format!(
+                "upload {id} is in use by another s3up process (it holds '{}'). \
+                 Wait for it to finish, or stop it first",
+                path.display()
+            )),
+            Err(fs::TryLockError::Error(e)) => {
+                Err(format!("cannot lock '{}': {e}", path.display()))
+            }
+        }
+    }
+
+    /// Writes the journal atomically: temp file, fsync, rename, fsync directory.
+    pub fn save(&self, journal: &Journal) -> io::Result<()> {
+        let path = self.journal_path(&journal.id);
+        let tmp = self.path.join(format!("{}.json.tmp", journal.id));
+        let mut json = serde_json::to_vec(journal).map_err(io::Error::other)?;
+        json.push(b'\n');
+        let mut f = OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(&json)?;
+        f.sync_data()?;
+        drop(f);
+        fs::rename(&tmp, &path)?;
+        File::open(&self.path)?.sync_all()
+    }
+
+    /// Reads and checks one journal file.
+    pub fn load_path(path: &Path) -> Result<Journal, String> {
+        let bytes =
+            fs::read(path).map_err(|e| format!("cannot read journal '{}': {e}", path.display()))?;
+        let journal: Journal = serde_json::from_slice(&bytes).map_err(|e| {
+            format!(
+                "journal '{}' is damaged ({e}). Remove it, and abort the upload on S3 with \
+                 `s3up abort --remote` if it is still listed",
+                path.display()
+            )
+        })?;
+        if journal.part_size == 0 || journal.part_count == 0 || journal.id.is_empty() {
+            return Err(format!(
+                "journal '{}' is damaged (no part size, part count or id). Remove it, and abort \
+                 the upload on S3 with `s3up abort --remote` if it is still listed",
+                path.display()
+            ));
+        }
+        if journal.version != JOURNAL_VERSION {
+            return Err(format!(
+                "journal '{}' has version {}, this s3up reads version {JOURNAL_VERSION}. \
+                 Use the s3up that wrote it",
+                path.display(),
+                journal.version
+            ));
+        }
+        Ok(journal)
+    }
+
+    /// Every `*.json` journal in the directory, sorted by file name, each parsed
+    /// or with the reason it could not be; a missing directory holds none.
+    pub fn list(&self) -> Vec<(PathBuf, Result<Journal, String>)> {
+        let Ok(entries) = fs::read_dir(&self.path) else {
+            return Vec::new();
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        paths.sort();
+        paths
+            .into_iter()
+            .map(|p| {
+                let j = JournalDir::load_path(&p);
+                (p, j)
+            })
+            .collect()
+    }
+
+    /// True when a running s3up holds the lock of upload `id`.
+    pub fn is_locked(&self, id: &str) -> bool {
+        File::open(self.lock_path(id))
+            .map(|f| matches!(f.try_lock_shared(), Err(fs::TryLockError::WouldBlock)))
+            .unwrap_or(false)
+    }
+
+    /// Removes the journal and then its lock file (the caller holds the lock).
+    pub fn remove(&self, id: &str) -> io::Result<()> {
+        match fs::remove_file(self.journal_path(id)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        let _ = fs::remove_file(self.lock_path(id));
+        File::open(&self.path)?.sync_all()
+    }
+}
+
+/// The held lock of one upload; dropping it (closing the file) releases it.
+#[derive(Debug)]
+pub struct Lock(#[allow(dead_code)] File);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::tests::sample;
+    use crate::journal::PartRecord;
+
+    #[test]
+    fn save_load_round_trip_is_private_and_leaves_no_temp() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = JournalDir::resolve(Some(tmp.path().join("j"))).unwrap();
+        dir.create().unwrap();
+        let j = sample(vec![PartRecord {
+            number: 2,
+            size: 8 << 20,
+            etag: "\"e2\"".into(),
+            sha256: "c2hh".into(),
+        }]);
+        dir.save(&j).unwrap();
+        let path = dir.journal_path(&j.id);
+        assert_eq!(JournalDir::load_path(&path).unwrap(), j);
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            names,
+            vec![std::ffi::OsString::from(format!("{}.json", j.id))]
+        );
+    }
+
+    #[test]
+    fn damaged_and_foreign_versions_are_refused_with_the_path() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.json");
+        fs::write(&path, b"{\"version\": 1, \"id\": ").unwrap();
+        let err = JournalDir::load_path(&path).unwrap_err();
+        assert!(err.contains("x.json") && err.contains("damaged"), "{err}");
+        let mut j = serde_json::to_value(sample(vec![])).unwrap();
+        j["version"] = 99.into();
+        fs::write(&path, j.to_string()).unwrap();
+        let err = JournalDir::load_path(&path).unwrap_err();
+        assert!(err.contains("version 99"), "{err}");
+    }
+
+    #[test]
+    fn lock_is_exclusive_and_released_on_drop() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = JournalDir::resolve(Some(tmp.path().to_path_buf())).unwrap();
+        let held = dir.lock("abc").unwrap();
+        let err = dir.lock("abc").unwrap_err();
+        assert!(err.contains("abc") && err.contains("in use"), "{err}");
+        drop(held);
+        dir.lock("abc").unwrap();
+    }
+}

@@ -1,0 +1,596 @@
+//! Every word s3up shows a user: the summary line and `--json`, the tables of
+//! `list-pending`, notes and warnings, and the wording of every error and the
+//! hint that goes with it.
+//!
+//! The engine and the stores return structured outcomes and errors; this
+//! module turns them into text, so a message is changed in one place and the
+//! engine can be driven by something other than a terminal.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::engine::{self, Dest, PartStats};
+use crate::error::Error;
+use crate::journal::{self, Journal};
+use crate::store::sdk::ConnectError;
+use crate::store::{ErrorKind, Finished, ListedPart, ListedUpload, StoreError};
+
+/// The message for an I/O error on the source `path`, with what to do.
+pub fn file_error(path: &Path, e: &io::Error) -> Error {
+    let p = path.display();
+    Error::failed(match e.kind() {
+        io::ErrorKind::NotFound => format!("'{p}' does not exist. Check the path"),
+        io::ErrorKind::PermissionDenied => {
+            format!("cannot read '{p}': permission denied. Check the file's permissions")
+        }
+        io::ErrorKind::IsADirectory => {
+            format!("'{p}' is a directory; s3up uploads one file. Name a file inside it")
+        }
+        _ => format!("cannot read '{p}': {e}"),
+    })
+}
+
+pub fn not_a_regular_file(path: &Path) -> Error {
+    Error::failed(format!(
+        "'{}' is not a regular file (a device, pipe or socket has no fixed size to split \
+         into parts). Copy it to a file first",
+        path.display()
+    ))
+}
+
+pub fn no_file_name(path: &Path) -> Error {
+    Error::failed(format!(
+        "'{}' has no file name to use as the key. Give the key in the S3 URL",
+        path.display()
+    ))
+}
+
+pub fn cannot_plan(path: &Path, e: &crate::plan::PlanError) -> Error {
+    Error::failed(format!("cannot upload '{}': {e}", path.display()))
+}
+
+pub fn journal_dir_create(dir: &Path, e: &io::Error) -> Error {
+    Error::failed(format!(
+        "cannot create the journal directory '{}': {e}. Pass --journal-dir DIR or set \
+         S3UP_JOURNAL_DIR to a writable directory",
+        dir.display()
+    ))
+}
+
+fn exists(dest: &Dest) -> String {
+    format!(
+        "'{dest}' already exists and --if-none-match was given. Choose another key, or drop \
+         --if-none-match to overwrite"
+    )
+}
+
+/// The hint for credentials that were refused.
+const CHECK_CREDENTIALS: &str =
+    "Check the credentials (AWS_ACCESS_KEY_ID, --profile) and the bucket policy";
+
+/// The message for a store failure that happened before anything needs resuming.
+pub fn store_failure(e: &StoreError, dest: &Dest) -> Error {
+    Error::failed(match e.kind {
+        ErrorKind::NoSuchBucket => format!(
+            "bucket '{}' does not exist ({e}). Check the name in '{dest}', or create the bucket",
+            dest.bucket
+        ),
+        ErrorKind::AccessDenied => {
+            format!("access to '{dest}' was denied ({e}). {CHECK_CREDENTIALS}")
+        }
+        ErrorKind::PreconditionFailed => exists(dest),
+        ErrorKind::Retryable | ErrorKind::Stalled | ErrorKind::Expired => {
+            format!("{e}. Check the network and the endpoint, then try again")
+        }
+        _ => format!("{e}"),
+    })
+}
+
+pub fn connect_error(e: ConnectError) -> Error {
+    Error::failed(match e {
+        ConnectError::NoRegion => "no AWS region is configured. Pass --region, set AWS_REGION, \
+                                   or set a region in your AWS profile"
+            .to_string(),
+        ConnectError::NoProvider => {
+            "no AWS credentials provider is available. Set \
+                                     AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile"
+                .to_string()
+        }
+        ConnectError::NoCredentials(cause) => format!(
+            "no AWS credentials found ({cause}). Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
+             or pass --profile"
+        ),
+    })
+}
+
+/// What stopped a run, as one line: the part (if one) and the store's error.
+fn what_stopped(part: Option<(u32, u64)>, error: &StoreError) -> String {
+    let what = match part {
+        Some((n, count)) => format!("part {n} of {count}: {error}"),
+        None => error.to_string(),
+    };
+    match error.kind {
+        ErrorKind::AccessDenied => format!("{what}. {CHECK_CREDENTIALS}"),
+        ErrorKind::Stalled => format!("{what} (--stall-timeout)"),
+        _ => what,
+    }
+}
+
+/// The words and the exit code for everything the engine can stop with.
+pub fn engine_error(e: engine::Error) -> Error {
+    use engine::Error as E;
+    let resumable = |id: String, reason: String| Error::Resumable { reason, id };
+    match e {
+        E::Interrupted { id } => Error::Interrupted { id },
+        E::Stopped { id, part, error } => resumable(id, what_stopped(part, &error)),
+        E::Read {
+            id,
+            path,
+            number,
+            error,
+        } => resumable(
+            id,
+            format!("cannot read part {number} of '{}': {error}", path.display()),
+        ),
+        E::Worker { id, message } => resumable(id, format!("an upload task failed: {message}")),
+        E::JournalSave { id, dir, error } => resumable(
+            id,
+            format!(
+                "cannot save the journal in '{}': {error}. Free space or fix permissions there \
+                 first (parts missing from the journal are sent again)",
+                dir.display()
+            ),
+        ),
+        E::Incomplete { id, missing } => {
+            resumable(id, format!("{missing} parts were not uploaded"))
+        }
+        E::StoppedBeforeComplete { id } => resumable(
+            id,
+            "stopped before Complete (S3UP_BENCH_STOP_BEFORE_COMPLETE)".to_string(),
+        ),
+        E::ChangedDuringUpload { id, path } => Error::failed(format!(
+            "'{}' changed while it was being uploaded, so the upload was not completed. \
+             Run `s3up abort {id}` and put the file again",
+            path.display()
+        )),
+        E::Gone { id, part, error } => Error::failed(format!(
+            "{}. The upload no longer exists on S3 (aborted or expired), so the journal \
+             {id} was removed: run `s3up put` again",
+            what_stopped(part, &error)
+        )),
+        E::Exists {
+            dest,
+            aborted: true,
+        } => Error::failed(format!(
+            "'{dest}' already exists and --if-none-match was given, so the upload \
+             was aborted. Choose another key, or drop --if-none-match to overwrite"
+        )),
+        E::Exists {
+            dest,
+            aborted: false,
+        } => Error::failed(exists(&dest)),
+        E::ChecksumMismatch {
+            dest,
+            got,
+            want,
+            multipart: true,
+        } => Error::failed(format!(
+            "S3 completed '{dest}' but reports checksum {got}, while the parts sent give \
+             {want}. The object may be damaged: upload it again"
+        )),
+        E::ChecksumMismatch {
+            dest,
+            got,
+            want,
+            multipart: false,
+        } => Error::failed(format!(
+            "S3 stored '{dest}' with checksum {got}, but the file's is {want}. Upload it again"
+        )),
+        E::JournalRemove { path, error } => Error::failed(format!(
+            "the upload completed, but the journal {} could not be removed: {error}. Remove it \
+             by hand",
+            path.display()
+        )),
+        E::JournalStart { dir, error } => Error::failed(format!(
+            "cannot write the journal in '{}': {error}, so the upload was aborted. Pass \
+             --journal-dir DIR or set S3UP_JOURNAL_DIR to a writable directory",
+            dir.display()
+        )),
+        E::Store { dest, error } => store_failure(&error, &dest),
+        E::Source { path, error } => file_error(&path, &error),
+        E::ListFailed { id, dest, error } => {
+            resumable(id, store_failure(&error, &dest).to_string())
+        }
+        E::GoneAtResume {
+            id,
+            dest,
+            path,
+            all_sent,
+        } => {
+            let why = if all_sent {
+                " and the object there is not this file's (it was aborted or expired)"
+            } else {
+                " (it was aborted or expired)"
+            };
+            Error::failed(format!(
+                "upload {id} to {dest} no longer exists on S3{why}, so its journal was removed. \
+                 Run `s3up put {} {dest}` again",
+                path.display()
+            ))
+        }
+        E::ChangedSince {
+            id,
+            path,
+            size_then,
+            size_now,
+        } => Error::failed(format!(
+            "'{}' changed since upload {id} started ({size_then} bytes then, {size_now} now; \
+             modified since). s3up never mixes old and new bytes in one object: run `s3up abort \
+             {id}` and put the file again",
+            path.display()
+        )),
+        E::PartChanged { id, path, number } => Error::failed(format!(
+            "part {number} of '{}' no longer has the bytes uploaded for upload {id}: the file \
+             changed. Run `s3up abort {id}` and put the file again",
+            path.display()
+        )),
+        E::JournalResave { dir, error } => Error::failed(format!(
+            "cannot save the journal in '{}': {error}. Free space or fix permissions there",
+            dir.display()
+        )),
+    }
+}
+
+/// A line on stderr: `s3up: note: …`.
+pub fn note(text: &str) {
+    eprintln!("s3up: note: {text}");
+}
+
+/// A line on stderr: `s3up: warning: …`.
+pub fn warning(text: &str) {
+    eprintln!("s3up: warning: {text}");
+}
+
+/// An error that does not end the command (one of several uploads failed).
+pub fn error_line(e: &Error) {
+    eprintln!("s3up: error: {e}");
+}
+
+pub fn part_size_raised(size: u64, from: u64, plan: &crate::plan::Plan) {
+    note(&format!(
+        "{} parts of {from} bytes would exceed S3's 10,000; using {} parts of {} bytes",
+        size.div_ceil(from),
+        plan.part_count,
+        plan.part_size
+    ));
+}
+
+pub fn ctrl_c() {
+    eprintln!("s3up: stopping after Ctrl-C (press it again to quit at once)");
+}
+
+/// `S3UP_TIMINGS=1`: when the first part went out and what saving cost.
+pub fn timings(start: Instant, stats: &PartStats) {
+    let first = stats
+        .first_part_at
+        .map_or(0, |t| t.saturating_duration_since(start).as_millis());
+    eprintln!(
+        "s3up: timings: first part sent {first} ms after start; {} parts in {} ms; \
+         {} journal saves took {} ms",
+        stats.parts,
+        start.elapsed().as_millis(),
+        stats.saves.saves,
+        stats.saves.time.as_millis()
+    );
+}
+
+/// How the result of `put` or `resume` is printed.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub json: bool,
+    pub quiet: bool,
+}
+
+/// One finished upload, as the summary reports it.
+pub struct Summary<'a> {
+    pub dest: &'a Dest,
+    /// The object's size.
+    pub size: u64,
+    /// The bytes this run sent (less after a resume).
+    pub sent: u64,
+    pub parts: u64,
+    pub upload_id: Option<&'a str>,
+    pub finished: &'a Finished,
+    pub started: Instant,
+}
+
+/// Prints the result: a JSON object with --json, one line unless -q. The rate
+/// is that of this run.
+pub fn report(style: Style, s: &Summary<'_>) {
+    let seconds = s.started.elapsed().as_secs_f64();
+    let etag = s.finished.etag.as_deref().unwrap_or("");
+    let (size, sent, parts, dest) = (s.size, s.sent, s.parts, s.dest);
+    if style.json {
+        let summary = serde_json::json!({
+            "bucket": dest.bucket,
+            "key": dest.key,
+            "size": size,
+            "etag": etag,
+            "checksum_sha256": s.finished.checksum_sha256,
+            "parts": parts,
+            "upload_id": s.upload_id,
+            "sent_bytes": sent,
+            "seconds": (seconds * 1000.0).round() / 1000.0,
+        });
+        println!("{summary}");
+    } else if !style.quiet {
+        let mib_s = sent as f64 / (1 << 20) as f64 / seconds.max(1e-9);
+        let plural = if parts == 1 { "" } else { "s" };
+        let run = if sent == size {
+            format!("{seconds:.1} s, {mib_s:.1} MiB/s")
+        } else {
+            format!("this run sent {sent} bytes in {seconds:.1} s, {mib_s:.1} MiB/s")
+        };
+        println!("uploaded {dest} ({size} bytes, {parts} part{plural}; {run}) ETag {etag}");
+    }
+}
+
+pub fn resuming(id: &str, dest: &Dest, on_store: usize, part_count: u64, sending: usize) {
+    eprintln!(
+        "s3up: resuming {id} to {dest}: {on_store} of {part_count} parts already on S3, sending \
+         {sending}"
+    );
+}
+
+pub fn already_completed(id: &str, dest: &Dest, etag: Option<&str>) {
+    println!(
+        "upload {id} had already completed on S3: {dest} ETag {}",
+        etag.unwrap_or("")
+    );
+}
+
+// Choosing journals for `resume`.
+
+pub fn nothing_pending(dir: &Path) -> Error {
+    Error::failed(format!(
+        "no upload is pending (no usable journal in '{}'). Nothing to resume",
+        dir.display()
+    ))
+}
+
+pub fn several_pending(n: usize, ids: &str) -> Error {
+    Error::failed(format!(
+        "{n} uploads are pending ({ids}): name one with `s3up resume ID`, or use --all. \
+         `s3up list-pending` shows them"
+    ))
+}
+
+pub fn unknown_target(target: &str) -> Error {
+    Error::failed(format!(
+        "'{target}' is neither a pending upload's ID nor an existing file. \
+         `s3up list-pending` shows the pending uploads"
+    ))
+}
+
+pub fn no_upload_of(target: &str) -> Error {
+    Error::failed(format!(
+        "no pending upload of '{target}'. `s3up list-pending` shows the pending uploads"
+    ))
+}
+
+pub fn several_uploads_of(target: &str, n: usize, ids: &str) -> Error {
+    Error::failed(format!(
+        "{n} pending uploads are of '{target}': name one by ID ({ids})"
+    ))
+}
+
+pub fn finished_meanwhile(id: &str) -> Error {
+    Error::failed(format!(
+        "upload {id} was finished by another s3up run meanwhile"
+    ))
+}
+
+pub fn source_missing(e: &Error, id: &str, dest: &Dest) -> Error {
+    Error::failed(format!(
+        "{e}; it is the source of upload {id} to {dest}. Put the file back, or give up \
+         with `s3up abort {id}`"
+    ))
+}
+
+pub fn bad_plan(path: &Path, size: u64, id: &str) -> Error {
+    Error::failed(format!(
+        "journal {} does not describe a valid plan for {size} bytes. Run `s3up abort {id}`",
+        path.display()
+    ))
+}
+
+pub fn stopped_before_next() -> Error {
+    Error::failed(
+        "stopped by Ctrl-C before the next upload; the journals are kept: \
+         `s3up list-pending` shows them",
+    )
+}
+
+pub fn some_failed(failed: usize, total: usize) -> Error {
+    Error::failed(format!(
+        "{failed} of {total} uploads did not finish (see above). `s3up list-pending` shows \
+         what is left"
+    ))
+}
+
+// `list-pending`.
+
+/// "42s", "5m", "3h", "2d": how long ago `unix` was.
+fn age(unix: u64) -> String {
+    let secs = journal::now_unix().saturating_sub(unix);
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7200 => format!("{}m", s / 60),
+        s if s < 2 * 86_400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1 << 20) as f64)
+}
+
+/// One local journal, for `list-pending`: parsed (and whether a run holds
+/// it), or the reason it could not be.
+pub type LocalEntry<'a> = (&'a PathBuf, Result<(&'a Journal, bool), &'a String>);
+
+pub fn local_pending(dir: &Path, entries: &[LocalEntry<'_>], json: bool) {
+    if json {
+        let rows: Vec<_> = entries
+            .iter()
+            .map(|(path, j)| match j {
+                Ok((j, running)) => serde_json::json!({
+                    "id": j.id,
+                    "file": j.source.path,
+                    "destination": format!("s3://{}/{}", j.bucket, j.key),
+                    "upload_id": j.upload_id,
+                    "parts_done": j.parts.len(),
+                    "parts_total": j.part_count,
+                    "bytes_done": j.bytes_done(),
+                    "bytes_total": j.source.size,
+                    "updated_unix": j.updated_unix,
+                    "running": running,
+                }),
+                Err(e) => serde_json::json!({ "journal": path, "error": e }),
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(rows));
+        return;
+    }
+    for (_, j) in entries {
+        if let Err(e) = j {
+            warning(e);
+        }
+    }
+    let good: Vec<(&Journal, bool)> = entries.iter().filter_map(|(_, j)| j.ok()).collect();
+    if good.is_empty() {
+        println!("no pending uploads (journals in '{}')", dir.display());
+        return;
+    }
+    println!(
+        "{:<12}  {:>11}  {:>21}  {:>8}  {:<40}  FILE",
+        "ID", "PARTS", "BYTES", "ACTIVE", "DESTINATION"
+    );
+    for (j, running) in good {
+        let running = if running { " (running)" } else { "" };
+        println!(
+            "{:<12}  {:>11}  {:>21}  {:>8}  {:<40}  {}{running}",
+            j.id,
+            format!("{}/{}", j.parts.len(), j.part_count),
+            format!("{}/{}", mib(j.bytes_done()), mib(j.source.size)),
+            format!("{} ago", age(j.updated_unix)),
+            format!("s3://{}/{}", j.bucket, j.key),
+            j.source.path.display()
+        );
+    }
+}
+
+/// One upload the store holds, for `list-pending --remote`: its parts (when
+/// they could be listed) and the journal that owns it.
+pub type RemoteRow<'a> = (&'a ListedUpload, Option<Vec<ListedPart>>, Option<String>);
+
+pub fn remote_pending(remote: &Dest, rows: &[RemoteRow<'_>], json: bool) {
+    if json {
+        let v: Vec<_> = rows
+            .iter()
+            .map(|(u, parts, owner)| {
+                serde_json::json!({
+                    "bucket": remote.bucket,
+                    "key": u.key,
+                    "upload_id": u.upload_id,
+                    "initiated_unix": u.initiated_unix,
+                    "parts": parts.as_ref().map(Vec::len),
+                    "bytes": parts.as_ref().map(|p| p.iter().map(|p| p.size).sum::<u64>()),
+                    "journal": owner,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(v));
+        return;
+    }
+    if rows.is_empty() {
+        println!("no in-progress uploads under {remote}");
+        return;
+    }
+    println!(
+        "{:>8}  {:>6}  {:>12}  {:<12}  {:<40}  UPLOAD ID",
+        "AGE", "PARTS", "BYTES", "JOURNAL", "KEY"
+    );
+    for (u, parts, owner) in rows {
+        println!(
+            "{:>8}  {:>6}  {:>12}  {:<12}  {:<40}  {}",
+            u.initiated_unix.map_or("?".to_string(), age),
+            parts
+                .as_ref()
+                .map_or("?".to_string(), |p| p.len().to_string()),
+            parts
+                .as_ref()
+                .map_or("?".to_string(), |p| mib(p.iter().map(|p| p.size).sum())),
+            owner.as_deref().unwrap_or("-"),
+            u.key,
+            u.upload_id
+        );
+    }
+}
+
+// `abort`.
+
+pub fn no_such_id(id: &str, dir: &Path) -> Error {
+    Error::failed(format!(
+        "no pending upload with ID '{id}' in '{}'. `s3up list-pending` shows them",
+        dir.display()
+    ))
+}
+
+pub fn cannot_remove_journal(path: &Path, e: &io::Error) -> Error {
+    Error::failed(format!("cannot remove journal '{}': {e}", path.display()))
+}
+
+pub fn aborted(id: &str, dest: &Dest, was_there: bool) {
+    if was_there {
+        println!("aborted {id} ({dest}) and removed its journal");
+    } else {
+        println!("upload {id} ({dest}) was already gone on S3; removed its journal");
+    }
+}
+
+pub fn none_stale(remote: &Dest, older_secs: u64) {
+    println!("no in-progress uploads under {remote} are older than {older_secs}s");
+}
+
+pub fn stale_upload(dest: &Dest, u: &ListedUpload, done: bool) {
+    let started = u.initiated_unix.map_or("?".to_string(), age);
+    let verb = if done { "aborted" } else { "would abort" };
+    println!(
+        "{verb} {dest} upload {} (started {started} ago)",
+        u.upload_id
+    );
+}
+
+pub fn skipped_running(dest: &Dest, u: &ListedUpload, id: &str) {
+    warning(&format!(
+        "skipped {dest} upload {}: a running s3up is using it (journal {id})",
+        u.upload_id
+    ));
+}
+
+pub fn skipped_some(aborted: usize, skipped: usize) -> Error {
+    Error::failed(format!(
+        "aborted {aborted} uploads, skipped {skipped} in use by a running s3up (see above). \
+         Wait for those runs to finish, or stop them first"
+    ))
+}
+
+pub fn stale_total(n: usize, done: bool) {
+    if done {
+        println!("aborted {n} uploads");
+    } else {
+        println!("{n} uploads would be aborted: run the same command with --yes to abort them");
+    }
+}

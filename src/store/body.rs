@@ -1,0 +1,287 @@
+//! A byte range of a file as a streaming HTTP body, and the meter that sees
+//! each chunk go out.
+//!
+//! A part's body is read from the file as the HTTP client asks for it, in
+//! [`BODY_SLICE`] chunks (it asks only when the socket takes more), so memory is
+//! a few chunks per request whatever the part size. Chunks come from the page
+//! cache on the async thread when it holds them ([`read_cached`]), else from
+//! the blocking pool. Any HTTP transport (the SDK's, reqwest's) can send a
+//! [`FileBody`]: it is an `http_body::Body`.
+
+use std::fs::File;
+use std::future::Future;
+use std::os::unix::fs::FileExt;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::{Bytes, BytesMut};
+
+use super::watchdog::Stamp;
+
+/// Chunks a part body is read and handed to the HTTP client in. Each chunk
+/// costs a few syscalls (and a blocking-pool hop when it is not cached), so
+/// larger is cheaper. Measured
+/// on 1 GiB to a local Garage (2 cores), alternating binaries: 128 KiB cost
+/// ~15% more CPU than 256 KiB, and 512 KiB (with 2 spares, the same memory
+/// per part) ~5% less, at +1 MiB peak RSS.
+pub const BODY_SLICE: usize = 512 * 1024;
+
+/// Told of every chunk of a body as it is handed to the HTTP client, so a
+/// progress display can move by bytes instead of by whole parts.
+pub trait Meter: Send + Sync {
+    fn sent(&self, bytes: u64);
+}
+
+/// A byte range of a file: the body of one PutObject or UploadPart.
+#[derive(Clone)]
+pub struct FileRange {
+    pub file: Arc<File>,
+    pub offset: u64,
+    pub len: u64,
+    /// Told of each chunk as it goes out, when set.
+    pub meter: Option<Arc<dyn Meter>>,
+}
+
+impl std::fmt::Debug for FileRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileRange")
+            .field("offset", &self.offset)
+            .field("len", &self.len)
+            .field("metered", &self.meter.is_some())
+            .finish()
+    }
+}
+
+/// How many chunk buffers a body keeps for reuse. Hyper queues a few chunks
+/// before it writes them; once it has, their buffers come back here, so a
+/// body allocates (and zeroes) only its first few chunks.
+const SPARE_CHUNKS: usize = 2;
+
+/// A [`FileRange`] as an HTTP body: read in [`BODY_SLICE`] chunks when the HTTP
+/// client asks for them (it asks only when the socket takes more), from the
+/// page cache when it holds them ([`read_cached`]), else on the blocking pool,
+/// stamping progress each time. Memory is a few chunks per
+/// request, whatever the part size.
+pub struct FileBody {
+    range: FileRange,
+    sent: u64,
+    stamp: Stamp,
+    reading: Option<tokio::task::JoinHandle<std::io::Result<BytesMut>>>,
+    /// Chunks handed to the client; reused once the client has dropped them.
+    spare: Vec<Bytes>,
+}
+
+impl FileBody {
+    pub fn new(range: FileRange, stamp: Stamp) -> FileBody {
+        FileBody {
+            range,
+            sent: 0,
+            stamp,
+            reading: None,
+            spare: Vec::with_capacity(SPARE_CHUNKS),
+        }
+    }
+
+    /// A buffer of exactly `n` bytes: a released chunk when one is free.
+    fn buffer(&mut self, n: usize) -> BytesMut {
+        for i in 0..self.spare.len() {
+            if self.spare[i].is_unique() {
+                let chunk = self.spare.swap_remove(i);
+                if let Ok(mut buf) = chunk.try_into_mut() {
+                    // A short read left it shorter than it can hold; growing
+                    // within its capacity zeroes only the new tail.
+                    if buf.capacity() >= n {
+                        buf.resize(n, 0);
+                        return buf;
+                    }
+                }
+                break;
+            }
+        }
+        BytesMut::zeroed(n)
+    }
+
+    /// Counts `buf` as sent and keeps a handle on it for reuse.
+    fn hand_out(&mut self, buf: BytesMut) -> Bytes {
+        let chunk = buf.freeze();
+        self.sent += chunk.len() as u64;
+        self.stamp
+            .progress(chunk.len() as u64, self.sent == self.range.len);
+        if let Some(meter) = &self.range.meter {
+            meter.sent(chunk.len() as u64);
+        }
+        if self.spare.len() < SPARE_CHUNKS {
+            self.spare.push(chunk.clone());
+        }
+        chunk
+    }
+}
+
+/// Whether `preadv2(RWF_NOWAIT)` may still work here; cleared the first time
+/// the kernel or file system says it does not support it.
+#[cfg(target_os = "linux")]
+static NOWAIT_WORKS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Reads into `buf` at `at` right here, on the async thread, but only what is
+/// already in the page cache (`preadv2` with `RWF_NOWAIT` does not wait for
+/// data to come from the disk). The part was hashed just before it is sent, so its pages usually are:
+/// a copy from memory is cheaper than a hop to the blocking pool and back.
+/// `None` means "read it on the blocking pool": nothing cached, an error (which
+/// the blocking read will report), or no `RWF_NOWAIT` on this system.
+#[cfg(target_os = "linux")]
+fn read_cached(file: &File, buf: &mut [u8], at: u64) -> Option<usize> {
+    use rustix::io::{preadv2, Errno, ReadWriteFlags};
+    if !NOWAIT_WORKS.load(Ordering::Relaxed) {
+        return None;
+    }
+    match preadv2(
+        file,
+        &mut [std::io::IoSliceMut::new(buf)],
+        at,
+        ReadWriteFlags::NOWAIT,
+    ) {
+        Ok(0) => None,
+        Ok(n) => Some(n),
+        Err(Errno::OPNOTSUPP | Errno::NOSYS | Errno::INVAL) => {
+            NOWAIT_WORKS.store(false, Ordering::Relaxed);
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn read_cached(_file: &File, _buf: &mut [u8], _at: u64) -> Option<usize> {
+    None
+}
+
+impl http_body::Body for FileBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let this = &mut *self;
+        let left = this.range.len - this.sent;
+        if left == 0 && this.reading.is_none() {
+            return Poll::Ready(None);
+        }
+        let reading = match &mut this.reading {
+            Some(reading) => reading,
+            None => {
+                let n = left.min(BODY_SLICE as u64) as usize;
+                let mut buf = this.buffer(n);
+                let at = this.range.offset + this.sent;
+                match read_cached(&this.range.file, &mut buf, at) {
+                    Some(got) => {
+                        buf.truncate(got);
+                        return Poll::Ready(Some(Ok(http_body::Frame::data(this.hand_out(buf)))));
+                    }
+                    None => {
+                        let file = this.range.file.clone();
+                        this.reading.insert(tokio::task::spawn_blocking(move || {
+                            file.read_exact_at(&mut buf, at).map(|()| buf)
+                        }))
+                    }
+                }
+            }
+        };
+        let read = match Pin::new(reading).poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(read) => read,
+        };
+        this.reading = None;
+        let buf = read.map_err(std::io::Error::other)??;
+        Poll::Ready(Some(Ok(http_body::Frame::data(this.hand_out(buf)))))
+    }
+    fn is_end_stream(&self) -> bool {
+        self.sent == self.range.len && self.reading.is_none()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.range.len - self.sent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU64;
+
+    #[derive(Default)]
+    struct Counted(AtomicU64);
+
+    impl Meter for Counted {
+        fn sent(&self, bytes: u64) {
+            self.0.fetch_add(bytes, Ordering::Relaxed);
+        }
+    }
+
+    /// Every byte of a body, polled to the end.
+    async fn drain(mut body: FileBody) -> Vec<u8> {
+        use http_body::Body;
+        let mut out = Vec::new();
+        while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
+        {
+            out.extend_from_slice(frame.unwrap().data_ref().unwrap());
+        }
+        out
+    }
+
+    /// A body is the exact byte range, however its chunks are read: from the
+    /// page cache on the async thread (whole or short, where the cached pages
+    /// end), or on the blocking pool for pages that are not cached.
+    #[tokio::test]
+    async fn a_body_is_its_range_whether_cached_or_not() {
+        let len = 3 * BODY_SLICE + 12_345;
+        let data: Vec<u8> = (0..len as u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        let mut f = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut f, &data).unwrap();
+        f.sync_all().unwrap();
+        let file = Arc::new(f);
+        let (offset, end) = (1_000, len - 2_000);
+        let metered = Arc::new(Counted::default());
+        let range = FileRange {
+            file: file.clone(),
+            offset: offset as u64,
+            len: (end - offset) as u64,
+            meter: Some(metered.clone()),
+        };
+
+        let mut cached = vec![0; BODY_SLICE];
+        file.read_exact_at(&mut cached, 0).unwrap();
+        cached.fill(0);
+        if let Some(n) = read_cached(&file, &mut cached, 0) {
+            assert_eq!(&cached[..n], &data[..n], "read from the page cache");
+        }
+        let stamp = Stamp::new();
+        assert_eq!(
+            drain(FileBody::new(range.clone(), stamp.clone())).await,
+            &data[offset..end]
+        );
+        assert_eq!(stamp.sent(), (end - offset) as u64);
+        assert_eq!(metered.0.load(Ordering::Relaxed), (end - offset) as u64);
+        assert!(stamp.is_done());
+
+        // Drop the cached pages from the middle of the second chunk on, where
+        // the file system allows: that chunk is read short, the rest blocking.
+        #[cfg(target_os = "linux")]
+        rustix::fs::fadvise(
+            &*file,
+            (BODY_SLICE + 100_000) as u64,
+            None,
+            rustix::fs::Advice::DontNeed,
+        )
+        .unwrap();
+        assert_eq!(
+            drain(FileBody::new(range, Stamp::new())).await,
+            &data[offset..end]
+        );
+    }
+}

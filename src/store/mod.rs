@@ -1,0 +1,335 @@
+//! How s3up reaches S3: the backend-neutral [`Store`] trait, its domain types,
+//! and the stores that implement it.
+//!
+//! The engine (`crate::engine`) decides what happens to an upload; a store only
+//! carries out one call and says, through [`ErrorKind`], what kind of failure it
+//! met. Nothing here decides to retry, to give up or to remove a journal.
+//!
+//! The trait is shaped for stores that are not the AWS SDK (DESIGN §4):
+//! - [`Store::create_upload`] returns an [`UploadHandle`], because a presigning
+//!   backend may choose the key; every later call takes that handle;
+//! - "did this Complete land?" is a store question ([`Store::completed_object`]),
+//!   because only the store knows how to look at the finished object;
+//! - listing a bucket's uploads is a separate trait ([`ListUploads`]), because a
+//!   presigning backend may not offer it;
+//! - [`ErrorKind::Expired`] marks a presigned request that is too old: it is
+//!   signed again, and that does not spend an attempt.
+//!
+//! Dispatch is by enum ([`AnyStore`]), not `dyn`: the trait's futures stay
+//! unboxed, and the per-chunk path (the body inside each store) has no
+//! indirection added. A new store is a new variant and a new folder.
+//!
+//! - [`body`]: a file range as a streaming HTTP body, and the progress meter;
+//! - [`watchdog`]: stall detection for any HTTP transport;
+//! - [`sdk`]: aws-sdk-s3, the only module that touches the SDK;
+//! - `memory` (tests only): an in-memory store that injects faults.
+
+pub mod body;
+pub mod sdk;
+pub mod watchdog;
+
+use std::future::Future;
+
+pub use body::{FileRange, Meter};
+
+/// What the engine may do about a failed call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Worth another attempt: 5xx, throttling, timeouts, a dropped connection.
+    Retryable,
+    /// A request that made no progress for the stall timeout; retryable.
+    Stalled,
+    /// A presigned request that is too old: sign it again and retry at once,
+    /// without spending an attempt.
+    Expired,
+    /// The multipart upload no longer exists (aborted, expired, completed).
+    NoSuchUpload,
+    NoSuchBucket,
+    /// 403: bad credentials, a bad signature, or no permission.
+    AccessDenied,
+    /// A conditional write found the key already there.
+    PreconditionFailed,
+    /// Anything else: retrying will not help.
+    Fatal,
+}
+
+/// A failed store call, already classified.
+#[derive(Debug, Clone)]
+pub struct StoreError {
+    pub kind: ErrorKind,
+    /// The S3 operation, e.g. "UploadPart".
+    pub op: &'static str,
+    /// One line: the code and message, or the transport error's cause chain.
+    pub message: String,
+    /// Set by the engine when it stopped retrying this call after that many attempts.
+    pub gave_up_after: Option<u32>,
+}
+
+impl StoreError {
+    pub fn new(kind: ErrorKind, op: &'static str, message: impl Into<String>) -> StoreError {
+        StoreError {
+            kind,
+            op,
+            message: message.into(),
+            gave_up_after: None,
+        }
+    }
+
+    /// Worth another attempt (a stall and an expired signature are, too).
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::Retryable | ErrorKind::Stalled | ErrorKind::Expired
+        )
+    }
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} failed: {}", self.op, self.message)?;
+        if let Some(n) = self.gave_up_after {
+            write!(f, " (gave up after {n} attempts)")?;
+        }
+        Ok(())
+    }
+}
+
+/// Properties of the object being created.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ObjectOptions {
+    pub content_type: Option<String>,
+    pub storage_class: Option<String>,
+    #[serde(default)]
+    pub metadata: Vec<(String, String)>,
+    #[serde(default)]
+    pub if_none_match: bool,
+}
+
+/// Where and how to reach the store; recorded in the journal so `resume`
+/// reconnects the same way. Never a credential.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Connection {
+    pub endpoint_url: Option<String>,
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    #[serde(default)]
+    pub path_style: bool,
+}
+
+/// An open multipart upload, as the store that created it names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadHandle {
+    pub bucket: String,
+    pub key: String,
+    pub upload_id: String,
+}
+
+/// A part as CompleteMultipartUpload needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletedPart {
+    pub number: u32,
+    pub etag: String,
+    /// Base64 SHA-256 of the part, as sent with UploadPart.
+    pub sha256: String,
+}
+
+/// What the store says about a finished object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Finished {
+    pub etag: Option<String>,
+    /// Base64 SHA-256 as S3 reports it (composite "…-N" for multipart uploads).
+    pub checksum_sha256: Option<String>,
+}
+
+/// What the store says about an object that exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub size: u64,
+    pub etag: Option<String>,
+    /// Base64 SHA-256 (composite "…-N" for multipart objects), when stored.
+    pub checksum_sha256: Option<String>,
+}
+
+/// A part the store holds for an open upload (ListParts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedPart {
+    pub number: u32,
+    pub size: u64,
+    pub etag: String,
+    /// Base64 SHA-256, when the store reports it (Garage and AWS do, moto does not).
+    pub checksum_sha256: Option<String>,
+}
+
+/// An open multipart upload (ListMultipartUploads).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedUpload {
+    pub key: String,
+    pub upload_id: String,
+    /// When it was started, in Unix seconds, if the store says.
+    pub initiated_unix: Option<u64>,
+}
+
+/// The calls the engine makes. Requests own their data so calls can move into tasks.
+pub trait Store: Send + Sync + 'static {
+    /// The object's size and checksum, or `None` when the key does not exist.
+    fn head_object(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<ObjectInfo>, StoreError>> + Send;
+
+    /// Uploads a whole object in one request; `sha256` is the body's digest.
+    fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: FileRange,
+        sha256: [u8; 32],
+        opts: &ObjectOptions,
+    ) -> impl Future<Output = Result<Finished, StoreError>> + Send;
+
+    /// Starts a multipart upload with SHA-256 checksums at (or, if the store
+    /// chooses, near) `bucket`/`key`.
+    fn create_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        opts: &ObjectOptions,
+    ) -> impl Future<Output = Result<UploadHandle, StoreError>> + Send;
+
+    /// Uploads one part; returns its ETag.
+    fn upload_part(
+        &self,
+        upload: &UploadHandle,
+        number: u32,
+        body: FileRange,
+        sha256: [u8; 32],
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+
+    /// Completes the upload; `parts` must be sorted by number.
+    fn complete_upload(
+        &self,
+        upload: &UploadHandle,
+        parts: &[CompletedPart],
+        if_none_match: bool,
+    ) -> impl Future<Output = Result<Finished, StoreError>> + Send;
+
+    fn abort_upload(
+        &self,
+        upload: &UploadHandle,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Every part of an open upload, all pages, sorted by number.
+    fn list_parts(
+        &self,
+        upload: &UploadHandle,
+    ) -> impl Future<Output = Result<Vec<ListedPart>, StoreError>> + Send;
+
+    /// The object an upload's Complete would have made, or `None` when there is
+    /// none: how the engine asks "did this Complete land?" after a lost answer.
+    fn completed_object(
+        &self,
+        upload: &UploadHandle,
+    ) -> impl Future<Output = Result<Option<ObjectInfo>, StoreError>> + Send;
+}
+
+/// Listing a bucket's open uploads, which not every store offers.
+pub trait ListUploads: Store {
+    /// Every open upload under `prefix`, all pages.
+    fn list_uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<ListedUpload>, StoreError>> + Send;
+}
+
+/// Base64, as S3 writes checksums.
+pub fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Every store s3up can use, dispatched statically (see the module docs).
+#[derive(Debug, Clone)]
+pub enum AnyStore {
+    Sdk(sdk::SdkStore),
+}
+
+/// Forwards one call to whichever store this is.
+macro_rules! dispatch {
+    ($self:ident, $s:ident => $call:expr) => {
+        match $self {
+            AnyStore::Sdk($s) => $call.await,
+        }
+    };
+}
+
+impl Store for AnyStore {
+    async fn head_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectInfo>, StoreError> {
+        dispatch!(self, s => s.head_object(bucket, key))
+    }
+
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: FileRange,
+        sha256: [u8; 32],
+        opts: &ObjectOptions,
+    ) -> Result<Finished, StoreError> {
+        dispatch!(self, s => s.put_object(bucket, key, body, sha256, opts))
+    }
+
+    async fn create_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        opts: &ObjectOptions,
+    ) -> Result<UploadHandle, StoreError> {
+        dispatch!(self, s => s.create_upload(bucket, key, opts))
+    }
+
+    async fn upload_part(
+        &self,
+        upload: &UploadHandle,
+        number: u32,
+        body: FileRange,
+        sha256: [u8; 32],
+    ) -> Result<String, StoreError> {
+        dispatch!(self, s => s.upload_part(upload, number, body, sha256))
+    }
+
+    async fn complete_upload(
+        &self,
+        upload: &UploadHandle,
+        parts: &[CompletedPart],
+        if_none_match: bool,
+    ) -> Result<Finished, StoreError> {
+        dispatch!(self, s => s.complete_upload(upload, parts, if_none_match))
+    }
+
+    async fn abort_upload(&self, upload: &UploadHandle) -> Result<(), StoreError> {
+        dispatch!(self, s => s.abort_upload(upload))
+    }
+
+    async fn list_parts(&self, upload: &UploadHandle) -> Result<Vec<ListedPart>, StoreError> {
+        dispatch!(self, s => s.list_parts(upload))
+    }
+
+    async fn completed_object(
+        &self,
+        upload: &UploadHandle,
+    ) -> Result<Option<ObjectInfo>, StoreError> {
+        dispatch!(self, s => s.completed_object(upload))
+    }
+}
+
+impl ListUploads for AnyStore {
+    async fn list_uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Vec<ListedUpload>, StoreError> {
+        dispatch!(self, s => s.list_uploads(bucket, prefix))
+    }
+}

@@ -1,0 +1,572 @@
+//! The store over aws-sdk-s3: the only module that touches the SDK.
+//!
+//! Every SDK error is turned into a [`StoreError`] in [`errors`], so no other
+//! module needs to know the SDK's error types.
+//!
+//! Two SDK defaults are changed on purpose, both so that each byte is hashed once:
+//! - Recent SDKs add a CRC checksum to every upload. s3up sends its own SHA-256
+//!   per part instead (`request_checksum_calculation = WhenRequired`), which also
+//!   keeps stores that reject the SDK's default checksums working.
+//! - SigV4 normally hashes the body again to sign it (`x-amz-content-sha256`).
+//!   For PutObject and UploadPart s3up hands the signer the SHA-256 it already
+//!   computed ([`PayloadSigningOverride::Precomputed`]). That value *is* the
+//!   SHA-256 of the body, so the signature covers the body exactly as a signer
+//!   that hashed it would: S3 rejects a body that does not match the signed
+//!   hash, and also checks it against `x-amz-checksum-sha256`. Nothing is weakened
+//!   (this is not UNSIGNED-PAYLOAD); only the duplicate computation is gone.
+
+mod errors;
+
+use std::time::Duration;
+
+use aws_runtime::auth::PayloadSigningOverride;
+use aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextMut;
+use aws_sdk_s3::config::{
+    ConfigBag, Intercept, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+    RuntimeComponents, StalledStreamProtectionConfig,
+};
+use aws_sdk_s3::error::{BoxError, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, StorageClass};
+use aws_sdk_s3::Client;
+
+use self::errors::{classify, error_chain};
+use super::body::FileBody;
+use super::watchdog::{Stamp, Watchdog};
+use super::{
+    b64, CompletedPart, Connection, ErrorKind, FileRange, Finished, ListUploads, ListedPart,
+    ListedUpload, ObjectInfo, ObjectOptions, Store, StoreError, UploadHandle,
+};
+
+/// The storage classes the SDK knows, for the CLI's value check.
+pub fn storage_classes() -> &'static [&'static str] {
+    StorageClass::values()
+}
+
+/// Why no client could be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectError {
+    /// No region from the options, the environment or the profile.
+    NoRegion,
+    /// The SDK has no credentials provider at all.
+    NoProvider,
+    /// The provider found no credentials; the cause chain on one line.
+    NoCredentials(String),
+}
+
+/// The real store: aws-sdk-s3.
+#[derive(Clone, Debug)]
+pub struct SdkStore {
+    client: Client,
+    /// The region actually used, for the journal.
+    pub region: String,
+    /// Entries per ListParts / ListMultipartUploads page; `None` is the store's
+    /// default (1,000 on S3). The tests lower it to prove pagination without
+    /// creating 1,001 parts.
+    page_size: Option<i32>,
+    watchdog: Watchdog,
+}
+
+impl SdkStore {
+    /// Builds a client from the normal AWS chain (env, profile, SSO, IMDS) with
+    /// `conn` on top, and checks up front that credentials can be found, so a
+    /// missing key fails in one clear line instead of at the first request.
+    /// A request that makes no progress for `stall_timeout` fails (and is retried);
+    /// `page_size` bounds list pages (`None`: the store's default).
+    pub async fn connect(
+        conn: &Connection,
+        stall_timeout: Duration,
+        page_size: Option<i32>,
+    ) -> Result<SdkStore, ConnectError> {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            // s3up retries every call itself, per part, with its own budget
+            // (--retries); SDK retries underneath would multiply the attempts.
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            // Only the connect phase has a fixed limit. The SDK's read timeout
+            // runs from sending the request to the response headers, so it would
+            // cap a whole part upload, and its stalled-stream check cannot see
+            // an in-memory body: both are replaced by `watched` below, which
+            // fails a request only when it stops making progress.
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    .build(),
+            )
+            .stalled_stream_protection(StalledStreamProtectionConfig::disabled());
+        if let Some(profile) = &conn.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &conn.region {
+            loader = loader.region(Region::new(region.clone()));
+        } else if conn.endpoint_url.is_some() {
+            // A custom endpoint: the region comes from the environment or the
+            // profile, else us-east-1 — never from EC2 instance metadata, which
+            // off EC2 means a network timeout on every command.
+            let mut profile = aws_config::profile::ProfileFileRegionProvider::builder();
+            if let Some(name) = &conn.profile {
+                profile = profile.profile_name(name);
+            }
+            let chain = aws_config::meta::region::RegionProviderChain::first_try(
+                aws_config::environment::EnvironmentVariableRegionProvider::new(),
+            )
+            .or_else(profile.build())
+            .or_else("us-east-1");
+            loader = loader.region(chain);
+        }
+        if let Some(url) = &conn.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let sdk = loader.load().await;
+
+        let region = match (sdk.region(), &conn.endpoint_url) {
+            (Some(r), _) => r.to_string(),
+            // S3-compatible stores rarely care; AWS's own default.
+            (None, Some(_)) => "us-east-1".to_string(),
+            (None, None) => return Err(ConnectError::NoRegion),
+        };
+        let provider = sdk.credentials_provider().ok_or(ConnectError::NoProvider)?;
+        use aws_sdk_s3::config::ProvideCredentials;
+        provider
+            .provide_credentials()
+            .await
+            .map_err(|e| ConnectError::NoCredentials(error_chain(&e)))?;
+
+        let config = configure(
+            aws_sdk_s3::config::Builder::from(&sdk),
+            conn.path_style || conn.endpoint_url.is_some(),
+        )
+        .region(Region::new(region.clone()))
+        .build();
+        Ok(SdkStore {
+            client: Client::from_conf(config),
+            region,
+            page_size,
+            watchdog: Watchdog { stall_timeout },
+        })
+    }
+}
+
+/// The S3 client settings s3up depends on, whatever the source of the rest.
+fn configure(b: aws_sdk_s3::config::Builder, path_style: bool) -> aws_sdk_s3::config::Builder {
+    b.force_path_style(path_style)
+        // s3up sends its own SHA-256 per part (see the module docs).
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+}
+
+/// Hands SigV4 the body's SHA-256 so it does not hash the body again (see the
+/// module docs). The signer reads the override from the config bag when it signs.
+#[derive(Debug)]
+struct SignedPayloadHash(String);
+
+impl SignedPayloadHash {
+    fn new(sha256: &[u8; 32]) -> SignedPayloadHash {
+        SignedPayloadHash(hex::encode(sha256))
+    }
+}
+
+impl Intercept for SignedPayloadHash {
+    fn name(&self) -> &'static str {
+        "s3up-signed-payload-hash"
+    }
+
+    fn modify_before_signing(
+        &self,
+        _context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        cfg.interceptor_state()
+            .store_put(PayloadSigningOverride::Precomputed(self.0.clone()));
+        Ok(())
+    }
+}
+
+impl Store for SdkStore {
+    async fn head_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectInfo>, StoreError> {
+        let request = async {
+            match self
+                .client
+                .head_object()
+                .bucket(bucket)
+                .key(key)
+                .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+                .send()
+                .await
+            {
+                Ok(out) => Ok(Some(ObjectInfo {
+                    size: out.content_length().unwrap_or(0).max(0) as u64,
+                    etag: out.e_tag,
+                    checksum_sha256: out.checksum_sha256,
+                })),
+                // HeadObject has no body, so a missing bucket also looks like 404;
+                // the next call (create or put) reports NoSuchBucket properly.
+                Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => Ok(None),
+                Err(e) => Err(classify("HeadObject", e)),
+            }
+        };
+        self.watchdog.small("HeadObject", request).await
+    }
+
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: FileRange,
+        sha256: [u8; 32],
+        opts: &ObjectOptions,
+    ) -> Result<Finished, StoreError> {
+        let stamp = Stamp::new();
+        let len = body.len as i64;
+        let mut req = self
+            .client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_length(len)
+            .checksum_sha256(b64(&sha256))
+            .body(ByteStream::from_body_1_x(FileBody::new(
+                body,
+                stamp.clone(),
+            )))
+            .set_content_type(opts.content_type.clone())
+            .set_storage_class(opts.storage_class.as_deref().map(StorageClass::from));
+        for (k, v) in &opts.metadata {
+            req = req.metadata(k, v);
+        }
+        if opts.if_none_match {
+            req = req.if_none_match("*");
+        }
+        let request = async {
+            let out = req
+                .customize()
+                .interceptor(SignedPayloadHash::new(&sha256))
+                .send()
+                .await
+                .map_err(|e| classify("PutObject", e))?;
+            Ok(Finished {
+                etag: out.e_tag,
+                checksum_sha256: out.checksum_sha256,
+            })
+        };
+        self.watchdog.body("PutObject", &stamp, request).await
+    }
+
+    async fn create_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        opts: &ObjectOptions,
+    ) -> Result<UploadHandle, StoreError> {
+        let mut req = self
+            .client
+            .create_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .checksum_algorithm(ChecksumAlgorithm::Sha256)
+            .set_content_type(opts.content_type.clone())
+            .set_storage_class(opts.storage_class.as_deref().map(StorageClass::from));
+        for (k, v) in &opts.metadata {
+            req = req.metadata(k, v);
+        }
+        let request = async {
+            let out = req
+                .send()
+                .await
+                .map_err(|e| classify("CreateMultipartUpload", e))?;
+            let upload_id = out.upload_id.ok_or_else(|| {
+                StoreError::new(
+                    ErrorKind::Fatal,
+                    "CreateMultipartUpload",
+                    "the answer carried no UploadId",
+                )
+            })?;
+            Ok(UploadHandle {
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+                upload_id,
+            })
+        };
+        self.watchdog.small("CreateMultipartUpload", request).await
+    }
+
+    async fn upload_part(
+        &self,
+        upload: &UploadHandle,
+        number: u32,
+        body: FileRange,
+        sha256: [u8; 32],
+    ) -> Result<String, StoreError> {
+        let stamp = Stamp::new();
+        let len = body.len as i64;
+        let request = async {
+            let out = self
+                .client
+                .upload_part()
+                .bucket(&upload.bucket)
+                .key(&upload.key)
+                .upload_id(&upload.upload_id)
+                .part_number(number as i32)
+                .content_length(len)
+                .checksum_sha256(b64(&sha256))
+                .body(ByteStream::from_body_1_x(FileBody::new(
+                    body,
+                    stamp.clone(),
+                )))
+                .customize()
+                .interceptor(SignedPayloadHash::new(&sha256))
+                .send()
+                .await
+                .map_err(|e| classify("UploadPart", e))?;
+            out.e_tag.ok_or_else(|| {
+                StoreError::new(
+                    ErrorKind::Retryable,
+                    "UploadPart",
+                    "the answer carried no ETag",
+                )
+            })
+        };
+        self.watchdog.body("UploadPart", &stamp, request).await
+    }
+
+    async fn complete_upload(
+        &self,
+        upload: &UploadHandle,
+        parts: &[CompletedPart],
+        if_none_match: bool,
+    ) -> Result<Finished, StoreError> {
+        let parts = parts
+            .iter()
+            .map(|p| {
+                aws_sdk_s3::types::CompletedPart::builder()
+                    .part_number(p.number as i32)
+                    .e_tag(&p.etag)
+                    .checksum_sha256(&p.sha256)
+                    .build()
+            })
+            .collect();
+        let mut req = self
+            .client
+            .complete_multipart_upload()
+            .bucket(&upload.bucket)
+            .key(&upload.key)
+            .upload_id(&upload.upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            );
+        if if_none_match {
+            req = req.if_none_match("*");
+        }
+        // The SDK turns a 200 answer with an <Error> body into an error itself
+        // (checked by the fault-proxy test `complete_200_with_error_body_is_a_failure`).
+        let request = async {
+            let out = req
+                .send()
+                .await
+                .map_err(|e| classify("CompleteMultipartUpload", e))?;
+            Ok(Finished {
+                etag: out.e_tag,
+                checksum_sha256: out.checksum_sha256,
+            })
+        };
+        self.watchdog
+            .complete("CompleteMultipartUpload", request)
+            .await
+    }
+
+    async fn abort_upload(&self, upload: &UploadHandle) -> Result<(), StoreError> {
+        let request = async {
+            self.client
+                .abort_multipart_upload()
+                .bucket(&upload.bucket)
+                .key(&upload.key)
+                .upload_id(&upload.upload_id)
+                .send()
+                .await
+                .map_err(|e| classify("AbortMultipartUpload", e))?;
+            Ok(())
+        };
+        self.watchdog.small("AbortMultipartUpload", request).await
+    }
+
+    async fn list_parts(&self, upload: &UploadHandle) -> Result<Vec<ListedPart>, StoreError> {
+        let mut parts = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let request = self
+                .client
+                .list_parts()
+                .bucket(&upload.bucket)
+                .key(&upload.key)
+                .upload_id(&upload.upload_id)
+                .set_max_parts(self.page_size)
+                .set_part_number_marker(marker.take())
+                .send();
+            let out = self
+                .watchdog
+                .small("ListParts", async {
+                    request.await.map_err(|e| classify("ListParts", e))
+                })
+                .await?;
+            for p in out.parts() {
+                parts.push(ListedPart {
+                    number: p.part_number().unwrap_or(0).max(0) as u32,
+                    size: p.size().unwrap_or(0).max(0) as u64,
+                    etag: p.e_tag().unwrap_or_default().to_string(),
+                    checksum_sha256: p.checksum_sha256().map(str::to_string),
+                });
+            }
+            match (out.is_truncated(), out.next_part_number_marker()) {
+                (Some(true), Some(next)) if !next.is_empty() => marker = Some(next.to_string()),
+                _ => break,
+            }
+        }
+        parts.sort_by_key(|p| p.number);
+        parts.dedup_by_key(|p| p.number);
+        Ok(parts)
+    }
+
+    /// A Complete lands as the object at the upload's key.
+    async fn completed_object(
+        &self,
+        upload: &UploadHandle,
+    ) -> Result<Option<ObjectInfo>, StoreError> {
+        self.head_object(&upload.bucket, &upload.key).await
+    }
+}
+
+impl ListUploads for SdkStore {
+    async fn list_uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Vec<ListedUpload>, StoreError> {
+        let mut uploads = Vec::new();
+        let (mut key_marker, mut id_marker): (Option<String>, Option<String>) = (None, None);
+        loop {
+            let request = self
+                .client
+                .list_multipart_uploads()
+                .bucket(bucket)
+                .prefix(prefix)
+                .set_max_uploads(self.page_size)
+                .set_key_marker(key_marker.take())
+                .set_upload_id_marker(id_marker.take())
+                .send();
+            let out = self
+                .watchdog
+                .small("ListMultipartUploads", async {
+                    request
+                        .await
+                        .map_err(|e| classify("ListMultipartUploads", e))
+                })
+                .await?;
+            for u in out.uploads() {
+                uploads.push(ListedUpload {
+                    key: u.key().unwrap_or_default().to_string(),
+                    upload_id: u.upload_id().unwrap_or_default().to_string(),
+                    initiated_unix: u.initiated().map(|t| t.secs().max(0) as u64),
+                });
+            }
+            if out.is_truncated() != Some(true) {
+                break;
+            }
+            key_marker = out.next_key_marker().map(str::to_string);
+            id_marker = out.next_upload_id_marker().map(str::to_string);
+            if key_marker.as_deref().unwrap_or("").is_empty() {
+                break;
+            }
+        }
+        Ok(uploads)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials};
+    use aws_smithy_http_client::test_util::{capture_request, CaptureRequestReceiver};
+    use std::sync::Arc;
+
+    fn captured() -> (SdkStore, CaptureRequestReceiver) {
+        let (http, rx) = capture_request(None);
+        let config = configure(aws_sdk_s3::Config::builder(), true)
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("AKID", "SECRET", None, None, "test"))
+            .endpoint_url("http://127.0.0.1:9")
+            .http_client(http)
+            .build();
+        let store = SdkStore {
+            client: Client::from_conf(config),
+            region: "us-east-1".into(),
+            page_size: None,
+            watchdog: Watchdog {
+                stall_timeout: Duration::from_secs(5),
+            },
+        };
+        (store, rx)
+    }
+
+    fn hello() -> FileRange {
+        let mut f = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut f, b"hello").unwrap();
+        FileRange {
+            file: Arc::new(f),
+            offset: 0,
+            len: 5,
+            meter: None,
+        }
+    }
+
+    /// The signer takes the part's SHA-256 from s3up instead of hashing the body:
+    /// handed a deliberately wrong digest, it signs that digest. (A real store would
+    /// reject such a request; here nothing is sent.) Without the interceptor the
+    /// header would be the body's real hash, so this fails if the body were hashed twice.
+    #[tokio::test]
+    async fn signer_uses_the_given_sha256_and_no_sdk_checksum_is_added() {
+        let (store, rx) = captured();
+        let fake = [0xab_u8; 32];
+        let _ = store
+            .upload_part(
+                &UploadHandle {
+                    bucket: "bkt".into(),
+                    key: "key".into(),
+                    upload_id: "up-1".into(),
+                },
+                3,
+                hello(),
+                fake,
+            )
+            .await;
+        let req = rx.expect_request();
+        let header = |name: &str| req.headers().get(name).map(str::to_string);
+        assert_eq!(header("x-amz-content-sha256"), Some(hex::encode(fake)));
+        assert_eq!(header("x-amz-checksum-sha256"), Some(b64(&fake)));
+        let auth = header("authorization").unwrap();
+        assert!(
+            auth.contains("x-amz-checksum-sha256") && auth.contains("x-amz-content-sha256"),
+            "{auth}"
+        );
+        for h in [
+            "x-amz-checksum-crc32",
+            "x-amz-checksum-crc64nvme",
+            "x-amz-sdk-checksum-algorithm",
+            "x-amz-trailer",
+        ] {
+            assert_eq!(header(h), None, "{h}");
+        }
+
+        let (store, rx) = captured();
+        let _ = store
+            .put_object("bkt", "key", hello(), fake, &ObjectOptions::default())
+            .await;
+        let req = rx.expect_request();
+        assert_eq!(
+            req.headers().get("x-amz-content-sha256"),
+            Some(hex::encode(fake).as_str())
+        );
+    }
+}
