@@ -32,6 +32,8 @@ pub mod reconcile;
 pub mod retry;
 pub mod session;
 pub mod single;
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
 use std::time::Instant;

@@ -25,6 +25,8 @@
 //! - `memory` (tests only): an in-memory store that injects faults.
 
 pub mod body;
+#[cfg(test)]
+pub mod memory;
 pub mod sdk;
 pub mod watchdog;
 

@@ -1,0 +1,523 @@
+//! The engine's policies, on the in-memory store: each test runs in
+//! milliseconds (timers are paused, so backoff costs nothing) and fails when
+//! the policy it names is broken.
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use super::parts::{run_multipart, Completed, Run};
+use super::reconcile::{reconcile, Reconciled};
+use super::session::{self, NewUpload};
+use super::{abort, Cancel, Dest, Error, Progress};
+use crate::journal::{Journal, JournalDir, Lock, Source};
+use crate::plan::{Part, Plan};
+use crate::store::memory::{MemoryStore, Op};
+use crate::store::{Connection, ErrorKind, ObjectOptions, Store};
+
+/// Parts in the test file, and their size (the last is shorter).
+const PARTS: u64 = 6;
+const PART: u64 = 64 * 1024;
+
+/// Counts what the engine reports.
+#[derive(Default)]
+struct Counted {
+    bytes: AtomicU64,
+    parts: AtomicU64,
+}
+
+impl Progress for Counted {
+    fn begin(&self, _total: u64, done: u64, _parts_total: u64, parts_done: u64) {
+        self.bytes.store(done, Ordering::SeqCst);
+        self.parts.store(parts_done, Ordering::SeqCst);
+    }
+    fn advance(&self, bytes: u64) {
+        self.bytes.fetch_add(bytes, Ordering::SeqCst);
+    }
+    fn retreat(&self, bytes: u64) {
+        self.bytes.fetch_sub(bytes, Ordering::SeqCst);
+    }
+    fn part_done(&self) {
+        self.parts.fetch_add(1, Ordering::SeqCst);
+    }
+    fn end(&self) {}
+}
+
+/// A source file, a journal directory and a store.
+struct Fixture {
+    _tmp: tempfile::TempDir,
+    dir: JournalDir,
+    path: PathBuf,
+    file: Arc<File>,
+    source: Source,
+    plan: Plan,
+    store: Arc<MemoryStore>,
+    progress: Arc<Counted>,
+    if_none_match: bool,
+}
+
+fn dest() -> Dest {
+    Dest {
+        bucket: "bkt".into(),
+        key: "dir/file.bin".into(),
+    }
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("file.bin");
+        let size = PART * PARTS - 1000;
+        let bytes: Vec<u8> = (0..size).map(|i| (i * 31 % 251) as u8).collect();
+        std::fs::write(&path, bytes).unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        let dir = JournalDir::resolve(Some(tmp.path().join("journal"))).unwrap();
+        dir.create().unwrap();
+        Fixture {
+            dir,
+            file: Arc::new(File::open(&path).unwrap()),
+            source: Source::of(&path, &meta),
+            path,
+            plan: Plan::new(size, PART).unwrap(),
+            store: MemoryStore::new(),
+            progress: Arc::default(),
+            if_none_match: false,
+            _tmp: tmp,
+        }
+    }
+
+    async fn start(&self) -> (Journal, Lock) {
+        let new = NewUpload {
+            dest: dest(),
+            object: ObjectOptions {
+                if_none_match: self.if_none_match,
+                ..ObjectOptions::default()
+            },
+            connection: Connection::default(),
+            source: self.source.clone(),
+            plan: self.plan,
+        };
+        session::start(&*self.store, &self.dir, new, 3)
+            .await
+            .unwrap()
+    }
+
+    fn run(&self, attempts: u32, concurrency: u32, cancel: Cancel) -> Run<MemoryStore> {
+        Run {
+            store: self.store.clone(),
+            dir: self.dir.clone(),
+            file: self.file.clone(),
+            plan: self.plan,
+            concurrency,
+            attempts,
+            progress: self.progress.clone(),
+            cancel,
+            stop_before_complete: false,
+        }
+    }
+
+    fn all(&self) -> Vec<Part> {
+        self.plan.parts().collect()
+    }
+
+    /// Starts an upload and sends every part, one at a time.
+    async fn put(&self, attempts: u32) -> (String, Result<Completed, Error>) {
+        let (journal, lock) = self.start().await;
+        let id = journal.id.clone();
+        let run = self.run(attempts, 1, Cancel::new().1);
+        (id, run_multipart(&run, journal, lock, self.all()).await)
+    }
+
+    /// The part numbers the journal on disk holds.
+    fn journalled(&self, id: &str) -> Vec<u32> {
+        self.journal(id).parts.iter().map(|p| p.number).collect()
+    }
+
+    fn journal(&self, id: &str) -> Journal {
+        JournalDir::load_path(&self.dir.journal_path(id)).expect("the journal is kept")
+    }
+
+    fn has_journal(&self, id: &str) -> bool {
+        self.dir.journal_path(id).exists()
+    }
+}
+
+fn stopped_kind(r: &Result<Completed, Error>) -> Option<ErrorKind> {
+    match r {
+        Err(Error::Stopped { error, .. }) => Some(error.kind),
+        _ => None,
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn retryable_errors_are_retried() {
+    for kind in [ErrorKind::Retryable, ErrorKind::Stalled] {
+        let fx = Fixture::new();
+        fx.store.fail_part(2, 1..=1, kind);
+        let (id, result) = fx.put(3).await;
+        let done = result.unwrap_or_else(|e| panic!("{kind:?}: {e:?}"));
+        assert_eq!(fx.store.part_calls(), vec![1, 2, 2, 3, 4, 5, 6], "{kind:?}");
+        assert!(!fx.has_journal(&id), "a completed upload keeps no journal");
+        assert_eq!(
+            fx.store
+                .object("bkt", "dir/file.bin")
+                .unwrap()
+                .checksum_sha256,
+            done.finished.checksum_sha256
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn other_errors_stop_the_run_at_once_and_keep_the_journal() {
+    for kind in [
+        ErrorKind::AccessDenied,
+        ErrorKind::NoSuchBucket,
+        ErrorKind::PreconditionFailed,
+        ErrorKind::Fatal,
+    ] {
+        let fx = Fixture::new();
+        fx.store.fail_part(2, 1..=1, kind);
+        let (id, result) = fx.put(5).await;
+        assert_eq!(stopped_kind(&result), Some(kind), "{result:?}");
+        assert_eq!(
+            fx.store.part_calls(),
+            vec![1, 2],
+            "{kind:?}: one attempt, no part after"
+        );
+        assert_eq!(fx.journalled(&id), vec![1]);
+        assert_eq!(fx.store.open_uploads().len(), 1, "the upload stays open");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_part_gets_exactly_its_attempts() {
+    // Two failures, three attempts: the third succeeds.
+    let fx = Fixture::new();
+    fx.store.fail_part(3, 1..=2, ErrorKind::Retryable);
+    let (_, result) = fx.put(3).await;
+    result.unwrap();
+    assert_eq!(fx.store.part_calls().iter().filter(|&&n| n == 3).count(), 3);
+
+    // Three failures, three attempts: the run stops, resumable, and says so.
+    let fx = Fixture::new();
+    fx.store.fail_part(3, 1..=3, ErrorKind::Retryable);
+    let (id, result) = fx.put(3).await;
+    match &result {
+        Err(Error::Stopped {
+            part: Some((3, PARTS)),
+            error,
+            ..
+        }) => assert_eq!(error.gave_up_after, Some(3)),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(fx.store.part_calls(), vec![1, 2, 3, 3, 3]);
+    assert_eq!(fx.journalled(&id), vec![1, 2]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_expired_signature_does_not_spend_an_attempt() {
+    let fx = Fixture::new();
+    fx.store.fail_part(2, 1..=3, ErrorKind::Expired);
+    let (_, result) = fx.put(1).await;
+    result.expect("three expiries are signed again within one attempt");
+    assert_eq!(fx.store.part_calls().iter().filter(|&&n| n == 2).count(), 4);
+
+    // One that is always expired is not retried for ever.
+    let fx = Fixture::new();
+    fx.store.fail_part(2, 1..=100, ErrorKind::Expired);
+    let (_, result) = fx.put(1).await;
+    assert_eq!(stopped_kind(&result), Some(ErrorKind::Expired));
+    assert_eq!(fx.store.part_calls().iter().filter(|&&n| n == 2).count(), 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_part_starts_after_a_failure_and_parts_in_flight_are_journalled() {
+    let fx = Fixture::new();
+    let (journal, lock) = fx.start().await;
+    let id = journal.id.clone();
+    // Part 1 is in flight when part 2 fails for good.
+    let held = fx.store.hold_part(1);
+    fx.store.fail_part(2, 1..=1, ErrorKind::Fatal);
+    let run = fx.run(3, 2, Cancel::new().1);
+    let all = fx.all();
+    let running = run_multipart(&run, journal, lock, all);
+    let release = async {
+        held.arrived().await;
+        // Let part 2 fail while part 1 is held.
+        while fx.store.calls(Op::UploadPart) < 2 {
+            tokio::task::yield_now().await;
+        }
+        for _ in 0..50 {
+            tokio::task::yield_now().await;
+        }
+        held.release();
+    };
+    let (result, ()) = tokio::join!(running, release);
+    assert_eq!(stopped_kind(&result), Some(ErrorKind::Fatal), "{result:?}");
+    assert_eq!(
+        fx.store.part_calls(),
+        vec![1, 2],
+        "no part started after part 2 failed"
+    );
+    assert_eq!(
+        fx.journalled(&id),
+        vec![1],
+        "the part in flight finished and was journalled"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn ctrl_c_during_the_parts_keeps_every_acknowledged_part() {
+    let fx = Fixture::new();
+    let (journal, lock) = fx.start().await;
+    let id = journal.id.clone();
+    let held = fx.store.hold_part(4);
+    let (raise, cancel) = Cancel::new();
+    let run = fx.run(3, 1, cancel);
+    let running = run_multipart(&run, journal, lock, fx.all());
+    let ctrl_c = async {
+        held.arrived().await;
+        raise.send(true).unwrap();
+    };
+    let (result, ()) = tokio::join!(running, ctrl_c);
+    assert!(
+        matches!(&result, Err(Error::Interrupted { id: i }) if *i == id),
+        "{result:?}"
+    );
+    assert_eq!(fx.journalled(&id), vec![1, 2, 3]);
+    assert_eq!(
+        fx.store.part_calls(),
+        vec![1, 2, 3, 4],
+        "nothing after Ctrl-C"
+    );
+    assert_eq!(
+        fx.store.open_uploads().len(),
+        1,
+        "the upload stays open for resume"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn ctrl_c_during_complete_keeps_the_journal() {
+    let fx = Fixture::new();
+    let (journal, lock) = fx.start().await;
+    let id = journal.id.clone();
+    let held = fx.store.hold(Op::CompleteUpload, 1);
+    let (raise, cancel) = Cancel::new();
+    let run = fx.run(3, 2, cancel);
+    let running = run_multipart(&run, journal, lock, fx.all());
+    let ctrl_c = async {
+        held.arrived().await;
+        raise.send(true).unwrap();
+    };
+    let (result, ()) = tokio::join!(running, ctrl_c);
+    assert!(
+        matches!(&result, Err(Error::Interrupted { .. })),
+        "{result:?}"
+    );
+    assert_eq!(fx.journalled(&id), (1..=PARTS as u32).collect::<Vec<_>>());
+    assert!(fx.store.object("bkt", "dir/file.bin").is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lost_complete_answer_is_recognised() {
+    for if_none_match in [false, true] {
+        let mut fx = Fixture::new();
+        fx.if_none_match = if_none_match;
+        fx.store.lose_answer(Op::CompleteUpload, 1);
+        let (id, result) = fx.put(3).await;
+        let done = result.unwrap_or_else(|e| panic!("if_none_match {if_none_match}: {e:?}"));
+        assert_eq!(fx.store.calls(Op::CompleteUpload), 2);
+        assert_eq!(
+            fx.store.calls(Op::CompletedObject),
+            1,
+            "the store was asked"
+        );
+        assert_eq!(
+            done.finished.checksum_sha256,
+            fx.store
+                .object("bkt", "dir/file.bin")
+                .unwrap()
+                .checksum_sha256
+        );
+        assert!(!fx.has_journal(&id));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_vanished_upload_forgets_its_journal() {
+    let fx = Fixture::new();
+    let (journal, lock) = fx.start().await;
+    let id = journal.id.clone();
+    let upload_id = journal.upload_id.clone();
+    let held = fx.store.hold_part(3);
+    let run = fx.run(5, 1, Cancel::new().1);
+    let running = run_multipart(&run, journal, lock, fx.all());
+    let elsewhere = async {
+        held.arrived().await;
+        fx.store.abort_behind(&upload_id);
+        held.release();
+    };
+    let (result, ()) = tokio::join!(running, elsewhere);
+    match &result {
+        Err(Error::Gone { part, error, .. }) => {
+            assert_eq!(*part, Some((3, PARTS)));
+            assert_eq!(error.kind, ErrorKind::NoSuchUpload);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        fx.store.part_calls(),
+        vec![1, 2, 3],
+        "NoSuchUpload is not retried"
+    );
+    assert!(!fx.has_journal(&id));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_journal_holds_exactly_the_acknowledged_parts() {
+    let fx = Fixture::new();
+    // Part 3 lands on the store but its answer is lost; with one attempt the
+    // run stops there.
+    fx.store.lose_part_answer(3);
+    let (id, result) = fx.put(1).await;
+    assert_eq!(
+        stopped_kind(&result),
+        Some(ErrorKind::Retryable),
+        "{result:?}"
+    );
+    let journal = fx.journal(&id);
+    let stored = fx.store.stored_parts(&journal.upload_id).unwrap();
+    assert_eq!(
+        stored.iter().map(|p| p.0).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    let journalled: Vec<(u32, String)> = journal
+        .parts
+        .iter()
+        .map(|p| (p.number, p.etag.clone()))
+        .collect();
+    assert_eq!(
+        journalled,
+        stored[..2].to_vec(),
+        "not part 3: its answer never came"
+    );
+    // The progress counts the acknowledged parts' bytes, nothing of part 3.
+    assert_eq!(fx.progress.parts.load(Ordering::SeqCst), 2);
+    assert_eq!(fx.progress.bytes.load(Ordering::SeqCst), 2 * PART);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_start_aborts_the_upload_it_created() {
+    let fx = Fixture::new();
+    // A journal directory that cannot be written.
+    let dir = JournalDir::resolve(Some(fx.path.join("not-a-dir"))).unwrap();
+    let new = NewUpload {
+        dest: dest(),
+        object: ObjectOptions::default(),
+        connection: Connection::default(),
+        source: fx.source.clone(),
+        plan: fx.plan,
+    };
+    let result = session::start(&*fx.store, &dir, new, 3).await;
+    assert!(
+        matches!(result, Err(Error::JournalStart { .. })),
+        "{result:?}"
+    );
+    assert_eq!(fx.store.calls(Op::CreateUpload), 1);
+    assert!(fx.store.open_uploads().is_empty(), "no orphan is left");
+}
+
+#[tokio::test(start_paused = true)]
+async fn resume_trusts_only_parts_the_store_lists_as_journalled() {
+    let fx = Fixture::new();
+    fx.store.fail_part(4, 1..=1, ErrorKind::Fatal);
+    let (id, result) = fx.put(1).await;
+    assert!(result.is_err());
+    let mut journal = fx.journal(&id);
+    assert_eq!(journal.parts.len(), 3);
+    // The journal's record of part 2 disagrees with the store.
+    journal.parts[1].etag = "\"something else\"".into();
+    let (_, cancel) = Cancel::new();
+    let reconciled = reconcile(
+        &*fx.store, &fx.dir, journal, &fx.file, &fx.plan, true, 3, &cancel,
+    )
+    .await
+    .unwrap();
+    let Reconciled::Ready { journal, todo } = reconciled else {
+        panic!("the upload is open");
+    };
+    assert_eq!(
+        journal.parts.iter().map(|p| p.number).collect::<Vec<_>>(),
+        vec![1, 3]
+    );
+    assert_eq!(
+        todo.iter().map(|p| p.number).collect::<Vec<_>>(),
+        vec![2, 4, 5, 6]
+    );
+    assert_eq!(
+        fx.journalled(&id),
+        vec![1, 3],
+        "the reconciled journal is saved"
+    );
+
+    // Resuming sends exactly those and completes.
+    let lock = fx.dir.lock(&id).unwrap();
+    let calls_before = fx.store.part_calls().len();
+    let run = fx.run(3, 2, Cancel::new().1);
+    run_multipart(&run, *journal, lock, todo).await.unwrap();
+    let mut resent = fx.store.part_calls()[calls_before..].to_vec();
+    resent.sort();
+    assert_eq!(resent, vec![2, 4, 5, 6]);
+    assert!(!fx.has_journal(&id));
+}
+
+#[tokio::test(start_paused = true)]
+async fn resume_finds_an_upload_whose_complete_landed_late() {
+    let fx = Fixture::new();
+    let (journal, lock) = fx.start().await;
+    let id = journal.id.clone();
+    // Complete lands, and its answer and every retry's are lost.
+    fx.store.lose_answer(Op::CompleteUpload, 1);
+    fx.store
+        .fail(Op::CompleteUpload, 2..=9, ErrorKind::Retryable);
+    let run = fx.run(3, 2, Cancel::new().1);
+    let result = run_multipart(&run, journal, lock, fx.all()).await;
+    assert_eq!(
+        stopped_kind(&result),
+        Some(ErrorKind::Retryable),
+        "{result:?}"
+    );
+    let journal = fx.journal(&id);
+    let (_, cancel) = Cancel::new();
+    let reconciled = reconcile(
+        &*fx.store, &fx.dir, journal, &fx.file, &fx.plan, false, 3, &cancel,
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(reconciled, Reconciled::AlreadyCompleted(_)),
+        "{reconciled:?}"
+    );
+    assert!(!fx.has_journal(&id));
+}
+
+#[tokio::test(start_paused = true)]
+async fn abort_repeats_until_the_upload_is_gone() {
+    let fx = Fixture::new();
+    let (journal, _lock) = fx.start().await;
+    let upload = journal.upload();
+    fx.store.fail(Op::AbortUpload, 1..=1, ErrorKind::Retryable);
+    assert!(abort::until_gone(&*fx.store, &upload).await.unwrap());
+    assert!(fx.store.open_uploads().is_empty());
+    assert!(
+        !abort::until_gone(&*fx.store, &upload).await.unwrap(),
+        "already gone"
+    );
+    assert_eq!(
+        fx.store.list_parts(&upload).await.unwrap_err().kind,
+        ErrorKind::NoSuchUpload
+    );
+}
