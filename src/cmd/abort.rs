@@ -2,14 +2,13 @@
 
 use std::time::Duration;
 
-use super::{connect, connection, connection_for, journal_dir, LIST_ATTEMPTS, LIST_STALL_TIMEOUT};
+use super::{connect, connection_for, journal_dir, remote_uploads, LIST_STALL_TIMEOUT};
 use crate::cli::{AbortArgs, GlobalArgs, S3Url};
-use crate::engine::retry::retry;
 use crate::engine::{abort::until_gone, Dest};
 use crate::error::{Error, Result};
 use crate::journal::{self, JournalDir};
 use crate::output;
-use crate::store::{ListUploads, UploadHandle};
+use crate::store::UploadHandle;
 
 pub(super) async fn abort(global: &GlobalArgs, args: AbortArgs) -> Result<()> {
     let dir = journal_dir(global)?;
@@ -46,13 +45,8 @@ async fn abort_remote(
     older: Duration,
     yes: bool,
 ) -> Result<()> {
-    let (store, _) = connect(&connection(global), LIST_STALL_TIMEOUT).await?;
     let remote = Dest::from(remote);
-    let uploads = retry(LIST_ATTEMPTS, || {
-        store.list_uploads(&remote.bucket, &remote.key)
-    })
-    .await
-    .map_err(|e| output::store_failure(&e, &remote))?;
+    let (store, uploads) = remote_uploads(global, &remote).await?;
     let cutoff = journal::now_unix().saturating_sub(older.as_secs());
     // An upload with no start time is never taken for stale.
     let stale: Vec<_> = uploads

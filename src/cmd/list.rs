@@ -2,14 +2,13 @@
 
 use std::path::PathBuf;
 
-use super::{connect, connection, journal_dir, LIST_ATTEMPTS, LIST_STALL_TIMEOUT};
+use super::{journal_dir, remote_uploads};
 use crate::cli::{GlobalArgs, ListPendingArgs, S3Url};
-use crate::engine::retry::retry;
 use crate::engine::Dest;
 use crate::error::Result;
 use crate::journal::Journal;
 use crate::output::{self, LocalEntry, RemoteRow};
-use crate::store::{ListUploads, Store, UploadHandle};
+use crate::store::{Store, UploadHandle};
 
 pub(super) async fn list_pending(global: &GlobalArgs, args: ListPendingArgs) -> Result<()> {
     let dir = journal_dir(global)?;
@@ -31,13 +30,8 @@ async fn list_remote(
     remote: &S3Url,
     entries: &[(PathBuf, std::result::Result<Journal, String>)],
 ) -> Result<()> {
-    let (store, _) = connect(&connection(global), LIST_STALL_TIMEOUT).await?;
     let remote = Dest::from(remote);
-    let uploads = retry(LIST_ATTEMPTS, || {
-        store.list_uploads(&remote.bucket, &remote.key)
-    })
-    .await
-    .map_err(|e| output::store_failure(&e, &remote))?;
+    let (store, uploads) = remote_uploads(global, &remote).await?;
     let mut rows: Vec<RemoteRow<'_>> = Vec::new();
     for u in &uploads {
         let handle = UploadHandle {

@@ -97,6 +97,22 @@ fn journal_dir(global: &GlobalArgs) -> Result<JournalDir> {
     JournalDir::resolve(global.journal_dir.clone()).map_err(Error::Failed)
 }
 
+/// The uploads a store holds under `remote` (bucket and key prefix), with
+/// the store, for `list-pending --remote` and `abort --remote`.
+async fn remote_uploads(
+    global: &GlobalArgs,
+    remote: &Dest,
+) -> Result<(AnyStore, Vec<crate::store::ListedUpload>)> {
+    use crate::store::ListUploads;
+    let (store, _) = connect(&connection(global), LIST_STALL_TIMEOUT).await?;
+    let uploads = crate::engine::retry::retry(LIST_ATTEMPTS, || {
+        store.list_uploads(&remote.bucket, &remote.key)
+    })
+    .await
+    .map_err(|e| output::store_failure(&e, remote))?;
+    Ok((store, uploads))
+}
+
 /// Attempts per call for commands that only list or abort.
 const LIST_ATTEMPTS: u32 = 4;
 /// Stall timeout for commands that only list or abort.

@@ -56,6 +56,17 @@ fn digest_part(checksum: &str) -> &str {
     checksum.split('-').next().unwrap_or("")
 }
 
+/// The object the store holds at the upload's key, if it is the one these
+/// parts make: how a Complete whose answer was lost is recognised.
+pub async fn landed<S: Store>(store: &S, journal: &Journal) -> Option<ObjectInfo> {
+    store
+        .completed_object(&journal.upload())
+        .await
+        .ok()
+        .flatten()
+        .filter(|info| is_our_object(info, journal))
+}
+
 fn dest_of(journal: &Journal) -> Dest {
     Dest {
         bucket: journal.bucket.clone(),
@@ -114,12 +125,7 @@ pub(super) async fn complete<S: Store>(
                     ErrorKind::NoSuchUpload | ErrorKind::PreconditionFailed
                 );
             let ours = if lost_answer {
-                run.store
-                    .completed_object(&upload)
-                    .await
-                    .ok()
-                    .flatten()
-                    .filter(|info| is_our_object(info, &journal))
+                landed(&*run.store, &journal).await
             } else {
                 None
             };

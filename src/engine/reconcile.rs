@@ -9,7 +9,7 @@
 use std::fs::File;
 use std::sync::Arc;
 
-use super::complete::is_our_object;
+use super::complete::landed;
 use super::parts::hash;
 use super::retry::retry;
 use super::{Cancel, Dest, Error};
@@ -75,12 +75,7 @@ pub async fn reconcile<S: Store>(
         Err(e) if e.kind == ErrorKind::NoSuchUpload => {
             let all_sent = journal.missing(plan).next().is_none();
             let done = if all_sent {
-                store
-                    .completed_object(&upload)
-                    .await
-                    .ok()
-                    .flatten()
-                    .filter(|info| is_our_object(info, &journal))
+                landed(store, &journal).await
             } else {
                 None
             };

@@ -13,7 +13,7 @@ use super::session::{self, NewUpload};
 use super::{abort, Cancel, Dest, Error, Progress};
 use crate::journal::{Journal, JournalDir, Lock, Source};
 use crate::plan::{Part, Plan};
-use crate::store::memory::{MemoryStore, Op};
+use crate::store::memory::{Gate, MemoryStore, Op};
 use crate::store::{Connection, ErrorKind, ObjectOptions, Store};
 
 /// Parts in the test file, and their size (the last is shorter).
@@ -127,6 +127,25 @@ impl Fixture {
         let id = journal.id.clone();
         let run = self.run(attempts, 1, Cancel::new().1);
         (id, run_multipart(&run, journal, lock, self.all()).await)
+    }
+
+    /// Starts an upload and raises Ctrl-C once a call arrives at `held`.
+    async fn interrupted_at(
+        &self,
+        held: Arc<Gate>,
+        concurrency: u32,
+    ) -> (String, Result<Completed, Error>) {
+        let (journal, lock) = self.start().await;
+        let id = journal.id.clone();
+        let (raise, cancel) = Cancel::new();
+        let run = self.run(3, concurrency, cancel);
+        let running = run_multipart(&run, journal, lock, self.all());
+        let ctrl_c = async {
+            held.arrived().await;
+            raise.send(true).unwrap();
+        };
+        let (result, ()) = tokio::join!(running, ctrl_c);
+        (id, result)
     }
 
     /// The part numbers the journal on disk holds.
@@ -271,17 +290,7 @@ async fn no_part_starts_after_a_failure_and_parts_in_flight_are_journalled() {
 #[tokio::test(start_paused = true)]
 async fn ctrl_c_during_the_parts_keeps_every_acknowledged_part() {
     let fx = Fixture::new();
-    let (journal, lock) = fx.start().await;
-    let id = journal.id.clone();
-    let held = fx.store.hold_part(4);
-    let (raise, cancel) = Cancel::new();
-    let run = fx.run(3, 1, cancel);
-    let running = run_multipart(&run, journal, lock, fx.all());
-    let ctrl_c = async {
-        held.arrived().await;
-        raise.send(true).unwrap();
-    };
-    let (result, ()) = tokio::join!(running, ctrl_c);
+    let (id, result) = fx.interrupted_at(fx.store.hold_part(4), 1).await;
     assert!(
         matches!(&result, Err(Error::Interrupted { id: i }) if *i == id),
         "{result:?}"
@@ -302,17 +311,9 @@ async fn ctrl_c_during_the_parts_keeps_every_acknowledged_part() {
 #[tokio::test(start_paused = true)]
 async fn ctrl_c_during_complete_keeps_the_journal() {
     let fx = Fixture::new();
-    let (journal, lock) = fx.start().await;
-    let id = journal.id.clone();
-    let held = fx.store.hold(Op::CompleteUpload, 1);
-    let (raise, cancel) = Cancel::new();
-    let run = fx.run(3, 2, cancel);
-    let running = run_multipart(&run, journal, lock, fx.all());
-    let ctrl_c = async {
-        held.arrived().await;
-        raise.send(true).unwrap();
-    };
-    let (result, ()) = tokio::join!(running, ctrl_c);
+    let (id, result) = fx
+        .interrupted_at(fx.store.hold(Op::CompleteUpload, 1), 2)
+        .await;
     assert!(
         matches!(&result, Err(Error::Interrupted { .. })),
         "{result:?}"
