@@ -141,7 +141,8 @@ pub struct AbortArgs {
     #[arg(
         value_name = "ID",
         required_unless_present = "remote",
-        conflicts_with = "remote"
+        conflicts_with = "remote",
+        value_parser = parse_journal_id
     )]
     pub ids: Vec<String>,
 
@@ -325,6 +326,17 @@ fn parse_endpoint(s: &str) -> Result<String, String> {
     } else {
         Err(format!(
             "'{s}' is not an endpoint URL: write it as http://HOST[:PORT] or https://HOST[:PORT]"
+        ))
+    }
+}
+
+/// A journal ID as `s3up list-pending` shows it: 12 lowercase hex digits.
+fn parse_journal_id(s: &str) -> Result<String, String> {
+    if crate::journal::is_valid_id(s) {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "'{s}' is not a journal ID: an ID is 12 hex digits, as `s3up list-pending` shows them"
         ))
     }
 }

@@ -9,7 +9,7 @@
 pub const EXIT_OK: i32 = 0;
 /// The run failed; the message says what to fix.
 pub const EXIT_FAILED: i32 = 1;
-/// The command line was wrong (clap's errors, printed by `main`).
+/// The command line was wrong (clap's errors, printed by `main`, and [`Error::Usage`]).
 pub const EXIT_USAGE: i32 = 2;
 /// The run stopped but the journal is kept: `s3up resume ID` continues it.
 pub const EXIT_RESUMABLE: i32 = 3;
@@ -21,6 +21,9 @@ pub enum Error {
     /// The run failed and nothing is left to resume (or the message says why not).
     #[error("{0}")]
     Failed(String),
+    /// The command line was wrong in a way only known after parsing it.
+    #[error("{0}")]
+    Usage(String),
     /// The run stopped; the journal `id` is kept and the upload is still open on S3.
     #[error("{reason}. The upload is saved: run `s3up resume {id}` to continue")]
     Resumable { reason: String, id: String },
@@ -33,6 +36,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Failed(_) => EXIT_FAILED,
+            Error::Usage(_) => EXIT_USAGE,
             Error::Resumable { .. } => EXIT_RESUMABLE,
             Error::Interrupted { .. } => EXIT_INTERRUPTED,
         }

@@ -359,10 +359,26 @@ pub fn nothing_pending(dir: &Path) -> Error {
     ))
 }
 
-pub fn several_pending(n: usize, ids: &str) -> Error {
+/// Each pending upload named by its ID, file and destination, so the user
+/// can tell which is which.
+pub fn several_pending(pending: &[&Journal]) -> Error {
+    let each: Vec<String> = pending
+        .iter()
+        .map(|j| {
+            format!(
+                "{} ({} -> s3://{}/{})",
+                j.id,
+                j.source.path.display(),
+                j.bucket,
+                j.key
+            )
+        })
+        .collect();
     Error::failed(format!(
-        "{n} uploads are pending ({ids}): name one with `s3up resume ID`, or use --all. \
-         `s3up list-pending` shows them"
+        "{} uploads are pending: {}. Name one with `s3up resume ID`, or use --all. \
+         `s3up list-pending` shows them",
+        pending.len(),
+        each.join(", ")
     ))
 }
 
@@ -370,6 +386,13 @@ pub fn unknown_target(target: &str) -> Error {
     Error::failed(format!(
         "'{target}' is neither a pending upload's ID nor an existing file. \
          `s3up list-pending` shows the pending uploads"
+    ))
+}
+
+pub fn not_an_id_or_file(target: &str) -> Error {
+    Error::Usage(format!(
+        "'{target}' is neither a journal ID (12 hex digits, as `s3up list-pending` shows \
+         them) nor an existing file"
     ))
 }
 

@@ -205,3 +205,39 @@ fn garage_bad_credentials_fail_fast() {
     assert!(s.journals().is_empty());
     assert!(srv.list_uploads(&bucket).is_empty());
 }
+
+/// An ID is only ever 12 hex digits: `abort` and `resume` refuse a path with
+/// a usage error (exit 2) that quotes it, and touch no file outside the
+/// journal directory, even one that looks like a journal (issue 9, item 2).
+#[test]
+fn ids_that_are_paths_are_refused_and_nothing_outside_is_touched() {
+    let s = Scratch::new();
+    let jdir = s.journal_dir();
+    std::fs::create_dir_all(&jdir).unwrap();
+    // A journal-looking file beside the journal directory, and one in /tmp.
+    let beside = s.dir.path().join("x.json");
+    std::fs::write(&beside, b"{\"version\": 1}").unwrap();
+    let in_tmp = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
+    let tmp_target = in_tmp.path().with_extension("");
+    for args in [
+        vec!["abort".to_string(), "../x".to_string()],
+        vec!["abort".to_string(), tmp_target.display().to_string()],
+        vec!["resume".to_string(), "../x".to_string()],
+    ] {
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("s3up"))
+            .env_clear()
+            .env("HOME", s.dir.path())
+            .env("S3UP_JOURNAL_DIR", &jdir)
+            .current_dir(&jdir)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_exit(&out, 2);
+        let line = one_error_line(&out);
+        assert!(line.contains(&format!("'{}'", args[1])), "{args:?}: {line}");
+        assert!(
+            beside.exists() && in_tmp.path().exists(),
+            "{args:?} touched a file"
+        );
+    }
+}

@@ -875,3 +875,28 @@ on_both_servers!(resume_without_argument_and_all, |srv: &Server| {
     assert!(s.journals().is_empty());
     assert!(srv.list_uploads(&bucket).is_empty());
 });
+
+// With several uploads pending, `resume` alone names each one's file and
+// destination, so the user can tell which ID to pick (issue 9, item 7).
+on_both_servers!(
+    several_pending_are_named_with_file_and_destination,
+    |srv: &Server| {
+        let s = Scratch::new();
+        let bucket = srv.new_bucket("which");
+        let pending: Vec<(String, PathBuf)> = (0..2)
+            .map(|i| {
+                let f = s.file(&format!("w{i}.bin"), 11 * MIB, 40 + i);
+                let id = pending_upload(&s, srv, &bucket, &format!("dir/w{i}.bin"), &f).id;
+                (id, std::fs::canonicalize(f).unwrap())
+            })
+            .collect();
+        let out = resume(&s, srv, &[]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let line = one_error_line(&out);
+        for (i, (id, file)) in pending.iter().enumerate() {
+            let named = format!("{id} ({} -> s3://{bucket}/dir/w{i}.bin)", file.display());
+            assert!(line.contains(&named), "{named} not in: {line}");
+        }
+        assert_eq!(s.journals().len(), 2, "nothing was resumed");
+    }
+);

@@ -10,7 +10,7 @@ use crate::cli::{GlobalArgs, ResumeArgs};
 use crate::engine::reconcile::{self, Reconciled};
 use crate::engine::{Cancel, Dest};
 use crate::error::{Error, Result};
-use crate::journal::JournalDir;
+use crate::journal::{self, JournalDir};
 use crate::output;
 use crate::plan::Plan;
 
@@ -42,21 +42,30 @@ fn select_journals(dir: &JournalDir, args: &ResumeArgs) -> Result<Vec<PathBuf>> 
         return match good.len() {
             0 => Err(output::nothing_pending(dir.path())),
             1 => Ok(vec![good[0].clone()]),
-            n => {
-                let ids: Vec<String> = entries.iter().map(|(p, _)| stem(p)).collect();
-                Err(output::several_pending(n, &ids.join(", ")))
+            _ => {
+                let pending: Vec<_> = entries
+                    .iter()
+                    .filter_map(|(_, j)| j.as_ref().ok())
+                    .collect();
+                Err(output::several_pending(&pending))
             }
         };
     }
     let mut chosen = Vec::new();
     for target in &args.targets {
-        let by_id = dir.journal_path(target);
-        if !target.contains('/') && by_id.exists() {
-            chosen.push(by_id);
+        // Only a well-formed ID is joined to the journal directory, so no
+        // target can name a file outside it.
+        let is_id = journal::is_valid_id(target);
+        if is_id && dir.journal_path(target).exists() {
+            chosen.push(dir.journal_path(target));
             continue;
         }
         let Ok(abs) = std::fs::canonicalize(target) else {
-            return Err(output::unknown_target(target));
+            return Err(if is_id {
+                output::unknown_target(target)
+            } else {
+                output::not_an_id_or_file(target)
+            });
         };
         let owners: Vec<&PathBuf> = entries
             .iter()

@@ -275,11 +275,10 @@ async fn no_part_starts_after_a_failure_and_parts_in_flight_are_journalled() {
     };
     let (result, ()) = tokio::join!(running, release);
     assert_eq!(stopped_kind(&result), Some(ErrorKind::Fatal), "{result:?}");
-    assert_eq!(
-        fx.store.part_calls(),
-        vec![1, 2],
-        "no part started after part 2 failed"
-    );
+    // Parts 1 and 2 are hashed side by side, so either may reach the store first.
+    let mut called = fx.store.part_calls();
+    called.sort();
+    assert_eq!(called, vec![1, 2], "no part started after part 2 failed");
     assert_eq!(
         fx.journalled(&id),
         vec![1],

@@ -115,6 +115,15 @@ pub fn id_for(upload_id: &str) -> String {
     hex::encode(&Sha256::digest(upload_id.as_bytes())[..6])
 }
 
+/// True when `s` has the form of a journal ID: 12 lowercase hex digits. Only
+/// such a string is ever joined to the journal directory, so no ID can name
+/// a file outside it.
+pub fn is_valid_id(s: &str) -> bool {
+    s.len() == 12
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 pub fn now_unix() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -187,6 +196,22 @@ pub(crate) mod tests {
             created_unix: 1,
             updated_unix: 2,
             parts,
+        }
+    }
+
+    #[test]
+    fn ids_are_validated() {
+        assert!(is_valid_id(&id_for("any upload id")));
+        for bad in [
+            "",
+            "../x",
+            "/tmp/x",
+            "0123456789AB",
+            "0123456789a",
+            "0123456789abc",
+            "0123456789a/",
+        ] {
+            assert!(!is_valid_id(bad), "{bad}");
         }
     }
 

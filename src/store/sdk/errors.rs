@@ -30,7 +30,12 @@ const RETRYABLE_CODES: &[&str] = &[
     "ThrottlingException",
     "RequestThrottled",
     "TooManyRequests",
-    "BadDigest", // the body was damaged in transit; a resend fixes it
+    // The body was damaged in transit, or changed between hashing and
+    // sending; a resend (re-read and re-hashed) fixes the first, and the
+    // second stops at the source check. With the SHA-256 signed as the
+    // payload hash, S3 names it XAmzContentSHA256Mismatch, not BadDigest.
+    "BadDigest",
+    "XAmzContentSHA256Mismatch",
     "IncompleteBody",
 ];
 
@@ -102,6 +107,12 @@ mod tests {
             (None, "", 412, ErrorKind::PreconditionFailed),
             (Some("SlowDown"), "", 503, ErrorKind::Retryable),
             (Some("BadDigest"), "", 400, ErrorKind::Retryable),
+            (
+                Some("XAmzContentSHA256Mismatch"),
+                "",
+                400,
+                ErrorKind::Retryable,
+            ),
             (None, "", 500, ErrorKind::Retryable),
             (None, "", 429, ErrorKind::Retryable),
             (
