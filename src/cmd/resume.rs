@@ -53,10 +53,15 @@ fn select_journals(dir: &JournalDir, args: &ResumeArgs) -> Result<Vec<PathBuf>> 
     }
     let mut chosen = Vec::new();
     for target in &args.targets {
-        // Only a well-formed ID is joined to the journal directory, so no
-        // target can name a file outside it.
+        // Only a plain name (an ID, or the stem of a journal file such as a
+        // damaged one) is joined to the journal directory, so no target can
+        // name a file outside it.
         let is_id = journal::is_valid_id(target);
-        if is_id && dir.journal_path(target).exists() {
+        let plain = !target.is_empty()
+            && target
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if plain && dir.journal_path(target).exists() {
             chosen.push(dir.journal_path(target));
             continue;
         }
