@@ -65,6 +65,9 @@ pub struct StoreError {
     pub message: String,
     /// Set by the engine when it stopped retrying this call after that many attempts.
     pub gave_up_after: Option<u32>,
+    /// No answer came from the store (connection refused, reset, timed out):
+    /// the request may or may not have had its effect.
+    pub transport: bool,
 }
 
 impl StoreError {
@@ -74,6 +77,15 @@ impl StoreError {
             op,
             message: message.into(),
             gave_up_after: None,
+            transport: false,
+        }
+    }
+
+    /// A failure in which no answer came from the store.
+    pub fn transport(op: &'static str, message: impl Into<String>) -> StoreError {
+        StoreError {
+            transport: true,
+            ..StoreError::new(ErrorKind::Retryable, op, message)
         }
     }
 

@@ -69,7 +69,7 @@ where
         SdkError::DispatchFailure(d) if d.is_user() => (ErrorKind::Fatal, error_chain(&err)),
         // Timeouts, connection refused or reset, and responses cut short are
         // all transport trouble.
-        _ => (ErrorKind::Retryable, error_chain(&err)),
+        _ => return StoreError::transport(op, error_chain(&err).replace('\n', " ")),
     };
     StoreError::new(kind, op, message.replace('\n', " "))
 }

@@ -146,6 +146,71 @@ impl SdkStore {
     }
 }
 
+impl SdkStore {
+    /// A store may refuse a request with a body (NoSuchBucket, NoSuchUpload)
+    /// before reading that body, and close the connection. The client, still
+    /// writing, then sees only a broken pipe or a reset, which looks retryable:
+    /// every attempt would end the same way and the real answer would be lost.
+    /// So after a transport failure on a body, one bodyless request asks the
+    /// store whether the target is gone. Only a confirmed absence replaces the
+    /// error; a 403 from the probe is not trusted, because a role may be allowed
+    /// to write without being allowed to look.
+    async fn explain_cut_body<T>(
+        &self,
+        sent: Result<T, StoreError>,
+        gone: impl std::future::Future<Output = Option<StoreError>>,
+    ) -> Result<T, StoreError> {
+        match sent {
+            Err(e) if e.transport => match gone.await {
+                Some(absent) => Err(StoreError { op: e.op, ..absent }),
+                None => Err(e),
+            },
+            other => other,
+        }
+    }
+
+    /// NoSuchBucket when HeadBucket confirms the bucket does not exist.
+    async fn bucket_is_gone(&self, bucket: &str) -> Option<StoreError> {
+        let request = async {
+            match self.client.head_bucket().bucket(bucket).send().await {
+                Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => {
+                    Err(StoreError::new(
+                        ErrorKind::NoSuchBucket,
+                        "HeadBucket",
+                        format!("NoSuchBucket: the bucket {bucket} does not exist"),
+                    ))
+                }
+                _ => Ok(()),
+            }
+        };
+        self.watchdog
+            .small("HeadBucket", request)
+            .await
+            .err()
+            .filter(|e| matches!(e.kind, ErrorKind::NoSuchBucket))
+    }
+
+    /// NoSuchUpload or NoSuchBucket when ListParts (one entry) confirms it.
+    async fn upload_is_gone(&self, upload: &UploadHandle) -> Option<StoreError> {
+        let request = async {
+            self.client
+                .list_parts()
+                .bucket(&upload.bucket)
+                .key(&upload.key)
+                .upload_id(&upload.upload_id)
+                .max_parts(1)
+                .send()
+                .await
+                .map_err(|e| classify("ListParts", e))
+        };
+        self.watchdog
+            .small("ListParts", request)
+            .await
+            .err()
+            .filter(|e| matches!(e.kind, ErrorKind::NoSuchUpload | ErrorKind::NoSuchBucket))
+    }
+}
+
 /// The S3 client settings s3up depends on, whatever the source of the rest.
 fn configure(b: aws_sdk_s3::config::Builder, path_style: bool) -> aws_sdk_s3::config::Builder {
     b.force_path_style(path_style)
@@ -249,7 +314,9 @@ impl Store for SdkStore {
                 checksum_sha256: out.checksum_sha256,
             })
         };
-        self.watchdog.body("PutObject", &stamp, request).await
+        let sent = self.watchdog.body("PutObject", &stamp, request).await;
+        self.explain_cut_body(sent, self.bucket_is_gone(bucket))
+            .await
     }
 
     async fn create_upload(
@@ -326,7 +393,9 @@ impl Store for SdkStore {
                 )
             })
         };
-        self.watchdog.body("UploadPart", &stamp, request).await
+        let sent = self.watchdog.body("UploadPart", &stamp, request).await;
+        self.explain_cut_body(sent, self.upload_is_gone(upload))
+            .await
     }
 
     async fn complete_upload(
