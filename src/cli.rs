@@ -96,6 +96,11 @@ pub struct PutArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_part_size)]
     pub part_size: Option<u64>,
 
+    /// Abort an unfinished upload of this file to this destination and start
+    /// afresh (without it, `put` resumes that upload)
+    #[arg(long)]
+    pub restart: bool,
+
     #[command(flatten)]
     pub tuning: Tuning,
 
@@ -166,8 +171,8 @@ pub struct Tuning {
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub concurrency: u32,
 
-    /// Attempts per part (and per request) before the run stops, resumable, with exit code 3
-    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=100))]
+    /// Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=100))]
     pub retries: u32,
 
     /// Seconds without progress after which a request counts as stalled and is retried
@@ -185,6 +190,13 @@ pub struct Tuning {
     /// Print one JSON summary object on stdout when done
     #[arg(long)]
     pub json: bool,
+}
+
+impl Tuning {
+    /// Attempts per call: the first one, then `--retries` more.
+    pub fn attempts(&self) -> u32 {
+        self.retries + 1
+    }
 }
 
 /// Properties of the object being created.

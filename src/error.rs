@@ -27,9 +27,21 @@ pub enum Error {
     /// The run stopped; the journal `id` is kept and the upload is still open on S3.
     #[error("{reason}. The upload is saved: run `s3up resume {id}` to continue")]
     Resumable { reason: String, id: String },
+    /// The store said the upload is gone, or its state could not be told, but
+    /// that was not confirmed: the journal `id` is kept.
+    #[error(
+        "{reason}. The journal is kept: run `s3up resume {id}` once the store that holds \
+         the upload answers, or `s3up abort {id}` to cancel it"
+    )]
+    Kept { reason: String, id: String },
     /// Ctrl-C; the journal `id` is kept.
     #[error("interrupted. The upload is saved: run `s3up resume {id}` to continue")]
     Interrupted { id: String },
+    /// Ctrl-C before any upload was recorded; nothing to resume.
+    #[error(
+        "interrupted before the upload started{0}. Nothing was saved: run the same command again"
+    )]
+    InterruptedAtStart(String),
 }
 
 impl Error {
@@ -37,8 +49,8 @@ impl Error {
         match self {
             Error::Failed(_) => EXIT_FAILED,
             Error::Usage(_) => EXIT_USAGE,
-            Error::Resumable { .. } => EXIT_RESUMABLE,
-            Error::Interrupted { .. } => EXIT_INTERRUPTED,
+            Error::Resumable { .. } | Error::Kept { .. } => EXIT_RESUMABLE,
+            Error::Interrupted { .. } | Error::InterruptedAtStart(_) => EXIT_INTERRUPTED,
         }
     }
 

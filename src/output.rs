@@ -117,6 +117,43 @@ fn what_stopped(part: Option<(u32, u64)>, error: &StoreError) -> String {
     }
 }
 
+/// What the user must hear of a sweep after lost Create answers, if anything.
+pub fn swept(dest: &Dest, sweep: &crate::engine::session::Sweep) -> Option<String> {
+    let remote = format!("s3://{}/{}", dest.bucket, dest.key);
+    if let Some(e) = &sweep.unlisted {
+        return Some(format!(
+            "a Create answer was lost, and the uploads it may have made could not be listed \
+             ({e}): check `s3up list-pending --remote {remote}` and abort what no one uses"
+        ));
+    }
+    if sweep.left.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "a Create answer was lost, and {} upload{} to {remote} that another client may own \
+         {} left open ({}): check `s3up list-pending --remote {remote}` and abort what no one uses",
+        sweep.left.len(),
+        if sweep.left.len() == 1 { "" } else { "s" },
+        if sweep.left.len() == 1 { "was" } else { "were" },
+        sweep.left.join(", ")
+    ))
+}
+
+/// Why a journal was kept although the store called its upload missing.
+fn unconfirmed(why: &engine::Unconfirmed) -> String {
+    use engine::Unconfirmed as U;
+    match why {
+        U::OtherEndpoint => "but this run reached another endpoint than the one its journal \
+             records, so that answer says nothing about the upload"
+            .to_string(),
+        U::StillListed => "but ListMultipartUploads still lists it".to_string(),
+        U::CannotList(e) => {
+            format!("and ListMultipartUploads could not confirm it ({e})")
+        }
+        U::CannotRemove(e) => format!("and its journal could not be removed ({e})"),
+    }
+}
+
 /// The words and the exit code for everything the engine can stop with.
 pub fn engine_error(e: engine::Error) -> Error {
     use engine::Error as E;
@@ -154,11 +191,49 @@ pub fn engine_error(e: engine::Error) -> Error {
              Run `s3up abort {id}` and put the file again",
             path.display()
         )),
-        E::Gone { id, part, error } => Error::failed(format!(
+        E::Gone {
+            id,
+            part,
+            error,
+            kept: None,
+        } => Error::failed(format!(
             "{}. The upload no longer exists on S3 (aborted or expired), so the journal \
              {id} was removed: run `s3up put` again",
             what_stopped(part, &error)
         )),
+        E::Gone {
+            id,
+            part,
+            error,
+            kept: Some(why),
+        } => Error::Kept {
+            reason: format!("{}, {}", what_stopped(part, &error), unconfirmed(&why)),
+            id,
+        },
+        E::GoneAtResume {
+            id,
+            dest,
+            kept: Some(why),
+            ..
+        } => Error::Kept {
+            reason: format!(
+                "the store answered that upload {id} to {dest} does not exist, {}",
+                unconfirmed(&why)
+            ),
+            id,
+        },
+        E::Undetermined {
+            id,
+            dest,
+            error,
+            check,
+        } => Error::Kept {
+            reason: format!(
+                "{error}, which a lost answer to an earlier attempt would explain, and \
+                 whether the object at {dest} is this upload's could not be told ({check})"
+            ),
+            id,
+        },
         E::Exists {
             dest,
             aborted: true,
@@ -198,6 +273,24 @@ pub fn engine_error(e: engine::Error) -> Error {
             dir.display()
         )),
         E::Store { dest, error } => store_failure(&error, &dest),
+        E::NotStarted {
+            dest,
+            error: None,
+            sweep,
+        } => Error::InterruptedAtStart(
+            swept(&dest, &sweep).map_or(String::new(), |s| format!(" ({s})")),
+        ),
+        E::NotStarted {
+            dest,
+            error: Some(error),
+            sweep,
+        } => {
+            let failure = store_failure(&error, &dest);
+            match swept(&dest, &sweep) {
+                Some(s) => Error::failed(format!("{failure} ({s})")),
+                None => failure,
+            }
+        }
         E::Source { path, error } => file_error(&path, &error),
         E::ListFailed { id, dest, error } => {
             resumable(id, store_failure(&error, &dest).to_string())
@@ -207,6 +300,7 @@ pub fn engine_error(e: engine::Error) -> Error {
             dest,
             path,
             all_sent,
+            kept: None,
         } => {
             let why = if all_sent {
                 " and the object there is not this file's (it was aborted or expired)"
@@ -341,6 +435,56 @@ pub fn resuming(id: &str, dest: &Dest, on_store: usize, part_count: u64, sending
         "s3up: resuming {id} to {dest}: {on_store} of {part_count} parts already on S3, sending \
          {sending}"
     );
+}
+
+/// `put` found an unfinished upload of the same file to the same destination.
+pub fn resuming_earlier(id: &str, file: &Path) {
+    note(&format!(
+        "'{}' has an unfinished upload to this destination ({id}): resuming it \
+         (--restart starts afresh)",
+        file.display()
+    ));
+}
+
+/// `put --restart` aborted an earlier upload.
+pub fn restarted(id: &str) {
+    note(&format!("aborted the earlier upload {id}; starting afresh"));
+}
+
+/// `put` found an earlier upload of a file that has changed since.
+pub fn changed_use_restart(journal: &crate::journal::Journal, file: &Path) -> Error {
+    Error::failed(format!(
+        "'{}' changed since upload {} to s3://{}/{} started, and s3up never mixes old and new \
+         bytes in one object. Run the same command with --restart to abort that upload and \
+         send the file afresh",
+        file.display(),
+        journal.id,
+        journal.bucket,
+        journal.key
+    ))
+}
+
+/// `put` found several earlier uploads of the same file to the same destination.
+pub fn several_earlier(file: &Path, dest: &Dest, ids: &[&str]) -> Error {
+    Error::failed(format!(
+        "'{}' has {} unfinished uploads to {dest} ({}). Resume one with `s3up resume ID`, or \
+         run the same command with --restart to abort them all and start afresh",
+        file.display(),
+        ids.len(),
+        ids.join(", ")
+    ))
+}
+
+/// A resume reaches another endpoint than the journal records (given by
+/// --endpoint-url or the environment).
+pub fn other_endpoint(id: &str, used: Option<&str>, recorded: Option<&str>) {
+    let name = |e: Option<&str>| e.map_or("AWS's own endpoint".to_string(), |u| format!("'{u}'"));
+    warning(&format!(
+        "upload {id} was started at {}, but this run uses {} (from --endpoint-url or the \
+         environment); without them it reconnects to the recorded one",
+        name(recorded),
+        name(used)
+    ));
 }
 
 pub fn already_completed(id: &str, dest: &Dest, etag: Option<&str>) {

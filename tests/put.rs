@@ -140,7 +140,7 @@ fn garage_lists_each_parts_sha256() {
     let file = s.file("c.bin", size, 11);
     let out = s
         .s3up(srv, &proxy.endpoint())
-        .args(["put", "--part-size", "5MiB", "--retries", "1"])
+        .args(["put", "--part-size", "5MiB", "--retries", "0"])
         .arg(&file)
         .arg(format!("s3://{bucket}/c.bin"))
         .output()

@@ -127,7 +127,7 @@ fn pending_upload(s: &Scratch, srv: &Server, bucket: &str, key: &str, file: &Pat
     ));
     let out = s
         .s3up(srv, &proxy.endpoint())
-        .args(["put", "-q", "--part-size", "5MiB", "--retries", "1"])
+        .args(["put", "-q", "--part-size", "5MiB", "--retries", "0"])
         .arg(file)
         .arg(format!("s3://{bucket}/{key}"))
         .output()
@@ -556,7 +556,7 @@ on_both_servers!(second_resume_fails_on_the_lock, |srv: &Server| {
     let out = s
         .s3up(srv, &proxy.endpoint())
         .args(["put", "--part-size", "5MiB", "--concurrency", "1"])
-        .args(["--retries", "1"])
+        .args(["--retries", "0"])
         .arg(&file)
         .arg(&url)
         .output()

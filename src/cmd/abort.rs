@@ -57,7 +57,7 @@ async fn abort_remote(
         output::none_stale(&remote, older.as_secs());
         return Ok(());
     }
-    let journals = dir.list();
+    let journals = dir.list_async().await;
     let mut skipped = 0;
     for u in &stale {
         let dest = Dest {

@@ -12,7 +12,7 @@ use crate::store::{Store, UploadHandle};
 
 pub(super) async fn list_pending(global: &GlobalArgs, args: ListPendingArgs) -> Result<()> {
     let dir = journal_dir(global)?;
-    let entries = dir.list();
+    let entries = dir.list_async().await;
     if let Some(remote) = &args.remote {
         return list_remote(global, &args, remote, &entries).await;
     }

@@ -65,6 +65,7 @@ async fn connect(conn: &Connection, stall_timeout: Duration) -> Result<(AnyStore
         .map_err(output::connect_error)?;
     let used = Connection {
         region: Some(sdk.region.clone()),
+        endpoint_url: sdk.endpoint_url.clone(),
         ..conn.clone()
     };
     Ok((AnyStore::Sdk(sdk), used))
@@ -79,7 +80,9 @@ fn connection(global: &GlobalArgs) -> Connection {
     }
 }
 
-/// The journal's connection, with whatever the user gave on this command line on top.
+/// The journal's connection, with whatever the user gave on this command line
+/// (or in AWS_ENDPOINT_URL) on top. The endpoint actually reached is compared
+/// with the journal's after connecting ([`crate::engine::gone`]).
 fn connection_for(global: &GlobalArgs, journal: &Journal) -> Connection {
     let saved = &journal.connection;
     Connection {
@@ -183,6 +186,8 @@ struct Sending<'a> {
     tuning: &'a Tuning,
     cancel: Cancel,
     started: Instant,
+    /// The store reached is the one the journal records.
+    at_recorded_endpoint: bool,
 }
 
 /// Sends the parts left, completes, and prints the result: the end of `put`
@@ -199,10 +204,11 @@ async fn run_and_report(
         file: s.file,
         plan: s.plan,
         concurrency: s.tuning.concurrency,
-        attempts: s.tuning.retries,
+        attempts: s.tuning.attempts(),
         progress: progress(s.tuning, s.started),
         cancel: s.cancel,
         stop_before_complete: stop_before_complete(),
+        at_recorded_endpoint: s.at_recorded_endpoint,
     };
     let sent = todo.iter().map(|p| p.len).sum();
     let done = run_multipart(&run, journal, lock, todo)

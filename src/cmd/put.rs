@@ -4,15 +4,22 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+use std::path::PathBuf;
+
+use super::resume::resume_one;
 use super::{connect, connection, journal_dir, on_ctrl_c, open_source, progress, run_and_report};
 use super::{style, Sending};
-use crate::cli::{GlobalArgs, ObjectArgs, PutArgs};
+use crate::cli::{GlobalArgs, ObjectArgs, PutArgs, ResumeArgs};
+use crate::engine::abort::until_gone;
+use crate::engine::reconcile;
 use crate::engine::session::{self, NewUpload};
 use crate::engine::{single, Dest};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::journal::{Journal, JournalDir, Source};
 use crate::output::{self, Summary};
 use crate::plan::{Plan, DEFAULT_PART_SIZE};
 use crate::store::ObjectOptions;
+use crate::store::{AnyStore, Connection};
 
 fn object_options(args: &ObjectArgs, file: &Path) -> ObjectOptions {
     let guessed = || mime_guess::from_path(file).first_raw().map(str::to_string);
@@ -26,6 +33,9 @@ fn object_options(args: &ObjectArgs, file: &Path) -> ObjectOptions {
 
 pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
     let started = Instant::now();
+    // From the first moment: a Ctrl-C while Create is in flight, or between
+    // Create and the journal's first save, must not leave an upload unrecorded.
+    let cancel = on_ctrl_c();
     let (file, source) = open_source(&args.file)?;
     let mut dest = Dest::from(&args.dest);
     if dest.key.is_empty() || dest.key.ends_with('/') {
@@ -46,7 +56,7 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
     let store = Arc::new(store);
 
     if opts.if_none_match {
-        session::check_absent(&*store, &dest, tuning.retries)
+        session::check_absent(&*store, &dest, tuning.attempts())
             .await
             .map_err(output::engine_error)?;
     }
@@ -60,7 +70,7 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
             whole,
             &dest,
             &opts,
-            tuning.retries,
+            tuning.attempts(),
             &progress(tuning, started),
         )
         .await
@@ -83,6 +93,39 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
     let dir = journal_dir(global)?;
     dir.create()
         .map_err(|e| output::journal_dir_create(dir.path(), &e))?;
+
+    // The same command run again after an interruption resumes the upload it
+    // started, instead of starting a second one (and leaving the first open).
+    let earlier = unfinished(&dir, &source, &dest, &used).await;
+    if args.restart {
+        for (path, journal) in &earlier {
+            restart(&store, &dir, path, journal, &dest).await?;
+        }
+    } else {
+        match earlier.as_slice() {
+            [] => {}
+            [(path, journal)] => {
+                if !tuning.quiet && !tuning.json {
+                    output::resuming_earlier(&journal.id, &args.file);
+                }
+                if !reconcile::source_unchanged(journal, &source) {
+                    return Err(output::changed_use_restart(journal, &args.file));
+                }
+                let resume = ResumeArgs {
+                    targets: Vec::new(),
+                    all: false,
+                    verify: false,
+                    tuning: tuning.clone(),
+                };
+                return resume_one(global, &resume, &dir, path, &cancel, started).await;
+            }
+            several => {
+                let ids: Vec<&str> = several.iter().map(|(_, j)| j.id.as_str()).collect();
+                return Err(output::several_earlier(&args.file, &dest, &ids));
+            }
+        }
+    }
+
     let new = NewUpload {
         dest,
         object: opts,
@@ -90,9 +133,12 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
         source,
         plan,
     };
-    let (journal, lock) = session::start(&*store, &dir, new, tuning.retries)
+    let started_upload = session::start(&*store, &dir, new, tuning.attempts(), &cancel)
         .await
         .map_err(output::engine_error)?;
+    if let Some(text) = output::swept(&Dest::from(&args.dest), &started_upload.sweep) {
+        output::warning(&text);
+    }
     let todo = plan.parts().collect();
     let sending = Sending {
         store,
@@ -100,8 +146,50 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
         file,
         plan,
         tuning,
-        cancel: on_ctrl_c(),
+        cancel,
         started,
+        at_recorded_endpoint: true,
     };
-    run_and_report(sending, journal, lock, todo).await
+    run_and_report(sending, started_upload.journal, started_upload.lock, todo).await
+}
+
+/// Unfinished journals of this file (by its absolute path) to this
+/// destination, at the endpoint this run uses.
+async fn unfinished(
+    dir: &JournalDir,
+    source: &Source,
+    dest: &Dest,
+    used: &Connection,
+) -> Vec<(PathBuf, Journal)> {
+    dir.list_async()
+        .await
+        .into_iter()
+        .filter_map(|(path, j)| j.ok().map(|j| (path, j)))
+        .filter(|(_, j)| {
+            j.source.path == source.path
+                && j.bucket == dest.bucket
+                && j.key == dest.key
+                && j.connection.endpoint_url == used.endpoint_url
+        })
+        .collect()
+}
+
+/// `--restart`: aborts an earlier upload until it is gone, then forgets it.
+async fn restart(
+    store: &AnyStore,
+    dir: &JournalDir,
+    path: &Path,
+    journal: &Journal,
+    dest: &Dest,
+) -> Result<()> {
+    let lock = dir.lock(&journal.id).map_err(Error::Failed)?;
+    until_gone(store, &journal.upload())
+        .await
+        .map_err(|e| output::store_failure(&e, dest))?;
+    dir.remove_async(&journal.id)
+        .await
+        .map_err(|e| output::cannot_remove_journal(path, &e))?;
+    drop(lock);
+    output::restarted(&journal.id);
+    Ok(())
 }

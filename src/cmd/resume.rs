@@ -22,8 +22,8 @@ fn stem(p: &Path) -> String {
 }
 
 /// Picks the journals `resume` works on.
-fn select_journals(dir: &JournalDir, args: &ResumeArgs) -> Result<Vec<PathBuf>> {
-    let entries = dir.list();
+async fn select_journals(dir: &JournalDir, args: &ResumeArgs) -> Result<Vec<PathBuf>> {
+    let entries = dir.list_async().await;
     if args.all {
         return Ok(entries.iter().map(|(p, _)| p.clone()).collect());
     }
@@ -97,7 +97,7 @@ pub(super) async fn resume(global: &GlobalArgs, args: ResumeArgs) -> Result<()> 
     // Timings count from here: finding and parsing the journals is resume's cost too.
     let mut started = Instant::now();
     let dir = journal_dir(global)?;
-    let paths = select_journals(&dir, &args)?;
+    let paths = select_journals(&dir, &args).await?;
     let total = paths.len();
     let mut failed = 0;
     let cancel = on_ctrl_c();
@@ -123,7 +123,7 @@ pub(super) async fn resume(global: &GlobalArgs, args: ResumeArgs) -> Result<()> 
     Ok(())
 }
 
-async fn resume_one(
+pub(super) async fn resume_one(
     global: &GlobalArgs,
     args: &ResumeArgs,
     dir: &JournalDir,
@@ -149,8 +149,13 @@ async fn resume_one(
         .ok()
         .filter(|p| p.part_size == journal.part_size && p.part_count == journal.part_count)
         .ok_or_else(|| output::bad_plan(path, now.size, &id))?;
-    let (store, _) = connect(&connection_for(global, &journal), tuning.stall_timeout).await?;
+    let (store, used) = connect(&connection_for(global, &journal), tuning.stall_timeout).await?;
     let store = Arc::new(store);
+    let recorded = journal.connection.endpoint_url.as_deref();
+    let at_recorded_endpoint = used.endpoint_url.as_deref() == recorded;
+    if !at_recorded_endpoint {
+        output::other_endpoint(&id, used.endpoint_url.as_deref(), recorded);
+    }
     let reconciled = reconcile::reconcile(
         &*store,
         dir,
@@ -158,8 +163,9 @@ async fn resume_one(
         &file,
         &plan,
         args.verify,
-        tuning.retries,
+        tuning.attempts(),
         cancel,
+        at_recorded_endpoint,
     )
     .await
     .map_err(output::engine_error)?;
@@ -183,6 +189,7 @@ async fn resume_one(
         tuning,
         cancel: cancel.clone(),
         started,
+        at_recorded_endpoint,
     };
     run_and_report(sending, journal, lock, todo).await
 }

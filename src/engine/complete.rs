@@ -3,16 +3,23 @@
 //! Complete is retried like any call. If an attempt's answer was lost, the
 //! next attempt finds the upload gone (NoSuchUpload) or, with
 //! `if_none_match`, the key taken (PreconditionFailed); the store is then
-//! asked whether the object its Complete would have made is there, and it is
-//! taken for ours only when its size and composite checksum match the parts.
+//! asked (with retries) whether the object its Complete would have made is
+//! there. It is taken for ours only when its size matches and either its
+//! composite SHA-256 or its multipart ETag (computed from the parts' ETags)
+//! matches the parts. When that cannot be told (the check failed, or a 403 for
+//! a role that may write but not read, or no checksum and no MD5 ETags), the
+//! journal is kept: one unconfirmed answer never removes it.
 
 use sha2::{Digest, Sha256};
 
+use super::abort::until_gone;
 use super::parts::{stopped_by, Completed, Run};
 use super::retry::retry;
 use super::{Dest, Error};
 use crate::journal::{Journal, Lock, PartRecord, Source};
-use crate::store::{b64, CompletedPart, ErrorKind, Finished, ObjectInfo, Store};
+use crate::store::{
+    b64, CompletedPart, ErrorKind, Finished, ListUploads, ObjectInfo, Store, StoreError,
+};
 
 /// The checksum S3 reports for a completed multipart upload with SHA-256:
 /// the SHA-256 of the parts' digests, then "-N".
@@ -35,19 +42,44 @@ pub fn source_changed(journal: &Journal) -> bool {
     now.as_ref().ok() != Some(&journal.source)
 }
 
-/// True when the object the store holds is the one these parts make: a retried
-/// Complete whose first answer was lost finds the upload already completed.
-pub fn is_our_object(info: &ObjectInfo, journal: &Journal) -> bool {
-    if info.size != journal.source.size {
-        return false;
+/// The ETag S3 gives a completed multipart upload: the MD5 of the parts'
+/// binary MD5s, then "-N". `None` when a part's ETag is not a plain MD5 (as
+/// with SSE-KMS), so the expected value cannot be known.
+pub fn multipart_etag(parts: &[PartRecord]) -> Option<String> {
+    use md5::{Digest as _, Md5};
+    let mut h = Md5::new();
+    for p in parts {
+        let hexed = p.etag.trim_matches('"');
+        if hexed.len() != 32 {
+            return None;
+        }
+        h.update(hex::decode(hexed).ok()?);
     }
-    match (&info.checksum_sha256, composite_sha256(&journal.parts)) {
-        (Some(got), Some(want)) => digest_part(got) == digest_part(&want),
-        // Without a checksum, the multipart ETag's "-N" suffix is all there is.
-        _ => info.etag.as_deref().is_some_and(|e| {
-            e.trim_matches('"')
-                .ends_with(&format!("-{}", journal.parts.len()))
-        }),
+    Some(format!("{}-{}", hex::encode(h.finalize()), parts.len()))
+}
+
+/// Whether an object is the one an upload's parts make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Ours,
+    NotOurs,
+    /// Neither a checksum nor a computable ETag to compare with.
+    CannotTell,
+}
+
+/// Compares the object the store holds with the one these parts make: a
+/// retried Complete whose first answer was lost finds the upload already completed.
+pub fn is_our_object(info: &ObjectInfo, journal: &Journal) -> Verdict {
+    if info.size != journal.source.size {
+        return Verdict::NotOurs;
+    }
+    let same = |yes: bool| if yes { Verdict::Ours } else { Verdict::NotOurs };
+    if let (Some(got), Some(want)) = (&info.checksum_sha256, composite_sha256(&journal.parts)) {
+        return same(digest_part(got) == digest_part(&want));
+    }
+    match (&info.etag, multipart_etag(&journal.parts)) {
+        (Some(got), Some(want)) => same(got.trim_matches('"') == want),
+        _ => Verdict::CannotTell,
     }
 }
 
@@ -56,15 +88,35 @@ fn digest_part(checksum: &str) -> &str {
     checksum.split('-').next().unwrap_or("")
 }
 
-/// The object the store holds at the upload's key, if it is the one these
-/// parts make: how a Complete whose answer was lost is recognised.
-pub async fn landed<S: Store>(store: &S, journal: &Journal) -> Option<ObjectInfo> {
-    store
-        .completed_object(&journal.upload())
-        .await
-        .ok()
-        .flatten()
-        .filter(|info| is_our_object(info, journal))
+/// What the store holds where an upload's Complete would have put its object.
+#[derive(Debug)]
+pub enum Landed {
+    /// The object there is the one these parts make.
+    Ours(ObjectInfo),
+    /// No object, or another one.
+    NotOurs,
+    /// It could not be told: the check failed, or there was nothing to
+    /// compare. The journal must be kept.
+    Unknown(StoreError),
+}
+
+/// Asks the store (with retries) whether the object an upload's Complete would
+/// make is there: how a Complete whose answer was lost is recognised.
+pub async fn landed<S: Store>(store: &S, journal: &Journal, attempts: u32) -> Landed {
+    let upload = journal.upload();
+    match retry(attempts, || store.completed_object(&upload)).await {
+        Err(e) => Landed::Unknown(e),
+        Ok(None) => Landed::NotOurs,
+        Ok(Some(info)) => match is_our_object(&info, journal) {
+            Verdict::Ours => Landed::Ours(info),
+            Verdict::NotOurs => Landed::NotOurs,
+            Verdict::CannotTell => Landed::Unknown(StoreError::new(
+                ErrorKind::Fatal,
+                "HeadObject",
+                "the object reports neither a SHA-256 checksum nor a multipart ETag to compare with",
+            )),
+        },
+    }
 }
 
 fn dest_of(journal: &Journal) -> Dest {
@@ -76,7 +128,7 @@ fn dest_of(journal: &Journal) -> Dest {
 
 /// Checks the source and the journal, completes the upload, verifies the
 /// object and removes the journal.
-pub(super) async fn complete<S: Store>(
+pub(super) async fn complete<S: ListUploads>(
     run: &Run<S>,
     journal: Journal,
     lock: Lock,
@@ -125,24 +177,40 @@ pub(super) async fn complete<S: Store>(
                     ErrorKind::NoSuchUpload | ErrorKind::PreconditionFailed
                 );
             let ours = if lost_answer {
-                landed(&*run.store, &journal).await
+                landed(&*run.store, &journal, run.attempts).await
             } else {
-                None
+                Landed::NotOurs
             };
             match (ours, e.kind) {
-                (Some(info), _) => Finished {
+                (Landed::Ours(info), _) => Finished {
                     etag: info.etag,
                     checksum_sha256: info.checksum_sha256,
                 },
-                (None, ErrorKind::PreconditionFailed) => {
-                    let _ = run.store.abort_upload(&upload).await;
-                    let _ = run.dir.remove(&id);
+                (Landed::Unknown(check), _) => {
+                    return Err(Error::Undetermined {
+                        id,
+                        dest: dest_of(&journal),
+                        error: Box::new(e),
+                        check: Box::new(check),
+                    })
+                }
+                (Landed::NotOurs, ErrorKind::PreconditionFailed) => {
+                    // The key is taken by another object: abort ours, and
+                    // forget it only once the store confirms it gone.
+                    if let Err(error) = until_gone(&*run.store, &upload).await {
+                        return Err(Error::Stopped {
+                            id,
+                            part: None,
+                            error,
+                        });
+                    }
+                    let _ = run.dir.remove_async(&id).await;
                     return Err(Error::Exists {
                         dest: dest_of(&journal),
                         aborted: true,
                     });
                 }
-                (None, _) => return Err(stopped_by(run, &journal, None, e)),
+                (Landed::NotOurs, _) => return Err(stopped_by(run, &journal, None, e).await),
             }
         }
     };
@@ -156,10 +224,13 @@ pub(super) async fn complete<S: Store>(
             });
         }
     }
-    run.dir.remove(&id).map_err(|error| Error::JournalRemove {
-        path: run.dir.journal_path(&id),
-        error,
-    })?;
+    run.dir
+        .remove_async(&id)
+        .await
+        .map_err(|error| Error::JournalRemove {
+            path: run.dir.journal_path(&id),
+            error,
+        })?;
     drop(lock);
     Ok(Completed { journal, finished })
 }

@@ -9,7 +9,8 @@
 //! - [`complete`]: Complete, and recognising an object whose Complete answer
 //!   was lost;
 //! - [`reconcile`]: resume: the journal against the store's ListParts, and re-hashing;
-//! - [`abort`]: abort until the store no longer lists the upload.
+//! - [`abort`]: abort until the store no longer lists the upload;
+//! - [`gone`]: confirming that an upload is gone before its journal is removed.
 //!
 //! The engine never prints and never reads the environment: it reports
 //! progress through [`Progress`] and returns structured outcomes and [`Error`]s,
@@ -27,6 +28,7 @@
 
 pub mod abort;
 pub mod complete;
+pub mod gone;
 pub mod parts;
 pub mod reconcile;
 pub mod retry;
@@ -40,6 +42,7 @@ use std::time::Instant;
 
 use crate::journal::SaveStats;
 use crate::store::StoreError;
+pub use gone::Unconfirmed;
 
 /// Set when the user asks to stop (Ctrl-C). Clones share the flag; every wait
 /// that can take long also waits on [`Cancel::cancelled`].
@@ -143,11 +146,13 @@ pub enum Error {
     StoppedBeforeComplete { id: String },
     /// The source changed while it was uploaded; nothing was completed.
     ChangedDuringUpload { id: String, path: PathBuf },
-    /// The store no longer has the upload, so the journal was removed.
+    /// The store answered that the upload no longer exists. The journal was
+    /// removed when that was confirmed (`kept` is `None`), else it is kept.
     Gone {
         id: String,
         part: Option<(u32, u64)>,
         error: StoreError,
+        kept: Option<Box<Unconfirmed>>,
     },
     /// A conditional write (`if_none_match`) and the key exists; `aborted` when an upload was
     /// aborted (and its journal removed) because of it.
@@ -159,6 +164,15 @@ pub enum Error {
         want: String,
         multipart: bool,
     },
+    /// Complete failed in a way that a lost earlier answer explains
+    /// (`error`), and whether the object there is this upload's could not be
+    /// told (`check`); the journal is kept.
+    Undetermined {
+        id: String,
+        dest: Dest,
+        error: Box<StoreError>,
+        check: Box<StoreError>,
+    },
     /// The upload completed but its journal could not be removed.
     JournalRemove {
         path: PathBuf,
@@ -168,6 +182,14 @@ pub enum Error {
     JournalStart { dir: PathBuf, error: String },
     /// A store call failed before any upload existed (nothing to resume).
     Store { dest: Dest, error: StoreError },
+    /// Create failed (`error`) or Ctrl-C stopped it (`None`), after attempts
+    /// whose answers were lost: `sweep` says what became of the uploads they
+    /// may have made. Nothing to resume.
+    NotStarted {
+        dest: Dest,
+        error: Option<StoreError>,
+        sweep: Box<session::Sweep>,
+    },
     /// The source could not be read before any upload existed.
     Source {
         path: PathBuf,
@@ -180,14 +202,16 @@ pub enum Error {
         dest: Dest,
         error: Box<StoreError>,
     },
-    /// The upload is gone on the store; the journal was removed. `all_sent`
-    /// when every part had been sent (a Complete could have landed, but the
-    /// object there is not this file's).
+    /// ListParts answered that the upload no longer exists. The journal was
+    /// removed when that was confirmed (`kept` is `None`), else it is kept.
+    /// `all_sent` when every part had been sent (a Complete could have landed,
+    /// but the object there is not this file's).
     GoneAtResume {
         id: String,
         dest: Dest,
         path: PathBuf,
         all_sent: bool,
+        kept: Option<Box<Unconfirmed>>,
     },
     /// The source's size or mtime is not what the journal recorded.
     ChangedSince {

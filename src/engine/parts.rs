@@ -19,11 +19,12 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::complete::{complete, source_changed};
+use super::gone::forget_if_gone;
 use super::retry::retry;
 use super::{Cancel, Error, PartStats, Progress};
 use crate::journal::{Journal, JournalDir, JournalWriter, Lock, PartRecord};
 use crate::plan::{Part, Plan};
-use crate::store::{b64, ErrorKind, FileRange, Finished, Meter, Store, StoreError};
+use crate::store::{b64, ErrorKind, FileRange, Finished, ListUploads, Meter, StoreError};
 
 /// Parts hashed at once (see `send_parts`); the blocking pool has 16 threads.
 const HASH_JOBS: usize = 4;
@@ -132,7 +133,7 @@ where
 }
 
 /// Everything a multipart run needs.
-pub struct Run<S: Store> {
+pub struct Run<S: ListUploads> {
     pub store: Arc<S>,
     pub dir: JournalDir,
     pub file: Arc<File>,
@@ -144,6 +145,9 @@ pub struct Run<S: Store> {
     pub cancel: Cancel,
     /// Leave the upload open instead of completing it (`bench-floor` builds only).
     pub stop_before_complete: bool,
+    /// The store reached is the one the journal records: only then can its
+    /// NoSuchUpload lead to removing the journal (see [`super::gone`]).
+    pub at_recorded_endpoint: bool,
 }
 
 /// A finished multipart upload.
@@ -166,7 +170,7 @@ enum Stop {
 
 /// Sends `todo` (parts not yet on the store), completes the upload and
 /// removes the journal. `journal` must already be saved and `lock` held.
-pub async fn run_multipart<S: Store>(
+pub async fn run_multipart<S: ListUploads>(
     run: &Run<S>,
     journal: Journal,
     lock: Lock,
@@ -216,7 +220,7 @@ pub async fn run_multipart<S: Store>(
             id: id.clone(),
             message,
         }),
-        Some(Stop::Part(n, e)) => return Err(stopped_by(run, &journal, Some(n), e)),
+        Some(Stop::Part(n, e)) => return Err(stopped_by(run, &journal, Some(n), e).await),
     };
     run.progress.parts_finished(&PartStats {
         parts: todo_len,
@@ -229,7 +233,7 @@ pub async fn run_multipart<S: Store>(
     complete(run, journal, lock).await
 }
 
-async fn send_parts<S: Store>(
+async fn send_parts<S: ListUploads>(
     run: &Run<S>,
     journal: &Journal,
     writer: &JournalWriter,
@@ -330,8 +334,8 @@ async fn send_parts<S: Store>(
 }
 
 /// What a store error that stopped a run means for the journal: an upload
-/// the store no longer has is forgotten; anything else stays resumable.
-pub(super) fn stopped_by<S: Store>(
+/// the store confirms it no longer has is forgotten; anything else stays resumable.
+pub(super) async fn stopped_by<S: ListUploads>(
     run: &Run<S>,
     journal: &Journal,
     part: Option<u32>,
@@ -341,8 +345,22 @@ pub(super) fn stopped_by<S: Store>(
     let part = part.map(|n| (n, run.plan.part_count));
     match error.kind {
         ErrorKind::NoSuchUpload => {
-            let _ = run.dir.remove(&id);
-            Error::Gone { id, part, error }
+            let kept = forget_if_gone(
+                &*run.store,
+                &run.dir,
+                journal,
+                run.at_recorded_endpoint,
+                run.attempts,
+            )
+            .await
+            .err()
+            .map(Box::new);
+            Error::Gone {
+                id,
+                part,
+                error,
+                kept,
+            }
         }
         _ => Error::Stopped { id, part, error },
     }

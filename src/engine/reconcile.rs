@@ -9,13 +9,14 @@
 use std::fs::File;
 use std::sync::Arc;
 
-use super::complete::landed;
+use super::complete::{landed, Landed};
+use super::gone::forget_if_gone;
 use super::parts::hash;
 use super::retry::retry;
 use super::{Cancel, Dest, Error};
 use crate::journal::{self, Journal, JournalDir, Source};
 use crate::plan::{Part, Plan};
-use crate::store::{b64, ErrorKind, ObjectInfo, Store};
+use crate::store::{b64, ErrorKind, ListUploads, ObjectInfo};
 
 /// What resuming an upload comes to.
 #[derive(Debug)]
@@ -31,9 +32,14 @@ pub enum Reconciled {
     },
 }
 
+/// True when the source still has the size and mtime the journal recorded.
+pub fn source_unchanged(journal: &Journal, now: &Source) -> bool {
+    now.size == journal.source.size && now.mtime_ns == journal.source.mtime_ns
+}
+
 /// Refuses a source that no longer has the size and mtime the journal recorded.
 pub fn check_source(journal: &Journal, now: &Source) -> Result<(), Error> {
-    if now.size != journal.source.size || now.mtime_ns != journal.source.mtime_ns {
+    if !source_unchanged(journal, now) {
         return Err(Error::ChangedSince {
             id: journal.id.clone(),
             path: journal.source.path.clone(),
@@ -47,7 +53,7 @@ pub fn check_source(journal: &Journal, now: &Source) -> Result<(), Error> {
 /// Lists the parts the store holds and keeps in the journal only those it can
 /// trust; see the module docs.
 #[allow(clippy::too_many_arguments)]
-pub async fn reconcile<S: Store>(
+pub async fn reconcile<S: ListUploads>(
     store: &S,
     dir: &JournalDir,
     mut journal: Journal,
@@ -56,6 +62,7 @@ pub async fn reconcile<S: Store>(
     verify: bool,
     attempts: u32,
     cancel: &Cancel,
+    at_recorded_endpoint: bool,
 ) -> Result<Reconciled, Error> {
     let id = journal.id.clone();
     let upload = journal.upload();
@@ -74,20 +81,35 @@ pub async fn reconcile<S: Store>(
         // may have finished on the store after that run stopped waiting for it.
         Err(e) if e.kind == ErrorKind::NoSuchUpload => {
             let all_sent = journal.missing(plan).next().is_none();
-            let done = if all_sent {
-                landed(store, &journal).await
+            let done = if all_sent && at_recorded_endpoint {
+                landed(store, &journal, attempts).await
             } else {
-                None
+                Landed::NotOurs
             };
-            let _ = dir.remove(&id);
             return match done {
-                Some(info) => Ok(Reconciled::AlreadyCompleted(info)),
-                None => Err(Error::GoneAtResume {
+                Landed::Ours(info) => {
+                    let _ = dir.remove_async(&id).await;
+                    Ok(Reconciled::AlreadyCompleted(info))
+                }
+                Landed::Unknown(check) => Err(Error::Undetermined {
                     id,
                     dest,
-                    path: journal.source.path.clone(),
-                    all_sent,
+                    error: Box::new(e),
+                    check: Box::new(check),
                 }),
+                Landed::NotOurs => {
+                    let kept = forget_if_gone(store, dir, &journal, at_recorded_endpoint, attempts)
+                        .await
+                        .err()
+                        .map(Box::new);
+                    Err(Error::GoneAtResume {
+                        id,
+                        dest,
+                        path: journal.source.path.clone(),
+                        all_sent,
+                        kept,
+                    })
+                }
             };
         }
         Err(error) => {
@@ -136,10 +158,12 @@ pub async fn reconcile<S: Store>(
     trusted.sort_by_key(|r| r.number);
     journal.parts = trusted;
     journal.updated_unix = journal::now_unix();
-    dir.save(&journal).map_err(|error| Error::JournalResave {
-        dir: dir.path().to_path_buf(),
-        error,
-    })?;
+    dir.save_async(&journal)
+        .await
+        .map_err(|error| Error::JournalResave {
+            dir: dir.path().to_path_buf(),
+            error,
+        })?;
     let todo = journal.missing(plan).collect();
     Ok(Reconciled::Ready {
         journal: Box::new(journal),

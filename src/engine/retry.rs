@@ -9,6 +9,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use super::Cancel;
 use crate::store::{ErrorKind, StoreError};
 
 /// First retry waits about this long; each further one twice as long.
@@ -57,6 +58,25 @@ where
                 return Err(e);
             }
         }
+    }
+}
+
+/// Like [`retry`], but gives up as soon as `cancel` is raised, whether an
+/// attempt is in flight (it is dropped, and may or may not have had its
+/// effect) or waiting out its backoff. `None` when cancelled.
+pub async fn retry_or_cancel<T, F, Fut>(
+    attempts: u32,
+    cancel: &Cancel,
+    op: F,
+) -> Option<Result<T, StoreError>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    tokio::select! {
+        biased;
+        () = cancel.cancelled() => None,
+        r = retry(attempts, op) => Some(r),
     }
 }
 

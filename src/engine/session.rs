@@ -3,12 +3,20 @@
 //! The UploadId must be durable before the first part is sent. If the journal
 //! cannot be locked and saved, the upload is aborted rather than left as an
 //! orphan nobody knows about.
+//!
+//! Create is retried like any call, but an attempt whose answer never came
+//! (a dropped connection, a stall, or Ctrl-C while it was in flight) may have
+//! created an upload on the store that nobody knows. After such a start,
+//! [`sweep`] looks for those uploads and aborts them, carefully: see there.
 
-use super::retry::retry;
-use super::{Dest, Error};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use super::abort::until_gone;
+use super::retry::{retry, retry_or_cancel};
+use super::{Cancel, Dest, Error};
 use crate::journal::{self, Journal, JournalDir, Lock, Source, JOURNAL_VERSION};
 use crate::plan::Plan;
-use crate::store::{Connection, ObjectOptions, Store};
+use crate::store::{Connection, ErrorKind, ListUploads, ObjectOptions, Store, StoreError};
 
 /// For a conditional write (`if_none_match`): fails with [`Error::Exists`] when the key is taken,
 /// before anything is created, so there is nothing to clean up.
@@ -38,21 +46,83 @@ pub struct NewUpload {
     pub plan: Plan,
 }
 
+/// What became of the uploads a Create with lost answers may have made.
+#[derive(Debug, Default, Clone)]
+pub struct Sweep {
+    /// Aborted: they were this run's.
+    pub aborted: Vec<String>,
+    /// Left alone: they may be another client's. The caller names them.
+    pub left: Vec<String>,
+    /// The store could not be asked; uploads may be left that nobody knows.
+    pub unlisted: Option<StoreError>,
+}
+
+impl Sweep {
+    /// Something the user must hear about.
+    pub fn needs_telling(&self) -> bool {
+        !self.left.is_empty() || self.unlisted.is_some()
+    }
+}
+
+/// A started upload.
+#[derive(Debug)]
+pub struct Started {
+    pub journal: Journal,
+    pub lock: Lock,
+    /// Set when a Create answer was lost on the way.
+    pub sweep: Sweep,
+}
+
+/// How far the store's clock may be from ours, for the sweep's window.
+const CLOCK_SKEW_SECS: u64 = 120;
+
 /// Creates the upload on the store and makes it durable in a locked journal.
-pub async fn start<S: Store>(
+/// Ctrl-C (`cancel`) is honoured at any moment; an upload it may have left
+/// half-made is swept up before returning [`Error::NotStarted`].
+pub async fn start<S: ListUploads>(
     store: &S,
     dir: &JournalDir,
     new: NewUpload,
     attempts: u32,
-) -> Result<(Journal, Lock), Error> {
-    let upload = retry(attempts, || {
-        store.create_upload(&new.dest.bucket, &new.dest.key, &new.object)
+    cancel: &Cancel,
+) -> Result<Started, Error> {
+    let began = journal::now_unix();
+    let lost = AtomicU32::new(0);
+    let created = retry_or_cancel(attempts, cancel, || async {
+        let r = store
+            .create_upload(&new.dest.bucket, &new.dest.key, &new.object)
+            .await;
+        if let Err(e) = &r {
+            if e.transport || e.kind == ErrorKind::Stalled {
+                lost.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        r
     })
-    .await
-    .map_err(|error| Error::Store {
-        dest: new.dest.clone(),
-        error,
-    })?;
+    .await;
+    // An attempt dropped by Ctrl-C may have reached the store, too.
+    let lost = lost.load(Ordering::SeqCst) + u32::from(created.is_none());
+    let upload = match created {
+        Some(Ok(upload)) => upload,
+        failed => {
+            let sweep = if lost > 0 {
+                sweep(store, dir, &new.dest, began, None, lost, attempts).await
+            } else {
+                Sweep::default()
+            };
+            return Err(match failed {
+                Some(Err(error)) if !sweep.needs_telling() => Error::Store {
+                    dest: new.dest.clone(),
+                    error,
+                },
+                failed => Error::NotStarted {
+                    dest: new.dest.clone(),
+                    error: failed.and_then(Result::err),
+                    sweep: Box::new(sweep),
+                },
+            });
+        }
+    };
     let now = journal::now_unix();
     let journal = Journal {
         version: JOURNAL_VERSION,
@@ -69,17 +139,105 @@ pub async fn start<S: Store>(
         updated_unix: now,
         parts: Vec::new(),
     };
-    match dir
-        .lock(&journal.id)
-        .and_then(|lock| dir.save(&journal).map(|()| lock).map_err(|e| e.to_string()))
-    {
-        Ok(lock) => Ok((journal, lock)),
+    let lock = match dir.lock_and_save(&journal).await {
+        Ok(lock) => lock,
         Err(error) => {
-            let _ = store.abort_upload(&upload).await;
-            Err(Error::JournalStart {
+            let _ = until_gone(store, &upload).await;
+            return Err(Error::JournalStart {
                 dir: dir.path().to_path_buf(),
                 error,
-            })
+            });
+        }
+    };
+    let sweep = if lost > 0 {
+        sweep(
+            store,
+            dir,
+            &new.dest,
+            began,
+            Some(&upload.upload_id),
+            lost,
+            attempts,
+        )
+        .await
+    } else {
+        Sweep::default()
+    };
+    Ok(Started {
+        journal,
+        lock,
+        sweep,
+    })
+}
+
+/// Aborts the uploads that `lost` Create attempts with no answer may have made
+/// at `dest` since `began`, never one that someone else may own. An upload is
+/// taken for this run's only when all of these hold:
+/// - its key is exactly `dest`'s, it is not `keep` (the one this run uses),
+///   and it began within the attempts' window (give or take the clock skew);
+/// - no journal in `dir` owns it (another s3up process's start would have one
+///   as soon as its Create answered);
+/// - it holds no part (a lost Create's upload never got one; another client's
+///   live upload soon does);
+/// - and there are no more such uploads than answers were lost. If there are,
+///   another client is starting uploads to the same key at the same time, and
+///   which are whose cannot be told: none is aborted, and all are named.
+async fn sweep<S: ListUploads>(
+    store: &S,
+    dir: &JournalDir,
+    dest: &Dest,
+    began: u64,
+    keep: Option<&str>,
+    lost: u32,
+    attempts: u32,
+) -> Sweep {
+    let listed = match retry(attempts, || store.list_uploads(&dest.bucket, &dest.key)).await {
+        Ok(l) => l,
+        Err(e) => {
+            return Sweep {
+                unlisted: Some(e),
+                ..Sweep::default()
+            }
+        }
+    };
+    let until = journal::now_unix() + CLOCK_SKEW_SECS;
+    let owned: Vec<String> = dir
+        .list_async()
+        .await
+        .into_iter()
+        .filter_map(|(_, j)| j.ok().map(|j| j.upload_id))
+        .collect();
+    let mut candidates = Vec::new();
+    for u in listed {
+        let in_window = u
+            .initiated_unix
+            .is_some_and(|t| t + CLOCK_SKEW_SECS >= began && t <= until);
+        if u.key != dest.key || Some(u.upload_id.as_str()) == keep || !in_window {
+            continue;
+        }
+        if owned.contains(&u.upload_id) {
+            continue;
+        }
+        let handle = crate::store::UploadHandle {
+            bucket: dest.bucket.clone(),
+            key: u.key.clone(),
+            upload_id: u.upload_id.clone(),
+        };
+        match retry(attempts, || store.list_parts(&handle)).await {
+            Ok(parts) if parts.is_empty() => candidates.push(handle),
+            _ => {}
         }
     }
+    let mut sweep = Sweep::default();
+    if candidates.len() > lost as usize {
+        sweep.left = candidates.into_iter().map(|h| h.upload_id).collect();
+        return sweep;
+    }
+    for handle in candidates {
+        match until_gone(store, &handle).await {
+            Ok(_) => sweep.aborted.push(handle.upload_id),
+            Err(_) => sweep.left.push(handle.upload_id),
+        }
+    }
+    sweep
 }

@@ -1,14 +1,72 @@
 //! A file that fits in one part goes up with one PutObject, checksummed like
 //! a part, and with no journal: if it is interrupted there is nothing to keep.
+//!
+//! A retried conditional PutObject (`if_none_match`) whose first answer was
+//! lost finds its own object in the way (PreconditionFailed). The object there
+//! is then compared with the file (size and SHA-256) before the put is called
+//! a failure.
 
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
 use super::parts::{hash, send_metered};
+use super::retry::retry;
 use super::{Dest, Error, Progress};
 use crate::plan::Part;
-use crate::store::{b64, Finished, ObjectOptions, Store};
+use crate::store::{b64, ErrorKind, Finished, ObjectOptions, Store, StoreError};
+
+/// After a lost answer, the object at `dest` is this file's when its size and
+/// SHA-256 are the file's; else the key was taken by someone else. When the
+/// store cannot say, that is the error, not "exists".
+async fn own_object<S: Store>(
+    store: &S,
+    dest: &Dest,
+    len: u64,
+    sha: &[u8; 32],
+    attempts: u32,
+    refused: StoreError,
+) -> Result<Finished, Error> {
+    let found = retry(attempts, || store.head_object(&dest.bucket, &dest.key)).await;
+    match found {
+        Ok(Some(info))
+            if info.size == len && info.checksum_sha256.as_deref() == Some(&b64(sha)) =>
+        {
+            Ok(Finished {
+                etag: info.etag,
+                checksum_sha256: info.checksum_sha256,
+            })
+        }
+        Ok(Some(info)) if info.size != len || info.checksum_sha256.is_some() => {
+            Err(Error::Exists {
+                dest: dest.clone(),
+                aborted: false,
+            })
+        }
+        Ok(_) => Err(Error::Store {
+            dest: dest.clone(),
+            error: StoreError {
+                message: format!(
+                    "{}; an earlier attempt's answer was lost, and the object there reports \
+                     no SHA-256 to tell whether it is this file",
+                    refused.message
+                ),
+                ..refused
+            },
+        }),
+        Err(check) => Err(Error::Store {
+            dest: dest.clone(),
+            error: StoreError {
+                message: format!(
+                    "{}; an earlier attempt's answer was lost, and HeadObject could not tell \
+                     whether the object there is this file ({check})",
+                    refused.message
+                ),
+                ..refused
+            },
+        }),
+    }
+}
 
 /// Hashes `whole` (the file's one part), sends it, and checks the checksum
 /// the store reports against the file's.
@@ -33,14 +91,24 @@ pub async fn put_single<S: Store>(
                 path: path.to_path_buf(),
                 error,
             })?;
-        let finished = send_metered(attempts, progress, file, whole, |body| {
+        let mut attempts_made = 0;
+        let sent = send_metered(attempts, progress, file, whole, |body| {
+            attempts_made += 1;
             store.put_object(&dest.bucket, &dest.key, body, sha, opts)
         })
-        .await
-        .map_err(|error| Error::Store {
-            dest: dest.clone(),
-            error,
-        })?;
+        .await;
+        let finished = match sent {
+            Ok(f) => f,
+            Err(e) if e.kind == ErrorKind::PreconditionFailed && attempts_made > 1 => {
+                own_object(store, dest, whole.len, &sha, attempts, e).await?
+            }
+            Err(error) => {
+                return Err(Error::Store {
+                    dest: dest.clone(),
+                    error,
+                })
+            }
+        };
         Ok::<_, Error>((sha, finished))
     }
     .await;

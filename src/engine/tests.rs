@@ -98,9 +98,10 @@ impl Fixture {
             source: self.source.clone(),
             plan: self.plan,
         };
-        session::start(&*self.store, &self.dir, new, 3)
+        let started = session::start(&*self.store, &self.dir, new, 3, &Cancel::new().1)
             .await
-            .unwrap()
+            .unwrap();
+        (started.journal, started.lock)
     }
 
     fn run(&self, attempts: u32, concurrency: u32, cancel: Cancel) -> Run<MemoryStore> {
@@ -114,6 +115,7 @@ impl Fixture {
             progress: self.progress.clone(),
             cancel,
             stop_before_complete: false,
+            at_recorded_endpoint: true,
         }
     }
 
@@ -421,7 +423,7 @@ async fn a_failed_start_aborts_the_upload_it_created() {
         source: fx.source.clone(),
         plan: fx.plan,
     };
-    let result = session::start(&*fx.store, &dir, new, 3).await;
+    let result = session::start(&*fx.store, &dir, new, 3, &Cancel::new().1).await;
     assert!(
         matches!(result, Err(Error::JournalStart { .. })),
         "{result:?}"
@@ -442,7 +444,7 @@ async fn resume_trusts_only_parts_the_store_lists_as_journalled() {
     journal.parts[1].etag = "\"something else\"".into();
     let (_, cancel) = Cancel::new();
     let reconciled = reconcile(
-        &*fx.store, &fx.dir, journal, &fx.file, &fx.plan, true, 3, &cancel,
+        &*fx.store, &fx.dir, journal, &fx.file, &fx.plan, true, 3, &cancel, true,
     )
     .await
     .unwrap();
@@ -493,7 +495,7 @@ async fn resume_finds_an_upload_whose_complete_landed_late() {
     let journal = fx.journal(&id);
     let (_, cancel) = Cancel::new();
     let reconciled = reconcile(
-        &*fx.store, &fx.dir, journal, &fx.file, &fx.plan, false, 3, &cancel,
+        &*fx.store, &fx.dir, journal, &fx.file, &fx.plan, false, 3, &cancel, true,
     )
     .await
     .unwrap();
@@ -520,4 +522,322 @@ async fn abort_repeats_until_the_upload_is_gone() {
         fx.store.list_parts(&upload).await.unwrap_err().kind,
         ErrorKind::NoSuchUpload
     );
+}
+
+// Issue 9: never forget an upload on one unconfirmed answer.
+
+/// Starts an upload, aborts it behind the engine's back once part 3 arrives,
+/// and runs it with `at_recorded_endpoint`.
+async fn vanished(fx: &Fixture, at_recorded_endpoint: bool) -> (String, Result<Completed, Error>) {
+    let (journal, lock) = fx.start().await;
+    let id = journal.id.clone();
+    let upload_id = journal.upload_id.clone();
+    let held = fx.store.hold_part(3);
+    let run = Run {
+        at_recorded_endpoint,
+        ..fx.run(5, 1, Cancel::new().1)
+    };
+    let running = run_multipart(&run, journal, lock, fx.all());
+    let elsewhere = async {
+        held.arrived().await;
+        fx.store.abort_behind(&upload_id);
+        held.release();
+    };
+    let (result, ()) = tokio::join!(running, elsewhere);
+    (id, result)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_missing_upload_at_another_endpoint_keeps_its_journal() {
+    let fx = Fixture::new();
+    let (id, result) = vanished(&fx, false).await;
+    assert!(
+        matches!(&result, Err(Error::Gone { kept: Some(k), .. }) if matches!(**k, super::Unconfirmed::OtherEndpoint)),
+        "{result:?}"
+    );
+    assert!(fx.has_journal(&id), "the journal is kept");
+    // Resume's reconciliation keeps it too.
+    let (_, cancel) = Cancel::new();
+    let journal = fx.journal(&id);
+    let result = reconcile(
+        &*fx.store, &fx.dir, journal, &fx.file, &fx.plan, false, 3, &cancel, false,
+    )
+    .await;
+    assert!(
+        matches!(&result, Err(Error::GoneAtResume { kept: Some(k), .. }) if matches!(**k, super::Unconfirmed::OtherEndpoint)),
+        "{result:?}"
+    );
+    assert!(fx.has_journal(&id), "the journal is kept");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_missing_upload_that_cannot_be_confirmed_keeps_its_journal() {
+    let fx = Fixture::new();
+    fx.store
+        .fail(Op::ListUploads, 1..=99, ErrorKind::AccessDenied);
+    let (id, result) = vanished(&fx, true).await;
+    assert!(
+        matches!(&result, Err(Error::Gone { kept: Some(k), .. }) if matches!(**k, super::Unconfirmed::CannotList(_))),
+        "{result:?}"
+    );
+    assert!(fx.has_journal(&id), "the journal is kept");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lost_complete_answer_survives_a_failing_check() {
+    // The check after a lost answer is retried like any call.
+    let mut fx = Fixture::new();
+    fx.if_none_match = true;
+    fx.store.lose_answer(Op::CompleteUpload, 1);
+    fx.store
+        .fail(Op::CompletedObject, 1..=1, ErrorKind::Retryable);
+    let (id, result) = fx.put(3).await;
+    result.unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(!fx.has_journal(&id));
+
+    // A check the store refuses (a role that may write but not read) keeps
+    // the journal: the object may well be ours.
+    let mut fx = Fixture::new();
+    fx.if_none_match = true;
+    fx.store.lose_answer(Op::CompleteUpload, 1);
+    fx.store
+        .fail(Op::CompletedObject, 1..=99, ErrorKind::AccessDenied);
+    let (id, result) = fx.put(3).await;
+    assert!(
+        matches!(result, Err(Error::Undetermined { .. })),
+        "{result:?}"
+    );
+    assert!(fx.has_journal(&id), "the journal is kept");
+}
+
+#[test]
+fn only_the_parts_own_multipart_etag_is_taken_for_ours() {
+    use super::complete::{is_our_object, multipart_etag, Verdict};
+    use crate::journal::PartRecord;
+    use crate::store::ObjectInfo;
+    let part = |n: u32, etag: &str| PartRecord {
+        number: n,
+        size: 10,
+        etag: format!("\"{etag}\""),
+        sha256: "not-base64!".into(),
+    };
+    let mut journal = crate::journal::tests::sample(vec![
+        part(1, "0123456789abcdef0123456789abcdef"),
+        part(2, "fedcba9876543210fedcba9876543210"),
+    ]);
+    journal.source.size = 20;
+    let want = multipart_etag(&journal.parts).unwrap();
+    assert!(want.ends_with("-2"));
+    let object = |etag: &str| ObjectInfo {
+        size: 20,
+        etag: Some(format!("\"{etag}\"")),
+        checksum_sha256: None,
+    };
+    assert_eq!(is_our_object(&object(&want), &journal), Verdict::Ours);
+    // Same size, same part count, another upload's ETag: not ours.
+    assert_eq!(
+        is_our_object(&object("99999999999999999999999999999999-2"), &journal),
+        Verdict::NotOurs
+    );
+    // Part ETags that are not MD5s (SSE-KMS): nothing to compare.
+    journal.parts[0].etag = "\"kms-etag\"".into();
+    assert_eq!(is_our_object(&object(&want), &journal), Verdict::CannotTell);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lost_put_answer_is_recognised() {
+    let fx = Fixture::new();
+    let small = fx.plan.part(1).unwrap();
+    let opts = ObjectOptions {
+        if_none_match: true,
+        ..ObjectOptions::default()
+    };
+    fx.store.lose_answer(Op::PutObject, 1);
+    let progress: Arc<dyn Progress> = fx.progress.clone();
+    let finished = super::single::put_single(
+        &*fx.store,
+        &fx.file,
+        &fx.path,
+        small,
+        &dest(),
+        &opts,
+        3,
+        &progress,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(fx.store.calls(Op::PutObject), 2);
+    assert_eq!(
+        finished.checksum_sha256,
+        fx.store
+            .object("bkt", "dir/file.bin")
+            .unwrap()
+            .checksum_sha256
+    );
+    // Another object in the way is still refused: the first attempt fails
+    // without effect, and the second finds the key taken by other bytes.
+    let other = Fixture::new();
+    let at = dest();
+    let plain = ObjectOptions::default();
+    let part2 = other.plan.part(2).unwrap();
+    super::single::put_single(
+        &*other.store,
+        &other.file,
+        &other.path,
+        part2,
+        &at,
+        &plain,
+        3,
+        &progress,
+    )
+    .await
+    .unwrap();
+    other.store.fail(Op::PutObject, 2..=2, ErrorKind::Retryable);
+    let refused = super::single::put_single(
+        &*other.store,
+        &other.file,
+        &other.path,
+        small,
+        &at,
+        &opts,
+        3,
+        &progress,
+    )
+    .await;
+    assert!(matches!(refused, Err(Error::Exists { .. })), "{refused:?}");
+    assert_eq!(other.store.calls(Op::PutObject), 3);
+}
+
+/// Journal saves and removals run off the runtime's threads: on a
+/// single-threaded runtime, a ticker keeps ticking while they take 300 ms.
+#[tokio::test(flavor = "current_thread")]
+async fn journal_io_does_not_block_the_runtime() {
+    let fx = Fixture::new();
+    crate::journal::SLOW_DIRS
+        .lock()
+        .unwrap()
+        .push(fx.dir.path().to_path_buf());
+    let ticks = AtomicU64::new(0);
+    let ticker = async {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            ticks.fetch_add(1, Ordering::SeqCst);
+        }
+    };
+    let work = async {
+        let (journal, _lock) = fx.start().await;
+        fx.dir.remove_async(&journal.id).await.unwrap();
+    };
+    tokio::select! {
+        () = work => {},
+        () = ticker => unreachable!(),
+    }
+    let ticked = ticks.load(Ordering::SeqCst);
+    assert!(
+        ticked >= 20,
+        "the runtime stood still: {ticked} ticks in 600 ms"
+    );
+}
+
+impl Fixture {
+    fn new_upload(&self) -> NewUpload {
+        NewUpload {
+            dest: dest(),
+            object: ObjectOptions::default(),
+            connection: Connection::default(),
+            source: self.source.clone(),
+            plan: self.plan,
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lost_create_answer_leaves_no_second_upload() {
+    let fx = Fixture::new();
+    fx.store.lose_answer(Op::CreateUpload, 1);
+    let started = session::start(&*fx.store, &fx.dir, fx.new_upload(), 3, &Cancel::new().1)
+        .await
+        .unwrap();
+    assert_eq!(fx.store.calls(Op::CreateUpload), 2);
+    assert_eq!(
+        fx.store.open_uploads(),
+        vec![started.journal.upload_id.clone()],
+        "the first attempt's upload was aborted"
+    );
+    assert_eq!(started.sweep.aborted.len(), 1);
+    assert!(!started.sweep.needs_telling());
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_sweep_never_touches_an_upload_another_client_may_own() {
+    let opts = ObjectOptions::default();
+    // Another client's upload to the same key, with a part: left alone.
+    let fx = Fixture::new();
+    let theirs = fx
+        .store
+        .create_upload("bkt", "dir/file.bin", &opts)
+        .await
+        .unwrap();
+    let body = crate::store::FileRange {
+        file: fx.file.clone(),
+        offset: 0,
+        len: PART,
+        meter: None,
+    };
+    let sha = super::parts::hash(fx.file.clone(), fx.plan.part(1).unwrap())
+        .await
+        .unwrap();
+    fx.store.upload_part(&theirs, 1, body, sha).await.unwrap();
+    fx.store.lose_answer(Op::CreateUpload, 2);
+    let started = session::start(&*fx.store, &fx.dir, fx.new_upload(), 3, &Cancel::new().1)
+        .await
+        .unwrap();
+    let open = fx.store.open_uploads();
+    assert!(open.contains(&theirs.upload_id), "{open:?}");
+    assert!(open.contains(&started.journal.upload_id));
+    assert_eq!(open.len(), 2, "the lost attempt's upload was aborted");
+
+    // Two lost answers, then a failure: both uploads are this run's.
+    let fx = Fixture::new();
+    fx.store.lose_answer(Op::CreateUpload, 1);
+    fx.store.lose_answer(Op::CreateUpload, 2);
+    fx.store.fail(Op::CreateUpload, 3..=3, ErrorKind::Fatal);
+    let result = session::start(&*fx.store, &fx.dir, fx.new_upload(), 3, &Cancel::new().1).await;
+    assert!(matches!(result, Err(Error::Store { .. })), "{result:?}");
+    assert!(fx.store.open_uploads().is_empty());
+
+    // Another client's fresh upload (no part yet) next to the lost one: two
+    // candidates for one lost answer, so neither is touched, and both are named.
+    let fx = Fixture::new();
+    let _theirs = fx
+        .store
+        .create_upload("bkt", "dir/file.bin", &opts)
+        .await
+        .unwrap();
+    fx.store.lose_answer(Op::CreateUpload, 2);
+    let started = session::start(&*fx.store, &fx.dir, fx.new_upload(), 3, &Cancel::new().1)
+        .await
+        .unwrap();
+    assert_eq!(started.sweep.left.len(), 2, "{:?}", started.sweep);
+    assert!(started.sweep.needs_telling());
+    assert_eq!(fx.store.open_uploads().len(), 3, "nothing was aborted");
+}
+
+#[tokio::test(start_paused = true)]
+async fn ctrl_c_during_create_leaves_nothing_unrecorded() {
+    let fx = Fixture::new();
+    let held = fx.store.hold(Op::CreateUpload, 1);
+    let (raise, cancel) = Cancel::new();
+    let starting = session::start(&*fx.store, &fx.dir, fx.new_upload(), 3, &cancel);
+    let ctrl_c = async {
+        held.arrived().await;
+        raise.send(true).unwrap();
+    };
+    let (result, ()) = tokio::join!(starting, ctrl_c);
+    assert!(
+        matches!(result, Err(Error::NotStarted { error: None, .. })),
+        "{result:?}"
+    );
+    assert_eq!(fx.store.calls(Op::ListUploads), 1, "the store was swept");
+    assert!(fx.store.open_uploads().is_empty());
 }

@@ -164,6 +164,68 @@ impl JournalDir {
     }
 }
 
+/// The same calls for async code. Saves fsync twice and listing reads every
+/// journal, so each runs on tokio's blocking pool: on a runtime worker it would
+/// stall every other task on that thread (other parts' bodies, and once `serve`
+/// shares the runtime, other clients' requests).
+impl JournalDir {
+    pub async fn save_async(&self, journal: &Journal) -> io::Result<()> {
+        let (dir, journal) = (self.clone(), journal.clone());
+        self.off_runtime(move || dir.save(&journal)).await?
+    }
+
+    pub async fn remove_async(&self, id: &str) -> io::Result<()> {
+        let (dir, id) = (self.clone(), id.to_string());
+        self.off_runtime(move || dir.remove(&id)).await?
+    }
+
+    pub async fn list_async(&self) -> Vec<(PathBuf, Result<Journal, String>)> {
+        let dir = self.clone();
+        self.off_runtime(move || dir.list())
+            .await
+            .unwrap_or_default()
+    }
+
+    /// Takes the lock of `journal` and saves it: the start of a run.
+    pub async fn lock_and_save(&self, journal: &Journal) -> Result<Lock, String> {
+        let (dir, journal) = (self.clone(), journal.clone());
+        self.off_runtime(move || {
+            let lock = dir.lock(&journal.id)?;
+            dir.save(&journal).map_err(|e| e.to_string())?;
+            Ok(lock)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+    }
+
+    /// Runs `f` on the blocking pool. In tests, a directory named in
+    /// [`SLOW_DIRS`] makes it slow, so a test can tell whether the runtime
+    /// kept running meanwhile.
+    async fn off_runtime<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> io::Result<T> {
+        #[cfg(test)]
+        let slow = SLOW_DIRS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&self.path);
+        tokio::task::spawn_blocking(move || {
+            #[cfg(test)]
+            if slow {
+                std::thread::sleep(std::time::Duration::from_millis(300));
+            }
+            f()
+        })
+        .await
+        .map_err(io::Error::other)
+    }
+}
+
+/// Journal directories whose async calls take 300 ms more (tests only).
+#[cfg(test)]
+pub(crate) static SLOW_DIRS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
 /// The held lock of one upload; dropping it (closing the file) releases it.
 #[derive(Debug)]
 pub struct Lock(#[allow(dead_code)] File);

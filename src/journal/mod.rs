@@ -53,6 +53,8 @@ use sha2::{Digest, Sha256};
 use crate::plan::{Part, Plan};
 use crate::store::{Connection, ObjectOptions, UploadHandle};
 
+#[cfg(test)]
+pub(crate) use dir::SLOW_DIRS;
 pub use dir::{JournalDir, Lock};
 pub use writer::{JournalWriter, PartSender, SaveStats, WriterStopped};
 

@@ -92,6 +92,7 @@ struct StoredPart {
 struct Upload {
     bucket: String,
     key: String,
+    initiated_unix: u64,
     parts: BTreeMap<u32, StoredPart>,
 }
 
@@ -253,7 +254,7 @@ impl MemoryStore {
             Some(Fault::Fail(kind)) => Err(err(kind, name, "injected failure")),
             Some(Fault::LoseAnswer) => {
                 call()?;
-                Err(err(ErrorKind::Retryable, name, "the answer was lost"))
+                Err(StoreError::transport(name, "the answer was lost"))
             }
             Some(Fault::Hold(_)) | None => call(),
         }
@@ -344,6 +345,7 @@ impl Store for MemoryStore {
                 Upload {
                     bucket: bucket.into(),
                     key: key.into(),
+                    initiated_unix: crate::journal::now_unix(),
                     parts: BTreeMap::new(),
                 },
             );
@@ -497,7 +499,7 @@ impl ListUploads for MemoryStore {
                 .map(|(id, u)| ListedUpload {
                     key: u.key.clone(),
                     upload_id: id.clone(),
-                    initiated_unix: None,
+                    initiated_unix: Some(u.initiated_unix),
                 })
                 .collect())
         })

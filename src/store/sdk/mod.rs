@@ -60,6 +60,10 @@ pub struct SdkStore {
     client: Client,
     /// The region actually used, for the journal.
     pub region: String,
+    /// The endpoint actually used, for the journal: the one given, else the one
+    /// the SDK found (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, a profile's);
+    /// `None` is AWS's own.
+    pub endpoint_url: Option<String>,
     /// Entries per ListParts / ListMultipartUploads page; `None` is the store's
     /// default (1,000 on S3). The tests lower it to prove pagination without
     /// creating 1,001 parts.
@@ -131,15 +135,33 @@ impl SdkStore {
             .await
             .map_err(|e| ConnectError::NoCredentials(error_chain(&e)))?;
 
-        let config = configure(
+        // Resolved as the SDK resolves it, then set explicitly, so that the
+        // endpoint recorded is the endpoint used.
+        let endpoint_url = conn.endpoint_url.clone().or_else(|| {
+            use aws_types::service_config::ServiceConfigKey;
+            sdk.service_config()
+                .and_then(|c| {
+                    c.load_config(
+                        ServiceConfigKey::builder()
+                            .service_id("S3")
+                            .env("AWS_ENDPOINT_URL")
+                            .profile("endpoint_url")
+                            .build()
+                            .ok()?,
+                    )
+                })
+                .or_else(|| sdk.endpoint_url().map(str::to_string))
+        });
+        let mut builder = configure(
             aws_sdk_s3::config::Builder::from(&sdk),
-            conn.path_style || conn.endpoint_url.is_some(),
-        )
-        .region(Region::new(region.clone()))
-        .build();
+            conn.path_style || endpoint_url.is_some(),
+        );
+        builder.set_endpoint_url(endpoint_url.clone());
+        let config = builder.region(Region::new(region.clone())).build();
         Ok(SdkStore {
             client: Client::from_conf(config),
             region,
+            endpoint_url,
             page_size,
             watchdog: Watchdog { stall_timeout },
         })
@@ -571,6 +593,7 @@ mod tests {
         let store = SdkStore {
             client: Client::from_conf(config),
             region: "us-east-1".into(),
+            endpoint_url: Some("http://127.0.0.1:9".into()),
             page_size: None,
             watchdog: Watchdog {
                 stall_timeout: Duration::from_secs(5),

@@ -1,0 +1,56 @@
+//! Deciding that an upload is gone, and only then forgetting its journal.
+//!
+//! A journal is the only record of an open upload that costs money, so it is
+//! never removed on one unconfirmed answer. A NoSuchUpload counts only when:
+//! - it came from the store the journal records (a resume pointed at another
+//!   endpoint, with a bucket of the same name, would answer NoSuchUpload for an
+//!   upload that is alive elsewhere), and
+//! - ListMultipartUploads for the upload's key, on that store, does not list it.
+//!
+//! Anything less keeps the journal, and the caller says why.
+
+use super::retry::retry;
+use crate::journal::{Journal, JournalDir};
+use crate::store::{ListUploads, StoreError};
+
+/// Why an upload that a store called missing was not forgotten.
+#[derive(Debug, Clone)]
+pub enum Unconfirmed {
+    /// The store reached is not the one the journal records.
+    OtherEndpoint,
+    /// ListMultipartUploads still lists the upload.
+    StillListed,
+    /// ListMultipartUploads could not be asked (denied, unreachable, not offered).
+    CannotList(Box<StoreError>),
+    /// The journal could not be removed.
+    CannotRemove(String),
+}
+
+/// Confirms that `journal`'s upload is gone and removes the journal, or says
+/// why it was kept. `at_recorded_endpoint`: the store reached is the one the
+/// journal records.
+pub async fn forget_if_gone<S: ListUploads>(
+    store: &S,
+    dir: &JournalDir,
+    journal: &Journal,
+    at_recorded_endpoint: bool,
+    attempts: u32,
+) -> Result<(), Unconfirmed> {
+    if !at_recorded_endpoint {
+        return Err(Unconfirmed::OtherEndpoint);
+    }
+    let listed = retry(attempts, || {
+        store.list_uploads(&journal.bucket, &journal.key)
+    })
+    .await
+    .map_err(|e| Unconfirmed::CannotList(Box::new(e)))?;
+    if listed
+        .iter()
+        .any(|u| u.upload_id == journal.upload_id && u.key == journal.key)
+    {
+        return Err(Unconfirmed::StillListed);
+    }
+    dir.remove_async(&journal.id)
+        .await
+        .map_err(|e| Unconfirmed::CannotRemove(e.to_string()))
+}
