@@ -41,7 +41,7 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
         's3up;put' {
             [CompletionResult]::new('--part-size', '--part-size', [CompletionResultType]::ParameterName, 'Size of each part, 5MiB to 5GiB; K, M, G, T are powers of 1024 (8M = 8MiB) [default: 8MiB, raised when the file needs more than 10,000 parts]')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many parts are uploaded at once')
-            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Attempts per part (and per request) before the run stops, resumable, with exit code 3')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3')
             [CompletionResult]::new('--stall-timeout', '--stall-timeout', [CompletionResultType]::ParameterName, 'Seconds without progress after which a request counts as stalled and is retried')
             [CompletionResult]::new('--content-type', '--content-type', [CompletionResultType]::ParameterName, 'Content-Type of the object [default: guessed from the file extension]')
             [CompletionResult]::new('--storage-class', '--storage-class', [CompletionResultType]::ParameterName, 'Storage class of the object, e.g. STANDARD_IA [default: the bucket''s]')
@@ -50,6 +50,7 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region (default: AWS_REGION or the profile''s region; us-east-1 with a custom endpoint)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile from ~/.aws/config and ~/.aws/credentials')
             [CompletionResult]::new('--journal-dir', '--journal-dir', [CompletionResultType]::ParameterName, 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)')
+            [CompletionResult]::new('--restart', '--restart', [CompletionResultType]::ParameterName, 'Abort an unfinished upload of this file to this destination and start afresh (without it, `put` resumes that upload)')
             [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Do not show the progress bar (it is shown only when stderr is a terminal)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
@@ -62,7 +63,7 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
         }
         's3up;resume' {
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many parts are uploaded at once')
-            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Attempts per part (and per request) before the run stops, resumable, with exit code 3')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3')
             [CompletionResult]::new('--stall-timeout', '--stall-timeout', [CompletionResultType]::ParameterName, 'Seconds without progress after which a request counts as stalled and is retried')
             [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region (default: AWS_REGION or the profile''s region; us-east-1 with a custom endpoint)')

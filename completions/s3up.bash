@@ -289,7 +289,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__put)
-            opts="-q -h --part-size --concurrency --retries --stall-timeout --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --endpoint-url --region --profile --path-style --journal-dir --help"
+            opts="-q -h --part-size --restart --concurrency --retries --stall-timeout --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --endpoint-url --region --profile --path-style --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -37,7 +37,7 @@ set edit:completion:arg-completer[s3up] = {|@words|
         &'s3up;put'= {
             cand --part-size 'Size of each part, 5MiB to 5GiB; K, M, G, T are powers of 1024 (8M = 8MiB) [default: 8MiB, raised when the file needs more than 10,000 parts]'
             cand --concurrency 'How many parts are uploaded at once'
-            cand --retries 'Attempts per part (and per request) before the run stops, resumable, with exit code 3'
+            cand --retries 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3'
             cand --stall-timeout 'Seconds without progress after which a request counts as stalled and is retried'
             cand --content-type 'Content-Type of the object [default: guessed from the file extension]'
             cand --storage-class 'Storage class of the object, e.g. STANDARD_IA [default: the bucket''s]'
@@ -46,6 +46,7 @@ set edit:completion:arg-completer[s3up] = {|@words|
             cand --region 'AWS region (default: AWS_REGION or the profile''s region; us-east-1 with a custom endpoint)'
             cand --profile 'Named profile from ~/.aws/config and ~/.aws/credentials'
             cand --journal-dir 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)'
+            cand --restart 'Abort an unfinished upload of this file to this destination and start afresh (without it, `put` resumes that upload)'
             cand --no-progress 'Do not show the progress bar (it is shown only when stderr is a terminal)'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
@@ -57,7 +58,7 @@ set edit:completion:arg-completer[s3up] = {|@words|
         }
         &'s3up;resume'= {
             cand --concurrency 'How many parts are uploaded at once'
-            cand --retries 'Attempts per part (and per request) before the run stops, resumable, with exit code 3'
+            cand --retries 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3'
             cand --stall-timeout 'Seconds without progress after which a request counts as stalled and is retried'
             cand --endpoint-url 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)'
             cand --region 'AWS region (default: AWS_REGION or the profile''s region; us-east-1 with a custom endpoint)'

@@ -39,7 +39,7 @@ complete -c s3up -n "__fish_s3up_needs_command" -f -a "completions" -d 'Print a 
 complete -c s3up -n "__fish_s3up_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l part-size -d 'Size of each part, 5MiB to 5GiB; K, M, G, T are powers of 1024 (8M = 8MiB) [default: 8MiB, raised when the file needs more than 10,000 parts]' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l concurrency -d 'How many parts are uploaded at once' -r
-complete -c s3up -n "__fish_s3up_using_subcommand put" -l retries -d 'Attempts per part (and per request) before the run stops, resumable, with exit code 3' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l retries -d 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l stall-timeout -d 'Seconds without progress after which a request counts as stalled and is retried' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l content-type -d 'Content-Type of the object [default: guessed from the file extension]' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l storage-class -d 'Storage class of the object, e.g. STANDARD_IA [default: the bucket\'s]' -r -f -a "AWS_BACKUP_LOW_COST_WARM\t''
@@ -62,6 +62,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand put" -l endpoint-url -d 'S3 en
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l restart -d 'Abort an unfinished upload of this file to this destination and start afresh (without it, `put` resumes that upload)'
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l no-progress -d 'Do not show the progress bar (it is shown only when stderr is a terminal)'
 complete -c s3up -n "__fish_s3up_using_subcommand put" -s q -l quiet -d 'Print nothing but errors'
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l json -d 'Print one JSON summary object on stdout when done'
@@ -69,7 +70,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand put" -l if-none-match -d 'Fail
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
 complete -c s3up -n "__fish_s3up_using_subcommand put" -s h -l help -d 'Print help'
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l concurrency -d 'How many parts are uploaded at once' -r
-complete -c s3up -n "__fish_s3up_using_subcommand resume" -l retries -d 'Attempts per part (and per request) before the run stops, resumable, with exit code 3' -r
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l retries -d 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l stall-timeout -d 'Seconds without progress after which a request counts as stalled and is retried' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r

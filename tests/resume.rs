@@ -140,7 +140,17 @@ fn pending_upload(s: &Scratch, srv: &Server, bucket: &str, key: &str, file: &Pat
         .and_then(|rest| rest.get(..12))
         .unwrap_or_else(|| panic!("no resume hint: {err}"))
         .to_string();
-    let journal = read_json(&s.journal_dir().join(format!("{id}.json")));
+    // The proxy was there only to fail Complete; the upload lives on the
+    // server itself. Point the journal there, as if the put had gone straight
+    // to it, so that resume reaches the recorded endpoint (issue 9).
+    let jpath = s.journal_dir().join(format!("{id}.json"));
+    let mut journal = read_json(&jpath);
+    assert_eq!(
+        journal["connection"]["endpoint_url"].as_str(),
+        Some(proxy.endpoint().as_str())
+    );
+    journal["connection"]["endpoint_url"] = Value::String(srv.endpoint.clone());
+    std::fs::write(&jpath, serde_json::to_vec(&journal).unwrap()).unwrap();
     assert_eq!(
         part_numbers(&journal).len() as u64,
         journal["part_count"].as_u64().unwrap(),

@@ -182,6 +182,11 @@ pub async fn start<S: ListUploads>(
 /// - and there are no more such uploads than answers were lost. If there are,
 ///   another client is starting uploads to the same key at the same time, and
 ///   which are whose cannot be told: none is aborted, and all are named.
+///
+/// When fewer uploads than answers lost are found in the window, the partless
+/// unowned ones outside it are named too: a store whose clock (or whose
+/// ListMultipartUploads, like moto's fixed 2010 date) cannot be trusted may
+/// hide this run's upload among them, and a user must hear of it.
 async fn sweep<S: ListUploads>(
     store: &S,
     dir: &JournalDir,
@@ -208,23 +213,25 @@ async fn sweep<S: ListUploads>(
         .filter_map(|(_, j)| j.ok().map(|j| j.upload_id))
         .collect();
     let mut candidates = Vec::new();
+    let mut outside = Vec::new();
     for u in listed {
-        let in_window = u
-            .initiated_unix
-            .is_some_and(|t| t + CLOCK_SKEW_SECS >= began && t <= until);
-        if u.key != dest.key || Some(u.upload_id.as_str()) == keep || !in_window {
+        if u.key != dest.key || Some(u.upload_id.as_str()) == keep {
             continue;
         }
         if owned.contains(&u.upload_id) {
             continue;
         }
+        let in_window = u
+            .initiated_unix
+            .is_some_and(|t| t + CLOCK_SKEW_SECS >= began && t <= until);
         let handle = crate::store::UploadHandle {
             bucket: dest.bucket.clone(),
             key: u.key.clone(),
             upload_id: u.upload_id.clone(),
         };
         match retry(attempts, || store.list_parts(&handle)).await {
-            Ok(parts) if parts.is_empty() => candidates.push(handle),
+            Ok(parts) if parts.is_empty() && in_window => candidates.push(handle),
+            Ok(parts) if parts.is_empty() => outside.push(handle.upload_id),
             _ => {}
         }
     }
@@ -232,6 +239,9 @@ async fn sweep<S: ListUploads>(
     if candidates.len() > lost as usize {
         sweep.left = candidates.into_iter().map(|h| h.upload_id).collect();
         return sweep;
+    }
+    if candidates.len() < lost as usize {
+        sweep.left = outside;
     }
     for handle in candidates {
         match until_gone(store, &handle).await {

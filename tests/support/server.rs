@@ -461,6 +461,21 @@ impl Server {
         panic!("no free bucket name for prefix {prefix:?} after 10 tries")
     }
 
+    /// Creates a bucket with exactly this name (another server's, for tests
+    /// that point a command at the wrong store).
+    pub fn create_bucket_named(&self, name: &str) {
+        let create = self.helper_client.create_bucket().bucket(name);
+        if let Err(e) = self.block_on(create.send()) {
+            panic!(
+                "CreateBucket {name} on {:?} server {}: {}",
+                self.kind,
+                self.endpoint,
+                DisplayErrorContext(&e)
+            );
+        }
+        self.wait_for_bucket(name);
+    }
+
     /// Real S3 may take a moment before a new bucket answers everywhere.
     fn wait_for_bucket(&self, bucket: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);
