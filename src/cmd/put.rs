@@ -103,5 +103,5 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
         cancel: on_ctrl_c(),
         started,
     };
-    run_and_report(sending, journal, lock, todo).await
+    run_and_report(sending, journal, lock, todo, Vec::new()).await
 }

@@ -155,25 +155,35 @@ async fn resume_one(
         &*store,
         dir,
         journal,
-        &file,
         &plan,
-        args.verify,
+        !args.no_verify,
         tuning.retries,
         cancel,
     )
     .await
     .map_err(output::engine_error)?;
-    let (journal, todo) = match reconciled {
+    let (journal, todo, candidates) = match reconciled {
         Reconciled::AlreadyCompleted(info) => {
             if !quiet {
                 output::already_completed(&id, &dest, info.etag.as_deref());
             }
             return Ok(());
         }
-        Reconciled::Ready { journal, todo } => (*journal, todo),
+        Reconciled::Ready {
+            journal,
+            todo,
+            candidates,
+        } => (*journal, todo, candidates),
     };
     if !quiet {
-        output::resuming(&id, &dest, journal.parts.len(), plan.part_count, todo.len());
+        output::resuming(
+            &id,
+            &dest,
+            journal.parts.len() + candidates.len(),
+            plan.part_count,
+            todo.len(),
+            candidates.len(),
+        );
     }
     let sending = Sending {
         store,
@@ -184,5 +194,5 @@ async fn resume_one(
         cancel: cancel.clone(),
         started,
     };
-    run_and_report(sending, journal, lock, todo).await
+    run_and_report(sending, journal, lock, todo, candidates).await
 }

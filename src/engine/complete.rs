@@ -8,7 +8,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::parts::{stopped_by, Completed, Run};
+use super::parts::{stopped_by, Run};
 use super::retry::retry;
 use super::{Dest, Error};
 use crate::journal::{Journal, Lock, PartRecord, Source};
@@ -80,7 +80,7 @@ pub(super) async fn complete<S: Store>(
     run: &Run<S>,
     journal: Journal,
     lock: Lock,
-) -> Result<Completed, Error> {
+) -> Result<(Journal, Finished), Error> {
     let id = journal.id.clone();
     if run.stop_before_complete {
         return Err(Error::StoppedBeforeComplete { id });
@@ -161,5 +161,5 @@ pub(super) async fn complete<S: Store>(
         error,
     })?;
     drop(lock);
-    Ok(Completed { journal, finished })
+    Ok((journal, finished))
 }
