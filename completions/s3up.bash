@@ -347,7 +347,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__resume)
-            opts="-q -h --all --verify --concurrency --retries --stall-timeout --no-progress --quiet --json --endpoint-url --region --profile --path-style --journal-dir --help"
+            opts="-q -h --all --no-verify --verify --concurrency --retries --stall-timeout --no-progress --quiet --json --endpoint-url --region --profile --path-style --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

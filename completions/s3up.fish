@@ -77,7 +77,8 @@ complete -c s3up -n "__fish_s3up_using_subcommand resume" -l region -d 'AWS regi
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l all -d 'Resume every pending upload, one after another'
-complete -c s3up -n "__fish_s3up_using_subcommand resume" -l verify -d 'Re-read and re-hash every part already uploaded and compare it with the journal, instead of trusting size and modification time (slower: reads the whole file)'
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l no-verify -d 'Trust the parts the journal names without re-reading them. Faster when the missing parts are few and the disk is slow, but a file rewritten in place with its modification time kept (cp -p, rsync -t, tar x) then gives an object that mixes old and new bytes. Parts on S3 that the journal lost are still checked before they are reused'
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l verify -d 'The default; accepted so that older scripts keep working'
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l no-progress -d 'Do not show the progress bar (it is shown only when stderr is a terminal)'
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -s q -l quiet -d 'Print nothing but errors'
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l json -d 'Print one JSON summary object on stdout when done'

@@ -66,8 +66,9 @@ pub enum Command {
     /// Continue interrupted uploads: sends only the parts S3 does not have yet, then completes
     ///
     /// With no argument, resumes the only pending upload (or lists them and asks which).
-    /// The local file must be unchanged: same size and modification time (and, with
-    /// --verify, the same bytes in every uploaded part).
+    /// The local file must have the same size and modification time. Every part already
+    /// on S3 is re-read and compared with the file while the missing parts are sent, and
+    /// a part whose bytes differ is sent again (see --no-verify).
     Resume(ResumeArgs),
     /// List unfinished uploads: local journals, or with --remote the uploads S3 holds
     ListPending(ListPendingArgs),
@@ -118,10 +119,16 @@ pub struct ResumeArgs {
     #[arg(long)]
     pub all: bool,
 
-    /// Re-read and re-hash every part already uploaded and compare it with the
-    /// journal, instead of trusting size and modification time (slower: reads the
-    /// whole file)
+    /// Trust the parts the journal names without re-reading them. Faster when the
+    /// missing parts are few and the disk is slow, but a file rewritten in place
+    /// with its modification time kept (cp -p, rsync -t, tar x) then gives an object
+    /// that mixes old and new bytes. Parts on S3 that the journal lost are still
+    /// checked before they are reused
     #[arg(long)]
+    pub no_verify: bool,
+
+    /// The default; accepted so that older scripts keep working
+    #[arg(long, hide = true, conflicts_with = "no_verify")]
     pub verify: bool,
 
     #[command(flatten)]

@@ -324,11 +324,6 @@ pub fn engine_error(e: engine::Error) -> Error {
              {id}` and put the file again",
             path.display()
         )),
-        E::PartChanged { id, path, number } => Error::failed(format!(
-            "part {number} of '{}' no longer has the bytes uploaded for upload {id}: the file \
-             changed. Run `s3up abort {id}` and put the file again",
-            path.display()
-        )),
         E::JournalResave { dir, error } => Error::failed(format!(
             "cannot save the journal in '{}': {error}. Free space or fix permissions there",
             dir.display()
@@ -430,10 +425,23 @@ pub fn report(style: Style, s: &Summary<'_>) {
     }
 }
 
-pub fn resuming(id: &str, dest: &Dest, on_store: usize, part_count: u64, sending: usize) {
+/// `checking` of the parts on S3 are re-read and compared with the file while
+/// the others are sent.
+pub fn resuming(
+    id: &str,
+    dest: &Dest,
+    on_store: usize,
+    part_count: u64,
+    sending: usize,
+    checking: usize,
+) {
+    let checking = match checking {
+        0 => String::new(),
+        n => format!(" (checking {n} of them against the file meanwhile)"),
+    };
     eprintln!(
         "s3up: resuming {id} to {dest}: {on_store} of {part_count} parts already on S3, sending \
-         {sending}"
+         {sending}{checking}"
     );
 }
 
@@ -484,6 +492,22 @@ pub fn other_endpoint(id: &str, used: Option<&str>, recorded: Option<&str>) {
          environment); without them it reconnects to the recorded one",
         name(recorded),
         name(used)
+    ));
+}
+
+/// Parts on S3 whose bytes did not match the file were sent again.
+pub fn parts_resent(path: &Path, numbers: &[u32]) {
+    let list: Vec<String> = numbers.iter().map(u32::to_string).collect();
+    let (noun, pronoun) = if numbers.len() == 1 {
+        ("part", "it was")
+    } else {
+        ("parts", "they were")
+    };
+    note(&format!(
+        "{noun} {} on S3 did not match '{}' (its bytes changed since the upload began), so \
+         {pronoun} sent again",
+        list.join(", "),
+        path.display()
     ));
 }
 

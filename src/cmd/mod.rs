@@ -21,6 +21,7 @@ use clap::CommandFactory;
 
 use crate::cli::{Cli, Command, GlobalArgs, S3Url, Tuning};
 use crate::engine::parts::{run_multipart, Run};
+use crate::engine::verify::Candidate;
 use crate::engine::{Cancel, Dest, Progress};
 use crate::error::{Error, Result};
 use crate::journal::{Journal, JournalDir, Lock, Source};
@@ -190,13 +191,14 @@ struct Sending<'a> {
     at_recorded_endpoint: bool,
 }
 
-/// Sends the parts left, completes, and prints the result: the end of `put`
-/// and `resume` alike.
+/// Sends the parts left (and verifies the parts a resume reuses),
+/// completes, and prints the result: the end of `put` and `resume` alike.
 async fn run_and_report(
     s: Sending<'_>,
     journal: Journal,
     lock: Lock,
     todo: Vec<Part>,
+    candidates: Vec<Candidate>,
 ) -> Result<()> {
     let run = Run {
         store: s.store,
@@ -210,10 +212,12 @@ async fn run_and_report(
         stop_before_complete: stop_before_complete(),
         at_recorded_endpoint: s.at_recorded_endpoint,
     };
-    let sent = todo.iter().map(|p| p.len).sum();
-    let done = run_multipart(&run, journal, lock, todo)
+    let done = run_multipart(&run, journal, lock, todo, candidates)
         .await
         .map_err(output::engine_error)?;
+    if !done.resent.is_empty() && !s.tuning.quiet && !s.tuning.json {
+        output::parts_resent(&done.journal.source.path, &done.resent);
+    }
     let dest = Dest {
         bucket: done.journal.bucket.clone(),
         key: done.journal.key.clone(),
@@ -223,7 +227,7 @@ async fn run_and_report(
         &Summary {
             dest: &dest,
             size: run.plan.size,
-            sent,
+            sent: done.sent,
             parts: run.plan.part_count,
             upload_id: Some(&done.journal.upload_id),
             finished: &done.finished,

@@ -114,6 +114,7 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
                 let resume = ResumeArgs {
                     targets: Vec::new(),
                     all: false,
+                    no_verify: false,
                     verify: false,
                     tuning: tuning.clone(),
                 };
@@ -150,7 +151,14 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
         started,
         at_recorded_endpoint: true,
     };
-    run_and_report(sending, started_upload.journal, started_upload.lock, todo).await
+    run_and_report(
+        sending,
+        started_upload.journal,
+        started_upload.lock,
+        todo,
+        Vec::new(),
+    )
+    .await
 }
 
 /// Unfinished journals of this file (by its absolute path) to this

@@ -160,26 +160,36 @@ pub(super) async fn resume_one(
         &*store,
         dir,
         journal,
-        &file,
         &plan,
-        args.verify,
+        !args.no_verify,
         tuning.attempts(),
         cancel,
         at_recorded_endpoint,
     )
     .await
     .map_err(output::engine_error)?;
-    let (journal, todo) = match reconciled {
+    let (journal, todo, candidates) = match reconciled {
         Reconciled::AlreadyCompleted(info) => {
             if !quiet {
                 output::already_completed(&id, &dest, info.etag.as_deref());
             }
             return Ok(());
         }
-        Reconciled::Ready { journal, todo } => (*journal, todo),
+        Reconciled::Ready {
+            journal,
+            todo,
+            candidates,
+        } => (*journal, todo, candidates),
     };
     if !quiet {
-        output::resuming(&id, &dest, journal.parts.len(), plan.part_count, todo.len());
+        output::resuming(
+            &id,
+            &dest,
+            journal.parts.len() + candidates.len(),
+            plan.part_count,
+            todo.len(),
+            candidates.len(),
+        );
     }
     let sending = Sending {
         store,
@@ -191,5 +201,5 @@ pub(super) async fn resume_one(
         started,
         at_recorded_endpoint,
     };
-    run_and_report(sending, journal, lock, todo).await
+    run_and_report(sending, journal, lock, todo, candidates).await
 }

@@ -13,7 +13,7 @@
 use sha2::{Digest, Sha256};
 
 use super::abort::until_gone;
-use super::parts::{stopped_by, Completed, Run};
+use super::parts::{stopped_by, Run};
 use super::retry::retry;
 use super::{Dest, Error};
 use crate::journal::{Journal, Lock, PartRecord, Source};
@@ -132,7 +132,7 @@ pub(super) async fn complete<S: ListUploads>(
     run: &Run<S>,
     journal: Journal,
     lock: Lock,
-) -> Result<Completed, Error> {
+) -> Result<(Journal, Finished), Error> {
     let id = journal.id.clone();
     if run.stop_before_complete {
         return Err(Error::StoppedBeforeComplete { id });
@@ -232,5 +232,5 @@ pub(super) async fn complete<S: ListUploads>(
             error,
         })?;
     drop(lock);
-    Ok(Completed { journal, finished })
+    Ok((journal, finished))
 }

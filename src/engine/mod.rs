@@ -8,7 +8,10 @@
 //! - [`retry`]: which failures are tried again, and how long to wait;
 //! - [`complete`]: Complete, and recognising an object whose Complete answer
 //!   was lost;
-//! - [`reconcile`]: resume: the journal against the store's ListParts, and re-hashing;
+//! - [`reconcile`]: resume: the journal against the store's ListParts: which
+//!   parts to trust, which to verify, which to send;
+//! - [`verify`]: verifying the parts a resume reuses against the file, in the
+//!   background while the others are sent;
 //! - [`abort`]: abort until the store no longer lists the upload;
 //! - [`gone`]: confirming that an upload is gone before its journal is removed.
 //!
@@ -36,6 +39,7 @@ pub mod session;
 pub mod single;
 #[cfg(test)]
 mod tests;
+pub mod verify;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -219,12 +223,6 @@ pub enum Error {
         path: PathBuf,
         size_then: u64,
         size_now: u64,
-    },
-    /// Verification found a part whose bytes changed since it was uploaded.
-    PartChanged {
-        id: String,
-        path: PathBuf,
-        number: u32,
     },
     /// The reconciled journal could not be saved before resuming.
     JournalResave { dir: PathBuf, error: std::io::Error },

@@ -1,5 +1,11 @@
 //! The workers: hash each part, send it, and hand its ETag to the journal.
 //!
+//! Workers take parts from a queue. It holds the parts left to send, and a
+//! resume's verifier ([`super::verify`]) adds to it every part on the store
+//! whose bytes turn out not to match the file, while the workers are busy;
+//! the queue closes once the verifier is done, and only then can Complete
+//! follow.
+//!
 //! Each part is read twice with positioned reads (`pread`): once through a small
 //! buffer to compute its SHA-256, which must be known before the request is
 //! signed, and once as it is sent, in chunks the HTTP client asks for. Memory is
@@ -14,19 +20,22 @@ use std::os::unix::fs::FileExt;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use md5::Md5;
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
+use tokio::sync::{mpsc, Semaphore};
+use tokio::task::{JoinHandle, JoinSet};
 
 use super::complete::{complete, source_changed};
 use super::gone::forget_if_gone;
 use super::retry::retry;
+use super::verify::{verify_all, Candidate, Verifier};
 use super::{Cancel, Error, PartStats, Progress};
 use crate::journal::{Journal, JournalDir, JournalWriter, Lock, PartRecord};
 use crate::plan::{Part, Plan};
 use crate::store::{b64, ErrorKind, FileRange, Finished, ListUploads, Meter, StoreError};
 
-/// Parts hashed at once (see `send_parts`); the blocking pool has 16 threads.
+/// Parts hashed at once, by the workers and a resume's verifier together
+/// (see `send_parts`); the blocking pool has 16 threads.
 const HASH_JOBS: usize = 4;
 
 /// Hashing reads the file through a buffer of this size, one per hash job (so
@@ -34,24 +43,39 @@ const HASH_JOBS: usize = 4;
 /// the hash, small enough to stay in the L2 cache between the copy and the hash.
 const HASH_CHUNK: usize = 128 * 1024;
 
-/// The SHA-256 of one part, read with positioned reads (blocking).
-fn hash_part(file: &File, part: Part) -> std::io::Result<[u8; 32]> {
+/// What reading a part gave: its SHA-256 and, when asked for, its MD5.
+pub(super) struct Digests {
+    pub sha256: [u8; 32],
+    pub md5: Option<[u8; 16]>,
+}
+
+/// The digests of one part, read once with positioned reads (blocking). The
+/// MD5 is computed only when asked for: it is needed only to check a part
+/// against an MD5 ETag (see `super::verify`).
+pub(super) fn digests(file: &File, part: Part, with_md5: bool) -> std::io::Result<Digests> {
     let mut buf = vec![0; HASH_CHUNK.min(part.len as usize)];
     let mut h = Sha256::new();
+    let mut md5 = with_md5.then(Md5::new);
     let mut at = part.offset;
     let end = part.offset + part.len;
     while at < end {
         let n = (end - at).min(HASH_CHUNK as u64) as usize;
         file.read_exact_at(&mut buf[..n], at)?;
         h.update(&buf[..n]);
+        if let Some(md5) = md5.as_mut() {
+            md5.update(&buf[..n]);
+        }
         at += n as u64;
     }
-    Ok(h.finalize().into())
+    Ok(Digests {
+        sha256: h.finalize().into(),
+        md5: md5.map(|m| m.finalize().into()),
+    })
 }
 
 /// Hashes one part on the blocking pool.
 pub async fn hash(file: Arc<File>, part: Part) -> std::io::Result<[u8; 32]> {
-    tokio::task::spawn_blocking(move || hash_part(&file, part))
+    tokio::task::spawn_blocking(move || digests(&file, part, false).map(|d| d.sha256))
         .await
         .map_err(std::io::Error::other)?
 }
@@ -155,10 +179,15 @@ pub struct Run<S: ListUploads> {
 pub struct Completed {
     pub journal: Journal,
     pub finished: Finished,
+    /// Bytes of the parts this run sent.
+    pub sent: u64,
+    /// Parts the store held whose bytes did not match the file, so this run
+    /// sent them again.
+    pub resent: Vec<u32>,
 }
 
 /// Why the parts phase stopped early.
-enum Stop {
+pub(super) enum Stop {
     Part(u32, StoreError),
     Read(u32, std::io::Error),
     /// A worker task died (a bug); the message says how.
@@ -168,13 +197,17 @@ enum Stop {
     Cancelled,
 }
 
-/// Sends `todo` (parts not yet on the store), completes the upload and
-/// removes the journal. `journal` must already be saved and `lock` held.
+/// Sends `todo` (parts not yet on the store) while verifying `candidates`
+/// (parts on the store, done once their bytes match the file; see
+/// [`super::verify`]) and sending again those that do not, then completes
+/// the upload and removes the journal. `journal` must already be saved and
+/// `lock` held; it names neither the todo nor the candidates.
 pub async fn run_multipart<S: ListUploads>(
     run: &Run<S>,
     journal: Journal,
     lock: Lock,
     todo: Vec<Part>,
+    candidates: Vec<Candidate>,
 ) -> Result<Completed, Error> {
     run.progress.begin(
         run.plan.size,
@@ -184,8 +217,10 @@ pub async fn run_multipart<S: ListUploads>(
     );
     let writer = JournalWriter::spawn(run.dir.clone(), journal.clone());
     let todo_len = todo.len();
+    let todo_bytes: u64 = todo.iter().map(|p| p.len).sum();
     let first_part_at = Arc::new(std::sync::OnceLock::new());
-    let stopped = send_parts(run, &journal, &writer, &first_part_at, todo).await;
+    let (stopped, resent) =
+        send_parts(run, &journal, &writer, &first_part_at, todo, candidates).await;
     run.progress.end();
     let saved = tokio::task::spawn_blocking(move || writer.finish())
         .await
@@ -223,23 +258,58 @@ pub async fn run_multipart<S: ListUploads>(
         Some(Stop::Part(n, e)) => return Err(stopped_by(run, &journal, Some(n), e).await),
     };
     run.progress.parts_finished(&PartStats {
-        parts: todo_len,
+        parts: todo_len + resent.len(),
         first_part_at: first_part_at.get().copied(),
         saves,
     });
     if let Some(stop) = stop {
         return Err(stop);
     }
-    complete(run, journal, lock).await
+    let (journal, finished) = complete(run, journal, lock).await?;
+    let resent_bytes: u64 = resent
+        .iter()
+        .filter_map(|&n| run.plan.part(n))
+        .map(|p| p.len)
+        .sum();
+    Ok(Completed {
+        journal,
+        finished,
+        sent: todo_bytes + resent_bytes,
+        resent,
+    })
 }
 
+/// Stops the verifier, if it runs, and waits until it has let go of its
+/// journal sender and the queue. Its verdict, if it finished first, counts.
+async fn stop_verifier(
+    verifier: Option<JoinHandle<Result<Vec<u32>, Stop>>>,
+    stop: &mut Option<Stop>,
+) {
+    if let Some(handle) = verifier {
+        handle.abort();
+        match handle.await {
+            Ok(Err(e)) => {
+                stop.get_or_insert(e);
+            }
+            Err(join) if !join.is_cancelled() => {
+                stop.get_or_insert(Stop::Worker(join.to_string()));
+            }
+            Ok(Ok(_)) | Err(_) => {}
+        }
+    }
+}
+
+/// Sends the queue's parts (`todo`, then whatever the verifier of
+/// `candidates` finds changed); returns why it stopped early, if it did, and
+/// the candidates that were sent again.
 async fn send_parts<S: ListUploads>(
     run: &Run<S>,
     journal: &Journal,
     writer: &JournalWriter,
     first_part_at: &Arc<std::sync::OnceLock<Instant>>,
     todo: Vec<Part>,
-) -> Option<Stop> {
+    candidates: Vec<Candidate>,
+) -> (Option<Stop>, Vec<u32>) {
     let permits = Arc::new(Semaphore::new(run.concurrency as usize));
     // Hashing is CPU-bound: a few at once keep the cores busy, and leave the
     // blocking pool free for the body reads of parts already on the wire
@@ -257,7 +327,55 @@ async fn send_parts<S: ListUploads>(
         stop.get_or_insert(err);
     };
 
+    // Unbounded, because it never holds more than the plan's parts; the
+    // permits below bound what is in flight.
+    let (queue_tx, mut queue) = mpsc::unbounded_channel();
     for part in todo {
+        // Cannot fail: the receiver is right here.
+        let _ = queue_tx.send(part);
+    }
+    let mut verifier = (!candidates.is_empty()).then(|| {
+        let v = Verifier {
+            file: run.file.clone(),
+            hashing: hashing.clone(),
+            journal: writer.sender(),
+            queue: queue_tx.clone(),
+            progress: run.progress.clone(),
+        };
+        let permits = permits.clone();
+        tokio::spawn(async move {
+            let verdict = verify_all(v, candidates).await;
+            if verdict.is_err() {
+                // A part that cannot be read stops the run like a failed part.
+                permits.close();
+            }
+            verdict
+        })
+    });
+    // The queue closes once the verifier is done with it.
+    drop(queue_tx);
+
+    loop {
+        // Wait for a part; meanwhile, notice a worker that failed (the queue
+        // may stay empty for a while as the verifier hashes).
+        let part = tokio::select! {
+            part = queue.recv() => match part {
+                Some(part) => part,
+                None => break,
+            },
+            Some(res) = set.join_next(), if !set.is_empty() => {
+                note(res, &mut stop);
+                if stop.is_some() {
+                    break;
+                }
+                continue;
+            }
+            () = run.cancel.cancelled() => {
+                stop_verifier(verifier, &mut stop).await;
+                set.shutdown().await;
+                return (Some(Stop::Cancelled), Vec::new());
+            }
+        };
         // The permit comes before the read, so at most `concurrency` parts are
         // in memory. A failing part closes the semaphore, so no part starts
         // after a failure, however the wake-ups race.
@@ -266,7 +384,11 @@ async fn send_parts<S: ListUploads>(
                 Ok(p) => p,
                 Err(_closed) => break,
             },
-            () = run.cancel.cancelled() => { set.shutdown().await; return Some(Stop::Cancelled); }
+            () = run.cancel.cancelled() => {
+                stop_verifier(verifier, &mut stop).await;
+                set.shutdown().await;
+                return (Some(Stop::Cancelled), Vec::new());
+            }
         };
         while let Some(res) = set.try_join_next() {
             note(res, &mut stop);
@@ -320,17 +442,37 @@ async fn send_parts<S: ListUploads>(
             result
         });
     }
-    // No new parts; let the ones in flight finish so they are journalled.
+    // No new parts. The verifier is done if the queue closed; otherwise the
+    // run is stopping, and parts it has not verified stay unjournalled (a
+    // later resume verifies them again).
+    let mut resent = Vec::new();
+    if stop.is_some() || permits.is_closed() {
+        stop_verifier(verifier.take(), &mut stop).await;
+    } else if let Some(handle) = verifier.take() {
+        match handle.await {
+            Ok(Ok(numbers)) => resent = numbers,
+            Ok(Err(e)) => {
+                stop.get_or_insert(e);
+            }
+            Err(join) => {
+                stop.get_or_insert(Stop::Worker(join.to_string()));
+            }
+        }
+    }
+    // Let the parts in flight finish so they are journalled.
     loop {
         tokio::select! {
             res = set.join_next() => match res {
                 None => break,
                 Some(res) => note(res, &mut stop),
             },
-            () = run.cancel.cancelled() => { set.shutdown().await; return Some(Stop::Cancelled); }
+            () = run.cancel.cancelled() => {
+                set.shutdown().await;
+                return (Some(Stop::Cancelled), Vec::new());
+            }
         }
     }
-    stop
+    (stop, resent)
 }
 
 /// What a store error that stopped a run means for the journal: an upload

@@ -1,22 +1,36 @@
 //! Resume: the journal against what the store holds.
 //!
-//! A part counts as uploaded only when the store lists it with the ETag (and,
-//! where the store reports one, the checksum) the journal recorded, at its
-//! planned size. Anything else (parts the store has that the journal lost,
-//! parts the journal has that the store lost) is simply sent again. With
-//! `verify`, every trusted part is also re-read and re-hashed.
+//! Every planned part that the store lists at its planned size falls in one
+//! of two groups:
+//! - **journalled**: the journal recorded it with the ETag (and, where the
+//!   store lists one, the SHA-256) the store lists. With `verify` (the
+//!   default in the CLI) it is a candidate, checked against the SHA-256 the
+//!   journal recorded; without, it is trusted as it is: size and mtime are
+//!   all that vouch for the file's bytes.
+//! - **not journalled** (a SIGKILL lost the journal's last saves, or the
+//!   record disagrees with the store): a candidate, checked against the
+//!   SHA-256 the store lists, else the MD5 in its ETag, whatever `verify`
+//!   says: adopting it unchecked could put another file's bytes in the
+//!   object. With neither, it is sent again.
+//!
+//! Candidates are verified in the background while the rest is sent (see
+//! [`super::verify`]). Everything else (parts the store lost, parts at
+//! another size) is sent again: re-uploading a part number replaces it.
+//!
+//! The journal is saved holding only the trusted parts, so a record exists
+//! only for bytes that were checked (or, without `verify`, vouched for by
+//! size and mtime); a verified candidate is recorded as it passes.
 
-use std::fs::File;
-use std::sync::Arc;
+use std::collections::HashMap;
 
 use super::complete::{landed, Landed};
 use super::gone::forget_if_gone;
-use super::parts::hash;
 use super::retry::retry;
+use super::verify::{Candidate, Expect};
 use super::{Cancel, Dest, Error};
 use crate::journal::{self, Journal, JournalDir, Source};
 use crate::plan::{Part, Plan};
-use crate::store::{b64, ErrorKind, ListUploads, ObjectInfo};
+use crate::store::{ErrorKind, ListUploads, ObjectInfo};
 
 /// What resuming an upload comes to.
 #[derive(Debug)]
@@ -24,11 +38,13 @@ pub enum Reconciled {
     /// The upload is gone because an earlier Complete landed after its run
     /// stopped waiting: the object is this file's. The journal was removed.
     AlreadyCompleted(ObjectInfo),
-    /// The journal now holds exactly the parts to trust (and is saved); `todo`
-    /// is what is left to send.
+    /// The journal now holds exactly the parts to trust (and is saved);
+    /// `candidates` are to be verified against the file, and `todo` is what is
+    /// left to send.
     Ready {
         journal: Box<Journal>,
         todo: Vec<Part>,
+        candidates: Vec<Candidate>,
     },
 }
 
@@ -50,14 +66,13 @@ pub fn check_source(journal: &Journal, now: &Source) -> Result<(), Error> {
     Ok(())
 }
 
-/// Lists the parts the store holds and keeps in the journal only those it can
-/// trust; see the module docs.
+/// Lists the parts the store holds and sorts them into trusted parts (kept in
+/// the journal), candidates to verify, and parts to send; see the module docs.
 #[allow(clippy::too_many_arguments)]
 pub async fn reconcile<S: ListUploads>(
     store: &S,
     dir: &JournalDir,
     mut journal: Journal,
-    file: &Arc<File>,
     plan: &Plan,
     verify: bool,
     attempts: u32,
@@ -120,42 +135,42 @@ pub async fn reconcile<S: ListUploads>(
             })
         }
     };
-    let mut trusted: Vec<_> = journal
-        .parts
-        .iter()
-        .filter(|r| {
-            let planned = plan.part(r.number).map(|p| p.len);
-            listed.iter().any(|l| {
-                l.number == r.number
-                    && l.etag == r.etag
-                    && Some(l.size) == planned
-                    && Some(r.size) == planned
+    let listed: HashMap<u32, _> = listed.iter().map(|l| (l.number, l)).collect();
+    let mut trusted = Vec::new();
+    let mut candidates = Vec::new();
+    let mut todo = Vec::new();
+    for part in plan.parts() {
+        let Some(l) = listed.get(&part.number).filter(|l| l.size == part.len) else {
+            todo.push(part);
+            continue;
+        };
+        let journalled = journal
+            .parts
+            .binary_search_by_key(&part.number, |r| r.number)
+            .ok()
+            .map(|i| &journal.parts[i])
+            .filter(|r| {
+                r.etag == l.etag
+                    && r.size == part.len
                     && l.checksum_sha256.as_ref().is_none_or(|c| *c == r.sha256)
-            })
-        })
-        .cloned()
-        .collect();
-    if verify {
-        for r in &trusted {
-            let Some(part) = plan.part(r.number) else {
+            });
+        let expect = match journalled {
+            Some(r) if !verify => {
+                trusted.push(r.clone());
                 continue;
-            };
-            let sha = hash(file.clone(), part)
-                .await
-                .map_err(|error| Error::Source {
-                    path: journal.source.path.clone(),
-                    error,
-                })?;
-            if b64(&sha) != r.sha256 {
-                return Err(Error::PartChanged {
-                    id,
-                    path: journal.source.path.clone(),
-                    number: r.number,
-                });
             }
+            Some(r) => Some(Expect::Sha256(r.sha256.clone())),
+            None => Expect::listed(l),
+        };
+        match expect {
+            Some(expect) => candidates.push(Candidate {
+                part,
+                etag: l.etag.clone(),
+                expect,
+            }),
+            None => todo.push(part),
         }
     }
-    trusted.sort_by_key(|r| r.number);
     journal.parts = trusted;
     journal.updated_unix = journal::now_unix();
     dir.save_async(&journal)
@@ -164,9 +179,9 @@ pub async fn reconcile<S: ListUploads>(
             dir: dir.path().to_path_buf(),
             error,
         })?;
-    let todo = journal.missing(plan).collect();
     Ok(Reconciled::Ready {
         journal: Box::new(journal),
         todo,
+        candidates,
     })
 }

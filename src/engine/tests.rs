@@ -7,14 +7,16 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use super::complete::composite_sha256;
 use super::parts::{run_multipart, Completed, Run};
 use super::reconcile::{reconcile, Reconciled};
 use super::session::{self, NewUpload};
+use super::verify::Expect;
 use super::{abort, Cancel, Dest, Error, Progress};
-use crate::journal::{Journal, JournalDir, Lock, Source};
+use crate::journal::{Journal, JournalDir, Lock, PartRecord, Source};
 use crate::plan::{Part, Plan};
 use crate::store::memory::{Gate, MemoryStore, Op};
-use crate::store::{Connection, ErrorKind, ObjectOptions, Store};
+use crate::store::{b64, Connection, ErrorKind, ObjectOptions, Store};
 
 /// Parts in the test file, and their size (the last is shorter).
 const PARTS: u64 = 6;
@@ -66,6 +68,10 @@ fn dest() -> Dest {
 
 impl Fixture {
     fn new() -> Fixture {
+        Fixture::with_store(MemoryStore::new())
+    }
+
+    fn with_store(store: Arc<MemoryStore>) -> Fixture {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("file.bin");
         let size = PART * PARTS - 1000;
@@ -80,7 +86,7 @@ impl Fixture {
             source: Source::of(&path, &meta),
             path,
             plan: Plan::new(size, PART).unwrap(),
-            store: MemoryStore::new(),
+            store,
             progress: Arc::default(),
             if_none_match: false,
             _tmp: tmp,
@@ -128,7 +134,10 @@ impl Fixture {
         let (journal, lock) = self.start().await;
         let id = journal.id.clone();
         let run = self.run(attempts, 1, Cancel::new().1);
-        (id, run_multipart(&run, journal, lock, self.all()).await)
+        (
+            id,
+            run_multipart(&run, journal, lock, self.all(), Vec::new()).await,
+        )
     }
 
     /// Starts an upload and raises Ctrl-C once a call arrives at `held`.
@@ -141,7 +150,7 @@ impl Fixture {
         let id = journal.id.clone();
         let (raise, cancel) = Cancel::new();
         let run = self.run(3, concurrency, cancel);
-        let running = run_multipart(&run, journal, lock, self.all());
+        let running = run_multipart(&run, journal, lock, self.all(), Vec::new());
         let ctrl_c = async {
             held.arrived().await;
             raise.send(true).unwrap();
@@ -162,6 +171,111 @@ impl Fixture {
     fn has_journal(&self, id: &str) -> bool {
         self.dir.journal_path(id).exists()
     }
+
+    /// Drops parts from the journal on disk, as a SIGKILL between journal
+    /// saves does.
+    fn forget(&self, id: &str, numbers: &[u32]) {
+        let mut journal = self.journal(id);
+        journal.parts.retain(|p| !numbers.contains(&p.number));
+        self.dir.save(&journal).unwrap();
+    }
+
+    /// Flips one byte of the file in place and puts its mtime back, as
+    /// `cp -p`, `rsync -t` or `tar x` would leave it: size and mtime say
+    /// nothing changed.
+    fn flip_byte(&self, at: u64) {
+        use std::os::unix::fs::FileExt;
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&self.path)
+            .unwrap();
+        let mtime = f.metadata().unwrap().modified().unwrap();
+        let mut b = [0u8];
+        f.read_exact_at(&mut b, at).unwrap();
+        f.write_all_at(&[!b[0]], at).unwrap();
+        f.set_modified(mtime).unwrap();
+        let meta = std::fs::metadata(&self.path).unwrap();
+        assert_eq!(Source::of(&self.path, &meta), self.source);
+    }
+
+    /// The composite SHA-256 of the file as it is now: what a completed
+    /// object of exactly its bytes reports.
+    fn file_checksum(&self) -> String {
+        let parts: Vec<PartRecord> = self
+            .plan
+            .parts()
+            .map(|p| PartRecord {
+                number: p.number,
+                size: p.len,
+                etag: String::new(),
+                sha256: b64(&part_sha(&self.file, p)),
+            })
+            .collect();
+        composite_sha256(&parts).unwrap()
+    }
+
+    /// The checksum of the object the store completed.
+    fn object_checksum(&self) -> Option<String> {
+        self.store
+            .object("bkt", "dir/file.bin")
+            .and_then(|o| o.checksum_sha256)
+    }
+
+    /// Leaves upload `id` with every part on the store and in the journal,
+    /// Complete having failed `attempts` times.
+    async fn put_all_but_complete(&self) -> String {
+        self.store
+            .fail(Op::CompleteUpload, 1..=3, ErrorKind::Retryable);
+        let (id, result) = self.put(3).await;
+        assert_eq!(stopped_kind(&result), Some(ErrorKind::Retryable));
+        assert_eq!(self.journalled(&id), (1..=PARTS as u32).collect::<Vec<_>>());
+        id
+    }
+
+    /// `s3up resume`: reconcile, then send what is left and complete.
+    async fn resume(&self, id: &str, verify: bool) -> Result<Completed, Error> {
+        let journal = self.journal(id);
+        let (_, cancel) = Cancel::new();
+        let reconciled = reconcile(
+            &*self.store,
+            &self.dir,
+            journal,
+            &self.plan,
+            verify,
+            3,
+            &cancel,
+            true,
+        )
+        .await?;
+        let Reconciled::Ready {
+            journal,
+            todo,
+            candidates,
+        } = reconciled
+        else {
+            panic!("the upload is open");
+        };
+        let lock = self.dir.lock(id).unwrap();
+        let run = self.run(3, 2, Cancel::new().1);
+        run_multipart(&run, *journal, lock, todo, candidates).await
+    }
+
+    /// UploadPart calls since `before` (a count of earlier calls), sorted.
+    fn parts_sent_since(&self, before: usize) -> Vec<u32> {
+        let mut sent = self.store.part_calls()[before..].to_vec();
+        sent.sort();
+        sent
+    }
+}
+
+/// A part's SHA-256, read straight from the file.
+fn part_sha(file: &File, part: Part) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    use std::os::unix::fs::FileExt;
+    let mut buf = vec![0; part.len as usize];
+    file.read_exact_at(&mut buf, part.offset).unwrap();
+    Sha256::digest(&buf).into()
 }
 
 fn stopped_kind(r: &Result<Completed, Error>) -> Option<ErrorKind> {
@@ -263,7 +377,7 @@ async fn no_part_starts_after_a_failure_and_parts_in_flight_are_journalled() {
     fx.store.fail_part(2, 1..=1, ErrorKind::Fatal);
     let run = fx.run(3, 2, Cancel::new().1);
     let all = fx.all();
-    let running = run_multipart(&run, journal, lock, all);
+    let running = run_multipart(&run, journal, lock, all, Vec::new());
     let release = async {
         held.arrived().await;
         // Let part 2 fail while part 1 is held.
@@ -356,7 +470,7 @@ async fn a_vanished_upload_forgets_its_journal() {
     let upload_id = journal.upload_id.clone();
     let held = fx.store.hold_part(3);
     let run = fx.run(5, 1, Cancel::new().1);
-    let running = run_multipart(&run, journal, lock, fx.all());
+    let running = run_multipart(&run, journal, lock, fx.all(), Vec::new());
     let elsewhere = async {
         held.arrived().await;
         fx.store.abort_behind(&upload_id);
@@ -432,48 +546,72 @@ async fn a_failed_start_aborts_the_upload_it_created() {
     assert!(fx.store.open_uploads().is_empty(), "no orphan is left");
 }
 
+// Only a journalled part the store lists with the recorded ETag is trusted
+// (without verification) or checked against its recorded SHA-256 (with);
+// a listed part whose record disagrees is checked against the SHA-256 the
+// store lists; the rest is sent.
 #[tokio::test(start_paused = true)]
-async fn resume_trusts_only_parts_the_store_lists_as_journalled() {
-    let fx = Fixture::new();
-    fx.store.fail_part(4, 1..=1, ErrorKind::Fatal);
-    let (id, result) = fx.put(1).await;
-    assert!(result.is_err());
-    let mut journal = fx.journal(&id);
-    assert_eq!(journal.parts.len(), 3);
-    // The journal's record of part 2 disagrees with the store.
-    journal.parts[1].etag = "\"something else\"".into();
-    let (_, cancel) = Cancel::new();
-    let reconciled = reconcile(
-        &*fx.store, &fx.dir, journal, &fx.file, &fx.plan, true, 3, &cancel, true,
-    )
-    .await
-    .unwrap();
-    let Reconciled::Ready { journal, todo } = reconciled else {
-        panic!("the upload is open");
-    };
-    assert_eq!(
-        journal.parts.iter().map(|p| p.number).collect::<Vec<_>>(),
-        vec![1, 3]
-    );
-    assert_eq!(
-        todo.iter().map(|p| p.number).collect::<Vec<_>>(),
-        vec![2, 4, 5, 6]
-    );
-    assert_eq!(
-        fx.journalled(&id),
-        vec![1, 3],
-        "the reconciled journal is saved"
-    );
+async fn resume_sorts_parts_into_trusted_candidates_and_todo() {
+    for verify in [false, true] {
+        let fx = Fixture::new();
+        fx.store.fail_part(4, 1..=1, ErrorKind::Fatal);
+        let (id, result) = fx.put(1).await;
+        assert!(result.is_err());
+        let mut journal = fx.journal(&id);
+        assert_eq!(journal.parts.len(), 3);
+        let recorded_sha = journal.parts[0].sha256.clone();
+        // The journal's record of part 2 disagrees with the store.
+        journal.parts[1].etag = "\"something else\"".into();
+        let (_, cancel) = Cancel::new();
+        let reconciled = reconcile(
+            &*fx.store, &fx.dir, journal, &fx.plan, verify, 3, &cancel, true,
+        )
+        .await
+        .unwrap();
+        let Reconciled::Ready {
+            journal,
+            todo,
+            candidates,
+        } = reconciled
+        else {
+            panic!("the upload is open");
+        };
+        let numbers = |parts: &mut dyn Iterator<Item = u32>| parts.collect::<Vec<_>>();
+        let (trusted, checked) = if verify {
+            (vec![], vec![1, 2, 3])
+        } else {
+            (vec![1, 3], vec![2])
+        };
+        assert_eq!(
+            numbers(&mut journal.parts.iter().map(|p| p.number)),
+            trusted
+        );
+        assert_eq!(
+            numbers(&mut candidates.iter().map(|c| c.part.number)),
+            checked
+        );
+        assert_eq!(numbers(&mut todo.iter().map(|p| p.number)), vec![4, 5, 6]);
+        assert_eq!(
+            fx.journalled(&id),
+            trusted,
+            "the reconciled journal is saved"
+        );
+        if verify {
+            assert_eq!(candidates[0].expect, Expect::Sha256(recorded_sha));
+        }
 
-    // Resuming sends exactly those and completes.
-    let lock = fx.dir.lock(&id).unwrap();
-    let calls_before = fx.store.part_calls().len();
-    let run = fx.run(3, 2, Cancel::new().1);
-    run_multipart(&run, *journal, lock, todo).await.unwrap();
-    let mut resent = fx.store.part_calls()[calls_before..].to_vec();
-    resent.sort();
-    assert_eq!(resent, vec![2, 4, 5, 6]);
-    assert!(!fx.has_journal(&id));
+        // Resuming sends exactly the todo, and completes.
+        let lock = fx.dir.lock(&id).unwrap();
+        let before = fx.store.part_calls().len();
+        let run = fx.run(3, 2, Cancel::new().1);
+        let done = run_multipart(&run, *journal, lock, todo, candidates)
+            .await
+            .unwrap();
+        assert_eq!(fx.parts_sent_since(before), vec![4, 5, 6]);
+        assert_eq!(done.sent, 2 * PART + (PART - 1000));
+        assert_eq!(fx.object_checksum(), Some(fx.file_checksum()));
+        assert!(!fx.has_journal(&id));
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -486,7 +624,7 @@ async fn resume_finds_an_upload_whose_complete_landed_late() {
     fx.store
         .fail(Op::CompleteUpload, 2..=9, ErrorKind::Retryable);
     let run = fx.run(3, 2, Cancel::new().1);
-    let result = run_multipart(&run, journal, lock, fx.all()).await;
+    let result = run_multipart(&run, journal, lock, fx.all(), Vec::new()).await;
     assert_eq!(
         stopped_kind(&result),
         Some(ErrorKind::Retryable),
@@ -495,7 +633,7 @@ async fn resume_finds_an_upload_whose_complete_landed_late() {
     let journal = fx.journal(&id);
     let (_, cancel) = Cancel::new();
     let reconciled = reconcile(
-        &*fx.store, &fx.dir, journal, &fx.file, &fx.plan, false, 3, &cancel, true,
+        &*fx.store, &fx.dir, journal, &fx.plan, false, 3, &cancel, true,
     )
     .await
     .unwrap();
@@ -537,7 +675,7 @@ async fn vanished(fx: &Fixture, at_recorded_endpoint: bool) -> (String, Result<C
         at_recorded_endpoint,
         ..fx.run(5, 1, Cancel::new().1)
     };
-    let running = run_multipart(&run, journal, lock, fx.all());
+    let running = run_multipart(&run, journal, lock, fx.all(), Vec::new());
     let elsewhere = async {
         held.arrived().await;
         fx.store.abort_behind(&upload_id);
@@ -560,7 +698,7 @@ async fn a_missing_upload_at_another_endpoint_keeps_its_journal() {
     let (_, cancel) = Cancel::new();
     let journal = fx.journal(&id);
     let result = reconcile(
-        &*fx.store, &fx.dir, journal, &fx.file, &fx.plan, false, 3, &cancel, false,
+        &*fx.store, &fx.dir, journal, &fx.plan, false, 3, &cancel, false,
     )
     .await;
     assert!(
@@ -840,4 +978,137 @@ async fn ctrl_c_during_create_leaves_nothing_unrecorded() {
     );
     assert_eq!(fx.store.calls(Op::ListUploads), 1, "the store was swept");
     assert!(fx.store.open_uploads().is_empty());
+}
+
+// Issue 9, item 11: a part already on the store whose bytes changed in the
+// file (same size, mtime put back) is found by the re-hash that resume does
+// by default, and sent again before Complete: the object is the file as it
+// is now, never old bytes next to new ones.
+#[tokio::test(start_paused = true)]
+async fn resume_resends_a_part_whose_bytes_changed_since_it_was_uploaded() {
+    let fx = Fixture::new();
+    fx.store.fail_part(4, 1..=1, ErrorKind::Fatal);
+    let (id, result) = fx.put(1).await;
+    assert!(result.is_err());
+    assert_eq!(fx.journalled(&id), vec![1, 2, 3]);
+    fx.flip_byte(PART + 10); // inside part 2
+    let before = fx.store.part_calls().len();
+    let done = fx.resume(&id, true).await.expect("resume completes");
+    assert_eq!(fx.parts_sent_since(before), vec![2, 4, 5, 6]);
+    assert_eq!(fx.object_checksum(), Some(fx.file_checksum()));
+    assert_eq!(done.finished.checksum_sha256, Some(fx.file_checksum()));
+    assert_eq!(
+        fx.progress.bytes.load(Ordering::SeqCst),
+        fx.plan.size,
+        "verified parts are counted once, the resent one once"
+    );
+    assert!(!fx.has_journal(&id));
+}
+
+/// Issue 9, item 12: parts the store holds that the journal lost (a SIGKILL
+/// between batched saves) are verified against the file and adopted, not
+/// sent again; one whose bytes differ is sent again.
+async fn lost_parts_are_adopted_when_they_match(fx: Fixture) {
+    let id = fx.put_all_but_complete().await;
+    let upload_id = fx.journal(&id).upload_id;
+    let stored_before = fx.store.stored_parts(&upload_id).unwrap();
+    fx.forget(&id, &[2, 3, 5]);
+    fx.flip_byte(4 * PART + 7); // inside part 5
+                                // This resume's Complete fails too, so the journal it leaves can be read.
+    fx.store
+        .fail(Op::CompleteUpload, 4..=6, ErrorKind::Retryable);
+    let before = fx.store.part_calls().len();
+    let result = fx.resume(&id, true).await;
+    assert_eq!(
+        stopped_kind(&result),
+        Some(ErrorKind::Retryable),
+        "{result:?}"
+    );
+    assert_eq!(fx.parts_sent_since(before), vec![5], "2 and 3 were adopted");
+    let journal = fx.journal(&id);
+    assert_eq!(journal.parts.len(), PARTS as usize);
+    for n in [2, 3] {
+        let record = &journal.parts[n as usize - 1];
+        assert_eq!(record.etag, stored_before[n as usize - 1].1, "part {n}");
+        let part = fx.plan.part(n).unwrap();
+        assert_eq!(record.sha256, b64(&part_sha(&fx.file, part)), "part {n}");
+    }
+
+    let before = fx.store.part_calls().len();
+    fx.resume(&id, true).await.expect("resume completes");
+    assert_eq!(fx.parts_sent_since(before), Vec::<u32>::new());
+    assert_eq!(fx.object_checksum(), Some(fx.file_checksum()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn lost_parts_are_adopted_by_their_listed_sha256() {
+    lost_parts_are_adopted_when_they_match(Fixture::new()).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn lost_parts_are_adopted_by_their_md5_etag() {
+    lost_parts_are_adopted_when_they_match(Fixture::with_store(MemoryStore::like_moto())).await;
+}
+
+// With the opt-out, a journalled part is trusted without being read again
+// (so a byte changed in it goes unseen: the risk the README states), but a
+// part the journal lost is still verified before it is adopted.
+#[tokio::test(start_paused = true)]
+async fn without_verification_journalled_parts_are_trusted_and_lost_ones_still_checked() {
+    let fx = Fixture::new();
+    let id = fx.put_all_but_complete().await;
+    let sent_first = fx.file_checksum();
+    fx.forget(&id, &[2, 3]);
+    fx.flip_byte(5); // inside part 1, which the journal holds
+    fx.flip_byte(2 * PART + 5); // inside part 3, which it lost
+    let before = fx.store.part_calls().len();
+    fx.resume(&id, false).await.expect("resume completes");
+    assert_eq!(
+        fx.parts_sent_since(before),
+        vec![3],
+        "part 1 trusted, part 2 adopted, part 3 sent again"
+    );
+    let object = fx.object_checksum();
+    assert_ne!(object, Some(fx.file_checksum()), "part 1 was not re-read");
+    assert_ne!(object, Some(sent_first));
+}
+
+// Ctrl-C while the parts a resume reuses are being verified stops the run at
+// once: nothing is completed, and the journal and the upload stay.
+#[tokio::test(start_paused = true)]
+async fn ctrl_c_while_verifying_keeps_the_journal() {
+    let fx = Fixture::new();
+    let id = fx.put_all_but_complete().await;
+    let journal = fx.journal(&id);
+    let (raise, cancel) = Cancel::new();
+    let reconciled = reconcile(
+        &*fx.store, &fx.dir, journal, &fx.plan, true, 3, &cancel, true,
+    )
+    .await
+    .unwrap();
+    let Reconciled::Ready {
+        journal,
+        todo,
+        candidates,
+    } = reconciled
+    else {
+        panic!("the upload is open");
+    };
+    assert!(todo.is_empty());
+    assert_eq!(candidates.len(), PARTS as usize);
+    raise.send(true).unwrap();
+    let lock = fx.dir.lock(&id).unwrap();
+    let run = fx.run(3, 2, cancel);
+    let result = run_multipart(&run, *journal, lock, todo, candidates).await;
+    assert!(
+        matches!(result, Err(Error::Interrupted { .. })),
+        "{result:?}"
+    );
+    assert_eq!(
+        fx.store.calls(Op::CompleteUpload),
+        3,
+        "no Complete after Ctrl-C"
+    );
+    assert!(fx.has_journal(&id));
+    assert_eq!(fx.store.open_uploads().len(), 1);
 }

@@ -34,8 +34,9 @@
 //! or the new one, never a torn one. One thread owns the journal during a run
 //! ([`JournalWriter`]); workers send it finished parts, and it saves at most
 //! every 200 ms (longer when saves are slow, so they stay under 0.5% of the
-//! time), each save holding everything that arrived since the last. A part S3 has but the journal lost is just sent
-//! again: re-uploading a part number replaces it.
+//! time), each save holding everything that arrived since the last. A part S3 has but the journal lost
+//! is checked against the file by `resume` and reused when it matches
+//! (`crate::engine::verify`); otherwise it is sent again, which replaces it.
 //!
 //! A run holds an exclusive lock (`flock`) on `ID.lock` for its whole life; the
 //! kernel drops it when the process dies, even by SIGKILL.

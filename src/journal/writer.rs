@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use super::{now_unix, Journal, JournalDir, PartRecord};
 
 /// The writer saves at most this often. A crash loses at most this much of the
-/// parts' acknowledgements (those parts are sent again), and a 10,000-part
-/// upload is not rewritten 10,000 times.
+/// parts' acknowledgements (resume re-hashes those parts and reuses them, or
+/// sends them again where the store gives nothing to check them by), and a
+/// 10,000-part upload is not rewritten 10,000 times.
 const SAVE_INTERVAL: Duration = Duration::from_millis(200);
 
 /// ... and waits at least this many times as long as its last save took, so

@@ -6,7 +6,9 @@
 //! effect, the caller sees a retryable error), and hold a call until the test
 //! releases it. Like S3, it checks each body against the SHA-256 it was sent
 //! with, checks each part's ETag at Complete, and reports the composite
-//! checksum of a completed upload.
+//! checksum of a completed upload. [`MemoryStore::like_moto`] makes one that,
+//! like moto, lists parts without their checksum and gives each part the MD5
+//! of its bytes as ETag.
 //!
 //! These tests are fast and deterministic; they come in addition to the
 //! end-to-end tests on Garage and moto, never instead of them.
@@ -15,6 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::os::unix::fs::FileExt;
 use std::sync::{Arc, Mutex};
 
+use md5::Md5;
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
@@ -111,6 +114,8 @@ struct State {
 pub struct MemoryStore {
     state: Mutex<State>,
     rules: Mutex<Vec<Rule>>,
+    /// Like moto: ListParts reports no checksum, and a part's ETag is its MD5.
+    moto: bool,
 }
 
 fn err(kind: ErrorKind, op: &'static str, message: &str) -> StoreError {
@@ -120,6 +125,15 @@ fn err(kind: ErrorKind, op: &'static str, message: &str) -> StoreError {
 impl MemoryStore {
     pub fn new() -> Arc<MemoryStore> {
         Arc::new(MemoryStore::default())
+    }
+
+    /// A store that, like moto, lists parts without a checksum and gives each
+    /// part the MD5 of its bytes as ETag (a plain 32-hex ETag).
+    pub fn like_moto() -> Arc<MemoryStore> {
+        Arc::new(MemoryStore {
+            moto: true,
+            ..MemoryStore::default()
+        })
     }
 
     fn rule(&self, op: Op, part: Option<u32>, calls: std::ops::RangeInclusive<u32>, fault: Fault) {
@@ -262,31 +276,37 @@ impl MemoryStore {
 }
 
 /// Reads a body as an HTTP client would, telling its meter of each chunk, and
-/// returns its SHA-256.
-fn read_body(body: &FileRange) -> std::io::Result<[u8; 32]> {
+/// returns its SHA-256 and MD5.
+fn read_body(body: &FileRange) -> std::io::Result<([u8; 32], [u8; 16])> {
     const CHUNK: u64 = 64 * 1024;
     let mut h = Sha256::new();
+    let mut md5 = Md5::new();
     let mut buf = vec![0; CHUNK as usize];
     let mut at = 0;
     while at < body.len {
         let n = (body.len - at).min(CHUNK) as usize;
         body.file.read_exact_at(&mut buf[..n], body.offset + at)?;
         h.update(&buf[..n]);
+        md5.update(&buf[..n]);
         if let Some(meter) = &body.meter {
             meter.sent(n as u64);
         }
         at += n as u64;
     }
-    Ok(h.finalize().into())
+    Ok((h.finalize().into(), md5.finalize().into()))
 }
 
-/// Checks a body against its signed SHA-256, as S3 does.
-fn checked_body(op: &'static str, body: &FileRange, sha256: &[u8; 32]) -> Result<(), StoreError> {
-    let got = read_body(body).map_err(|e| err(ErrorKind::Fatal, op, &e.to_string()))?;
+/// Checks a body against its signed SHA-256, as S3 does; returns its MD5.
+fn checked_body(
+    op: &'static str,
+    body: &FileRange,
+    sha256: &[u8; 32],
+) -> Result<[u8; 16], StoreError> {
+    let (got, md5) = read_body(body).map_err(|e| err(ErrorKind::Fatal, op, &e.to_string()))?;
     if got != *sha256 {
         return Err(err(ErrorKind::Retryable, op, "BadDigest"));
     }
-    Ok(())
+    Ok(md5)
 }
 
 impl Store for MemoryStore {
@@ -366,13 +386,17 @@ impl Store for MemoryStore {
         sha256: [u8; 32],
     ) -> Result<String, StoreError> {
         self.with_fault(Op::UploadPart, "UploadPart", Some(number), || {
-            checked_body("UploadPart", &body, &sha256)?;
+            let md5 = checked_body("UploadPart", &body, &sha256)?;
             let mut state = self.state.lock().unwrap();
             let up = state
                 .uploads
                 .get_mut(&upload.upload_id)
                 .ok_or_else(|| err(ErrorKind::NoSuchUpload, "UploadPart", "NoSuchUpload"))?;
-            let etag = format!("\"{}\"", hex::encode(&sha256[..16]));
+            let etag = if self.moto {
+                format!("\"{}\"", hex::encode(md5))
+            } else {
+                format!("\"{}\"", hex::encode(&sha256[..16]))
+            };
             up.parts.insert(
                 number,
                 StoredPart {
@@ -466,7 +490,7 @@ impl Store for MemoryStore {
                     number: *n,
                     size: p.size,
                     etag: p.etag.clone(),
-                    checksum_sha256: Some(p.sha256.clone()),
+                    checksum_sha256: (!self.moto).then(|| p.sha256.clone()),
                 })
                 .collect())
         })
