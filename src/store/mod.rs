@@ -65,6 +65,9 @@ pub struct StoreError {
     pub message: String,
     /// Set by the engine when it stopped retrying this call after that many attempts.
     pub gave_up_after: Option<u32>,
+    /// The store's HTTP status, when it answered at all: `serve` passes 429
+    /// and 503 on to its clients as they came.
+    pub status: Option<u16>,
 }
 
 impl StoreError {
@@ -74,6 +77,7 @@ impl StoreError {
             op,
             message: message.into(),
             gave_up_after: None,
+            status: None,
         }
     }
 
