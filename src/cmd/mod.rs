@@ -10,6 +10,7 @@ mod abort;
 mod list;
 mod put;
 mod resume;
+mod serve;
 
 use std::fs::File;
 use std::io;
@@ -36,6 +37,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Resume(args) => resume::resume(&cli.global, args).await,
         Command::ListPending(args) => list::list_pending(&cli.global, args).await,
         Command::Abort(args) => abort::abort(&cli.global, args).await,
+        Command::Serve(args) => serve::serve(&cli.global, args).await,
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "s3up", &mut io::stdout());
             Ok(())
