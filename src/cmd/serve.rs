@@ -77,8 +77,8 @@ fn auth(args: &ServeArgs) -> Result<Auth> {
     if args.no_auth {
         if !args.listen.ip().is_loopback() {
             return Err(Error::Usage(format!(
-                "--no-auth is refused on {}: without authentication anyone who reaches the port can write to the bucket. \
-                 Listen on 127.0.0.1, or use --tokens or --jwt-secret-file",
+                "--no-auth is refused on {}, which is not a loopback address: without authentication anyone \
+                 who reaches the port could write to the bucket. Listen on 127.0.0.1, or use --tokens or --jwt-secret-file",
                 args.listen
             )));
         }
@@ -103,15 +103,29 @@ fn auth(args: &ServeArgs) -> Result<Auth> {
     Ok(auth)
 }
 
+/// s3up's own events at INFO (the request lines); other crates' (the SDK's)
+/// only at ERROR, so the log stays one line per request.
 fn init_logs(json: bool) {
-    let builder = tracing_subscriber::fmt()
+    use std::io::IsTerminal;
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    let filter = Targets::new()
+        .with_target("s3up", tracing::Level::INFO)
+        .with_default(tracing::Level::ERROR);
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .with_target(false);
-    let _ = if json {
-        builder.json().flatten_event(true).try_init()
+        .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal());
+    let layer = if json {
+        layer.json().flatten_event(true).boxed()
     } else {
-        builder.try_init()
+        layer.boxed()
     };
+    let _ = tracing_subscriber::registry()
+        .with(layer.with_filter(filter))
+        .try_init();
 }
 
 /// Reads the bucket's CORS rules and says in one line what a browser would

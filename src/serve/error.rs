@@ -147,7 +147,7 @@ pub fn for_status(status: StatusCode) -> ApiError {
         ),
         StatusCode::PAYLOAD_TOO_LARGE => (
             "body_too_large",
-            "the request body is larger than 1 MiB, the limit of every request",
+            "the request body is too large: 1 MiB at most (2 MiB for Complete)",
         ),
         StatusCode::REQUEST_TIMEOUT => (
             "timeout",

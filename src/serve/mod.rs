@@ -42,7 +42,9 @@
 //! body is presigned into part URLs (see `store::sdk::presign`).
 //!
 //! # Limits
-//! - request bodies: [`MAX_BODY`] (1 MiB; a Complete of 10,000 parts is about 0.8 MiB);
+//! - request bodies: [`MAX_BODY`], 1 MiB, enough for a Companion Complete of
+//!   10,000 parts (about 0.75 MB); Complete itself takes [`MAX_COMPLETE_BODY`],
+//!   2 MiB, because 10,000 parts with their SHA-256s take about 1.3 MB;
 //! - part numbers 1 to 10,000, and at most 10,000 of them in a batch or a Complete;
 //! - each request: `--request-timeout` (default 300 s, to leave room for a slow
 //!   Complete, which S3 may take minutes over), then 408;
@@ -70,9 +72,13 @@ use crate::store::sdk::presign::CorsRule;
 use crate::store::sdk::SdkStore;
 use auth::{Auth, Caller};
 
-/// The largest request body: enough for a Complete of 10,000 parts with their
-/// checksums (about 110 bytes each), as Companion allows.
+/// The largest request body, as Companion allows: a Complete of 10,000 parts
+/// in Companion's format (`{PartNumber, ETag}`, about 75 bytes each) fits.
 pub const MAX_BODY: usize = 1 << 20;
+
+/// The largest Complete body: 10,000 parts that also carry s3up's
+/// `ChecksumSHA256` take about 1.3 MB, more than [`MAX_BODY`].
+pub const MAX_COMPLETE_BODY: usize = 2 << 20;
 
 /// Everything a request needs; shared, never changed after start-up.
 pub struct AppState {
@@ -104,7 +110,10 @@ pub fn router(state: Arc<AppState>, limits: &HttpLimits) -> Router {
             get(api::list_parts).delete(api::abort),
         )
         .route("/s3/multipart/{upload_id}/batch", get(api::sign_batch))
-        .route("/s3/multipart/{upload_id}/complete", post(api::complete))
+        .route(
+            "/s3/multipart/{upload_id}/complete",
+            post(api::complete).layer(DefaultBodyLimit::max(MAX_COMPLETE_BODY)),
+        )
         .route(
             "/s3/multipart/{upload_id}/{part_number}",
             get(api::sign_part),
