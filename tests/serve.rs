@@ -32,6 +32,16 @@ impl Serve {
     /// `s3up serve` for `bucket` under prefix `up`, with two tokens (alice may
     /// write `up/alice/`, bob `up/bob/`) and JWTs; `extra` adds options.
     fn start(srv: &Server, endpoint: &str, bucket: &str, extra: &[&str]) -> Serve {
+        Serve::start_env(srv, endpoint, bucket, extra, &[])
+    }
+
+    fn start_env(
+        srv: &Server,
+        endpoint: &str,
+        bucket: &str,
+        extra: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Serve {
         let scratch = Scratch::new();
         let tokens = scratch.dir.path().join("tokens");
         let alice = hex::encode(Sha256::digest(ALICE.as_bytes()));
@@ -51,6 +61,7 @@ impl Serve {
             .arg("--jwt-secret-file")
             .arg(&secret)
             .args(extra)
+            .envs(envs.iter().copied())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap());
         let mut child = cmd.spawn().expect("spawn s3up serve");
@@ -155,7 +166,14 @@ fn chunks(data: &[u8], part: usize) -> Vec<&[u8]> {
 /// complete with the checksums: the object equals the file.
 fn whole_flow(srv: &Server) {
     let bucket = srv.new_bucket("serve-flow");
-    let serve = Serve::start(srv, &srv.endpoint, &bucket, &[]);
+    // Two parts a ListParts page: listing 3 parts proves serve reads every page.
+    let serve = Serve::start_env(
+        srv,
+        &srv.endpoint,
+        &bucket,
+        &[],
+        &[("S3UP_LIST_PAGE_SIZE", "2")],
+    );
     let http = client();
     let scratch = Scratch::new();
     let file = scratch.file("big.bin", 11 * MIB + 12345, 1);
@@ -927,4 +945,60 @@ fn bucket_cors_is_checked_and_applied() {
     drop(serve);
     let serve = Serve::start(srv, &srv.endpoint, &bucket, &["--cors-origin", origin]);
     assert!(!serve.log().contains("CORS"), "{}", serve.log());
+}
+
+/// Throttling keeps its status (503), other store failures are 502, and an
+/// unreachable store is 502 too: JSON with S3's reason, never a bare 500.
+#[test]
+fn store_failures_keep_their_status() {
+    let srv = support::server(support::Kind::Garage);
+    let bucket = srv.new_bucket("serve-store-errors");
+    let proxy = FaultProxy::start(&srv.endpoint);
+    let serve = Serve::start(srv, &proxy.endpoint(), &bucket, &[]);
+    let http = client();
+    let created = ok_json(
+        as_alice(http.post(serve.url("/s3/multipart")))
+            .json(&json!({"filename": "t.bin"}))
+            .send()
+            .unwrap(),
+    );
+    let (key, id) = (
+        created["key"].as_str().unwrap(),
+        created["uploadId"].as_str().unwrap(),
+    );
+    let list = || {
+        as_alice(http.get(serve.url(&format!("/s3/multipart/{id}?key={}", enc(key)))))
+            .send()
+            .unwrap()
+    };
+    for (fault, status, code) in [
+        (Fault::slow_down(), 503, "store_throttled"),
+        (
+            Fault::Status(429, "TooManyRequests"),
+            429,
+            "store_throttled",
+        ),
+        (Fault::internal_error(), 502, "store_error"),
+    ] {
+        proxy.clear_rules();
+        proxy.add_rule(Rule {
+            matcher: Match::ListParts,
+            fault,
+            schedule: Schedule::Always,
+        });
+        let r = list();
+        if status != 502 {
+            assert_eq!(r.headers()["retry-after"], "1");
+        }
+        let e = assert_error(r, status, code);
+        assert!(e.contains("ListParts failed"), "{e}");
+    }
+    proxy.clear_rules();
+    ok_json(list());
+    drop(proxy);
+    let r = as_alice(http.post(serve.url("/s3/multipart")))
+        .json(&json!({"filename": "t.bin"}))
+        .send()
+        .unwrap();
+    assert_error(r, 502, "store_unreachable");
 }

@@ -57,12 +57,7 @@ impl From<&S3Url> for Dest {
 /// Builds the store the options name, and returns it with the connection
 /// actually used (the region filled in), for the journal.
 async fn connect(conn: &Connection, stall_timeout: Duration) -> Result<(AnyStore, Connection)> {
-    // Exists so the tests can prove pagination without creating 1,001 parts.
-    let page_size = std::env::var("S3UP_LIST_PAGE_SIZE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|n: &i32| *n > 0);
-    let sdk = SdkStore::connect(conn, stall_timeout, page_size)
+    let sdk = SdkStore::connect(conn, stall_timeout, list_page_size())
         .await
         .map_err(output::connect_error)?;
     let used = Connection {
@@ -70,6 +65,15 @@ async fn connect(conn: &Connection, stall_timeout: Duration) -> Result<(AnyStore
         ..conn.clone()
     };
     Ok((AnyStore::Sdk(sdk), used))
+}
+
+/// `S3UP_LIST_PAGE_SIZE`: exists so the tests can prove pagination without
+/// creating 1,001 parts.
+fn list_page_size() -> Option<i32> {
+    std::env::var("S3UP_LIST_PAGE_SIZE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n: &i32| *n > 0)
 }
 
 fn connection(global: &GlobalArgs) -> Connection {

@@ -29,9 +29,13 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
     }
     init_logs(args.json_logs);
 
-    let store = SdkStore::connect(&super::connection(global), STORE_STALL_TIMEOUT, None)
-        .await
-        .map_err(output::connect_error)?;
+    let store = SdkStore::connect(
+        &super::connection(global),
+        STORE_STALL_TIMEOUT,
+        super::list_page_size(),
+    )
+    .await
+    .map_err(output::connect_error)?;
     bucket_cors(&store, &args).await?;
 
     let listener = tokio::net::TcpListener::bind(args.listen)

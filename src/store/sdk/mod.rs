@@ -501,13 +501,13 @@ impl ListUploads for SdkStore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use aws_sdk_s3::config::{BehaviorVersion, Credentials};
     use aws_smithy_http_client::test_util::{capture_request, CaptureRequestReceiver};
     use std::sync::Arc;
 
-    fn captured() -> (SdkStore, CaptureRequestReceiver) {
+    pub(super) fn captured() -> (SdkStore, CaptureRequestReceiver) {
         let (http, rx) = capture_request(None);
         let config = configure(aws_sdk_s3::Config::builder(), true)
             .behavior_version(BehaviorVersion::latest())

@@ -399,6 +399,49 @@ fn hmac(key: &[u8], data: &str) -> ring::hmac::Tag {
 mod tests {
     use super::*;
 
+    /// The property stock Companion lacks (DESIGN §4b): a part URL carries no
+    /// SDK checksum of its own. With a SHA-256, that checksum is the one
+    /// extra signed header, and it is what the client is told to send.
+    #[tokio::test]
+    async fn part_urls_sign_only_the_given_checksum() {
+        let (store, _rx) = super::super::tests::captured();
+        let up = UploadHandle {
+            bucket: "bkt".into(),
+            key: "a/b.bin".into(),
+            upload_id: "up-1".into(),
+        };
+        let sum = b64(&[7u8; 32]);
+        let expiry = Duration::from_secs(900);
+        let p = store
+            .presign_upload_part(&up, 3, Some(&sum), expiry)
+            .await
+            .unwrap();
+        assert_eq!(p.headers, vec![("x-amz-checksum-sha256".into(), sum)]);
+        let url = p.url.to_ascii_lowercase();
+        assert!(
+            url.contains("x-amz-signedheaders=host%3bx-amz-checksum-sha256&"),
+            "{url}"
+        );
+        assert!(
+            url.contains("x-amz-expires=900") && url.contains("partnumber=3"),
+            "{url}"
+        );
+        for absent in [
+            "crc32",
+            "crc64",
+            "x-amz-sdk-checksum-algorithm",
+            "x-amz-checksum-sha256=",
+        ] {
+            assert!(!url.contains(absent), "{absent} in {url}");
+        }
+        let p = store
+            .presign_upload_part(&up, 3, None, expiry)
+            .await
+            .unwrap();
+        assert!(p.headers.is_empty(), "{:?}", p.headers);
+        assert!(p.url.contains("X-Amz-SignedHeaders=host&"), "{}", p.url);
+    }
+
     /// AWS's published example of deriving a SigV4 signing key ("Examples of
     /// how to derive a signing key for Signature Version 4").
     #[test]
