@@ -488,6 +488,13 @@ fn every_refusal_has_its_status_and_json_body() {
         "outside_prefix",
     );
     assert!(e.contains("up/bob/x") && e.contains("up/alice/"), "{e}");
+    // Found by schemathesis: a type no HTTP header can carry is bad input, not a 502.
+    let e = assert_error(
+        create(ALICE, json!({"filename": "a", "type": "text/\u{7}plain"})),
+        400,
+        "bad_content_type",
+    );
+    assert!(e.contains("text/\\u{7}plain"), "{e}");
     let mine = ok_json(create(ALICE, json!({"key": "up/alice/exact.bin"})));
     assert_eq!(mine["key"], "up/alice/exact.bin");
 
@@ -1001,4 +1008,51 @@ fn store_failures_keep_their_status() {
         .send()
         .unwrap();
     assert_error(r, 502, "store_unreachable");
+}
+
+/// schemathesis (pinned in .venv by scripts/install-servers) fuzzes every
+/// route from `/openapi.json` against a serve on Garage: no 5xx, and every
+/// answer matches the schema. Bounded by `--max-examples` and `--max-time`.
+#[test]
+fn schemathesis_finds_no_5xx_and_no_schema_break() {
+    let st = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/schemathesis");
+    assert!(
+        st.exists(),
+        "{} not found: run scripts/install-servers (installs schemathesis there)",
+        st.display()
+    );
+    let srv = support::server(support::Kind::Garage);
+    let bucket = srv.new_bucket("serve-fuzz");
+    let serve = Serve::start(srv, &srv.endpoint, &bucket, &[]);
+    let scratch = Scratch::new();
+    let started = Instant::now();
+    let out = std::process::Command::new(&st)
+        .current_dir(scratch.dir.path())
+        .env("HOME", scratch.dir.path())
+        .env("SCHEMATHESIS_HOOKS", "")
+        .args(["run", &serve.url("/openapi.json"), "--no-color"])
+        .args(["--checks", "not_a_server_error,response_schema_conformance"])
+        .args(["--header", &format!("Authorization: Bearer {ALICE}")])
+        .args(["--max-examples", "25", "--max-time", "45", "--workers", "2"])
+        .args(["--request-timeout", "20", "--seed", "1"])
+        .args([
+            "--suppress-health-check",
+            "all",
+            "--generation-database",
+            "none",
+        ])
+        .output()
+        .expect("run schemathesis");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "schemathesis failed after {:?}:\n{text}\nserve log:\n{}",
+        started.elapsed(),
+        serve.log()
+    );
+    eprintln!("schemathesis took {:?}", started.elapsed());
 }

@@ -146,6 +146,21 @@ fn metadata(
     Ok(out)
 }
 
+/// A Content-Type as S3 can take it in a header: printable ASCII.
+fn content_type(t: Option<&str>) -> Result<Option<String>, ApiError> {
+    match t.filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) if t.bytes().all(|b| (0x20..0x7f).contains(&b)) => Ok(Some(t.to_string())),
+        Some(t) => Err(ApiError::bad_request(
+            "bad_content_type",
+            format!(
+                "type '{}' is not a Content-Type: use printable ASCII, e.g. image/jpeg",
+                quoted(t)
+            ),
+        )),
+    }
+}
+
 /// The key for a new object: the caller's own (checked), or Companion's default.
 fn new_key(caller: &Caller, key: Option<&str>, filename: Option<&str>) -> Result<String, ApiError> {
     match (key, filename) {
@@ -226,7 +241,7 @@ pub async fn create(
         }
     };
     let opts = ObjectOptions {
-        content_type: req.content_type.filter(|t| !t.is_empty()),
+        content_type: content_type(req.content_type.as_deref())?,
         metadata: metadata(req.metadata.unwrap_or_default())?,
         ..ObjectOptions::default()
     };
@@ -649,8 +664,8 @@ pub async fn params(
     let q = query(raw);
     let key = new_key(&caller, param(&q, "key"), param(&q, "filename"))?;
     let mut fields = vec![("success_action_status".to_string(), "201".to_string())];
-    if let Some(t) = param(&q, "type").filter(|t| !t.is_empty()) {
-        fields.push(("content-type".into(), t.to_string()));
+    if let Some(t) = content_type(param(&q, "type"))? {
+        fields.push(("content-type".into(), t));
     }
     let meta = q.iter().filter_map(|(k, v)| {
         let name = k.strip_prefix("metadata[")?.strip_suffix(']')?;

@@ -98,6 +98,13 @@ impl ApiError {
                 "store_error",
                 "the store failed; retry later",
             ),
+            // The SDK refused to build the request from what the client sent
+            // (found by schemathesis: a Content-Type no header can carry).
+            (ErrorKind::Fatal, None) => (
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "the request cannot be sent to the store; check the values sent",
+            ),
             (_, None) => (
                 StatusCode::BAD_GATEWAY,
                 "store_unreachable",
@@ -182,6 +189,7 @@ mod tests {
         assert_eq!(e(ErrorKind::Retryable, Some(429)).status, 429);
         assert_eq!(e(ErrorKind::Retryable, Some(500)).status, 502);
         assert_eq!(e(ErrorKind::Retryable, None).status, 502);
+        assert_eq!(e(ErrorKind::Fatal, None).status, 400);
         assert_eq!(e(ErrorKind::Fatal, Some(400)).status, 400);
         assert_eq!(e(ErrorKind::AccessDenied, Some(403)).status, 502);
         assert!(e(ErrorKind::Fatal, Some(400))
