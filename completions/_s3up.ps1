@@ -34,6 +34,7 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
             [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Continue interrupted uploads: sends only the parts S3 does not have yet, then completes')
             [CompletionResult]::new('list-pending', 'list-pending', [CompletionResultType]::ParameterValue, 'List unfinished uploads: local journals, or with --remote the uploads S3 holds')
             [CompletionResult]::new('abort', 'abort', [CompletionResultType]::ParameterValue, 'Abort uploads on S3 and delete their journals; or clean up stale uploads in a bucket')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the presigning backend: clients upload with a token and no AWS credentials')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -106,6 +107,28 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        's3up;serve' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on, e.g. 127.0.0.1:8080, or 0.0.0.0:8080 behind a TLS proxy')
+            [CompletionResult]::new('--bucket', '--bucket', [CompletionResultType]::ParameterName, 'The bucket uploads go to')
+            [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Every key lies under this prefix (each caller''s own prefix comes after it)')
+            [CompletionResult]::new('--url-expiry', '--url-expiry', [CompletionResultType]::ParameterName, 'How long a presigned URL stays valid, e.g. 15m, 1h; at most 7d, and never past the credentials'' own expiry')
+            [CompletionResult]::new('--tokens', '--tokens', [CompletionResultType]::ParameterName, 'Bearer tokens: lines ''sha256:HEX PREFIX [ID]'' (see the README)')
+            [CompletionResult]::new('--jwt-secret-file', '--jwt-secret-file', [CompletionResultType]::ParameterName, 'Accept HS256 JWTs signed with this file''s contents; ''exp'' is enforced and the ''prefix'' claim names what the caller may write')
+            [CompletionResult]::new('--cors-origin', '--cors-origin', [CompletionResultType]::ParameterName, 'Let browser pages from this origin call serve (repeatable; * for any)')
+            [CompletionResult]::new('--request-timeout', '--request-timeout', [CompletionResultType]::ParameterName, 'Seconds a request may take before it is answered 408')
+            [CompletionResult]::new('--max-concurrent', '--max-concurrent', [CompletionResultType]::ParameterName, 'Requests served at once; more are answered 503 at once')
+            [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region (default: AWS_REGION or the profile''s region; us-east-1 with a custom endpoint)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile from ~/.aws/config and ~/.aws/credentials')
+            [CompletionResult]::new('--journal-dir', '--journal-dir', [CompletionResultType]::ParameterName, 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)')
+            [CompletionResult]::new('--no-auth', '--no-auth', [CompletionResultType]::ParameterName, 'Accept requests with no token at all (only on a loopback address)')
+            [CompletionResult]::new('--apply-bucket-cors', '--apply-bucket-cors', [CompletionResultType]::ParameterName, 'Replace the bucket''s CORS configuration with one that lets browsers at the --cors-origin origins PUT parts and read their ETag, then serve')
+            [CompletionResult]::new('--json-logs', '--json-logs', [CompletionResultType]::ParameterName, 'Log one JSON object per request instead of text')
+            [CompletionResult]::new('--path-style', '--path-style', [CompletionResultType]::ParameterName, 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         's3up;completions' {
             [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region (default: AWS_REGION or the profile''s region; us-east-1 with a custom endpoint)')
@@ -121,6 +144,7 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
             [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Continue interrupted uploads: sends only the parts S3 does not have yet, then completes')
             [CompletionResult]::new('list-pending', 'list-pending', [CompletionResultType]::ParameterValue, 'List unfinished uploads: local journals, or with --remote the uploads S3 holds')
             [CompletionResult]::new('abort', 'abort', [CompletionResultType]::ParameterValue, 'Abort uploads on S3 and delete their journals; or clean up stale uploads in a bucket')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the presigning backend: clients upload with a token and no AWS credentials')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -135,6 +159,9 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
             break
         }
         's3up;help;abort' {
+            break
+        }
+        's3up;help;serve' {
             break
         }
         's3up;help;completions' {

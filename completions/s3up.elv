@@ -31,6 +31,7 @@ set edit:completion:arg-completer[s3up] = {|@words|
             cand resume 'Continue interrupted uploads: sends only the parts S3 does not have yet, then completes'
             cand list-pending 'List unfinished uploads: local journals, or with --remote the uploads S3 holds'
             cand abort 'Abort uploads on S3 and delete their journals; or clean up stale uploads in a bucket'
+            cand serve 'Run the presigning backend: clients upload with a token and no AWS credentials'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -98,6 +99,27 @@ set edit:completion:arg-completer[s3up] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'s3up;serve'= {
+            cand --listen 'Address to listen on, e.g. 127.0.0.1:8080, or 0.0.0.0:8080 behind a TLS proxy'
+            cand --bucket 'The bucket uploads go to'
+            cand --prefix 'Every key lies under this prefix (each caller''s own prefix comes after it)'
+            cand --url-expiry 'How long a presigned URL stays valid, e.g. 15m, 1h; at most 7d, and never past the credentials'' own expiry'
+            cand --tokens 'Bearer tokens: lines ''sha256:HEX PREFIX [ID]'' (see the README)'
+            cand --jwt-secret-file 'Accept HS256 JWTs signed with this file''s contents; ''exp'' is enforced and the ''prefix'' claim names what the caller may write'
+            cand --cors-origin 'Let browser pages from this origin call serve (repeatable; * for any)'
+            cand --request-timeout 'Seconds a request may take before it is answered 408'
+            cand --max-concurrent 'Requests served at once; more are answered 503 at once'
+            cand --endpoint-url 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)'
+            cand --region 'AWS region (default: AWS_REGION or the profile''s region; us-east-1 with a custom endpoint)'
+            cand --profile 'Named profile from ~/.aws/config and ~/.aws/credentials'
+            cand --journal-dir 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)'
+            cand --no-auth 'Accept requests with no token at all (only on a loopback address)'
+            cand --apply-bucket-cors 'Replace the bucket''s CORS configuration with one that lets browsers at the --cors-origin origins PUT parts and read their ETag, then serve'
+            cand --json-logs 'Log one JSON object per request instead of text'
+            cand --path-style 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'s3up;completions'= {
             cand --endpoint-url 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)'
             cand --region 'AWS region (default: AWS_REGION or the profile''s region; us-east-1 with a custom endpoint)'
@@ -112,6 +134,7 @@ set edit:completion:arg-completer[s3up] = {|@words|
             cand resume 'Continue interrupted uploads: sends only the parts S3 does not have yet, then completes'
             cand list-pending 'List unfinished uploads: local journals, or with --remote the uploads S3 holds'
             cand abort 'Abort uploads on S3 and delete their journals; or clean up stale uploads in a bucket'
+            cand serve 'Run the presigning backend: clients upload with a token and no AWS credentials'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -122,6 +145,8 @@ set edit:completion:arg-completer[s3up] = {|@words|
         &'s3up;help;list-pending'= {
         }
         &'s3up;help;abort'= {
+        }
+        &'s3up;help;serve'= {
         }
         &'s3up;help;completions'= {
         }

@@ -35,6 +35,7 @@ complete -c s3up -n "__fish_s3up_needs_command" -f -a "put" -d 'Upload FILE to s
 complete -c s3up -n "__fish_s3up_needs_command" -f -a "resume" -d 'Continue interrupted uploads: sends only the parts S3 does not have yet, then completes'
 complete -c s3up -n "__fish_s3up_needs_command" -f -a "list-pending" -d 'List unfinished uploads: local journals, or with --remote the uploads S3 holds'
 complete -c s3up -n "__fish_s3up_needs_command" -f -a "abort" -d 'Abort uploads on S3 and delete their journals; or clean up stale uploads in a bucket'
+complete -c s3up -n "__fish_s3up_needs_command" -f -a "serve" -d 'Run the presigning backend: clients upload with a token and no AWS credentials'
 complete -c s3up -n "__fish_s3up_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c s3up -n "__fish_s3up_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l part-size -d 'Size of each part, 5MiB to 5GiB; K, M, G, T are powers of 1024 (8M = 8MiB) [default: 8MiB, raised when the file needs more than 10,000 parts]' -r
@@ -101,15 +102,34 @@ complete -c s3up -n "__fish_s3up_using_subcommand abort" -l journal-dir -d 'Wher
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l yes -d 'Really abort; without it, --remote only lists what it would abort'
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -s h -l help -d 'Print help'
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l listen -d 'Address to listen on, e.g. 127.0.0.1:8080, or 0.0.0.0:8080 behind a TLS proxy' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l bucket -d 'The bucket uploads go to' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l prefix -d 'Every key lies under this prefix (each caller\'s own prefix comes after it)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l url-expiry -d 'How long a presigned URL stays valid, e.g. 15m, 1h; at most 7d, and never past the credentials\' own expiry' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l tokens -d 'Bearer tokens: lines \'sha256:HEX PREFIX [ID]\' (see the README)' -r -F
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l jwt-secret-file -d 'Accept HS256 JWTs signed with this file\'s contents; \'exp\' is enforced and the \'prefix\' claim names what the caller may write' -r -F
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l cors-origin -d 'Let browser pages from this origin call serve (repeatable; * for any)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l request-timeout -d 'Seconds a request may take before it is answered 408' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l max-concurrent -d 'Requests served at once; more are answered 503 at once' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l no-auth -d 'Accept requests with no token at all (only on a loopback address)'
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l apply-bucket-cors -d 'Replace the bucket\'s CORS configuration with one that lets browsers at the --cors-origin origins PUT parts and read their ETag, then serve'
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l json-logs -d 'Log one JSON object per request instead of text'
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort completions help" -f -a "put" -d 'Upload FILE to s3://BUCKET/KEY (a KEY that is empty or ends in \'/\' gets the file name appended)'
-complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort completions help" -f -a "resume" -d 'Continue interrupted uploads: sends only the parts S3 does not have yet, then completes'
-complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort completions help" -f -a "list-pending" -d 'List unfinished uploads: local journals, or with --remote the uploads S3 holds'
-complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort completions help" -f -a "abort" -d 'Abort uploads on S3 and delete their journals; or clean up stale uploads in a bucket'
-complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort serve completions help" -f -a "put" -d 'Upload FILE to s3://BUCKET/KEY (a KEY that is empty or ends in \'/\' gets the file name appended)'
+complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort serve completions help" -f -a "resume" -d 'Continue interrupted uploads: sends only the parts S3 does not have yet, then completes'
+complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort serve completions help" -f -a "list-pending" -d 'List unfinished uploads: local journals, or with --remote the uploads S3 holds'
+complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort serve completions help" -f -a "abort" -d 'Abort uploads on S3 and delete their journals; or clean up stale uploads in a bucket'
+complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort serve completions help" -f -a "serve" -d 'Run the presigning backend: clients upload with a token and no AWS credentials'
+complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort serve completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort serve completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

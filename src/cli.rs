@@ -74,6 +74,13 @@ pub enum Command {
     ListPending(ListPendingArgs),
     /// Abort uploads on S3 and delete their journals; or clean up stale uploads in a bucket
     Abort(AbortArgs),
+    /// Run the presigning backend: clients upload with a token and no AWS credentials
+    ///
+    /// Serves Uppy Companion's S3 multipart API (plus s3up's extensions, see
+    /// /openapi.json) on ADDR for BUCKET: it creates, lists, completes and aborts
+    /// multipart uploads and presigns each part's URL; clients PUT the bytes
+    /// straight to S3. Stops gracefully on SIGTERM or Ctrl-C.
+    Serve(ServeArgs),
     /// Print a shell completion script to stdout
     Completions {
         /// The shell to complete for
@@ -169,6 +176,60 @@ pub struct AbortArgs {
     /// Really abort; without it, --remote only lists what it would abort
     #[arg(long)]
     pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8080, or 0.0.0.0:8080 behind a TLS proxy
+    #[arg(long, value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+
+    /// The bucket uploads go to
+    #[arg(long, value_name = "BUCKET", value_parser = parse_bucket)]
+    pub bucket: String,
+
+    /// Every key lies under this prefix (each caller's own prefix comes after it)
+    #[arg(long, value_name = "PREFIX", default_value = "")]
+    pub prefix: String,
+
+    /// How long a presigned URL stays valid, e.g. 15m, 1h; at most 7d, and never
+    /// past the credentials' own expiry
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_url_expiry)]
+    pub url_expiry: Duration,
+
+    /// Bearer tokens: lines 'sha256:HEX PREFIX [ID]' (see the README)
+    #[arg(long, value_name = "FILE")]
+    pub tokens: Option<PathBuf>,
+
+    /// Accept HS256 JWTs signed with this file's contents; 'exp' is enforced and
+    /// the 'prefix' claim names what the caller may write
+    #[arg(long, value_name = "FILE")]
+    pub jwt_secret_file: Option<PathBuf>,
+
+    /// Accept requests with no token at all (only on a loopback address)
+    #[arg(long, conflicts_with_all = ["tokens", "jwt_secret_file"])]
+    pub no_auth: bool,
+
+    /// Let browser pages from this origin call serve (repeatable; * for any)
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    pub cors_origins: Vec<String>,
+
+    /// Replace the bucket's CORS configuration with one that lets browsers at
+    /// the --cors-origin origins PUT parts and read their ETag, then serve
+    #[arg(long)]
+    pub apply_bucket_cors: bool,
+
+    /// Log one JSON object per request instead of text
+    #[arg(long)]
+    pub json_logs: bool,
+
+    /// Seconds a request may take before it is answered 408
+    #[arg(long, value_name = "SECS", default_value = "300", value_parser = parse_seconds)]
+    pub request_timeout: Duration,
+
+    /// Requests served at once; more are answered 503 at once
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65536))]
+    pub max_concurrent: u32,
 }
 
 /// How an upload runs: shared by `put` and `resume`.
@@ -335,6 +396,27 @@ pub fn parse_age(s: &str) -> Result<Duration, String> {
     n.checked_mul(secs)
         .map(Duration::from_secs)
         .ok_or_else(|| format!("'{s}' is too long"))
+}
+
+fn parse_bucket(s: &str) -> Result<String, String> {
+    let url = S3Url::parse(&format!("s3://{s}"))?;
+    if !url.key.is_empty() {
+        return Err(format!(
+            "'{s}' is not a bucket name: give the prefix with --prefix"
+        ));
+    }
+    Ok(url.bucket)
+}
+
+/// A presigned URL's life: 1 second to SigV4's 7 days.
+fn parse_url_expiry(s: &str) -> Result<Duration, String> {
+    let d = parse_age(s)?;
+    if d < Duration::from_secs(1) || d > Duration::from_secs(7 * 86_400) {
+        return Err(format!(
+            "URL expiry '{s}' is outside 1s to 7d, the range SigV4 allows"
+        ));
+    }
+    Ok(d)
 }
 
 fn parse_endpoint(s: &str) -> Result<String, String> {

@@ -17,6 +17,7 @@
 //! - [`progress`]: the progress bar (the engine's progress interface)
 //! - [`store`]: the backend-neutral store trait; `store::sdk` is the only
 //!   module that touches aws-sdk-s3
+//! - [`serve`]: `s3up serve`, the presigning backend (axum)
 
 pub mod cli;
 pub mod cmd;
@@ -26,4 +27,5 @@ pub mod journal;
 pub mod output;
 pub mod plan;
 pub mod progress;
+pub mod serve;
 pub mod store;

@@ -10,6 +10,7 @@ mod abort;
 mod list;
 mod put;
 mod resume;
+mod serve;
 
 use std::fs::File;
 use std::io;
@@ -37,6 +38,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Resume(args) => resume::resume(&cli.global, args).await,
         Command::ListPending(args) => list::list_pending(&cli.global, args).await,
         Command::Abort(args) => abort::abort(&cli.global, args).await,
+        Command::Serve(args) => serve::serve(&cli.global, args).await,
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "s3up", &mut io::stdout());
             Ok(())
@@ -56,12 +58,7 @@ impl From<&S3Url> for Dest {
 /// Builds the store the options name, and returns it with the connection
 /// actually used (the region filled in), for the journal.
 async fn connect(conn: &Connection, stall_timeout: Duration) -> Result<(AnyStore, Connection)> {
-    // Exists so the tests can prove pagination without creating 1,001 parts.
-    let page_size = std::env::var("S3UP_LIST_PAGE_SIZE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|n: &i32| *n > 0);
-    let sdk = SdkStore::connect(conn, stall_timeout, page_size)
+    let sdk = SdkStore::connect(conn, stall_timeout, list_page_size())
         .await
         .map_err(output::connect_error)?;
     let used = Connection {
@@ -70,6 +67,15 @@ async fn connect(conn: &Connection, stall_timeout: Duration) -> Result<(AnyStore
         ..conn.clone()
     };
     Ok((AnyStore::Sdk(sdk), used))
+}
+
+/// `S3UP_LIST_PAGE_SIZE`: exists so the tests can prove pagination without
+/// creating 1,001 parts.
+fn list_page_size() -> Option<i32> {
+    std::env::var("S3UP_LIST_PAGE_SIZE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n: &i32| *n > 0)
 }
 
 fn connection(global: &GlobalArgs) -> Connection {

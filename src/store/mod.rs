@@ -68,6 +68,9 @@ pub struct StoreError {
     /// No answer came from the store (connection refused, reset, timed out):
     /// the request may or may not have had its effect.
     pub transport: bool,
+    /// The store's HTTP status, when it answered at all: `serve` passes 429
+    /// and 503 on to its clients as they came.
+    pub status: Option<u16>,
 }
 
 impl StoreError {
@@ -78,6 +81,7 @@ impl StoreError {
             message: message.into(),
             gave_up_after: None,
             transport: false,
+            status: None,
         }
     }
 

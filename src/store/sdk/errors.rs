@@ -52,6 +52,10 @@ pub(super) fn classify<E>(op: &'static str, err: SdkError<E, HttpResponse>) -> S
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    let status = match &err {
+        SdkError::ServiceError(service) => Some(service.raw().status().as_u16()),
+        _ => None,
+    };
     let (kind, message) = match &err {
         SdkError::ServiceError(service) => {
             let status = service.raw().status().as_u16();
@@ -71,7 +75,10 @@ where
         // all transport trouble.
         _ => return StoreError::transport(op, error_chain(&err).replace('\n', " ")),
     };
-    StoreError::new(kind, op, message.replace('\n', " "))
+    StoreError {
+        status,
+        ..StoreError::new(kind, op, message.replace('\n', " "))
+    }
 }
 
 /// What an S3 error code (with its message and HTTP status) means to the engine.

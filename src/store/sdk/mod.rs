@@ -16,6 +16,7 @@
 //!   (this is not UNSIGNED-PAYLOAD); only the duplicate computation is gone.
 
 mod errors;
+pub mod presign;
 
 use std::time::Duration;
 
@@ -69,6 +70,8 @@ pub struct SdkStore {
     /// creating 1,001 parts.
     page_size: Option<i32>,
     watchdog: Watchdog,
+    /// For `serve`: the credentials a presigned POST is signed with.
+    credentials: presign::CredentialsCache,
 }
 
 impl SdkStore {
@@ -164,7 +167,50 @@ impl SdkStore {
             endpoint_url,
             page_size,
             watchdog: Watchdog { stall_timeout },
+            credentials: presign::CredentialsCache::new(Some(provider)),
         })
+    }
+
+    /// CreateMultipartUpload, with the SHA-256 checksum algorithm when `sha256`
+    /// (the engine always; `serve` when its client asks, because an upload
+    /// created so needs every part's checksum, which a stock Uppy cannot send).
+    pub(crate) async fn create_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        opts: &ObjectOptions,
+        sha256: bool,
+    ) -> Result<UploadHandle, StoreError> {
+        let mut req = self
+            .client
+            .create_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .set_checksum_algorithm(sha256.then_some(ChecksumAlgorithm::Sha256))
+            .set_content_type(opts.content_type.clone())
+            .set_storage_class(opts.storage_class.as_deref().map(StorageClass::from));
+        for (k, v) in &opts.metadata {
+            req = req.metadata(k, v);
+        }
+        let request = async {
+            let out = req
+                .send()
+                .await
+                .map_err(|e| classify("CreateMultipartUpload", e))?;
+            let upload_id = out.upload_id.ok_or_else(|| {
+                StoreError::new(
+                    ErrorKind::Fatal,
+                    "CreateMultipartUpload",
+                    "the answer carried no UploadId",
+                )
+            })?;
+            Ok(UploadHandle {
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+                upload_id,
+            })
+        };
+        self.watchdog.small("CreateMultipartUpload", request).await
     }
 }
 
@@ -347,36 +393,7 @@ impl Store for SdkStore {
         key: &str,
         opts: &ObjectOptions,
     ) -> Result<UploadHandle, StoreError> {
-        let mut req = self
-            .client
-            .create_multipart_upload()
-            .bucket(bucket)
-            .key(key)
-            .checksum_algorithm(ChecksumAlgorithm::Sha256)
-            .set_content_type(opts.content_type.clone())
-            .set_storage_class(opts.storage_class.as_deref().map(StorageClass::from));
-        for (k, v) in &opts.metadata {
-            req = req.metadata(k, v);
-        }
-        let request = async {
-            let out = req
-                .send()
-                .await
-                .map_err(|e| classify("CreateMultipartUpload", e))?;
-            let upload_id = out.upload_id.ok_or_else(|| {
-                StoreError::new(
-                    ErrorKind::Fatal,
-                    "CreateMultipartUpload",
-                    "the answer carried no UploadId",
-                )
-            })?;
-            Ok(UploadHandle {
-                bucket: bucket.to_string(),
-                key: key.to_string(),
-                upload_id,
-            })
-        };
-        self.watchdog.small("CreateMultipartUpload", request).await
+        self.create_multipart(bucket, key, opts, true).await
     }
 
     async fn upload_part(
@@ -575,13 +592,13 @@ impl ListUploads for SdkStore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use aws_sdk_s3::config::{BehaviorVersion, Credentials};
     use aws_smithy_http_client::test_util::{capture_request, CaptureRequestReceiver};
     use std::sync::Arc;
 
-    fn captured() -> (SdkStore, CaptureRequestReceiver) {
+    pub(super) fn captured() -> (SdkStore, CaptureRequestReceiver) {
         let (http, rx) = capture_request(None);
         let config = configure(aws_sdk_s3::Config::builder(), true)
             .behavior_version(BehaviorVersion::latest())
@@ -598,6 +615,7 @@ mod tests {
             watchdog: Watchdog {
                 stall_timeout: Duration::from_secs(5),
             },
+            credentials: Default::default(),
         };
         (store, rx)
     }

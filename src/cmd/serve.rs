@@ -1,0 +1,179 @@
+//! `s3up serve`: checks the options, connects to S3, checks (or applies) the
+//! bucket's CORS rules, and serves until SIGTERM or Ctrl-C.
+//!
+//! Refusals that need no network come first: no authentication is allowed
+//! only with `--no-auth`, and only on a loopback address, because a backend
+//! that signs for anyone who asks is an open bucket.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cli::{GlobalArgs, ServeArgs};
+use crate::error::{Error, Result};
+use crate::output;
+use crate::serve::auth::Auth;
+use crate::serve::{self, keys, AppState, HttpLimits};
+use crate::store::sdk::SdkStore;
+use crate::store::ErrorKind;
+
+/// The stall timeout of `serve`'s own S3 calls (create, list, complete …).
+const STORE_STALL_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
+    let auth = auth(&args)?;
+    let prefix = keys::normalize_prefix(&args.prefix);
+    if !prefix.is_empty() {
+        keys::check_form(&prefix)
+            .map_err(|e| Error::Usage(format!("--prefix '{}': {}", args.prefix, e.message)))?;
+    }
+    init_logs(args.json_logs);
+
+    let store = SdkStore::connect(
+        &super::connection(global),
+        STORE_STALL_TIMEOUT,
+        super::list_page_size(),
+    )
+    .await
+    .map_err(output::connect_error)?;
+    bucket_cors(&store, &args).await?;
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| {
+            Error::failed(format!(
+                "cannot listen on {}: {e}. Choose another address or port with --listen",
+                args.listen
+            ))
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::failed(format!("cannot read the listening address: {e}")))?;
+    let state = Arc::new(AppState {
+        store,
+        bucket: args.bucket.clone(),
+        auth,
+        url_expiry: args.url_expiry,
+    });
+    let app = serve::router(
+        state,
+        &HttpLimits {
+            request_timeout: args.request_timeout,
+            max_concurrent: args.max_concurrent as usize,
+            cors_origins: args.cors_origins.clone(),
+        },
+    );
+    // The one line on stdout: scripts and tests read the address from it
+    // (useful with port 0).
+    println!(
+        "s3up serve: listening on http://{addr} for s3://{}/{prefix}",
+        args.bucket
+    );
+    let _ = std::io::stdout().flush();
+    serve::serve(listener, app)
+        .await
+        .map_err(|e| Error::failed(format!("serving on {addr} failed: {e}")))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn auth(args: &ServeArgs) -> Result<Auth> {
+    if args.no_auth {
+        if !args.listen.ip().is_loopback() {
+            return Err(Error::Usage(format!(
+                "--no-auth is refused on {}, which is not a loopback address: without authentication anyone \
+                 who reaches the port could write to the bucket. Listen on 127.0.0.1, or use --tokens or --jwt-secret-file",
+                args.listen
+            )));
+        }
+        return Ok(Auth::open(&args.prefix));
+    }
+    if args.tokens.is_none() && args.jwt_secret_file.is_none() {
+        return Err(Error::Usage(
+            "serve needs authentication: give --tokens FILE or --jwt-secret-file FILE \
+             (or --no-auth, on a loopback address only)"
+                .into(),
+        ));
+    }
+    let (auth, warnings) = Auth::load(
+        &args.prefix,
+        args.tokens.as_deref(),
+        args.jwt_secret_file.as_deref(),
+    )
+    .map_err(Error::Usage)?;
+    for w in warnings {
+        eprintln!("s3up: warning: {w}");
+    }
+    Ok(auth)
+}
+
+/// s3up's own events at INFO (the request lines); other crates' (the SDK's)
+/// only at ERROR, so the log stays one line per request.
+fn init_logs(json: bool) {
+    use std::io::IsTerminal;
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    let filter = Targets::new()
+        .with_target("s3up", tracing::Level::INFO)
+        .with_default(tracing::Level::ERROR);
+    let layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal());
+    let layer = if json {
+        layer.json().flatten_event(true).boxed()
+    } else {
+        layer.boxed()
+    };
+    let _ = tracing_subscriber::registry()
+        .with(layer.with_filter(filter))
+        .try_init();
+}
+
+/// Reads the bucket's CORS rules and says in one line what a browser would
+/// miss, or, with `--apply-bucket-cors`, replaces them. A missing bucket stops
+/// `serve` here, before it answers anyone.
+async fn bucket_cors(store: &SdkStore, args: &ServeArgs) -> Result<()> {
+    let wanted = serve::wanted_bucket_cors(&args.cors_origins);
+    let json = serde_json::json!({ "CORSRules": [&wanted] }).to_string();
+    if args.apply_bucket_cors {
+        store
+            .put_bucket_cors(&args.bucket, &wanted)
+            .await
+            .map_err(|e| {
+                Error::failed(format!(
+                    "cannot set the CORS configuration of bucket '{}': {e}. Apply {json} yourself",
+                    args.bucket
+                ))
+            })?;
+        tracing::info!(bucket = %args.bucket, cors = %json, "applied the bucket's CORS configuration");
+        return Ok(());
+    }
+    match store.bucket_cors(&args.bucket).await {
+        Ok(rules) => {
+            if let Some(gap) = serve::bucket_cors_gap(rules.as_deref(), &args.cors_origins) {
+                tracing::warn!(
+                    "bucket '{}': {gap}, so browsers cannot upload to the presigned URLs. \
+                     Apply {json} (e.g. `aws s3api put-bucket-cors --bucket {} --cors-configuration '{json}'`), \
+                     or restart with --apply-bucket-cors",
+                    args.bucket,
+                    args.bucket
+                );
+            }
+            Ok(())
+        }
+        Err(e) if e.kind == ErrorKind::NoSuchBucket => Err(Error::failed(format!(
+            "bucket '{}' does not exist: create it, or name another with --bucket",
+            args.bucket
+        ))),
+        Err(e) => {
+            tracing::warn!(
+                "bucket '{}': cannot read its CORS configuration ({e}); browsers need {json}",
+                args.bucket
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,460 @@
+//! What `s3up serve` needs from S3 besides the engine's calls: presigned
+//! UploadPart URLs, a presigned POST form, a Complete whose parts may lack a
+//! checksum, and the bucket's CORS rules. It lives here because this folder is
+//! the only place that touches aws-sdk-s3 (DESIGN §4).
+//!
+//! Facts this code relies on (DESIGN §4b, measured on Garage 2.5.0 and moto 5.1.22):
+//! - `presigned()` keeps a checksum set on the request as a *signed header*:
+//!   the client must send `x-amz-checksum-sha256` with exactly that value, and
+//!   S3 (Garage: 400 `InvalidDigest`) refuses a body that does not match it.
+//! - `checksum_algorithm` is never set when presigning: it would add a signed
+//!   `x-amz-sdk-checksum-algorithm` header that browsers do not know to send.
+//!   And with `request_checksum_calculation = WhenRequired` (see `configure`)
+//!   the SDK presigns no CRC of its own. Stock Companion presigns the CRC32 of
+//!   an empty body into every part URL, which Garage rejects; this does not.
+//! - SigV4 allows at most 7 days, and a URL never outlives the credentials
+//!   that signed it, so [`SdkStore::presign_expiry`] clamps to both.
+//! - aws-sdk-s3 has no presigned POST. [`SdkStore::presign_post`] signs the
+//!   policy by hand, as AWS documents it ("Authenticating Requests: Browser-Based
+//!   Uploads Using POST (AWS Signature Version 4)"): the policy is a JSON
+//!   document, base64-encoded; the signature is HMAC-SHA256 of that base64
+//!   text under the usual SigV4 signing key (date, region, `s3`, `aws4_request`).
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_s3::config::{Credentials, ProvideCredentials, SharedCredentialsProvider};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CorsConfiguration};
+use aws_smithy_types::date_time::Format;
+use aws_smithy_types::DateTime;
+
+use super::errors::{classify, error_chain};
+use super::SdkStore;
+use crate::store::{b64, ErrorKind, StoreError, UploadHandle};
+
+/// SigV4's ceiling for a presigned request.
+pub const MAX_PRESIGN_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Credentials are fetched again when they expire sooner than this, so a URL
+/// is never signed with credentials about to lapse.
+const CREDENTIALS_REFRESH_MARGIN: Duration = Duration::from_secs(300);
+
+/// The largest single PUT (and POST) S3 accepts, 5 GiB; the POST policy's
+/// `content-length-range` ends there.
+pub const MAX_SINGLE_UPLOAD: u64 = 5 << 30;
+
+/// A presigned request: the URL, and the headers the client must send with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresignedRequest {
+    pub url: String,
+    /// Signed headers besides `host`, e.g. `x-amz-checksum-sha256`.
+    pub headers: Vec<(String, String)>,
+}
+
+/// A presigned POST form: the bucket URL (ending in `/`) and the form fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresignedPost {
+    pub url: String,
+    pub fields: Vec<(String, String)>,
+}
+
+/// A part for Complete, whose checksum is optional (a stock Uppy has none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletePart {
+    pub number: u32,
+    pub etag: String,
+    /// Base64 SHA-256, for uploads created with the SHA-256 algorithm.
+    pub sha256: Option<String>,
+}
+
+/// What CompleteMultipartUpload answered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Completed {
+    pub location: Option<String>,
+    pub etag: Option<String>,
+    pub checksum_sha256: Option<String>,
+}
+
+/// One CORS rule of a bucket.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CorsRule {
+    pub allowed_origins: Vec<String>,
+    pub allowed_methods: Vec<String>,
+    pub allowed_headers: Vec<String>,
+    pub expose_headers: Vec<String>,
+    #[serde(rename = "MaxAgeSeconds")]
+    pub max_age_seconds: Option<i32>,
+}
+
+/// The credentials last fetched, shared by every clone of the store, so the
+/// provider (IMDS, SSO …) is asked once per refresh, not once per request.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CredentialsCache {
+    provider: Option<SharedCredentialsProvider>,
+    cached: Arc<tokio::sync::Mutex<Option<Credentials>>>,
+}
+
+impl CredentialsCache {
+    pub(crate) fn new(provider: Option<SharedCredentialsProvider>) -> CredentialsCache {
+        CredentialsCache {
+            provider,
+            cached: Default::default(),
+        }
+    }
+}
+
+fn fatal(op: &'static str, message: impl Into<String>) -> StoreError {
+    StoreError::new(ErrorKind::Fatal, op, message)
+}
+
+impl SdkStore {
+    /// The credentials the client signs with, refreshed shortly before they expire.
+    async fn credentials(&self) -> Result<Credentials, StoreError> {
+        let mut cached = self.credentials.cached.lock().await;
+        if let Some(c) = cached.as_ref() {
+            let fresh = match c.expiry() {
+                None => true,
+                Some(t) => t
+                    .duration_since(SystemTime::now())
+                    .is_ok_and(|left| left > CREDENTIALS_REFRESH_MARGIN),
+            };
+            if fresh {
+                return Ok(c.clone());
+            }
+        }
+        let provider = self
+            .credentials
+            .provider
+            .as_ref()
+            .ok_or_else(|| fatal("Credentials", "no credentials provider is configured"))?;
+        let c = provider
+            .provide_credentials()
+            .await
+            .map_err(|e| StoreError::new(ErrorKind::Retryable, "Credentials", error_chain(&e)))?;
+        *cached = Some(c.clone());
+        Ok(c)
+    }
+
+    /// `wanted`, shortened to SigV4's 7 days and to what is left of the
+    /// credentials' life (temporary credentials end every URL they signed).
+    pub async fn presign_expiry(&self, wanted: Duration) -> Result<Duration, StoreError> {
+        let mut expiry = wanted.min(MAX_PRESIGN_EXPIRY);
+        if let Some(until) = self.credentials().await?.expiry() {
+            let left = until
+                .duration_since(SystemTime::now())
+                .unwrap_or(Duration::ZERO);
+            expiry = expiry.min(left);
+        }
+        if expiry < Duration::from_secs(1) {
+            return Err(StoreError::new(
+                ErrorKind::Retryable,
+                "Presign",
+                "the credentials expire in less than a second",
+            ));
+        }
+        Ok(expiry)
+    }
+
+    /// A presigned UploadPart URL. With `sha256` (base64), the checksum is a
+    /// signed header: S3 refuses a body whose SHA-256 differs.
+    pub async fn presign_upload_part(
+        &self,
+        upload: &UploadHandle,
+        number: u32,
+        sha256: Option<&str>,
+        expires_in: Duration,
+    ) -> Result<PresignedRequest, StoreError> {
+        let config = PresigningConfig::expires_in(expires_in)
+            .map_err(|e| fatal("PresignUploadPart", error_chain(&e)))?;
+        let presigned = self
+            .client
+            .upload_part()
+            .bucket(&upload.bucket)
+            .key(&upload.key)
+            .upload_id(&upload.upload_id)
+            .part_number(number as i32)
+            .set_checksum_sha256(sha256.map(str::to_string))
+            .presigned(config)
+            .await
+            .map_err(|e| classify("PresignUploadPart", e))?;
+        Ok(PresignedRequest {
+            url: presigned.uri().to_string(),
+            headers: presigned
+                .headers()
+                .filter(|(name, _)| !name.eq_ignore_ascii_case("host"))
+                .map(|(name, value)| (name.to_ascii_lowercase(), value.to_string()))
+                .collect(),
+        })
+    }
+
+    /// The URL a POST form for `bucket` goes to, ending in `/`: the URL a
+    /// presigned PutObject would use, without its key and query (so it follows
+    /// the endpoint and path-style settings exactly as the SDK does).
+    async fn bucket_url(&self, bucket: &str) -> Result<String, StoreError> {
+        const PROBE_KEY: &str = "s3up-probe-key";
+        let config = PresigningConfig::expires_in(Duration::from_secs(60))
+            .map_err(|e| fatal("PresignPost", error_chain(&e)))?;
+        let presigned = self
+            .client
+            .put_object()
+            .bucket(bucket)
+            .key(PROBE_KEY)
+            .presigned(config)
+            .await
+            .map_err(|e| classify("PresignPost", e))?;
+        let uri = presigned.uri();
+        let path = uri.split('?').next().unwrap_or(uri);
+        path.strip_suffix(PROBE_KEY)
+            .map(str::to_string)
+            .ok_or_else(|| {
+                fatal(
+                    "PresignPost",
+                    format!("cannot find the bucket URL in '{path}'"),
+                )
+            })
+    }
+
+    /// A presigned POST form that uploads one object to `bucket`/`key`.
+    /// `fields` (e.g. `content-type`, `x-amz-meta-*`) are sent and pinned by
+    /// the policy with exact-match conditions; the body may be up to 5 GiB.
+    pub async fn presign_post(
+        &self,
+        bucket: &str,
+        key: &str,
+        fields: &[(String, String)],
+        expires_in: Duration,
+    ) -> Result<PresignedPost, StoreError> {
+        let creds = self.credentials().await?;
+        let url = self.bucket_url(bucket).await?;
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_err(|_| fatal("PresignPost", "the system clock is before 1970"))?
+            .as_secs();
+        let iso = |secs: u64| {
+            DateTime::from_secs(secs as i64)
+                .fmt(Format::DateTime)
+                .map_err(|e| fatal("PresignPost", e.to_string()))
+        };
+        // "2026-12-02T12:45:14Z" -> "20261202T124514Z" and "20261202".
+        let amz_date: String = iso(now)?
+            .chars()
+            .filter(|c| *c != '-' && *c != ':')
+            .collect();
+        let day = &amz_date[..8];
+        let expiration = iso(now + expires_in.as_secs())?;
+        let credential = format!(
+            "{}/{day}/{}/s3/aws4_request",
+            creds.access_key_id(),
+            self.region
+        );
+
+        let mut all: Vec<(String, String)> = vec![("key".into(), key.to_string())];
+        all.extend(fields.iter().cloned());
+        all.push(("x-amz-algorithm".into(), "AWS4-HMAC-SHA256".into()));
+        all.push(("x-amz-credential".into(), credential));
+        all.push(("x-amz-date".into(), amz_date.clone()));
+        if let Some(token) = creds.session_token() {
+            all.push(("x-amz-security-token".into(), token.to_string()));
+        }
+        let mut conditions = vec![serde_json::json!({ "bucket": bucket })];
+        for (name, value) in &all {
+            conditions.push(serde_json::json!(["eq", format!("${name}"), value]));
+        }
+        conditions.push(serde_json::json!([
+            "content-length-range",
+            0,
+            MAX_SINGLE_UPLOAD
+        ]));
+        let policy = serde_json::json!({ "expiration": expiration, "conditions": conditions });
+        let policy = b64(policy.to_string().as_bytes());
+        let signature = sigv4_post_signature(creds.secret_access_key(), day, &self.region, &policy);
+        all.push(("policy".into(), policy));
+        all.push(("x-amz-signature".into(), signature));
+        Ok(PresignedPost { url, fields: all })
+    }
+
+    /// CompleteMultipartUpload with each part's checksum when it has one.
+    pub async fn complete_parts(
+        &self,
+        upload: &UploadHandle,
+        parts: &[CompletePart],
+    ) -> Result<Completed, StoreError> {
+        let parts = parts
+            .iter()
+            .map(|p| {
+                aws_sdk_s3::types::CompletedPart::builder()
+                    .part_number(p.number as i32)
+                    .e_tag(&p.etag)
+                    .set_checksum_sha256(p.sha256.clone())
+                    .build()
+            })
+            .collect();
+        let request = async {
+            let out = self
+                .client
+                .complete_multipart_upload()
+                .bucket(&upload.bucket)
+                .key(&upload.key)
+                .upload_id(&upload.upload_id)
+                .multipart_upload(
+                    CompletedMultipartUpload::builder()
+                        .set_parts(Some(parts))
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| classify("CompleteMultipartUpload", e))?;
+            Ok(Completed {
+                location: out.location,
+                etag: out.e_tag,
+                checksum_sha256: out.checksum_sha256,
+            })
+        };
+        self.watchdog
+            .complete("CompleteMultipartUpload", request)
+            .await
+    }
+
+    /// The bucket's CORS rules; `None` when it has no CORS configuration.
+    pub async fn bucket_cors(&self, bucket: &str) -> Result<Option<Vec<CorsRule>>, StoreError> {
+        let request = async {
+            match self.client.get_bucket_cors().bucket(bucket).send().await {
+                Ok(out) => Ok(Some(
+                    out.cors_rules()
+                        .iter()
+                        .map(|r| CorsRule {
+                            allowed_origins: r.allowed_origins().to_vec(),
+                            allowed_methods: r.allowed_methods().to_vec(),
+                            allowed_headers: r.allowed_headers().to_vec(),
+                            expose_headers: r.expose_headers().to_vec(),
+                            max_age_seconds: r.max_age_seconds(),
+                        })
+                        .collect(),
+                )),
+                Err(SdkError::ServiceError(e))
+                    if e.err().code() == Some("NoSuchCORSConfiguration") =>
+                {
+                    Ok(None)
+                }
+                Err(e) => Err(classify("GetBucketCors", e)),
+            }
+        };
+        self.watchdog.small("GetBucketCors", request).await
+    }
+
+    /// Replaces the bucket's whole CORS configuration with `rule`.
+    pub async fn put_bucket_cors(&self, bucket: &str, rule: &CorsRule) -> Result<(), StoreError> {
+        let built = aws_sdk_s3::types::CorsRule::builder()
+            .set_allowed_origins(Some(rule.allowed_origins.clone()))
+            .set_allowed_methods(Some(rule.allowed_methods.clone()))
+            .set_allowed_headers(Some(rule.allowed_headers.clone()))
+            .set_expose_headers(Some(rule.expose_headers.clone()))
+            .set_max_age_seconds(rule.max_age_seconds)
+            .build()
+            .map_err(|e| fatal("PutBucketCors", error_chain(&e)))?;
+        let config = CorsConfiguration::builder()
+            .cors_rules(built)
+            .build()
+            .map_err(|e| fatal("PutBucketCors", error_chain(&e)))?;
+        let request = async {
+            self.client
+                .put_bucket_cors()
+                .bucket(bucket)
+                .cors_configuration(config)
+                .send()
+                .await
+                .map_err(|e| classify("PutBucketCors", e))?;
+            Ok(())
+        };
+        self.watchdog.small("PutBucketCors", request).await
+    }
+}
+
+/// SigV4's signature of a POST policy: HMAC-SHA256 of the base64 policy under
+/// the signing key for the day, the region and `s3`.
+fn sigv4_post_signature(secret: &str, day: &str, region: &str, policy_b64: &str) -> String {
+    let key = signing_key(secret, day, region, "s3");
+    hex::encode(hmac(&key, policy_b64).as_ref())
+}
+
+/// SigV4's signing key: HMAC chained over the day, region, service and `aws4_request`.
+fn signing_key(secret: &str, day: &str, region: &str, service: &str) -> Vec<u8> {
+    let k_date = hmac(format!("AWS4{secret}").as_bytes(), day);
+    let k_region = hmac(k_date.as_ref(), region);
+    let k_service = hmac(k_region.as_ref(), service);
+    hmac(k_service.as_ref(), "aws4_request").as_ref().to_vec()
+}
+
+fn hmac(key: &[u8], data: &str) -> ring::hmac::Tag {
+    ring::hmac::sign(
+        &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key),
+        data.as_bytes(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The property stock Companion lacks (DESIGN §4b): a part URL carries no
+    /// SDK checksum of its own. With a SHA-256, that checksum is the one
+    /// extra signed header, and it is what the client is told to send.
+    #[tokio::test]
+    async fn part_urls_sign_only_the_given_checksum() {
+        let (store, _rx) = super::super::tests::captured();
+        let up = UploadHandle {
+            bucket: "bkt".into(),
+            key: "a/b.bin".into(),
+            upload_id: "up-1".into(),
+        };
+        let sum = b64(&[7u8; 32]);
+        let expiry = Duration::from_secs(900);
+        let p = store
+            .presign_upload_part(&up, 3, Some(&sum), expiry)
+            .await
+            .unwrap();
+        assert_eq!(p.headers, vec![("x-amz-checksum-sha256".into(), sum)]);
+        let url = p.url.to_ascii_lowercase();
+        assert!(
+            url.contains("x-amz-signedheaders=host%3bx-amz-checksum-sha256&"),
+            "{url}"
+        );
+        assert!(
+            url.contains("x-amz-expires=900") && url.contains("partnumber=3"),
+            "{url}"
+        );
+        for absent in [
+            "crc32",
+            "crc64",
+            "x-amz-sdk-checksum-algorithm",
+            "x-amz-checksum-sha256=",
+        ] {
+            assert!(!url.contains(absent), "{absent} in {url}");
+        }
+        let p = store
+            .presign_upload_part(&up, 3, None, expiry)
+            .await
+            .unwrap();
+        assert!(p.headers.is_empty(), "{:?}", p.headers);
+        assert!(p.url.contains("X-Amz-SignedHeaders=host&"), "{}", p.url);
+    }
+
+    /// AWS's published example of deriving a SigV4 signing key ("Examples of
+    /// how to derive a signing key for Signature Version 4").
+    #[test]
+    fn signing_key_matches_aws_example() {
+        let key = signing_key(
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            "20120215",
+            "us-east-1",
+            "iam",
+        );
+        assert_eq!(
+            hex::encode(key),
+            "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
+        );
+    }
+}
