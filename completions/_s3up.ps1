@@ -40,6 +40,9 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
             break
         }
         's3up;put' {
+            [CompletionResult]::new('--via', '--via', [CompletionResultType]::ParameterName, 'Upload through this backend (`s3up serve`, or an Uppy Companion) with its token and no AWS credentials: part bodies go straight to S3 with presigned URLs, every other call goes to the backend')
+            [CompletionResult]::new('--token-file', '--token-file', [CompletionResultType]::ParameterName, 'Read the --via backend''s token from FILE [default: the S3UP_TOKEN environment variable]')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'The --via backend''s token itself. Other users of this machine can see it in `ps`: prefer --token-file or S3UP_TOKEN')
             [CompletionResult]::new('--part-size', '--part-size', [CompletionResultType]::ParameterName, 'Size of each part, 5MiB to 5GiB; K, M, G, T are powers of 1024 (8M = 8MiB) [default: 8MiB, raised when the file needs more than 10,000 parts]')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many parts are uploaded at once')
             [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3')
@@ -63,6 +66,8 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
             break
         }
         's3up;resume' {
+            [CompletionResult]::new('--token-file', '--token-file', [CompletionResultType]::ParameterName, 'Read the --via backend''s token from FILE [default: the S3UP_TOKEN environment variable]')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'The --via backend''s token itself. Other users of this machine can see it in `ps`: prefer --token-file or S3UP_TOKEN')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many parts are uploaded at once')
             [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3')
             [CompletionResult]::new('--stall-timeout', '--stall-timeout', [CompletionResultType]::ParameterName, 'Seconds without progress after which a request counts as stalled and is retried')
@@ -97,6 +102,8 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
         's3up;abort' {
             [CompletionResult]::new('--remote', '--remote', [CompletionResultType]::ParameterName, 'Abort in-progress uploads S3 holds under s3://BUCKET[/PREFIX] (with --older-than)')
             [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Only uploads started longer ago than this, e.g. 7d, 12h, 30m, 0s')
+            [CompletionResult]::new('--token-file', '--token-file', [CompletionResultType]::ParameterName, 'Read the --via backend''s token from FILE [default: the S3UP_TOKEN environment variable]')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'The --via backend''s token itself. Other users of this machine can see it in `ps`: prefer --token-file or S3UP_TOKEN')
             [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region (default: AWS_REGION or the profile''s region; us-east-1 with a custom endpoint)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile from ~/.aws/config and ~/.aws/credentials')

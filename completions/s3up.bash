@@ -95,7 +95,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__abort)
-            opts="-h --remote --older-than --yes --endpoint-url --region --profile --path-style --journal-dir --help"
+            opts="-h --remote --older-than --yes --token-file --token --endpoint-url --region --profile --path-style --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -106,6 +106,14 @@ _s3up() {
                     return 0
                     ;;
                 --older-than)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -309,12 +317,24 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__put)
-            opts="-q -h --part-size --restart --concurrency --retries --stall-timeout --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --endpoint-url --region --profile --path-style --journal-dir --help"
+            opts="-q -h --via --token-file --token --part-size --restart --concurrency --retries --stall-timeout --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --endpoint-url --region --profile --path-style --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --via)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --part-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -367,12 +387,20 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__resume)
-            opts="-q -h --all --no-verify --verify --concurrency --retries --stall-timeout --no-progress --quiet --json --endpoint-url --region --profile --path-style --journal-dir --help"
+            opts="-q -h --all --no-verify --verify --token-file --token --concurrency --retries --stall-timeout --no-progress --quiet --json --endpoint-url --region --profile --path-style --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --concurrency)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -36,6 +36,9 @@ set edit:completion:arg-completer[s3up] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'s3up;put'= {
+            cand --via 'Upload through this backend (`s3up serve`, or an Uppy Companion) with its token and no AWS credentials: part bodies go straight to S3 with presigned URLs, every other call goes to the backend'
+            cand --token-file 'Read the --via backend''s token from FILE [default: the S3UP_TOKEN environment variable]'
+            cand --token 'The --via backend''s token itself. Other users of this machine can see it in `ps`: prefer --token-file or S3UP_TOKEN'
             cand --part-size 'Size of each part, 5MiB to 5GiB; K, M, G, T are powers of 1024 (8M = 8MiB) [default: 8MiB, raised when the file needs more than 10,000 parts]'
             cand --concurrency 'How many parts are uploaded at once'
             cand --retries 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3'
@@ -58,6 +61,8 @@ set edit:completion:arg-completer[s3up] = {|@words|
             cand --help 'Print help'
         }
         &'s3up;resume'= {
+            cand --token-file 'Read the --via backend''s token from FILE [default: the S3UP_TOKEN environment variable]'
+            cand --token 'The --via backend''s token itself. Other users of this machine can see it in `ps`: prefer --token-file or S3UP_TOKEN'
             cand --concurrency 'How many parts are uploaded at once'
             cand --retries 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3'
             cand --stall-timeout 'Seconds without progress after which a request counts as stalled and is retried'
@@ -90,6 +95,8 @@ set edit:completion:arg-completer[s3up] = {|@words|
         &'s3up;abort'= {
             cand --remote 'Abort in-progress uploads S3 holds under s3://BUCKET[/PREFIX] (with --older-than)'
             cand --older-than 'Only uploads started longer ago than this, e.g. 7d, 12h, 30m, 0s'
+            cand --token-file 'Read the --via backend''s token from FILE [default: the S3UP_TOKEN environment variable]'
+            cand --token 'The --via backend''s token itself. Other users of this machine can see it in `ps`: prefer --token-file or S3UP_TOKEN'
             cand --endpoint-url 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)'
             cand --region 'AWS region (default: AWS_REGION or the profile''s region; us-east-1 with a custom endpoint)'
             cand --profile 'Named profile from ~/.aws/config and ~/.aws/credentials'

@@ -38,6 +38,9 @@ complete -c s3up -n "__fish_s3up_needs_command" -f -a "abort" -d 'Abort uploads 
 complete -c s3up -n "__fish_s3up_needs_command" -f -a "serve" -d 'Run the presigning backend: clients upload with a token and no AWS credentials'
 complete -c s3up -n "__fish_s3up_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c s3up -n "__fish_s3up_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l via -d 'Upload through this backend (`s3up serve`, or an Uppy Companion) with its token and no AWS credentials: part bodies go straight to S3 with presigned URLs, every other call goes to the backend' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l token-file -d 'Read the --via backend\'s token from FILE [default: the S3UP_TOKEN environment variable]' -r -F
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l token -d 'The --via backend\'s token itself. Other users of this machine can see it in `ps`: prefer --token-file or S3UP_TOKEN' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l part-size -d 'Size of each part, 5MiB to 5GiB; K, M, G, T are powers of 1024 (8M = 8MiB) [default: 8MiB, raised when the file needs more than 10,000 parts]' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l concurrency -d 'How many parts are uploaded at once' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l retries -d 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3' -r
@@ -70,6 +73,8 @@ complete -c s3up -n "__fish_s3up_using_subcommand put" -l json -d 'Print one JSO
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l if-none-match -d 'Fail instead of overwriting when the key already exists'
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
 complete -c s3up -n "__fish_s3up_using_subcommand put" -s h -l help -d 'Print help'
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l token-file -d 'Read the --via backend\'s token from FILE [default: the S3UP_TOKEN environment variable]' -r -F
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l token -d 'The --via backend\'s token itself. Other users of this machine can see it in `ps`: prefer --token-file or S3UP_TOKEN' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l concurrency -d 'How many parts are uploaded at once' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l retries -d 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l stall-timeout -d 'Seconds without progress after which a request counts as stalled and is retried' -r
@@ -95,6 +100,8 @@ complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l path-style -d
 complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -s h -l help -d 'Print help'
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l remote -d 'Abort in-progress uploads S3 holds under s3://BUCKET[/PREFIX] (with --older-than)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l older-than -d 'Only uploads started longer ago than this, e.g. 7d, 12h, 30m, 0s' -r
+complete -c s3up -n "__fish_s3up_using_subcommand abort" -l token-file -d 'Read the --via backend\'s token from FILE [default: the S3UP_TOKEN environment variable]' -r -F
+complete -c s3up -n "__fish_s3up_using_subcommand abort" -l token -d 'The --via backend\'s token itself. Other users of this machine can see it in `ps`: prefer --token-file or S3UP_TOKEN' -r
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r

@@ -95,9 +95,19 @@ pub struct PutArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 
-    /// Destination, as s3://BUCKET/KEY
-    #[arg(value_name = "S3_URL", value_parser = S3Url::parse)]
-    pub dest: S3Url,
+    /// Destination, as s3://BUCKET/KEY; with --via, the KEY to ask the backend
+    /// for (optional: without it the backend chooses one from the file name)
+    #[arg(value_name = "S3_URL|KEY", value_parser = parse_target, required_unless_present = "via")]
+    pub dest: Option<Target>,
+
+    /// Upload through this backend (`s3up serve`, or an Uppy Companion) with
+    /// its token and no AWS credentials: part bodies go straight to S3 with
+    /// presigned URLs, every other call goes to the backend
+    #[arg(long, value_name = "URL", value_parser = parse_endpoint, conflicts_with_all = ["if_none_match", "storage_class"])]
+    pub via: Option<String>,
+
+    #[command(flatten)]
+    pub token: TokenArgs,
 
     /// Size of each part, 5MiB to 5GiB; K, M, G, T are powers of 1024 (8M = 8MiB)
     /// [default: 8MiB, raised when the file needs more than 10,000 parts]
@@ -139,6 +149,9 @@ pub struct ResumeArgs {
     pub verify: bool,
 
     #[command(flatten)]
+    pub token: TokenArgs,
+
+    #[command(flatten)]
     pub tuning: Tuning,
 }
 
@@ -176,6 +189,44 @@ pub struct AbortArgs {
     /// Really abort; without it, --remote only lists what it would abort
     #[arg(long)]
     pub yes: bool,
+
+    #[command(flatten)]
+    pub token: TokenArgs,
+}
+
+/// The token for a `--via` backend: `put --via`, and `resume` and `abort` of
+/// such an upload, need it (the journal never holds it). Without either
+/// option, the S3UP_TOKEN environment variable is read.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TokenArgs {
+    /// Read the --via backend's token from FILE [default: the S3UP_TOKEN
+    /// environment variable]
+    #[arg(long, value_name = "FILE", conflicts_with = "token")]
+    pub token_file: Option<PathBuf>,
+
+    /// The --via backend's token itself. Other users of this machine can see
+    /// it in `ps`: prefer --token-file or S3UP_TOKEN
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+}
+
+/// `put`'s destination: `s3://BUCKET/KEY`, or with --via a bare key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    S3(S3Url),
+    Key(String),
+}
+
+/// An `s3://` URL is checked as one; anything else is a key for --via
+/// (`put` refuses it without --via, quoting S3Url's message).
+fn parse_target(s: &str) -> Result<Target, String> {
+    if s.starts_with("s3://") {
+        S3Url::parse(s).map(Target::S3)
+    } else if s.len() > 1024 {
+        Err(format!("the key '{s}' is longer than S3's 1024-byte limit"))
+    } else {
+        Ok(Target::Key(s.to_string()))
+    }
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::cli::S3Url;
 use crate::engine::{self, Dest, PartStats};
 use crate::error::Error;
 use crate::journal::{self, Journal};
@@ -65,9 +66,15 @@ fn exists(dest: &Dest) -> String {
     )
 }
 
-/// The hint for credentials that were refused.
-const CHECK_CREDENTIALS: &str =
-    "Check the credentials (AWS_ACCESS_KEY_ID, --profile) and the bucket policy";
+/// The hint for credentials that were refused: AWS's, or a `--via`
+/// backend's token (its calls are named "backend …").
+fn check_credentials(e: &StoreError) -> &'static str {
+    if e.op.starts_with("backend ") {
+        "Check the token (--token-file, S3UP_TOKEN) and the key it may write"
+    } else {
+        "Check the credentials (AWS_ACCESS_KEY_ID, --profile) and the bucket policy"
+    }
+}
 
 /// The message for a store failure that happened before anything needs resuming.
 pub fn store_failure(e: &StoreError, dest: &Dest) -> Error {
@@ -77,7 +84,10 @@ pub fn store_failure(e: &StoreError, dest: &Dest) -> Error {
             dest.bucket
         ),
         ErrorKind::AccessDenied => {
-            format!("access to '{dest}' was denied ({e}). {CHECK_CREDENTIALS}")
+            format!(
+                "access to '{dest}' was denied ({e}). {}",
+                check_credentials(e)
+            )
         }
         ErrorKind::PreconditionFailed => exists(dest),
         ErrorKind::Retryable | ErrorKind::Stalled | ErrorKind::Expired => {
@@ -111,7 +121,7 @@ fn what_stopped(part: Option<(u32, u64)>, error: &StoreError) -> String {
         None => error.to_string(),
     };
     match error.kind {
-        ErrorKind::AccessDenied => format!("{what}. {CHECK_CREDENTIALS}"),
+        ErrorKind::AccessDenied => format!("{what}. {}", check_credentials(error)),
         ErrorKind::Stalled => format!("{what} (--stall-timeout)"),
         _ => what,
     }
@@ -640,6 +650,7 @@ pub fn local_pending(dir: &Path, entries: &[LocalEntry<'_>], json: bool) {
                     "id": j.id,
                     "file": j.source.path,
                     "destination": format!("s3://{}/{}", j.bucket, j.key),
+                    "backend": j.connection.via,
                     "upload_id": j.upload_id,
                     "parts_done": j.parts.len(),
                     "parts_total": j.part_count,
@@ -676,7 +687,7 @@ pub fn local_pending(dir: &Path, entries: &[LocalEntry<'_>], json: bool) {
             format!("{}/{}", j.parts.len(), j.part_count),
             format!("{}/{}", mib(j.bytes_done()), mib(j.source.size)),
             format!("{} ago", age(j.updated_unix)),
-            format!("s3://{}/{}", j.bucket, j.key),
+            destination(j),
             j.source.path.display()
         );
     }
@@ -783,5 +794,62 @@ pub fn stale_total(n: usize, done: bool) {
         println!("aborted {n} uploads");
     } else {
         println!("{n} uploads would be aborted: run the same command with --yes to abort them");
+    }
+}
+
+/// `put --via` or a `--via` upload's resume/abort without a token.
+pub fn token_missing(backend: &str) -> Error {
+    Error::Usage(format!(
+        "uploads through the backend {backend} need its token, and the journal never holds it. \
+         Pass --token-file FILE or set S3UP_TOKEN"
+    ))
+}
+
+pub fn token_file_error(path: &Path, e: &io::Error) -> Error {
+    Error::failed(format!(
+        "cannot read the token file '{}': {e}. Check the path given to --token-file",
+        path.display()
+    ))
+}
+
+pub fn token_file_empty(path: &Path) -> Error {
+    Error::failed(format!(
+        "the token file '{}' is empty. Put the backend's token in it",
+        path.display()
+    ))
+}
+
+pub fn token_on_command_line() {
+    warning(
+        "--token is visible to every user of this machine in `ps`; \
+         prefer --token-file FILE or the S3UP_TOKEN environment variable",
+    );
+}
+
+pub fn bad_backend(reason: &str) -> Error {
+    Error::Usage(format!(
+        "--via {reason}. Give the backend's base URL, e.g. https://uploads.example.com"
+    ))
+}
+
+/// `put`'s destination was a bare key without --via.
+pub fn not_an_s3_url(reason: String) -> Error {
+    Error::Usage(format!("{reason} (a bare KEY needs --via URL)"))
+}
+
+pub fn s3_url_with_via(url: &S3Url) -> Error {
+    Error::Usage(format!(
+        "with --via, name the key alone, not '{url}': the backend decides the bucket. \
+         E.g. s3up put FILE --via URL {}",
+        url.key
+    ))
+}
+
+/// Where an upload goes, as the tables show it: with the backend for --via.
+pub fn destination(j: &Journal) -> String {
+    match &j.connection.via {
+        Some(via) if j.bucket.is_empty() => format!("{} via {via}", j.key),
+        Some(via) => format!("s3://{}/{} via {via}", j.bucket, j.key),
+        None => format!("s3://{}/{}", j.bucket, j.key),
     }
 }

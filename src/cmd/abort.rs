@@ -22,7 +22,12 @@ pub(super) async fn abort(global: &GlobalArgs, args: AbortArgs) -> Result<()> {
         }
         let journal = JournalDir::load_path(&path).map_err(Error::Failed)?;
         let lock = dir.lock(id).map_err(Error::Failed)?;
-        let (store, _) = connect(&connection_for(global, &journal), LIST_STALL_TIMEOUT).await?;
+        let (store, _) = connect(
+            &connection_for(global, &journal),
+            LIST_STALL_TIMEOUT,
+            &args.token,
+        )
+        .await?;
         let dest = Dest {
             bucket: journal.bucket.clone(),
             key: journal.key.clone(),

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use clap::CommandFactory;
 
-use crate::cli::{Cli, Command, GlobalArgs, S3Url, Tuning};
+use crate::cli::{Cli, Command, GlobalArgs, S3Url, TokenArgs, Tuning};
 use crate::engine::parts::{run_multipart, Run};
 use crate::engine::verify::Candidate;
 use crate::engine::{Cancel, Dest, Progress};
@@ -30,6 +30,7 @@ use crate::output::{self, Style, Summary};
 use crate::plan::{Part, Plan};
 use crate::progress::Bar;
 use crate::store::sdk::SdkStore;
+use crate::store::via::{Token, ViaStore};
 use crate::store::{AnyStore, Connection};
 
 pub async fn run(cli: Cli) -> Result<()> {
@@ -56,8 +57,16 @@ impl From<&S3Url> for Dest {
 }
 
 /// Builds the store the options name, and returns it with the connection
-/// actually used (the region filled in), for the journal.
-async fn connect(conn: &Connection, stall_timeout: Duration) -> Result<(AnyStore, Connection)> {
+/// actually used (the region filled in), for the journal. A `--via` upload
+/// (`conn.via`) needs the backend's token from `token`.
+async fn connect(
+    conn: &Connection,
+    stall_timeout: Duration,
+    token: &TokenArgs,
+) -> Result<(AnyStore, Connection)> {
+    if let Some(backend) = &conn.via {
+        return connect_via(backend, token, stall_timeout, false);
+    }
     let sdk = SdkStore::connect(conn, stall_timeout, list_page_size())
         .await
         .map_err(output::connect_error)?;
@@ -67,6 +76,41 @@ async fn connect(conn: &Connection, stall_timeout: Duration) -> Result<(AnyStore
         ..conn.clone()
     };
     Ok((AnyStore::Sdk(sdk), used))
+}
+
+/// The store for a `--via` backend; `own_key`: the user named the key.
+/// Nothing is sent until the first call.
+fn connect_via(
+    backend: &str,
+    token: &TokenArgs,
+    stall_timeout: Duration,
+    own_key: bool,
+) -> Result<(AnyStore, Connection)> {
+    let token = read_token(token, backend)?;
+    let store = ViaStore::new(backend, token, stall_timeout, own_key)
+        .map_err(|e| output::bad_backend(&e.0))?;
+    let used = Connection {
+        via: Some(store.backend().to_string()),
+        ..Connection::default()
+    };
+    Ok((AnyStore::Via(store), used))
+}
+
+/// The backend's token: from --token-file, else --token (with a warning: it
+/// shows in `ps`), else S3UP_TOKEN.
+fn read_token(args: &TokenArgs, backend: &str) -> Result<Token> {
+    if let Some(path) = &args.token_file {
+        let text = std::fs::read_to_string(path).map_err(|e| output::token_file_error(path, &e))?;
+        return Token::new(&text).ok_or_else(|| output::token_file_empty(path));
+    }
+    if let Some(t) = &args.token {
+        output::token_on_command_line();
+        return Token::new(t).ok_or_else(|| output::token_missing(backend));
+    }
+    std::env::var("S3UP_TOKEN")
+        .ok()
+        .and_then(|t| Token::new(&t))
+        .ok_or_else(|| output::token_missing(backend))
 }
 
 /// `S3UP_LIST_PAGE_SIZE`: exists so the tests can prove pagination without
@@ -84,6 +128,7 @@ fn connection(global: &GlobalArgs) -> Connection {
         region: global.region.clone(),
         profile: global.profile.clone(),
         path_style: global.path_style,
+        via: None,
     }
 }
 
@@ -92,6 +137,10 @@ fn connection(global: &GlobalArgs) -> Connection {
 /// with the journal's after connecting ([`crate::engine::gone`]).
 fn connection_for(global: &GlobalArgs, journal: &Journal) -> Connection {
     let saved = &journal.connection;
+    // A backend's upload is reached only through that backend.
+    if saved.via.is_some() {
+        return saved.clone();
+    }
     Connection {
         endpoint_url: global
             .endpoint_url
@@ -100,6 +149,7 @@ fn connection_for(global: &GlobalArgs, journal: &Journal) -> Connection {
         region: global.region.clone().or_else(|| saved.region.clone()),
         profile: global.profile.clone().or_else(|| saved.profile.clone()),
         path_style: global.path_style || saved.path_style,
+        via: None,
     }
 }
 
@@ -114,7 +164,12 @@ async fn remote_uploads(
     remote: &Dest,
 ) -> Result<(AnyStore, Vec<crate::store::ListedUpload>)> {
     use crate::store::ListUploads;
-    let (store, _) = connect(&connection(global), LIST_STALL_TIMEOUT).await?;
+    let (store, _) = connect(
+        &connection(global),
+        LIST_STALL_TIMEOUT,
+        &TokenArgs::default(),
+    )
+    .await?;
     let uploads = crate::engine::retry::retry(LIST_ATTEMPTS, || {
         store.list_uploads(&remote.bucket, &remote.key)
     })

@@ -7,9 +7,11 @@ use std::time::Instant;
 use std::path::PathBuf;
 
 use super::resume::resume_one;
-use super::{connect, connection, journal_dir, on_ctrl_c, open_source, progress, run_and_report};
+use super::{
+    connect, connect_via, connection, journal_dir, on_ctrl_c, open_source, progress, run_and_report,
+};
 use super::{style, Sending};
-use crate::cli::{GlobalArgs, ObjectArgs, PutArgs, ResumeArgs};
+use crate::cli::{GlobalArgs, ObjectArgs, PutArgs, ResumeArgs, S3Url, Target};
 use crate::engine::abort::until_gone;
 use crate::engine::reconcile;
 use crate::engine::session::{self, NewUpload};
@@ -37,7 +39,9 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
     // Create and the journal's first save, must not leave an upload unrecorded.
     let cancel = on_ctrl_c();
     let (file, source) = open_source(&args.file)?;
-    let mut dest = Dest::from(&args.dest);
+    let mut dest = destination(&args)?;
+    // With --via and no KEY, the backend chooses the key from the file name.
+    let own_key = !dest.key.is_empty();
     if dest.key.is_empty() || dest.key.ends_with('/') {
         let name = args
             .file
@@ -52,7 +56,10 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
         output::part_size_raised(source.size, from, &plan);
     }
     let opts = object_options(&args.object, &args.file);
-    let (store, used) = connect(&connection(global), tuning.stall_timeout).await?;
+    let (store, used) = match &args.via {
+        Some(backend) => connect_via(backend, &args.token, tuning.stall_timeout, own_key)?,
+        None => connect(&connection(global), tuning.stall_timeout, &args.token).await?,
+    };
     let store = Arc::new(store);
 
     if opts.if_none_match {
@@ -61,7 +68,9 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
             .map_err(output::engine_error)?;
     }
 
-    if plan.is_single() {
+    // A backend takes multipart uploads only, so through one even a small
+    // file goes up as one part, with a journal like any other.
+    if plan.is_single() && args.via.is_none() {
         let whole = plan.part(1).expect("a plan has at least one part");
         let finished = single::put_single(
             &*store,
@@ -96,7 +105,7 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
 
     // The same command run again after an interruption resumes the upload it
     // started, instead of starting a second one (and leaving the first open).
-    let earlier = unfinished(&dir, &source, &dest, &used).await;
+    let earlier = unfinished(&dir, &source, &dest, &used, own_key).await;
     if args.restart {
         for (path, journal) in &earlier {
             restart(&store, &dir, path, journal, &dest).await?;
@@ -116,6 +125,7 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
                     all: false,
                     no_verify: false,
                     verify: false,
+                    token: args.token.clone(),
                     tuning: tuning.clone(),
                 };
                 return resume_one(global, &resume, &dir, path, &cancel, started).await;
@@ -127,6 +137,7 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
         }
     }
 
+    let dest_for_messages = dest.clone();
     let new = NewUpload {
         dest,
         object: opts,
@@ -137,7 +148,7 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
     let started_upload = session::start(&*store, &dir, new, tuning.attempts(), &cancel)
         .await
         .map_err(output::engine_error)?;
-    if let Some(text) = output::swept(&Dest::from(&args.dest), &started_upload.sweep) {
+    if let Some(text) = output::swept(&dest_for_messages, &started_upload.sweep) {
         output::warning(&text);
     }
     let todo = plan.parts().collect();
@@ -162,24 +173,54 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
 }
 
 /// Unfinished journals of this file (by its absolute path) to this
-/// destination, at the endpoint this run uses.
+/// destination, at the endpoint (or through the backend) this run uses. A
+/// backend that chose the key chose it for the file, so then the key is not
+/// compared (`own_key` false).
 async fn unfinished(
     dir: &JournalDir,
     source: &Source,
     dest: &Dest,
     used: &Connection,
+    own_key: bool,
 ) -> Vec<(PathBuf, Journal)> {
     dir.list_async()
         .await
         .into_iter()
         .filter_map(|(path, j)| j.ok().map(|j| (path, j)))
         .filter(|(_, j)| {
+            let same_place = match &used.via {
+                Some(_) => !own_key || j.key == dest.key,
+                None => j.bucket == dest.bucket && j.key == dest.key,
+            };
             j.source.path == source.path
-                && j.bucket == dest.bucket
-                && j.key == dest.key
+                && same_place
                 && j.connection.endpoint_url == used.endpoint_url
+                && j.connection.via == used.via
         })
         .collect()
+}
+
+/// Where `put` sends the file: `s3://BUCKET/KEY`, or with --via the KEY
+/// asked for (empty: the backend chooses).
+fn destination(args: &PutArgs) -> Result<Dest> {
+    match (&args.dest, &args.via) {
+        (Some(Target::S3(url)), None) => Ok(Dest::from(url)),
+        (Some(Target::S3(url)), Some(_)) => Err(output::s3_url_with_via(url)),
+        (Some(Target::Key(key)), Some(_)) => Ok(Dest {
+            bucket: String::new(),
+            key: key.clone(),
+        }),
+        (None, Some(_)) => Ok(Dest {
+            bucket: String::new(),
+            key: String::new(),
+        }),
+        (Some(Target::Key(s)), None) => Err(output::not_an_s3_url(
+            S3Url::parse(s).err().unwrap_or_default(),
+        )),
+        (None, None) => Err(output::not_an_s3_url(
+            "no destination was given: write it as s3://BUCKET/KEY".to_string(),
+        )),
+    }
 }
 
 /// `--restart`: aborts an earlier upload until it is gone, then forgets it.

@@ -149,7 +149,12 @@ pub(super) async fn resume_one(
         .ok()
         .filter(|p| p.part_size == journal.part_size && p.part_count == journal.part_count)
         .ok_or_else(|| output::bad_plan(path, now.size, &id))?;
-    let (store, used) = connect(&connection_for(global, &journal), tuning.stall_timeout).await?;
+    let (store, used) = connect(
+        &connection_for(global, &journal),
+        tuning.stall_timeout,
+        &args.token,
+    )
+    .await?;
     let store = Arc::new(store);
     let recorded = journal.connection.endpoint_url.as_deref();
     let at_recorded_endpoint = used.endpoint_url.as_deref() == recorded;

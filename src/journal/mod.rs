@@ -18,6 +18,9 @@
 //!   "upload_id": "…",                 // S3's UploadId
 //!   "bucket": "b", "key": "k",
 //!   "connection": { "endpoint_url": null, "region": "eu-west-1", "profile": null, "path_style": false },
+//!   // an upload through a backend (`put --via URL`) has only its URL here:
+//!   // "connection": { "endpoint_url": null, "region": null, "profile": null, "path_style": false,
+//!   //                 "via": "https://uploads.example.com" },
 //!   "source": { "path": "/abs/file", "size": 123, "mtime_ns": 1700000000000000000 },
 //!   "part_size": 8388608, "part_count": 1,
 //!   "object": { "content_type": "…", "storage_class": null, "metadata": [["k","v"]], "if_none_match": false },
@@ -27,7 +30,10 @@
 //! ```
 //! (written compactly, on one line; shown spread out here)
 //!
-//! It never holds a credential: the connection names a profile at most.
+//! It never holds a credential: the connection names a profile at most. For a
+//! `--via` upload it holds the backend's URL, the key the backend chose and
+//! the UploadId, never the token or a presigned URL. `via` is optional, so
+//! journals written before it existed still load (the version is unchanged).
 //!
 //! Crash safety: every save writes `ID.json.tmp` (mode 0600), fsyncs it, renames
 //! it over `ID.json` and fsyncs the directory, so a reader sees the old journal
@@ -182,6 +188,7 @@ pub(crate) mod tests {
                 region: Some("us-east-1".into()),
                 profile: None,
                 path_style: true,
+                via: None,
             },
             source: Source {
                 path: "/tmp/file.bin".into(),

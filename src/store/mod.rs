@@ -22,12 +22,15 @@
 //! - [`body`]: a file range as a streaming HTTP body, and the progress meter;
 //! - [`watchdog`]: stall detection for any HTTP transport;
 //! - [`sdk`]: aws-sdk-s3, the only module that touches the SDK;
+//! - [`via`]: an upload backend (`s3up serve`, Uppy Companion) over HTTP, part
+//!   bodies PUT straight to S3 with presigned URLs;
 //! - `memory` (tests only): an in-memory store that injects faults.
 
 pub mod body;
 #[cfg(test)]
 pub mod memory;
 pub mod sdk;
+pub mod via;
 pub mod watchdog;
 
 use std::future::Future;
@@ -132,6 +135,11 @@ pub struct Connection {
     pub profile: Option<String>,
     #[serde(default)]
     pub path_style: bool,
+    /// The upload backend (`put --via URL`): every call but the part bodies
+    /// goes there, and none of the fields above is used. Absent from the
+    /// journals of direct uploads, and from those older releases wrote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
 }
 
 /// An open multipart upload, as the store that created it names it.
@@ -271,6 +279,7 @@ pub fn b64(bytes: &[u8]) -> String {
 #[derive(Debug, Clone)]
 pub enum AnyStore {
     Sdk(sdk::SdkStore),
+    Via(via::ViaStore),
 }
 
 /// Forwards one call to whichever store this is.
@@ -278,6 +287,7 @@ macro_rules! dispatch {
     ($self:ident, $s:ident => $call:expr) => {
         match $self {
             AnyStore::Sdk($s) => $call.await,
+            AnyStore::Via($s) => $call.await,
         }
     };
 }

@@ -81,8 +81,9 @@ where
     }
 }
 
-/// What an S3 error code (with its message and HTTP status) means to the engine.
-fn kind_of(code: Option<&str>, message: Option<&str>, status: u16) -> ErrorKind {
+/// What an S3 error code (with its message and HTTP status) means to the engine;
+/// also used for S3's answers to presigned requests (`store::via`).
+pub(crate) fn kind_of(code: Option<&str>, message: Option<&str>, status: u16) -> ErrorKind {
     let message = message.unwrap_or("");
     match (code, status) {
         (Some("NoSuchUpload"), _) => ErrorKind::NoSuchUpload,

@@ -31,6 +31,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, StorageClass};
 use aws_sdk_s3::Client;
 
+pub(crate) use self::errors::kind_of as s3_error_kind;
 use self::errors::{classify, error_chain};
 use super::body::FileBody;
 use super::watchdog::{Stamp, Watchdog};

@@ -1,0 +1,681 @@
+//! The store over an upload backend: `s3up serve` or Uppy Companion, over
+//! HTTP (reqwest with rustls). Create, list, complete and abort go to the
+//! backend; each part's body goes straight to S3 with a presigned PUT.
+//!
+//! **Wire format** (Companion's S3 multipart routes, written down in
+//! `crate::serve`'s module docs): `POST /s3/multipart`,
+//! `GET /s3/multipart/{uploadId}?key=`, `GET /s3/multipart/{uploadId}/{n}?key=`,
+//! `GET /s3/multipart/{uploadId}/batch?key=&partNumbers=`,
+//! `POST /s3/multipart/{uploadId}/complete?key=`, `DELETE /s3/multipart/{uploadId}?key=`.
+//! The token goes in `Authorization: Bearer`.
+//!
+//! **Which backend** ([`Dialect`]): `GET /healthz` is asked once, without
+//! the token; `serve` answers `{"service": "s3up"}`, Companion has no such
+//! route. With `serve`, s3up uses its extensions:
+//! - the upload is created with `checksumAlgorithm: SHA256` and, when the user
+//!   named one, its own `key`;
+//! - each part is signed with its SHA-256 (`sha256=`), which `serve` signs into
+//!   the URL as `x-amz-checksum-sha256` and returns in `headers`: S3 rejects a
+//!   body whose bytes differ;
+//! - Complete carries each part's checksum and answers the object's composite
+//!   SHA-256, which the engine compares with the parts';
+//! - `GET /s3/object?key=` says whether the object exists, so a lost Complete
+//!   answer is recognised ([`Store::completed_object`]).
+//!
+//! With Companion, each part's PUT carries `Content-MD5` (an unsigned header
+//! a presigned URL allows), which S3 checks: a body changed in flight is
+//! refused (BadDigest) and sent again. That costs one MD5 pass over each part.
+//! A lost Complete answer cannot be recognised there, so the journal is kept.
+//!
+//! **Signing ahead** ([`signer`]): a URL signed with the part's SHA-256 can
+//! only be asked for once the part is hashed, and the engine hashes a part just
+//! before sending it (each byte is hashed once). So with `serve` each part
+//! costs one signing round trip, made while the other parts' bodies are on the
+//! wire. Without a checksum (Companion), URLs do not depend on the bytes and
+//! are fetched ahead in batches.
+//!
+//! **Expiry**: an S3 answer that says the URL is too old (Garage's 400
+//! "Date is too old", AWS's 403 "Request has expired", R2's ExpiredRequest) is
+//! [`ErrorKind::Expired`]: the engine retries at once without spending an
+//! attempt, and the retry signs a fresh URL.
+//!
+//! **Listing uploads**: a backend does not list a bucket's uploads, so
+//! [`ListUploads::list_uploads`] fails (Fatal). `engine::gone` then cannot
+//! confirm that an upload is gone, and keeps its journal: a 404 from the
+//! backend never removes a journal on its own.
+//!
+//! Part bodies stream from the file ([`FileBody`]) under the same stall
+//! [`Watchdog`] as the SDK store; no part is held in memory whole. The token
+//! and the presigned URLs are never logged or written to the journal.
+
+mod errors;
+mod signer;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{CONTENT_LENGTH, ETAG};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::json;
+
+use self::signer::{Signed, Signer};
+use super::body::FileBody;
+use super::watchdog::{Stamp, Watchdog};
+use super::{
+    b64, CompletedPart, ErrorKind, FileRange, Finished, ListUploads, ListedPart, ListedUpload,
+    ObjectInfo, ObjectOptions, Store, StoreError, UploadHandle,
+};
+
+/// A bearer token for the backend. Never printed: its `Debug` hides it.
+#[derive(Clone)]
+pub struct Token(String);
+
+impl Token {
+    /// The token, without surrounding whitespace (a file's final newline).
+    /// `None` when nothing is left.
+    pub fn new(raw: &str) -> Option<Token> {
+        let t = raw.trim();
+        (!t.is_empty()).then(|| Token(t.to_string()))
+    }
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token(hidden)")
+    }
+}
+
+/// What the backend speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// `s3up serve`: Companion's routes and s3up's extensions.
+    Serve,
+    /// Uppy Companion (or anything else that speaks its routes only).
+    Companion,
+}
+
+/// The store over a backend.
+#[derive(Clone)]
+pub struct ViaStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    /// The backend's base URL, without a trailing `/` (for messages).
+    backend: String,
+    /// The same, parsed: routes are appended to it.
+    base: reqwest::Url,
+    token: Token,
+    watchdog: Watchdog,
+    /// The user named the key; with `serve` it is asked for as is.
+    own_key: bool,
+    dialect: tokio::sync::OnceCell<Dialect>,
+    signer: Signer,
+}
+
+impl std::fmt::Debug for ViaStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ViaStore")
+            .field("backend", &self.inner.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why no store could be made for a backend URL.
+#[derive(Debug)]
+pub struct BadBackend(pub String);
+
+/// `POST /s3/multipart`'s answer (`bucket` is `serve`'s; Companion may omit it).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateAnswer {
+    key: String,
+    upload_id: String,
+    #[serde(default)]
+    bucket: Option<String>,
+}
+
+/// A part in a listing, in S3's casing as Companion returns it.
+#[derive(Deserialize)]
+struct PartAnswer {
+    #[serde(rename = "PartNumber")]
+    number: u32,
+    #[serde(rename = "Size", default)]
+    size: u64,
+    #[serde(rename = "ETag", default)]
+    etag: String,
+    #[serde(rename = "ChecksumSHA256", default)]
+    checksum_sha256: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SignAnswer {
+    url: String,
+    #[serde(default)]
+    expires: Option<u64>,
+    #[serde(default)]
+    headers: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BatchAnswer {
+    presigned_urls: BTreeMap<String, String>,
+    #[serde(default)]
+    expires: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct CompleteAnswer {
+    #[serde(default)]
+    etag: Option<String>,
+    #[serde(rename = "checksumSHA256", default)]
+    checksum_sha256: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ObjectAnswer {
+    exists: bool,
+    #[serde(default)]
+    size: Option<u64>,
+    #[serde(default)]
+    etag: Option<String>,
+    #[serde(rename = "checksumSHA256", default)]
+    checksum_sha256: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Health {
+    #[serde(default)]
+    service: Option<String>,
+}
+
+/// How a backend call is watched.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    Small,
+    /// Complete may take minutes on a large object.
+    Complete,
+}
+
+impl ViaStore {
+    /// A store for the backend at `backend` (http or https). Nothing is sent
+    /// yet. `own_key`: the user named the object's key.
+    pub fn new(
+        backend: &str,
+        token: Token,
+        stall_timeout: Duration,
+        own_key: bool,
+    ) -> Result<ViaStore, BadBackend> {
+        let url = reqwest::Url::parse(backend)
+            .map_err(|e| BadBackend(format!("'{backend}' is not a URL ({e})")))?;
+        if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
+            return Err(BadBackend(format!(
+                "'{backend}' is not an http:// or https:// URL"
+            )));
+        }
+        let http = reqwest::Client::builder()
+            // Only the connect phase has a fixed limit; the watchdog fails a
+            // request that stops making progress (see store::watchdog).
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| BadBackend(format!("cannot build an HTTP client: {e}")))?;
+        Ok(ViaStore {
+            inner: Arc::new(Inner {
+                http,
+                backend: backend.trim_end_matches('/').to_string(),
+                base: url,
+                token,
+                watchdog: Watchdog { stall_timeout },
+                own_key,
+                dialect: tokio::sync::OnceCell::new(),
+                signer: Signer::default(),
+            }),
+        })
+    }
+
+    /// The backend's URL, as given (for messages and the journal).
+    pub fn backend(&self) -> &str {
+        &self.inner.backend
+    }
+
+    /// The backend's dialect, asked once (`GET /healthz`, no token).
+    pub async fn dialect(&self) -> Result<Dialect, StoreError> {
+        let inner = &self.inner;
+        inner
+            .dialect
+            .get_or_try_init(|| async {
+                let url = self.url(&["healthz"]);
+                let request = async {
+                    let resp = inner
+                        .http
+                        .get(url)
+                        .send()
+                        .await
+                        .map_err(|e| errors::transport("backend healthz", &e))?;
+                    if resp.status().as_u16() >= 500 {
+                        let status = resp.status().as_u16();
+                        let body = resp.text().await.unwrap_or_default();
+                        return Err(errors::backend_answer(
+                            "backend healthz",
+                            &inner.backend,
+                            status,
+                            &body,
+                            false,
+                        ));
+                    }
+                    let ok = resp.status().is_success();
+                    let health: Option<Health> = resp.json().await.ok();
+                    let serve = ok && health.and_then(|h| h.service).is_some_and(|s| s == "s3up");
+                    Ok(if serve {
+                        Dialect::Serve
+                    } else {
+                        Dialect::Companion
+                    })
+                };
+                inner.watchdog.small("backend healthz", request).await
+            })
+            .await
+            .copied()
+    }
+
+    /// The backend URL with these path segments appended.
+    fn url(&self, segments: &[&str]) -> reqwest::Url {
+        let mut url = self.inner.base.clone();
+        // `new` checked that the base can take path segments.
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url
+    }
+
+    /// Sends one backend request with the token and parses its JSON answer.
+    /// `upload_route`: the request names an open upload (a 404 means it is gone).
+    async fn call<T: DeserializeOwned>(
+        &self,
+        op: &'static str,
+        req: reqwest::RequestBuilder,
+        upload_route: bool,
+        wait: Wait,
+    ) -> Result<T, StoreError> {
+        let inner = &self.inner;
+        let req = req.bearer_auth(&inner.token.0);
+        let request = async {
+            let resp = req.send().await.map_err(|e| errors::transport(op, &e))?;
+            let status = resp.status().as_u16();
+            let body = resp.text().await.map_err(|e| errors::transport(op, &e))?;
+            if !(200..300).contains(&status) {
+                return Err(errors::backend_answer(
+                    op,
+                    &inner.backend,
+                    status,
+                    &body,
+                    upload_route,
+                ));
+            }
+            let value: serde_json::Value = serde_json::from_str(&body).map_err(|e| {
+                StoreError::new(
+                    ErrorKind::Fatal,
+                    op,
+                    format!(
+                        "the backend's answer is not JSON ({e}); is {} an s3up serve or Companion URL?",
+                        inner.backend
+                    ),
+                )
+            })?;
+            // Uppy treats any JSON with an `error` field as a failure; so does s3up.
+            if value.get("error").is_some() {
+                return Err(errors::backend_answer(
+                    op,
+                    &inner.backend,
+                    status,
+                    &body,
+                    upload_route,
+                ));
+            }
+            serde_json::from_value(value).map_err(|e| {
+                StoreError::new(
+                    ErrorKind::Fatal,
+                    op,
+                    format!("the backend's answer is not the expected shape: {e}"),
+                )
+            })
+        };
+        match wait {
+            Wait::Small => inner.watchdog.small(op, request).await,
+            Wait::Complete => inner.watchdog.complete(op, request).await,
+        }
+    }
+
+    /// Signs one part now, with its SHA-256 when the backend is `serve`.
+    async fn sign_now(
+        &self,
+        upload: &UploadHandle,
+        number: u32,
+        sha256: Option<&str>,
+    ) -> Result<Signed, StoreError> {
+        let n = number.to_string();
+        let mut query = vec![("key", upload.key.as_str())];
+        if let Some(sum) = sha256 {
+            query.push(("sha256", sum));
+        }
+        let req = self
+            .inner
+            .http
+            .get(self.url(&["s3", "multipart", &upload.upload_id, &n]))
+            .query(&query);
+        let asked = std::time::Instant::now();
+        let answer: SignAnswer = self.call("backend sign", req, true, Wait::Small).await?;
+        Ok(Signed::new(
+            answer.url,
+            answer.headers.unwrap_or_default().into_iter().collect(),
+            asked,
+            answer.expires,
+        ))
+    }
+
+    /// Signs several parts in one request (`/batch`), without checksums.
+    async fn sign_batch(
+        &self,
+        upload: &UploadHandle,
+        numbers: &[u32],
+    ) -> Result<Vec<(u32, Signed)>, StoreError> {
+        let list: Vec<String> = numbers.iter().map(u32::to_string).collect();
+        let list = list.join(",");
+        let req = self
+            .inner
+            .http
+            .get(self.url(&["s3", "multipart", &upload.upload_id, "batch"]))
+            .query(&[("key", upload.key.as_str()), ("partNumbers", list.as_str())]);
+        let asked = std::time::Instant::now();
+        let answer: BatchAnswer = self.call("backend sign", req, true, Wait::Small).await?;
+        Ok(answer
+            .presigned_urls
+            .into_iter()
+            .filter_map(|(n, url)| {
+                let n = n.parse().ok()?;
+                Some((n, Signed::new(url, Vec::new(), asked, answer.expires)))
+            })
+            .collect())
+    }
+
+    /// The URL (and headers) to PUT part `number` to.
+    async fn signed(
+        &self,
+        upload: &UploadHandle,
+        number: u32,
+        sha256: &[u8; 32],
+    ) -> Result<Signed, StoreError> {
+        match self.dialect().await? {
+            Dialect::Serve => self.sign_now(upload, number, Some(&b64(sha256))).await,
+            Dialect::Companion => signer::prefetched(self, upload, number).await,
+        }
+    }
+}
+
+/// Base64 MD5 of a file range, for `Content-MD5`; read on the blocking pool.
+async fn content_md5(range: &FileRange) -> Result<String, StoreError> {
+    use md5::{Digest, Md5};
+    use std::os::unix::fs::FileExt;
+    let (file, offset, len) = (range.file.clone(), range.offset, range.len);
+    let digest = tokio::task::spawn_blocking(move || {
+        let mut h = Md5::new();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut done = 0u64;
+        while done < len {
+            let n = (len - done).min(buf.len() as u64) as usize;
+            file.read_exact_at(&mut buf[..n], offset + done)?;
+            h.update(&buf[..n]);
+            done += n as u64;
+        }
+        Ok::<_, std::io::Error>(h.finalize())
+    })
+    .await
+    .map_err(|e| StoreError::new(ErrorKind::Fatal, "UploadPart", e.to_string()))?
+    .map_err(|e| {
+        StoreError::new(
+            ErrorKind::Fatal,
+            "UploadPart",
+            format!("cannot read the part: {e}"),
+        )
+    })?;
+    Ok(b64(&digest))
+}
+
+/// The last path segment of a key: the file name Companion builds its key from.
+fn file_name(key: &str) -> &str {
+    key.rsplit('/').next().unwrap_or(key)
+}
+
+impl Store for ViaStore {
+    async fn head_object(
+        &self,
+        _bucket: &str,
+        key: &str,
+    ) -> Result<Option<ObjectInfo>, StoreError> {
+        if self.dialect().await? != Dialect::Serve {
+            return Err(StoreError::new(
+                ErrorKind::Fatal,
+                "backend object",
+                format!(
+                    "the backend at {} offers no object-status route (it is not s3up serve)",
+                    self.inner.backend
+                ),
+            ));
+        }
+        let req = self
+            .inner
+            .http
+            .get(self.url(&["s3", "object"]))
+            .query(&[("key", key)]);
+        let answer: ObjectAnswer = self.call("backend object", req, false, Wait::Small).await?;
+        Ok(answer.exists.then(|| ObjectInfo {
+            size: answer.size.unwrap_or(0),
+            etag: answer.etag,
+            checksum_sha256: answer.checksum_sha256,
+        }))
+    }
+
+    /// A backend takes multipart uploads only; `put --via` sends even a small
+    /// or empty file as one part, so this is never called for it.
+    async fn put_object(
+        &self,
+        _bucket: &str,
+        _key: &str,
+        _body: FileRange,
+        _sha256: [u8; 32],
+        _opts: &ObjectOptions,
+    ) -> Result<Finished, StoreError> {
+        Err(StoreError::new(
+            ErrorKind::Fatal,
+            "PutObject",
+            "a --via backend takes multipart uploads only",
+        ))
+    }
+
+    async fn create_upload(
+        &self,
+        _bucket: &str,
+        key: &str,
+        opts: &ObjectOptions,
+    ) -> Result<UploadHandle, StoreError> {
+        let dialect = self.dialect().await?;
+        let metadata: serde_json::Map<String, serde_json::Value> = opts
+            .metadata
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        let mut body = json!({
+            "filename": file_name(key),
+            // Companion requires a string here.
+            "type": opts.content_type.as_deref().unwrap_or("application/octet-stream"),
+            "metadata": metadata,
+        });
+        if dialect == Dialect::Serve {
+            body["checksumAlgorithm"] = json!("SHA256");
+            if self.inner.own_key {
+                body["key"] = json!(key);
+            }
+        }
+        let req = self
+            .inner
+            .http
+            .post(self.url(&["s3", "multipart"]))
+            .json(&body);
+        let answer: CreateAnswer = self.call("backend create", req, false, Wait::Small).await?;
+        Ok(UploadHandle {
+            bucket: answer.bucket.unwrap_or_default(),
+            key: answer.key,
+            upload_id: answer.upload_id,
+        })
+    }
+
+    async fn upload_part(
+        &self,
+        upload: &UploadHandle,
+        number: u32,
+        body: FileRange,
+        sha256: [u8; 32],
+    ) -> Result<String, StoreError> {
+        let signed = self.signed(upload, number, &sha256).await?;
+        let md5 = match self.dialect().await? {
+            Dialect::Companion => Some(content_md5(&body).await?),
+            Dialect::Serve => None,
+        };
+        let stamp = Stamp::new();
+        let len = body.len;
+        let mut req = self
+            .inner
+            .http
+            .put(signed.url.as_str())
+            .header(CONTENT_LENGTH, len)
+            .body(reqwest::Body::wrap(FileBody::new(body, stamp.clone())));
+        for (name, value) in &signed.headers {
+            req = req.header(name.as_str(), value.as_str());
+        }
+        if let Some(md5) = md5 {
+            req = req.header("content-md5", md5);
+        }
+        let request = async {
+            let resp = req
+                .send()
+                .await
+                .map_err(|e| errors::transport("UploadPart", &e))?;
+            let status = resp.status().as_u16();
+            if !resp.status().is_success() {
+                let text = resp.text().await.unwrap_or_default();
+                return Err(errors::s3_answer("UploadPart", status, &text));
+            }
+            resp.headers()
+                .get(ETAG)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    StoreError::new(
+                        ErrorKind::Retryable,
+                        "UploadPart",
+                        "the answer carried no ETag (does the bucket's CORS expose it?)",
+                    )
+                })
+        };
+        self.inner
+            .watchdog
+            .body("UploadPart", &stamp, request)
+            .await
+    }
+
+    async fn complete_upload(
+        &self,
+        upload: &UploadHandle,
+        parts: &[CompletedPart],
+        _if_none_match: bool,
+    ) -> Result<Finished, StoreError> {
+        let serve = self.dialect().await? == Dialect::Serve;
+        let parts: Vec<serde_json::Value> = parts
+            .iter()
+            .map(|p| {
+                let mut v = json!({"PartNumber": p.number, "ETag": p.etag});
+                if serve {
+                    v["ChecksumSHA256"] = json!(p.sha256);
+                }
+                v
+            })
+            .collect();
+        let req = self
+            .inner
+            .http
+            .post(self.url(&["s3", "multipart", &upload.upload_id, "complete"]))
+            .query(&[("key", upload.key.as_str())])
+            .json(&json!({ "parts": parts }));
+        let answer: CompleteAnswer = self
+            .call("backend complete", req, true, Wait::Complete)
+            .await?;
+        Ok(Finished {
+            etag: answer.etag,
+            checksum_sha256: answer.checksum_sha256,
+        })
+    }
+
+    async fn abort_upload(&self, upload: &UploadHandle) -> Result<(), StoreError> {
+        let req = self
+            .inner
+            .http
+            .delete(self.url(&["s3", "multipart", &upload.upload_id]))
+            .query(&[("key", upload.key.as_str())]);
+        let _: serde_json::Value = self.call("backend abort", req, true, Wait::Small).await?;
+        self.inner.signer.forget_upload(&upload.upload_id);
+        Ok(())
+    }
+
+    async fn list_parts(&self, upload: &UploadHandle) -> Result<Vec<ListedPart>, StoreError> {
+        let req = self
+            .inner
+            .http
+            .get(self.url(&["s3", "multipart", &upload.upload_id]))
+            .query(&[("key", upload.key.as_str())]);
+        let answer: Vec<PartAnswer> = self.call("backend list", req, true, Wait::Small).await?;
+        let mut parts: Vec<ListedPart> = answer
+            .into_iter()
+            .map(|p| ListedPart {
+                number: p.number,
+                size: p.size,
+                etag: p.etag,
+                checksum_sha256: p.checksum_sha256,
+            })
+            .collect();
+        parts.sort_by_key(|p| p.number);
+        parts.dedup_by_key(|p| p.number);
+        Ok(parts)
+    }
+
+    /// Through `serve`'s object-status route; Companion has none, so there the
+    /// answer is an error, and the engine keeps the journal.
+    async fn completed_object(
+        &self,
+        upload: &UploadHandle,
+    ) -> Result<Option<ObjectInfo>, StoreError> {
+        self.head_object(&upload.bucket, &upload.key).await
+    }
+}
+
+impl ListUploads for ViaStore {
+    /// Never offered by a backend: see the module docs.
+    async fn list_uploads(
+        &self,
+        _bucket: &str,
+        _prefix: &str,
+    ) -> Result<Vec<ListedUpload>, StoreError> {
+        Err(StoreError::new(
+            ErrorKind::Fatal,
+            "ListMultipartUploads",
+            format!(
+                "the backend at {} does not list uploads, so an upload's absence cannot be confirmed",
+                self.inner.backend
+            ),
+        ))
+    }
+}
