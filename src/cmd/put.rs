@@ -68,9 +68,10 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
             .map_err(output::engine_error)?;
     }
 
-    // A backend takes multipart uploads only, so through one even a small
-    // file goes up as one part, with a journal like any other.
-    if plan.is_single() && args.via.is_none() {
+    // Through a backend a small file goes up as one part of a multipart
+    // upload, with a journal and its SHA-256 signed, like any other; only an
+    // empty file, which stores refuse as a part, goes up in one request.
+    if plan.is_single() && (args.via.is_none() || source.size == 0) {
         let whole = plan.part(1).expect("a plan has at least one part");
         let finished = single::put_single(
             &*store,

@@ -25,7 +25,7 @@ pub(super) fn transport(op: &'static str, e: &reqwest::Error) -> StoreError {
 }
 
 /// The text between `<Tag>` and `</Tag>` in an S3 XML error body.
-fn xml_field<'a>(body: &'a str, tag: &str) -> Option<&'a str> {
+pub(super) fn xml_field<'a>(body: &'a str, tag: &str) -> Option<&'a str> {
     let start = body.find(&format!("<{tag}>"))? + tag.len() + 2;
     let len = body[start..].find(&format!("</{tag}>"))?;
     Some(body[start..start + len].trim())

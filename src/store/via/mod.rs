@@ -188,6 +188,34 @@ struct ObjectAnswer {
     checksum_sha256: Option<String>,
 }
 
+/// `GET /s3/params`' answer: a presigned POST form.
+#[derive(Deserialize)]
+struct PostForm {
+    url: String,
+    #[serde(default)]
+    fields: BTreeMap<String, String>,
+}
+
+/// A `multipart/form-data` body with `fields` and an empty `file` last (S3
+/// ignores every field after the file); its Content-Type, with the boundary.
+fn empty_form(fields: &BTreeMap<String, String>) -> (String, Vec<u8>) {
+    let boundary = format!("s3up-{:016x}", fastrand::u64(..));
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"empty\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n\r\n--{boundary}--\r\n"
+    ));
+    (
+        format!("multipart/form-data; boundary={boundary}"),
+        body.into_bytes(),
+    )
+}
+
 #[derive(Deserialize)]
 struct Health {
     #[serde(default)]
@@ -480,21 +508,75 @@ impl Store for ViaStore {
         }))
     }
 
-    /// A backend takes multipart uploads only; `put --via` sends even a small
-    /// or empty file as one part, so this is never called for it.
+    /// An empty file, which S3 stores take as no part of a multipart upload
+    /// (Garage refuses an empty part body): a presigned POST form from
+    /// `GET /s3/params`, as Uppy sends small files. With no bytes there is
+    /// nothing for a checksum to protect. Every other file goes up in parts,
+    /// so a non-empty body is refused here.
     async fn put_object(
         &self,
         _bucket: &str,
-        _key: &str,
-        _body: FileRange,
+        key: &str,
+        body: FileRange,
         _sha256: [u8; 32],
-        _opts: &ObjectOptions,
+        opts: &ObjectOptions,
     ) -> Result<Finished, StoreError> {
-        Err(StoreError::new(
-            ErrorKind::Fatal,
-            "PutObject",
-            "a --via backend takes multipart uploads only",
-        ))
+        const OP: &str = "backend params";
+        if body.len > 0 {
+            return Err(StoreError::new(
+                ErrorKind::Fatal,
+                "PutObject",
+                "through a --via backend only an empty file goes up in one request",
+            ));
+        }
+        let dialect = self.dialect().await?;
+        let content_type = opts
+            .content_type
+            .as_deref()
+            .unwrap_or("application/octet-stream");
+        let mut query = vec![
+            ("filename".to_string(), file_name(key).to_string()),
+            ("type".to_string(), content_type.to_string()),
+        ];
+        if dialect == Dialect::Serve && self.inner.own_key {
+            query.push(("key".to_string(), key.to_string()));
+        }
+        for (k, v) in &opts.metadata {
+            query.push((format!("metadata[{k}]"), v.clone()));
+        }
+        let req = self
+            .inner
+            .http
+            .get(self.url(&["s3", "params"]))
+            .query(&query);
+        let form: PostForm = self.call(OP, req, false, Wait::Small).await?;
+        let (content_type, bytes) = empty_form(&form.fields);
+        let request = async {
+            let resp = self
+                .inner
+                .http
+                .post(form.url.as_str())
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(bytes)
+                .send()
+                .await
+                .map_err(|e| errors::transport("PostObject", &e))?;
+            let status = resp.status().as_u16();
+            let header_etag = resp
+                .headers()
+                .get(ETAG)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let text = resp.text().await.unwrap_or_default();
+            if !(200..300).contains(&status) {
+                return Err(errors::s3_answer("PostObject", status, &text));
+            }
+            Ok(Finished {
+                etag: header_etag.or_else(|| errors::xml_field(&text, "ETag").map(str::to_string)),
+                checksum_sha256: None,
+            })
+        };
+        self.inner.watchdog.small("PostObject", request).await
     }
 
     async fn create_upload(

@@ -1,0 +1,411 @@
+//! `s3up put --via` end to end: the built binary uploads through `s3up serve`
+//! (started here, in front of Garage or moto) with a token and no AWS
+//! variable at all in its environment. Checksum and expiry enforcement are
+//! proved on Garage only: moto accepts any presigned PUT (DESIGN §4b).
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use support::proxy::{Fault, FaultProxy, Match, Rule, Schedule};
+use support::{assert_exit, assert_object_equals, sha256_b64, Scratch, Server, MIB};
+
+const TOKEN: &str = "via-token-0123456789abcdef";
+
+/// A running `s3up serve` for `bucket` under prefix `up`, where [`TOKEN`]
+/// may write `up/alice/`; killed when dropped.
+struct Serve {
+    child: Option<Child>,
+    url: String,
+    log: PathBuf,
+    args: Vec<String>,
+    endpoint: String,
+    scratch: Scratch,
+}
+
+impl Serve {
+    fn start(srv: &Server, endpoint: &str, bucket: &str, extra: &[&str]) -> Serve {
+        let scratch = Scratch::new();
+        let tokens = scratch.dir.path().join("tokens");
+        let hashed = hex::encode(Sha256::digest(TOKEN.as_bytes()));
+        std::fs::write(&tokens, format!("sha256:{hashed} alice alice-id\n")).unwrap();
+        let mut args: Vec<String> = ["serve", "--listen", "127.0.0.1:0", "--bucket", bucket]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        args.extend(["--prefix".into(), "up".into(), "--tokens".into()]);
+        args.push(tokens.to_string_lossy().into_owned());
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let mut serve = Serve {
+            child: None,
+            url: String::new(),
+            log: scratch.dir.path().join("serve.log"),
+            args,
+            endpoint: endpoint.to_string(),
+            scratch,
+        };
+        serve.spawn(srv, None);
+        serve
+    }
+
+    /// Starts the process; `at` reuses an earlier address (a restart).
+    fn spawn(&mut self, srv: &Server, at: Option<&str>) {
+        let mut args = self.args.clone();
+        if let Some(addr) = at {
+            args[2] = addr.to_string();
+        }
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        let mut child = self
+            .scratch
+            .s3up_std(srv, &self.endpoint)
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("spawn s3up serve");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
+        let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) else {
+            let _ = child.kill();
+            panic!("serve printed no address ({line:?}): {}", self.log_text());
+        };
+        self.url = url.to_string();
+        self.child = Some(child);
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same address.
+    fn restart(&mut self, srv: &Server) {
+        let addr = self.url.trim_start_matches("http://").to_string();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            // The old socket may linger a moment; serve reuses the address as
+            // soon as the kernel lets it.
+            if std::net::TcpListener::bind(&addr).is_ok() || Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.spawn(srv, Some(&addr));
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// `s3up` as a client holding only the token: no AWS_* variable at all.
+fn client(scratch: &Scratch) -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("s3up"));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", scratch.dir.path())
+        .env("S3UP_JOURNAL_DIR", scratch.journal_dir())
+        .env("S3UP_TOKEN", TOKEN)
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run s3up")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// `put FILE --via URL [KEY] --json` that must succeed; its summary.
+fn put_ok(
+    scratch: &Scratch,
+    serve: &Serve,
+    file: &Path,
+    key: Option<&str>,
+    extra: &[&str],
+) -> serde_json::Value {
+    let mut cmd = client(scratch);
+    cmd.arg("put")
+        .arg(file)
+        .args(["--via", &serve.url, "--json"]);
+    cmd.args(key).args(extra);
+    let out = run(&mut cmd);
+    assert_exit(&out, 0);
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("no JSON summary: {}", text(&out)))
+}
+
+/// The SHA-256 (base64) of each `part_size` slice of `file`.
+fn part_sums(file: &Path, part_size: u64) -> Vec<String> {
+    let bytes = std::fs::read(file).unwrap();
+    bytes.chunks(part_size as usize).map(sha256_b64).collect()
+}
+
+/// Every file under `dir`, read whole, as text.
+fn all_text(dir: &Path) -> String {
+    let mut out = String::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            out.push_str(&String::from_utf8_lossy(&std::fs::read(&path).unwrap()));
+        }
+    }
+    out
+}
+
+/// The throttle rule: every part's body at `bytes_per_sec`.
+fn throttle(proxy: &FaultProxy, bytes_per_sec: u64) {
+    proxy.add_rule(Rule {
+        matcher: Match::UploadPart,
+        fault: Fault::Throttle { bytes_per_sec },
+        schedule: Schedule::Always,
+    });
+}
+
+on_both_servers!(sizes_through_serve, |srv: &Server| {
+    let bucket = srv.new_bucket("via-sizes");
+    let serve = Serve::start(srv, &srv.endpoint, &bucket, &[]);
+    let s = Scratch::new();
+    for (name, size) in [
+        ("empty", 0),
+        ("one", 1),
+        ("five", 5 * MIB),
+        ("short-last", 2 * 5 * MIB + 1234),
+    ] {
+        let file = s.file(name, size, size + 7);
+        let key = format!("up/alice/{name}");
+        let done = put_ok(&s, &serve, &file, Some(&key), &["--part-size", "5MiB"]);
+        assert_eq!(done["key"], key.as_str(), "{done}");
+        if size > 0 {
+            // A multipart upload's summary names the bucket the backend chose.
+            assert_eq!(done["bucket"], bucket.as_str(), "{done}");
+        }
+        assert_object_equals(srv, &bucket, &key, &file);
+        if srv.kind == support::Kind::Garage && size > 0 {
+            assert!(done["checksum_sha256"].is_string(), "{done}");
+        }
+    }
+    assert!(s.journals().is_empty(), "{:?}", s.journals());
+    // Without a KEY the backend chooses one, under the token's prefix.
+    let file = s.file("chosen.bin", 6 * MIB, 3);
+    let done = put_ok(&s, &serve, &file, None, &[]);
+    let key = done["key"].as_str().unwrap();
+    assert!(
+        key.starts_with("up/alice/") && key.ends_with("chosen.bin"),
+        "{done}"
+    );
+    assert_object_equals(srv, &bucket, key, &file);
+});
+
+/// SIGKILL mid-upload, then `resume` with no argument completes. The journal
+/// holds neither the token nor a presigned URL; on Garage, ListParts of the
+/// open upload shows each part's SHA-256, as signed.
+fn kill_then_resume(srv: &Server) {
+    let bucket = srv.new_bucket("via-kill");
+    let proxy = FaultProxy::start(&srv.endpoint);
+    let serve = Serve::start(srv, &proxy.endpoint(), &bucket, &[]);
+    throttle(&proxy, 8 * MIB);
+    let s = Scratch::new();
+    let file = s.file("big.bin", 40 * MIB, 11);
+    let key = "up/alice/big.bin";
+    let mut cmd = client(&s);
+    cmd.arg("put")
+        .arg(&file)
+        .args([
+            "--via",
+            &serve.url,
+            key,
+            "--part-size",
+            "5MiB",
+            "--concurrency",
+            "2",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    support::wait_for(
+        "two parts in the journal",
+        &mut child,
+        || serve.log_text(),
+        || {
+            s.journals().first().is_some_and(|j| {
+                std::fs::read_to_string(j)
+                    .ok()
+                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                    .is_some_and(|v| v["parts"].as_array().is_some_and(|p| p.len() >= 2))
+            })
+        },
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let journal = s.only_journal();
+    assert_eq!(
+        journal["connection"]["via"],
+        serve.url.as_str(),
+        "{journal}"
+    );
+    assert_eq!(journal["key"], key);
+    let everything = all_text(&s.journal_dir());
+    assert!(
+        !everything.contains(TOKEN),
+        "the token is in the journal dir"
+    );
+    assert!(
+        !everything.to_ascii_lowercase().contains("x-amz-signature"),
+        "a presigned URL is in the journal dir"
+    );
+    if srv.kind == support::Kind::Garage {
+        let upload_id = journal["upload_id"].as_str().unwrap();
+        let sums = part_sums(&file, 5 * MIB);
+        let listed = srv.list_parts(&bucket, key, upload_id);
+        assert!(!listed.is_empty());
+        for p in listed {
+            assert_eq!(
+                p.checksum_sha256.as_deref(),
+                Some(sums[p.number as usize - 1].as_str()),
+                "part {}",
+                p.number
+            );
+        }
+    }
+
+    proxy.clear_rules();
+    let out = run(client(&s).arg("resume"));
+    assert_exit(&out, 0);
+    assert_object_equals(srv, &bucket, key, &file);
+    assert!(s.journals().is_empty());
+}
+
+on_both_servers!(sigkill_then_resume, kill_then_resume);
+
+/// A token the backend refuses: exit 1 within 5 s, one line that names the
+/// token, and nothing left behind.
+#[test]
+fn wrong_token_fails_at_once() {
+    let srv = support::server(support::Kind::Garage);
+    let bucket = srv.new_bucket("via-token");
+    let serve = Serve::start(srv, &srv.endpoint, &bucket, &[]);
+    let s = Scratch::new();
+    let file = s.file("f.bin", 6 * MIB, 5);
+    let started = Instant::now();
+    let out = run(client(&s)
+        .env("S3UP_TOKEN", "not-the-token")
+        .arg("put")
+        .arg(&file)
+        .args(["--via", &serve.url, "up/alice/f.bin"]));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_exit(&out, 1);
+    let line = support::one_error_line(&out);
+    assert!(
+        line.contains("refused the token") && line.contains("--token-file"),
+        "{line}"
+    );
+    assert!(s.journals().is_empty());
+
+    // No token at all: a usage error that says how to give one.
+    let out = run(client(&s)
+        .env_remove("S3UP_TOKEN")
+        .arg("put")
+        .arg(&file)
+        .args(["--via", &serve.url]));
+    assert_exit(&out, 2);
+    let line = support::one_error_line(&out);
+    assert!(
+        line.contains("--token-file") && line.contains("S3UP_TOKEN"),
+        "{line}"
+    );
+}
+
+/// `serve` stopped mid-upload: the parts that need a signature are retried,
+/// then the run stops resumable (exit 3); `resume` without the token says so;
+/// once serve is back, `resume` completes.
+#[test]
+fn serve_stopped_mid_upload_is_resumable() {
+    let srv = support::server(support::Kind::Garage);
+    let bucket = srv.new_bucket("via-down");
+    let proxy = FaultProxy::start(&srv.endpoint);
+    let mut serve = Serve::start(srv, &proxy.endpoint(), &bucket, &[]);
+    throttle(&proxy, 8 * MIB);
+    let s = Scratch::new();
+    let file = s.file("down.bin", 30 * MIB, 13);
+    let key = "up/alice/down.bin";
+    let mut cmd = client(&s);
+    cmd.arg("put")
+        .arg(&file)
+        .args([
+            "--via",
+            &serve.url,
+            key,
+            "--part-size",
+            "5MiB",
+            "--concurrency",
+            "1",
+        ])
+        .args(["--retries", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    support::wait_for(
+        "a part in the journal",
+        &mut child,
+        || serve.log_text(),
+        || {
+            s.journals()
+                .first()
+                .is_some_and(|j| std::fs::read_to_string(j).is_ok_and(|t| t.contains("\"etag\"")))
+        },
+    );
+    serve.stop();
+    let out = child.wait_with_output().unwrap();
+    assert_exit(&out, 3);
+    let line = support::one_error_line(&out);
+    assert!(line.contains("s3up resume"), "{line}");
+
+    let out = run(client(&s).env_remove("S3UP_TOKEN").arg("resume"));
+    assert_exit(&out, 2);
+    let line = support::one_error_line(&out);
+    assert!(
+        line.contains("token") && line.contains(&serve.url),
+        "{line}"
+    );
+
+    serve.restart(srv);
+    proxy.clear_rules();
+    let out = run(client(&s).arg("resume"));
+    assert_exit(&out, 0);
+    assert_object_equals(srv, &bucket, key, &file);
+}
