@@ -233,7 +233,7 @@ fn kill_then_resume(srv: &Server) {
     let bucket = srv.new_bucket("via-kill");
     let proxy = FaultProxy::start(&srv.endpoint);
     let serve = Serve::start(srv, &proxy.endpoint(), &bucket, &[]);
-    throttle(&proxy, 8 * MIB);
+    throttle(&proxy, 4 * MIB);
     let s = Scratch::new();
     let file = s.file("big.bin", 40 * MIB, 11);
     let key = "up/alice/big.bin";
@@ -286,6 +286,7 @@ fn kill_then_resume(srv: &Server) {
     );
     if srv.kind == support::Kind::Garage {
         let upload_id = journal["upload_id"].as_str().unwrap();
+        assert_eq!(srv.object_size(&bucket, key), None, "completed before the kill: {journal}");
         let sums = part_sums(&file, 5 * MIB);
         let listed = srv.list_parts(&bucket, key, upload_id);
         assert!(!listed.is_empty());
