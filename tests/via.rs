@@ -286,7 +286,11 @@ fn kill_then_resume(srv: &Server) {
     );
     if srv.kind == support::Kind::Garage {
         let upload_id = journal["upload_id"].as_str().unwrap();
-        assert_eq!(srv.object_size(&bucket, key), None, "completed before the kill: {journal}");
+        assert_eq!(
+            srv.object_size(&bucket, key),
+            None,
+            "completed before the kill: {journal}"
+        );
         let sums = part_sums(&file, 5 * MIB);
         let listed = srv.list_parts(&bucket, key, upload_id);
         assert!(!listed.is_empty());
@@ -409,4 +413,78 @@ fn serve_stopped_mid_upload_is_resumable() {
     let out = run(client(&s).arg("resume"));
     assert_exit(&out, 0);
     assert_object_equals(srv, &bucket, key, &file);
+}
+
+/// `serve --url-expiry 3s` on a slow link (each 5 MiB part takes ~4 s, the
+/// whole upload over 20 s): URLs are signed just before use, so a part that
+/// outlasts its URL still lands. Two part requests are held 4 s on the way
+/// (a queue on the link), so Garage refuses their URLs as too old ("Date is
+/// too old"): they are signed again and sent at once. `--retries 0` proves
+/// that no attempt was spent on them.
+#[test]
+fn expired_urls_are_signed_again_for_free() {
+    let srv = support::server(support::Kind::Garage);
+    let bucket = srv.new_bucket("via-expiry");
+    let proxy = FaultProxy::start(&srv.endpoint);
+    let serve = Serve::start(srv, &proxy.endpoint(), &bucket, &["--url-expiry", "3s"]);
+    for n in [2, 4] {
+        proxy.add_rule(Rule {
+            matcher: Match::UploadPartNumber(n),
+            fault: Fault::Delay { millis: 4_000 },
+            schedule: Schedule::FirstN(1),
+        });
+    }
+    throttle(&proxy, 1300 * 1024);
+    let s = Scratch::new();
+    let file = s.file("slow.bin", 25 * MIB, 17);
+    let key = "up/alice/slow.bin";
+    let started = Instant::now();
+    let out = run(client(&s)
+        .arg("put")
+        .arg(&file)
+        .args([
+            "--via",
+            &serve.url,
+            key,
+            "--part-size",
+            "5MiB",
+            "--concurrency",
+            "1",
+        ])
+        .args(["--retries", "0"]));
+    let took = started.elapsed();
+    assert_exit(&out, 0);
+    assert!(took > Duration::from_secs(20), "{took:?}");
+    assert_object_equals(srv, &bucket, key, &file);
+
+    // Parts 2 and 4 went twice: first with the URL that aged in the queue,
+    // then with a new one (another X-Amz-Date and signature).
+    let puts: Vec<_> = proxy
+        .requests()
+        .into_iter()
+        .filter(|r| r.is_upload_part())
+        .collect();
+    let param = |q: &str, name: &str| {
+        q.split('&')
+            .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+            .unwrap_or("")
+            .to_string()
+    };
+    for n in 1..=5u32 {
+        let tries: Vec<_> = puts.iter().filter(|r| r.part_number() == Some(n)).collect();
+        let want = if n == 2 || n == 4 { 2 } else { 1 };
+        assert_eq!(tries.len(), want, "part {n}: {tries:?}");
+        if want == 2 {
+            assert!(tries[0]
+                .fault
+                .as_deref()
+                .is_some_and(|f| f.contains("Delay")));
+            assert_eq!(param(&tries[0].query, "X-Amz-Expires"), "3");
+            assert_ne!(
+                param(&tries[0].query, "X-Amz-Signature"),
+                param(&tries[1].query, "X-Amz-Signature"),
+                "part {n} was sent again with the same URL"
+            );
+        }
+    }
 }

@@ -61,6 +61,9 @@ pub enum Fault {
     /// Forward the request, but pass its body on at this many bytes a second: a slow
     /// link that keeps moving.
     Throttle { bytes_per_sec: u64 },
+    /// Hold the request this many milliseconds, then forward it: a request
+    /// that waited in a queue somewhere (its presigned URL ages meanwhile).
+    Delay { millis: u64 },
     /// Forward the request and let the server finish it, then reset the client
     /// instead of relaying the answer: work done, answer lost.
     SwallowAnswer,
@@ -582,6 +585,10 @@ async fn serve(client: TcpStream, upstream: SocketAddr, shared: Arc<Mutex<Shared
         None => forward(rd, wr, &req, upstream, &shared, index, None).await,
         Some(Fault::Throttle { bytes_per_sec }) => {
             forward(rd, wr, &req, upstream, &shared, index, Some(bytes_per_sec)).await
+        }
+        Some(Fault::Delay { millis }) => {
+            tokio::time::sleep(Duration::from_millis(millis)).await;
+            forward(rd, wr, &req, upstream, &shared, index, None).await
         }
         Some(Fault::SwallowAnswer) => {
             let Ok(up) = TcpStream::connect(upstream).await else {
