@@ -488,3 +488,74 @@ fn expired_urls_are_signed_again_for_free() {
         }
     }
 }
+
+/// The backend says an open upload is gone (404): a backend cannot list
+/// uploads, so that is never confirmed, and `resume` keeps the journal,
+/// naming both `resume` and `abort`. `list-pending` shows the backend, and
+/// `abort ID` then cancels the upload and forgets it.
+#[test]
+fn a_404_from_the_backend_keeps_the_journal() {
+    let srv = support::server(support::Kind::Garage);
+    let bucket = srv.new_bucket("via-gone");
+    let proxy = FaultProxy::start(&srv.endpoint);
+    let serve = Serve::start(srv, &proxy.endpoint(), &bucket, &[]);
+    throttle(&proxy, 4 * MIB);
+    let s = Scratch::new();
+    let file = s.file("gone.bin", 30 * MIB, 19);
+    let key = "up/alice/gone.bin";
+    let mut child = client(&s)
+        .arg("put")
+        .arg(&file)
+        .args([
+            "--via",
+            &serve.url,
+            key,
+            "--part-size",
+            "5MiB",
+            "--concurrency",
+            "1",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    support::wait_for(
+        "a journal",
+        &mut child,
+        || serve.log_text(),
+        || !s.journals().is_empty(),
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let journal = s.only_journal();
+    let id = journal["id"].as_str().unwrap();
+
+    let out = run(client(&s).arg("list-pending"));
+    assert_exit(&out, 0);
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed.contains(&serve.url) && listed.contains(id),
+        "{listed}"
+    );
+
+    // Another client aborts it behind our back.
+    let upload_id = journal["upload_id"].as_str().unwrap();
+    let aborted = reqwest::blocking::Client::new()
+        .delete(format!("{}/s3/multipart/{upload_id}", serve.url))
+        .query(&[("key", key)])
+        .bearer_auth(TOKEN)
+        .send()
+        .unwrap();
+    assert_eq!(aborted.status().as_u16(), 200);
+
+    proxy.clear_rules();
+    let out = run(client(&s).arg("resume"));
+    assert_exit(&out, 3);
+    let line = support::one_error_line(&out);
+    assert!(line.contains(&format!("s3up abort {id}")), "{line}");
+    assert_eq!(s.journals().len(), 1, "the journal was removed on one 404");
+
+    let out = run(client(&s).args(["abort", id]));
+    assert_exit(&out, 0);
+    assert!(s.journals().is_empty());
+}
