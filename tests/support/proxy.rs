@@ -61,6 +61,9 @@ pub enum Fault {
     /// Forward the request, but pass its body on at this many bytes a second: a slow
     /// link that keeps moving.
     Throttle { bytes_per_sec: u64 },
+    /// Forward the request with the first byte of its body flipped: bytes
+    /// changed in flight, which only a checksum the store checks can catch.
+    CorruptBody,
     /// Hold the request this many milliseconds, then forward it: a request
     /// that waited in a queue somewhere (its presigned URL ages meanwhile).
     Delay { millis: u64 },
@@ -586,6 +589,7 @@ async fn serve(client: TcpStream, upstream: SocketAddr, shared: Arc<Mutex<Shared
         Some(Fault::Throttle { bytes_per_sec }) => {
             forward(rd, wr, &req, upstream, &shared, index, Some(bytes_per_sec)).await
         }
+        Some(Fault::CorruptBody) => forward_corrupted(rd, wr, &req, upstream, &shared, index).await,
         Some(Fault::Delay { millis }) => {
             tokio::time::sleep(Duration::from_millis(millis)).await;
             forward(rd, wr, &req, upstream, &shared, index, None).await
@@ -688,6 +692,30 @@ async fn answer_error(
 }
 
 async fn forward(
+    rd: BufReader<OwnedReadHalf>,
+    wr: OwnedWriteHalf,
+    req: &Request,
+    upstream: SocketAddr,
+    shared: &Mutex<Shared>,
+    index: usize,
+    rate: Option<u64>,
+) {
+    forward_with(rd, wr, req, upstream, shared, index, rate, false).await
+}
+
+async fn forward_corrupted(
+    rd: BufReader<OwnedReadHalf>,
+    wr: OwnedWriteHalf,
+    req: &Request,
+    upstream: SocketAddr,
+    shared: &Mutex<Shared>,
+    index: usize,
+) {
+    forward_with(rd, wr, req, upstream, shared, index, None, true).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn forward_with(
     mut rd: BufReader<OwnedReadHalf>,
     mut wr: OwnedWriteHalf,
     req: &Request,
@@ -695,6 +723,7 @@ async fn forward(
     shared: &Mutex<Shared>,
     index: usize,
     rate: Option<u64>,
+    corrupt: bool,
 ) {
     let up = match TcpStream::connect(upstream).await {
         Ok(up) => up,
@@ -732,6 +761,7 @@ async fn forward(
         let mut to_server = Outlet::lenient(&mut up_wr);
         to_server.put(&req.upstream_head()).await?;
         to_server.rate = rate;
+        to_server.flip = corrupt;
         let len = relay_body(&mut rd, &mut to_server, req.framing).await?;
         set_body_len(shared, index, len);
         drop(body_done);
@@ -850,6 +880,8 @@ struct Outlet<'w, W> {
     strict: bool,
     /// Bytes a second; `None` is as fast as the reader gives them.
     rate: Option<u64>,
+    /// Flip the next byte written (once), to corrupt a body in flight.
+    flip: bool,
 }
 
 impl<'w, W: AsyncWrite + Unpin> Outlet<'w, W> {
@@ -858,6 +890,7 @@ impl<'w, W: AsyncWrite + Unpin> Outlet<'w, W> {
             out: Some(out),
             strict: true,
             rate: None,
+            flip: false,
         }
     }
 
@@ -866,6 +899,7 @@ impl<'w, W: AsyncWrite + Unpin> Outlet<'w, W> {
             out: Some(out),
             strict: false,
             rate: None,
+            flip: false,
         }
     }
 
@@ -876,6 +910,16 @@ impl<'w, W: AsyncWrite + Unpin> Outlet<'w, W> {
         if let Some(rate) = self.rate {
             tokio::time::sleep(Duration::from_secs_f64(bytes.len() as f64 / rate as f64)).await;
         }
+        let flipped;
+        let bytes = if self.flip && !bytes.is_empty() {
+            self.flip = false;
+            let mut changed = bytes.to_vec();
+            changed[0] ^= 0xff;
+            flipped = changed;
+            &flipped[..]
+        } else {
+            bytes
+        };
         match out.write_all(bytes).await {
             Ok(()) => Ok(()),
             Err(err) if self.strict => Err(err),
