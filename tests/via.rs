@@ -341,6 +341,24 @@ fn wrong_token_fails_at_once() {
     );
     assert!(s.journals().is_empty());
 
+    // --token works, with a warning that it shows in `ps`.
+    let out = run(client(&s)
+        .env_remove("S3UP_TOKEN")
+        .arg("put")
+        .arg(&file)
+        .args([
+            "--via",
+            &serve.url,
+            "up/alice/f.bin",
+            "--token",
+            TOKEN,
+            "-q",
+        ]));
+    assert_exit(&out, 0);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("warning") && err.contains("`ps`"), "{err}");
+    assert_object_equals(srv, &bucket, "up/alice/f.bin", &file);
+
     // No token at all: a usage error that says how to give one.
     let out = run(client(&s)
         .env_remove("S3UP_TOKEN")
