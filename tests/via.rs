@@ -712,3 +712,31 @@ fn companion_on_garage() {
     );
     assert!(s.journals().is_empty());
 }
+
+/// The backend answering 429 and 503 (here, a proxy in front of `serve`):
+/// each call is retried with backoff, and the upload completes.
+#[test]
+fn backend_429_and_503_are_retried() {
+    let srv = support::server(support::Kind::Moto);
+    let bucket = srv.new_bucket("via-busy");
+    let serve = Serve::start(srv, &srv.endpoint, &bucket, &[]);
+    let front = FaultProxy::start(&serve.url);
+    for (method, status, code) in [("POST", 429, "TooManyRequests"), ("GET", 503, "SlowDown")] {
+        front.add_rule(Rule {
+            matcher: Match::Method(method),
+            fault: Fault::Status(status, code),
+            schedule: Schedule::EveryNth(2),
+        });
+    }
+    let s = Scratch::new();
+    let file = s.file("busy.bin", 12 * MIB, 29);
+    let key = "up/alice/busy.bin";
+    let mut cmd = client(&s);
+    cmd.arg("put")
+        .arg(&file)
+        .args(["--via", &front.endpoint(), key, "--part-size", "5MiB"]);
+    let out = run(&mut cmd);
+    assert_exit(&out, 0);
+    assert_object_equals(srv, &bucket, key, &file);
+    assert!(front.faults_applied() >= 3, "{}", front.faults_applied());
+}

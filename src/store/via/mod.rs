@@ -27,7 +27,7 @@
 //! refused (BadDigest) and sent again. That costs one MD5 pass over each part.
 //! A lost Complete answer cannot be recognised there, so the journal is kept.
 //!
-//! **Signing ahead** ([`signer`]): a URL signed with the part's SHA-256 can
+//! **Signing ahead** (`signer`): a URL signed with the part's SHA-256 can
 //! only be asked for once the part is hashed, and the engine hashes a part just
 //! before sending it (each byte is hashed once). So with `serve` each part
 //! costs one signing round trip, made while the other parts' bodies are on the
