@@ -164,12 +164,31 @@ fn unconfirmed(why: &engine::Unconfirmed) -> String {
     }
 }
 
+/// A `--via` backend answered 401 or 403.
+fn token_refused(e: &StoreError) -> bool {
+    e.kind == ErrorKind::AccessDenied && e.op.starts_with("backend ")
+}
+
+fn refused_with_journal(id: &str, reason: String) -> Error {
+    Error::failed(format!(
+        "{reason}. The upload is saved: run `s3up resume {id}` with a token the backend accepts"
+    ))
+}
+
 /// The words and the exit code for everything the engine can stop with.
 pub fn engine_error(e: engine::Error) -> Error {
     use engine::Error as E;
     let resumable = |id: String, reason: String| Error::Resumable { reason, id };
     match e {
         E::Interrupted { id } => Error::Interrupted { id },
+        // A --via backend refused the token: retrying cannot help, so this is
+        // a failure (exit 1), though the journal is kept for the right token.
+        E::Stopped { id, part, error } if token_refused(&error) => {
+            refused_with_journal(&id, what_stopped(part, &error))
+        }
+        E::ListFailed { id, dest, error } if token_refused(&error) => {
+            refused_with_journal(&id, store_failure(&error, &dest).to_string())
+        }
         E::Stopped { id, part, error } => resumable(id, what_stopped(part, &error)),
         E::Read {
             id,

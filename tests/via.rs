@@ -509,7 +509,8 @@ fn expired_urls_are_signed_again_for_free() {
 
 /// The backend says an open upload is gone (404): a backend cannot list
 /// uploads, so that is never confirmed, and `resume` keeps the journal,
-/// naming both `resume` and `abort`. `list-pending` shows the backend, and
+/// naming both `resume` and `abort`. `list-pending` shows the backend; a
+/// refused token stops `resume` at once (exit 1) and keeps the journal; and
 /// `abort ID` then cancels the upload and forgets it.
 #[test]
 fn a_404_from_the_backend_keeps_the_journal() {
@@ -555,6 +556,18 @@ fn a_404_from_the_backend_keeps_the_journal() {
         listed.contains(&serve.url) && listed.contains(id),
         "{listed}"
     );
+
+    // A token the backend refuses: exit 1 at once, the journal kept.
+    let started = Instant::now();
+    let out = run(client(&s).env("S3UP_TOKEN", "wrong").arg("resume"));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_exit(&out, 1);
+    let line = support::one_error_line(&out);
+    assert!(
+        line.contains("refused the token") && line.contains(id),
+        "{line}"
+    );
+    assert_eq!(s.journals().len(), 1);
 
     // Another client aborts it behind our back.
     let upload_id = journal["upload_id"].as_str().unwrap();
