@@ -315,9 +315,9 @@ on_both_servers!(
     }
 );
 
-/// A journal exactly as the release before issue 9 wrote it (version 1,
-/// committed under tests/data) still resumes: the schema kept its version,
-/// and every field added since is optional.
+// A journal exactly as the release before issue 9 wrote it (version 1,
+// committed under tests/data) still resumes: the schema kept its version,
+// and every field added since is optional.
 on_both_servers!(
     a_journal_from_the_previous_release_still_resumes,
     |srv: &Server| {
