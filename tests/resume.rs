@@ -478,6 +478,13 @@ on_both_servers!(
         assert_ok(&out);
         assert_object_equals(srv, &bucket, "k.bin", &file);
         assert_eq!(uploaded_parts(&proxy.requests()), vec![1, 3, 4]);
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("2 of 4 parts already on S3, sending 2 (checking 2 of them")
+                && err.contains("part 1 on S3 did not match")
+                && err.contains("so it was sent again"),
+            "{err}"
+        );
         assert!(s.journals().is_empty());
         assert!(pending_keys(srv, &bucket).is_empty());
     }

@@ -1112,3 +1112,42 @@ async fn ctrl_c_while_verifying_keeps_the_journal() {
     assert!(fx.has_journal(&id));
     assert_eq!(fx.store.open_uploads().len(), 1);
 }
+
+// The check runs while parts are sent, not before them, and what it finds
+// goes to the same workers: with the resume's first part held at the store,
+// part 2 (changed in the file) is found, queued and sent again meanwhile.
+#[tokio::test(start_paused = true)]
+async fn a_changed_part_is_found_and_resent_while_parts_are_in_flight() {
+    let fx = Fixture::new();
+    fx.store.fail_part(4, 1..=1, ErrorKind::Fatal);
+    let (id, result) = fx.put(1).await;
+    assert!(result.is_err());
+    fx.flip_byte(PART + 3); // inside part 2
+    let before = fx.store.part_calls().len();
+    let held = fx.store.hold(Op::UploadPart, before as u32 + 1);
+    let resuming = fx.resume(&id, true);
+    tokio::pin!(resuming);
+    let wait = async {
+        held.arrived().await;
+        // Hashes run on real threads: wait in real time, not in the test's
+        // paused time.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !fx.store.part_calls()[before..].contains(&2) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "part 2 not resent while a part was in flight: {:?}",
+                fx.store.part_calls()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::select! {
+        () = wait => {}
+        result = &mut resuming => panic!("resume ended with a part held: {result:?}"),
+    }
+    held.release();
+    resuming.await.expect("resume completes");
+    assert_eq!(fx.parts_sent_since(before), vec![2, 4, 5, 6]);
+    assert_eq!(fx.object_checksum(), Some(fx.file_checksum()));
+}

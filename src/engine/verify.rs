@@ -6,7 +6,7 @@
 //! saves leaves parts on the store that the journal never named. Both are
 //! settled the same way: [`reconcile`](super::reconcile) turns each such part
 //! into a [`Candidate`] with what its bytes must hash to, and
-//! [`verify_all`] hashes the candidates on the blocking pool *while the
+//! `verify_all` hashes the candidates on the blocking pool *while the
 //! workers send the missing parts*, so on a real link the check costs no wall
 //! time. A candidate that matches goes to the journal as a finished part,
 //! with the store's ETag; one that does not is pushed onto the workers' queue
