@@ -414,6 +414,14 @@ pub async fn sign_batch(
             format!("{} part numbers in one batch: at most 10000", numbers.len()),
         ));
     }
+    // Each number is signed once: repeats would only multiply the work.
+    let mut seen = std::collections::HashSet::new();
+    if let Some(n) = numbers.iter().find(|n| !seen.insert(**n)) {
+        return Err(ApiError::bad_request(
+            "bad_part_number",
+            format!("part number {n} appears twice in the batch: ask for each part once"),
+        ));
+    }
     let sums: Option<Vec<String>> = param(&q, "sha256")
         .map(|s| s.split(',').map(sha256_param).collect())
         .transpose()?;

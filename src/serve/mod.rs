@@ -185,6 +185,11 @@ async fn authenticate(
     mut req: Request,
     next: Next,
 ) -> Response {
+    if state.auth.is_open() {
+        if let Err(e) = open_mode_guard(&req) {
+            return e.into_response();
+        }
+    }
     match state
         .auth
         .authenticate(req.headers().get(header::AUTHORIZATION))
@@ -198,6 +203,55 @@ async fn authenticate(
         }
         Err(e) => e.into_response(),
     }
+}
+
+/// Without authentication, a loopback server is still reachable from any web
+/// page the user opens: through DNS rebinding (a name of the attacker's that
+/// resolves to 127.0.0.1 makes its page same-origin, so it can read answers),
+/// and through "simple" cross-site requests that need no preflight (it cannot
+/// read them, but a POST would still create an upload). So in open mode the
+/// Host must be a loopback name, and a body must be declared as JSON, which
+/// no simple request can do.
+fn open_mode_guard(req: &Request) -> Result<(), error::ApiError> {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.split(':').next().unwrap_or(""),
+    };
+    let loopback = name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if !loopback {
+        return Err(error::ApiError::forbidden_host(format!(
+            "Host '{}' is not a loopback name, and this server runs with --no-auth: \
+             reach it as 127.0.0.1, [::1] or localhost",
+            keys::quoted(host)
+        )));
+    }
+    if req.method() == axum::http::Method::POST {
+        let json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(|t| {
+                t.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("application/json")
+            });
+        if !json {
+            return Err(error::ApiError::bad_request(
+                "bad_content_type",
+                "this server runs with --no-auth, so a POST body must be sent as \
+                 Content-Type: application/json",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Gives every error answer that no handler wrote (unknown route, wrong
@@ -351,6 +405,53 @@ async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn open_mode_takes_only_loopback_hosts_and_json_bodies() {
+        let req = |method: &str, host: &str, ctype: Option<&str>| {
+            let mut b = Request::builder()
+                .method(method)
+                .uri("/s3/multipart")
+                .header(header::HOST, host);
+            if let Some(t) = ctype {
+                b = b.header(header::CONTENT_TYPE, t);
+            }
+            b.body(axum::body::Body::empty()).unwrap()
+        };
+        for host in [
+            "127.0.0.1:8080",
+            "localhost:1",
+            "[::1]:9",
+            "LOCALHOST",
+            "127.0.0.2",
+        ] {
+            assert!(open_mode_guard(&req("GET", host, None)).is_ok(), "{host}");
+        }
+        for host in [
+            "rebind.evil:8080",
+            "",
+            "10.0.0.1:80",
+            "[fe80::1]:1",
+            "localhost.evil",
+        ] {
+            let e = open_mode_guard(&req("GET", host, None)).unwrap_err();
+            assert_eq!((e.status.as_u16(), e.code), (403, "bad_host"), "{host}");
+        }
+        let ok = open_mode_guard(&req(
+            "POST",
+            "127.0.0.1:1",
+            Some("application/json; charset=utf-8"),
+        ));
+        assert!(ok.is_ok());
+        for ctype in [
+            None,
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+        ] {
+            let e = open_mode_guard(&req("POST", "127.0.0.1:1", ctype)).unwrap_err();
+            assert_eq!(e.status.as_u16(), 400, "{ctype:?}");
+        }
+    }
 
     #[tokio::test]
     async fn a_panic_is_a_json_500_without_its_message() {

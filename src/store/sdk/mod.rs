@@ -615,7 +615,11 @@ pub(super) mod tests {
             watchdog: Watchdog {
                 stall_timeout: Duration::from_secs(5),
             },
-            credentials: Default::default(),
+            credentials: presign::CredentialsCache::new(Some(
+                aws_sdk_s3::config::SharedCredentialsProvider::new(Credentials::new(
+                    "AKID", "SECRET", None, None, "test",
+                )),
+            )),
         };
         (store, rx)
     }
