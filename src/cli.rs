@@ -186,8 +186,14 @@ pub struct Tuning {
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_seconds)]
     pub stall_timeout: Duration,
 
-    /// Do not show the progress bar (it is shown only when stderr is a terminal)
-    #[arg(long)]
+    /// How to show progress on stderr: auto (a bar when stderr is a terminal),
+    /// json (one JSON object a second, for CI logs and GUIs), or none. The bar
+    /// and the rate count only what the store has acknowledged
+    #[arg(long, value_name = "MODE", value_enum, default_value = "auto")]
+    pub progress: crate::progress::Mode,
+
+    /// Same as --progress none
+    #[arg(long, conflicts_with = "progress")]
     pub no_progress: bool,
 
     /// Print nothing but errors

@@ -8,6 +8,7 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use crate::engine::{self, Dest, PartStats};
@@ -15,6 +16,39 @@ use crate::error::Error;
 use crate::journal::{self, Journal};
 use crate::store::sdk::ConnectError;
 use crate::store::{ErrorKind, Finished, ListedPart, ListedUpload, StoreError};
+
+/// The options that say where this run's journals and uploads are
+/// (`--endpoint-url`, `--profile`, `--region`, `--path-style`,
+/// `--journal-dir`, as given on the command line), each with a leading
+/// space: every command s3up suggests carries them, so it works when pasted.
+static AGAIN: OnceLock<String> = OnceLock::new();
+
+/// Records the options every suggested command must carry; see [`AGAIN`].
+pub fn set_again_options(options: String) {
+    let _ = AGAIN.set(options);
+}
+
+/// The options every suggested command must carry, each with a leading space.
+fn again_options() -> &'static str {
+    AGAIN.get().map_or("", String::as_str)
+}
+
+/// A command to suggest, quoted: `` `s3up ARGS OPTIONS` ``.
+pub fn suggest(args: &str) -> String {
+    format!("`s3up {args}{}`", again_options())
+}
+
+/// `s` as one shell word: quoted when it holds anything but plain characters.
+pub fn quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,+%".contains(&b));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
 
 /// The message for an I/O error on the source `path`, with what to do.
 pub fn file_error(path: &Path, e: &io::Error) -> Error {
@@ -87,19 +121,27 @@ pub fn store_failure(e: &StoreError, dest: &Dest) -> Error {
     })
 }
 
-pub fn connect_error(e: ConnectError) -> Error {
+/// Why no client could be built. `profile` is the one in use (given, or
+/// recorded in the journal): the hints do not suggest passing one then.
+pub fn connect_error(e: ConnectError, profile: Option<&str>) -> Error {
+    let credentials_hint = match profile {
+        Some(p) => format!("Check the credentials of profile '{p}'"),
+        None => "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile".to_string(),
+    };
     Error::failed(match e {
         ConnectError::NoRegion => "no AWS region is configured. Pass --region, set AWS_REGION, \
                                    or set a region in your AWS profile"
             .to_string(),
         ConnectError::NoProvider => {
-            "no AWS credentials provider is available. Set \
-                                     AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile"
-                .to_string()
+            format!("no AWS credentials provider is available. {credentials_hint}")
         }
-        ConnectError::NoCredentials(cause) => format!(
-            "no AWS credentials found ({cause}). Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
-             or pass --profile"
+        ConnectError::NoCredentials(cause) => {
+            format!("no AWS credentials found ({cause}). {credentials_hint}")
+        }
+        ConnectError::NoProfile { name, files } => format!(
+            "the config profile '{name}' could not be found in {}. Check the name (`aws \
+             configure list-profiles` lists them), or leave out --profile",
+            files.join(" or ")
         ),
     })
 }
@@ -123,7 +165,8 @@ pub fn swept(dest: &Dest, sweep: &crate::engine::session::Sweep) -> Option<Strin
     if let Some(e) = &sweep.unlisted {
         return Some(format!(
             "a Create answer was lost, and the uploads it may have made could not be listed \
-             ({e}): check `s3up list-pending --remote {remote}` and abort what no one uses"
+             ({e}): check {} and abort what no one uses",
+            suggest(&format!("list-pending --remote {remote}"))
         ));
     }
     if sweep.left.is_empty() {
@@ -131,11 +174,12 @@ pub fn swept(dest: &Dest, sweep: &crate::engine::session::Sweep) -> Option<Strin
     }
     Some(format!(
         "a Create answer was lost, and {} upload{} to {remote} that another client may own \
-         {} left open ({}): check `s3up list-pending --remote {remote}` and abort what no one uses",
+         {} left open ({}): check {} and abort what no one uses",
         sweep.left.len(),
         if sweep.left.len() == 1 { "" } else { "s" },
         if sweep.left.len() == 1 { "was" } else { "were" },
-        sweep.left.join(", ")
+        sweep.left.join(", "),
+        suggest(&format!("list-pending --remote {remote}"))
     ))
 }
 
@@ -159,7 +203,7 @@ pub fn engine_error(e: engine::Error) -> Error {
     use engine::Error as E;
     let resumable = |id: String, reason: String| Error::Resumable { reason, id };
     match e {
-        E::Interrupted { id } => Error::Interrupted { id },
+        E::Interrupted { id, saved } => Error::Interrupted { id, saved },
         E::Stopped { id, part, error } => resumable(id, what_stopped(part, &error)),
         E::Read {
             id,
@@ -188,8 +232,9 @@ pub fn engine_error(e: engine::Error) -> Error {
         ),
         E::ChangedDuringUpload { id, path } => Error::failed(format!(
             "'{}' changed while it was being uploaded, so the upload was not completed. \
-             Run `s3up abort {id}` and put the file again",
-            path.display()
+             Run {} and put the file again",
+            path.display(),
+            suggest(&format!("abort {id}"))
         )),
         E::Gone {
             id,
@@ -198,8 +243,9 @@ pub fn engine_error(e: engine::Error) -> Error {
             kept: None,
         } => Error::failed(format!(
             "{}. The upload no longer exists on S3 (aborted or expired), so the journal \
-             {id} was removed: run `s3up put` again",
-            what_stopped(part, &error)
+             {id} was removed: run `s3up put` again{}",
+            what_stopped(part, &error),
+            again_options()
         )),
         E::Gone {
             id,
@@ -309,8 +355,11 @@ pub fn engine_error(e: engine::Error) -> Error {
             };
             Error::failed(format!(
                 "upload {id} to {dest} no longer exists on S3{why}, so its journal was removed. \
-                 Run `s3up put {} {dest}` again",
-                path.display()
+                 Run {} again",
+                suggest(&format!(
+                    "put {} {dest}",
+                    quote(&path.display().to_string())
+                ))
             ))
         }
         E::ChangedSince {
@@ -319,10 +368,11 @@ pub fn engine_error(e: engine::Error) -> Error {
             size_then,
             size_now,
         } => Error::failed(format!(
-            "'{}' changed since upload {id} started ({size_then} bytes then, {size_now} now; \
-             modified since). s3up never mixes old and new bytes in one object: run `s3up abort \
-             {id}` and put the file again",
-            path.display()
+            "'{}' changed since upload {id} started ({size_then} bytes then, {size_now} now). \
+             s3up never mixes old and new bytes in one object: run {} and put \
+             the file again",
+            path.display(),
+            suggest(&format!("abort {id}"))
         )),
         E::JournalResave { dir, error } => Error::failed(format!(
             "cannot save the journal in '{}': {error}. Free space or fix permissions there",
@@ -425,23 +475,36 @@ pub fn report(style: Style, s: &Summary<'_>) {
     }
 }
 
-/// `checking` of the parts on S3 are re-read and compared with the file while
-/// the others are sent.
-pub fn resuming(
-    id: &str,
-    dest: &Dest,
-    on_store: usize,
-    part_count: u64,
-    sending: usize,
-    checking: usize,
-) {
-    let checking = match checking {
+/// The endpoint a run reaches, for the user: its URL, or AWS and the region.
+pub fn endpoint(used: &crate::store::Connection) -> String {
+    match (&used.endpoint_url, &used.region) {
+        (Some(url), _) => url.clone(),
+        (None, Some(region)) => format!("AWS ({region})"),
+        (None, None) => "AWS".to_string(),
+    }
+}
+
+/// How many parts a resume finds and sends. `checking` of the parts on S3
+/// are re-read and compared with the file while the others are sent.
+pub struct Resuming<'a> {
+    pub id: &'a str,
+    pub dest: &'a Dest,
+    /// The endpoint, as [`endpoint`] words it.
+    pub at: &'a str,
+    pub on_store: usize,
+    pub part_count: u64,
+    pub sending: usize,
+    pub checking: usize,
+}
+
+pub fn resuming(r: &Resuming<'_>) {
+    let checking = match r.checking {
         0 => String::new(),
         n => format!(" (checking {n} of them against the file meanwhile)"),
     };
     eprintln!(
-        "s3up: resuming {id} to {dest}: {on_store} of {part_count} parts already on S3, sending \
-         {sending}{checking}"
+        "s3up: resuming {} to {} at {}: {} of {} parts already on S3, sending {}{checking}",
+        r.id, r.dest, r.at, r.on_store, r.part_count, r.sending
     );
 }
 
@@ -472,14 +535,38 @@ pub fn changed_use_restart(journal: &crate::journal::Journal, file: &Path) -> Er
     ))
 }
 
+/// A resume found the source with its size but a new mtime.
+pub fn touched(journal: &Journal) {
+    note(&format!(
+        "'{}' was modified since upload {} started (same size, new modification time): every \
+         part on S3 is checked against it, and a part whose bytes changed is sent again",
+        journal.source.path.display(),
+        journal.id
+    ));
+}
+
+/// `resume --no-verify` of a source with a new mtime: nothing vouches for
+/// the parts on S3 any more.
+pub fn touched_no_verify(journal: &Journal) -> Error {
+    Error::failed(format!(
+        "'{}' was modified since upload {} started (same size, new modification time), so \
+         --no-verify would trust parts whose bytes may have changed. Run {} without \
+         --no-verify: it checks every part against the file and sends again those that differ",
+        journal.source.path.display(),
+        journal.id,
+        suggest(&format!("resume {}", journal.id))
+    ))
+}
+
 /// `put` found several earlier uploads of the same file to the same destination.
 pub fn several_earlier(file: &Path, dest: &Dest, ids: &[&str]) -> Error {
     Error::failed(format!(
-        "'{}' has {} unfinished uploads to {dest} ({}). Resume one with `s3up resume ID`, or \
+        "'{}' has {} unfinished uploads to {dest} ({}). Resume one with {}, or \
          run the same command with --restart to abort them all and start afresh",
         file.display(),
         ids.len(),
-        ids.join(", ")
+        ids.join(", "),
+        suggest("resume ID")
     ))
 }
 
@@ -543,10 +630,12 @@ pub fn several_pending(pending: &[&Journal]) -> Error {
         })
         .collect();
     Error::failed(format!(
-        "{} uploads are pending: {}. Name one with `s3up resume ID`, or use --all. \
-         `s3up list-pending` shows them",
+        "{} uploads are pending: {}. Name one with {}, or use --all. \
+         {} shows them",
         pending.len(),
-        each.join(", ")
+        each.join(", "),
+        suggest("resume ID"),
+        suggest("list-pending")
     ))
 }
 
@@ -585,14 +674,16 @@ pub fn finished_meanwhile(id: &str) -> Error {
 pub fn source_missing(e: &Error, id: &str, dest: &Dest) -> Error {
     Error::failed(format!(
         "{e}; it is the source of upload {id} to {dest}. Put the file back, or give up \
-         with `s3up abort {id}`"
+         with {}",
+        suggest(&format!("abort {id}"))
     ))
 }
 
 pub fn bad_plan(path: &Path, size: u64, id: &str) -> Error {
     Error::failed(format!(
-        "journal {} does not describe a valid plan for {size} bytes. Run `s3up abort {id}`",
-        path.display()
+        "journal {} does not describe a valid plan for {size} bytes. Run {}",
+        path.display(),
+        suggest(&format!("abort {id}"))
     ))
 }
 
@@ -623,8 +714,20 @@ fn age(unix: u64) -> String {
     }
 }
 
-fn mib(bytes: u64) -> String {
-    format!("{:.1} MiB", bytes as f64 / (1 << 20) as f64)
+/// A byte count in the largest binary unit that keeps it at 1 or more:
+/// "512 B", "1.5 KiB", "440.0 MiB", "100.0 GiB".
+pub fn size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
 }
 
 /// One local journal, for `list-pending`: parsed (and whether a run holds
@@ -674,7 +777,7 @@ pub fn local_pending(dir: &Path, entries: &[LocalEntry<'_>], json: bool) {
             "{:<12}  {:>11}  {:>21}  {:>8}  {:<40}  {}{running}",
             j.id,
             format!("{}/{}", j.parts.len(), j.part_count),
-            format!("{}/{}", mib(j.bytes_done()), mib(j.source.size)),
+            format!("{}/{}", size(j.bytes_done()), size(j.source.size)),
             format!("{} ago", age(j.updated_unix)),
             format!("s3://{}/{}", j.bucket, j.key),
             j.source.path.display()
@@ -722,7 +825,7 @@ pub fn remote_pending(remote: &Dest, rows: &[RemoteRow<'_>], json: bool) {
                 .map_or("?".to_string(), |p| p.len().to_string()),
             parts
                 .as_ref()
-                .map_or("?".to_string(), |p| mib(p.iter().map(|p| p.size).sum())),
+                .map_or("?".to_string(), |p| size(p.iter().map(|p| p.size).sum())),
             owner.as_deref().unwrap_or("-"),
             u.key,
             u.upload_id

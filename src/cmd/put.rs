@@ -108,7 +108,9 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
                 if !tuning.quiet && !tuning.json {
                     output::resuming_earlier(&journal.id, &args.file);
                 }
-                if !reconcile::source_unchanged(journal, &source) {
+                // A new mtime alone is settled by the resume, which verifies
+                // every part it reuses; a new size cannot be resumed.
+                if reconcile::check_source(journal, &source).is_err() {
                     return Err(output::changed_use_restart(journal, &args.file));
                 }
                 let resume = ResumeArgs {

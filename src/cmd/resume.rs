@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::Sending;
 use super::{connect, connection_for, journal_dir, on_ctrl_c, open_source, run_and_report};
 use crate::cli::{GlobalArgs, ResumeArgs};
-use crate::engine::reconcile::{self, Reconciled};
+use crate::engine::reconcile::{self, Reconciled, SourceState};
 use crate::engine::{Cancel, Dest};
 use crate::error::{Error, Result};
 use crate::journal::{self, JournalDir};
@@ -144,7 +144,20 @@ pub(super) async fn resume_one(
     };
     let (file, now) =
         open_source(&journal.source.path).map_err(|e| output::source_missing(&e, &id, &dest))?;
-    reconcile::check_source(&journal, &now).map_err(output::engine_error)?;
+    let mut journal = journal;
+    if reconcile::check_source(&journal, &now).map_err(output::engine_error)?
+        == SourceState::Touched
+    {
+        // Size and mtime no longer vouch for the parts: only their hashes can.
+        if args.no_verify {
+            return Err(output::touched_no_verify(&journal));
+        }
+        if !quiet {
+            output::touched(&journal);
+        }
+        // Saved by the reconciliation, which then trusts no part unverified.
+        journal.source = now.clone();
+    }
     let plan = Plan::new(now.size, journal.part_size)
         .ok()
         .filter(|p| p.part_size == journal.part_size && p.part_count == journal.part_count)
@@ -182,14 +195,15 @@ pub(super) async fn resume_one(
         } => (*journal, todo, candidates),
     };
     if !quiet {
-        output::resuming(
-            &id,
-            &dest,
-            journal.parts.len() + candidates.len(),
-            plan.part_count,
-            todo.len(),
-            candidates.len(),
-        );
+        output::resuming(&output::Resuming {
+            id: &id,
+            dest: &dest,
+            at: &output::endpoint(&used),
+            on_store: journal.parts.len() + candidates.len(),
+            part_count: plan.part_count,
+            sending: todo.len(),
+            checking: candidates.len(),
+        });
     }
     let sending = Sending {
         store,

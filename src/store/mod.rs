@@ -102,7 +102,8 @@ impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} failed: {}", self.op, self.message)?;
         if let Some(n) = self.gave_up_after {
-            write!(f, " (gave up after {n} attempts)")?;
+            let plural = if n == 1 { "" } else { "s" };
+            write!(f, " (gave up after {n} attempt{plural})")?;
         }
         Ok(())
     }

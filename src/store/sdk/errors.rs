@@ -20,6 +20,17 @@ pub(super) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// A transport failure's message with the URL that gave no answer, worded
+/// as aws words it, so the endpoint at fault is in the first words.
+pub(super) fn with_url(message: &str, url: &str) -> String {
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("connect") || lower.contains("dns") || lower.contains("lookup") {
+        format!("Could not connect to the endpoint URL: \"{url}\" ({message})")
+    } else {
+        format!("No answer from the endpoint URL: \"{url}\" ({message})")
+    }
+}
+
 /// Error codes that mean "try again" whatever the HTTP status.
 const RETRYABLE_CODES: &[&str] = &[
     "SlowDown",
