@@ -433,6 +433,9 @@ pub struct Style {
 
 /// One finished upload, as the summary reports it.
 pub struct Summary<'a> {
+    /// The journal's ID (`None` for a file sent with one PutObject).
+    pub id: Option<&'a str>,
+    pub file: &'a Path,
     pub dest: &'a Dest,
     /// The object's size.
     pub size: u64,
@@ -444,14 +447,17 @@ pub struct Summary<'a> {
     pub started: Instant,
 }
 
-/// Prints the result: a JSON object with --json, one line unless -q. The rate
-/// is that of this run.
-pub fn report(style: Style, s: &Summary<'_>) {
+/// The result: one line unless -q; with --json nothing is printed, and the
+/// record is returned, for the command to print as one document with the
+/// others (issue 13: `resume --all --json` must be one JSON document).
+pub fn report(style: Style, s: &Summary<'_>) -> Option<serde_json::Value> {
     let seconds = s.started.elapsed().as_secs_f64();
     let etag = s.finished.etag.as_deref().unwrap_or("");
     let (size, sent, parts, dest) = (s.size, s.sent, s.parts, s.dest);
     if style.json {
-        let summary = serde_json::json!({
+        return Some(serde_json::json!({
+            "id": s.id,
+            "file": s.file,
             "bucket": dest.bucket,
             "key": dest.key,
             "size": size,
@@ -461,18 +467,62 @@ pub fn report(style: Style, s: &Summary<'_>) {
             "upload_id": s.upload_id,
             "sent_bytes": sent,
             "seconds": (seconds * 1000.0).round() / 1000.0,
-        });
-        println!("{summary}");
-    } else if !style.quiet {
+        }));
+    }
+    if !style.quiet {
         let mib_s = sent as f64 / (1 << 20) as f64 / seconds.max(1e-9);
         let plural = if parts == 1 { "" } else { "s" };
         let run = if sent == size {
             format!("{seconds:.1} s, {mib_s:.1} MiB/s")
         } else {
-            format!("this run sent {sent} bytes in {seconds:.1} s, {mib_s:.1} MiB/s")
+            format!(
+                "this run sent {} in {seconds:.1} s, {mib_s:.1} MiB/s",
+                self::size(sent)
+            )
         };
-        println!("uploaded {dest} ({size} bytes, {parts} part{plural}; {run}) ETag {etag}");
+        println!(
+            "uploaded {dest} ({}, {parts} part{plural}; {run}) ETag {etag}",
+            self::size(size)
+        );
     }
+    None
+}
+
+/// `--json` records: one object, or an array when the command was asked for
+/// several uploads; printed as one document on stdout.
+pub fn json_document(records: Vec<serde_json::Value>, several: bool) {
+    match (several, records.len()) {
+        (false, 0) => {}
+        (false, 1) => println!("{}", records[0]),
+        _ => println!("{}", serde_json::Value::Array(records)),
+    }
+}
+
+/// The `--json` record of an upload that did not finish.
+pub fn json_failure(id: &str, file: Option<&Path>, e: &Error) -> serde_json::Value {
+    serde_json::json!({
+        "id": id,
+        "file": file,
+        "error": e.to_string(),
+        "exit_code": e.exit_code(),
+    })
+}
+
+/// The `--json` record of an upload whose Complete had already landed.
+pub fn json_already_completed(
+    id: &str,
+    file: &Path,
+    dest: &Dest,
+    etag: Option<&str>,
+) -> serde_json::Value {
+    serde_json::json!({
+        "id": id,
+        "file": file,
+        "bucket": dest.bucket,
+        "key": dest.key,
+        "etag": etag.unwrap_or(""),
+        "already_completed": true,
+    })
 }
 
 /// The endpoint a run reaches, for the user: its URL, or AWS and the region.

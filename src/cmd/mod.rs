@@ -232,15 +232,19 @@ struct Sending<'a> {
     at_recorded_endpoint: bool,
 }
 
+/// A finished command's `--json` record, if it was asked for.
+type Record = Option<serde_json::Value>;
+
 /// Sends the parts left (and verifies the parts a resume reuses),
-/// completes, and prints the result: the end of `put` and `resume` alike.
+/// completes, and prints the result (or, with --json, returns its record):
+/// the end of `put` and `resume` alike.
 async fn run_and_report(
     s: Sending<'_>,
     journal: Journal,
     lock: Lock,
     todo: Vec<Part>,
     candidates: Vec<Candidate>,
-) -> Result<()> {
+) -> Result<Record> {
     let run = Run {
         store: s.store,
         dir: s.dir,
@@ -263,9 +267,11 @@ async fn run_and_report(
         bucket: done.journal.bucket.clone(),
         key: done.journal.key.clone(),
     };
-    output::report(
+    Ok(output::report(
         style(s.tuning),
         &Summary {
+            id: Some(&done.journal.id),
+            file: &done.journal.source.path,
             dest: &dest,
             size: run.plan.size,
             sent: done.sent,
@@ -274,6 +280,5 @@ async fn run_and_report(
             finished: &done.finished,
             started: s.started,
         },
-    );
-    Ok(())
+    ))
 }

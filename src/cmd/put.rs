@@ -75,9 +75,11 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
         )
         .await
         .map_err(output::engine_error)?;
-        output::report(
+        let record = output::report(
             style(tuning),
             &Summary {
+                id: None,
+                file: &source.path,
                 dest: &dest,
                 size: source.size,
                 sent: source.size,
@@ -87,6 +89,7 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
                 started,
             },
         );
+        output::json_document(record.into_iter().collect(), false);
         return Ok(());
     }
 
@@ -120,7 +123,9 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
                     verify: false,
                     tuning: tuning.clone(),
                 };
-                return resume_one(global, &resume, &dir, path, &cancel, started).await;
+                let record = resume_one(global, &resume, &dir, path, &cancel, started).await?;
+                output::json_document(record.into_iter().collect(), false);
+                return Ok(());
             }
             several => {
                 let ids: Vec<&str> = several.iter().map(|(_, j)| j.id.as_str()).collect();
@@ -153,14 +158,16 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
         started,
         at_recorded_endpoint: true,
     };
-    run_and_report(
+    let record = run_and_report(
         sending,
         started_upload.journal,
         started_upload.lock,
         todo,
         Vec::new(),
     )
-    .await
+    .await?;
+    output::json_document(record.into_iter().collect(), false);
+    Ok(())
 }
 
 /// Unfinished journals of this file (by its absolute path) to this

@@ -99,24 +99,42 @@ pub(super) async fn resume(global: &GlobalArgs, args: ResumeArgs) -> Result<()> 
     let dir = journal_dir(global)?;
     let paths = select_journals(&dir, &args).await?;
     let total = paths.len();
+    // --json prints one document: an array when several uploads were asked
+    // for, whatever became of each (issue 13, item 5).
+    let several = args.all || args.targets.len() > 1;
+    let mut records = Vec::new();
     let mut failed = 0;
     let cancel = on_ctrl_c();
-    for path in paths {
+    let mut outcome = Ok(());
+    for path in &paths {
         if cancel.is_raised() {
-            return Err(output::stopped_before_next());
+            outcome = Err(output::stopped_before_next());
+            break;
         }
-        let result = resume_one(global, &args, &dir, &path, &cancel, started).await;
+        let result = resume_one(global, &args, &dir, path, &cancel, started).await;
         started = Instant::now();
         match result {
-            Ok(()) => {}
-            Err(e @ Error::Interrupted { .. }) => return Err(e),
-            Err(e) if total == 1 => return Err(e),
+            Ok(record) => records.extend(record),
+            Err(e) if total == 1 || matches!(e, Error::Interrupted { .. }) => {
+                outcome = Err(e);
+                break;
+            }
             Err(e) => {
-                output::error_line(&e);
+                if args.tuning.json {
+                    let journal = JournalDir::load_path(path).ok();
+                    let file = journal.as_ref().map(|j| j.source.path.as_path());
+                    records.push(output::json_failure(&stem(path), file, &e));
+                } else {
+                    output::error_line(&e);
+                }
                 failed += 1;
             }
         }
     }
+    if args.tuning.json && (several || outcome.is_ok()) {
+        output::json_document(records, several);
+    }
+    outcome?;
     if failed > 0 {
         return Err(output::some_failed(failed, total));
     }
@@ -130,7 +148,7 @@ pub(super) async fn resume_one(
     path: &Path,
     cancel: &Cancel,
     started: Instant,
-) -> Result<()> {
+) -> Result<Option<serde_json::Value>> {
     let tuning = &args.tuning;
     let quiet = tuning.quiet || tuning.json;
     let journal = JournalDir::load_path(path).map_err(Error::Failed)?;
@@ -183,10 +201,15 @@ pub(super) async fn resume_one(
     .map_err(output::engine_error)?;
     let (journal, todo, candidates) = match reconciled {
         Reconciled::AlreadyCompleted(info) => {
-            if !quiet {
-                output::already_completed(&id, &dest, info.etag.as_deref());
+            let etag = info.etag.as_deref();
+            if tuning.json {
+                let file = &now.path;
+                return Ok(Some(output::json_already_completed(&id, file, &dest, etag)));
             }
-            return Ok(());
+            if !tuning.quiet {
+                output::already_completed(&id, &dest, etag);
+            }
+            return Ok(None);
         }
         Reconciled::Ready {
             journal,
