@@ -31,6 +31,7 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('put', 'put', [CompletionResultType]::ParameterValue, 'Upload FILE to s3://BUCKET/KEY (a KEY that is empty or ends in ''/'' gets the file name appended)')
+            [CompletionResult]::new('cp', 'cp', [CompletionResultType]::ParameterValue, 'Upload FILE to s3://BUCKET/KEY (a KEY that is empty or ends in ''/'' gets the file name appended)')
             [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Continue interrupted uploads: sends only the parts S3 does not have yet, then completes')
             [CompletionResult]::new('list-pending', 'list-pending', [CompletionResultType]::ParameterValue, 'List unfinished uploads: local journals, or with --remote the uploads S3 holds')
             [CompletionResult]::new('abort', 'abort', [CompletionResultType]::ParameterValue, 'Abort uploads on S3 and delete their journals; or clean up stale uploads in a bucket')
@@ -39,6 +40,30 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
             break
         }
         's3up;put' {
+            [CompletionResult]::new('--part-size', '--part-size', [CompletionResultType]::ParameterName, 'Size of each part, 5MiB to 5GiB; K, M, G, T are powers of 1024 (8M = 8MiB) [default: 8MiB, raised when the file needs more than 10,000 parts]')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many parts are uploaded at once')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3')
+            [CompletionResult]::new('--stall-timeout', '--stall-timeout', [CompletionResultType]::ParameterName, 'Seconds without progress after which a request counts as stalled and is retried')
+            [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'How to show progress on stderr: auto (a bar when stderr is a terminal), json (one JSON object a second, for CI logs and GUIs), or none. The bar and the rate count only what the store has acknowledged')
+            [CompletionResult]::new('--content-type', '--content-type', [CompletionResultType]::ParameterName, 'Content-Type of the object [default: guessed from the file extension]')
+            [CompletionResult]::new('--storage-class', '--storage-class', [CompletionResultType]::ParameterName, 'Storage class of the object, e.g. STANDARD_IA [default: the bucket''s]')
+            [CompletionResult]::new('--metadata', '--metadata', [CompletionResultType]::ParameterName, 'User metadata stored with the object (x-amz-meta-KEY); repeatable')
+            [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region (default: AWS_REGION or the profile''s region; us-east-1 with a custom endpoint)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile from ~/.aws/config and ~/.aws/credentials')
+            [CompletionResult]::new('--journal-dir', '--journal-dir', [CompletionResultType]::ParameterName, 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)')
+            [CompletionResult]::new('--restart', '--restart', [CompletionResultType]::ParameterName, 'Abort an unfinished upload of this file to this destination and start afresh (without it, `put` resumes that upload)')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Same as --progress none')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON summary object on stdout when done')
+            [CompletionResult]::new('--if-none-match', '--if-none-match', [CompletionResultType]::ParameterName, 'Fail instead of overwriting when the key already exists')
+            [CompletionResult]::new('--path-style', '--path-style', [CompletionResultType]::ParameterName, 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        's3up;cp' {
             [CompletionResult]::new('--part-size', '--part-size', [CompletionResultType]::ParameterName, 'Size of each part, 5MiB to 5GiB; K, M, G, T are powers of 1024 (8M = 8MiB) [default: 8MiB, raised when the file needs more than 10,000 parts]')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many parts are uploaded at once')
             [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3')
@@ -97,7 +122,7 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
         }
         's3up;abort' {
             [CompletionResult]::new('--remote', '--remote', [CompletionResultType]::ParameterName, 'Abort in-progress uploads S3 holds under s3://BUCKET[/PREFIX] (with --older-than)')
-            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Only uploads started longer ago than this, e.g. 7d, 12h, 30m, 0s')
+            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Only uploads started longer ago than this, e.g. 7d, 12h, 30m, 0s (required with --remote)')
             [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region (default: AWS_REGION or the profile''s region; us-east-1 with a custom endpoint)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile from ~/.aws/config and ~/.aws/credentials')

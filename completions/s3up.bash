@@ -22,6 +22,9 @@ _s3up() {
             s3up,completions)
                 cmd="s3up__subcmd__completions"
                 ;;
+            s3up,cp)
+                cmd="s3up__subcmd__put"
+                ;;
             s3up,help)
                 cmd="s3up__subcmd__help"
                 ;;
@@ -59,7 +62,7 @@ _s3up() {
 
     case "${cmd}" in
         s3up)
-            opts="-h -V --endpoint-url --region --profile --path-style --journal-dir --help --version put resume list-pending abort completions help"
+            opts="-h -V --endpoint-url --region --profile --path-style --journal-dir --help --version put cp resume list-pending abort completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

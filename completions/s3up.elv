@@ -28,6 +28,7 @@ set edit:completion:arg-completer[s3up] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand put 'Upload FILE to s3://BUCKET/KEY (a KEY that is empty or ends in ''/'' gets the file name appended)'
+            cand cp 'Upload FILE to s3://BUCKET/KEY (a KEY that is empty or ends in ''/'' gets the file name appended)'
             cand resume 'Continue interrupted uploads: sends only the parts S3 does not have yet, then completes'
             cand list-pending 'List unfinished uploads: local journals, or with --remote the uploads S3 holds'
             cand abort 'Abort uploads on S3 and delete their journals; or clean up stale uploads in a bucket'
@@ -35,6 +36,29 @@ set edit:completion:arg-completer[s3up] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'s3up;put'= {
+            cand --part-size 'Size of each part, 5MiB to 5GiB; K, M, G, T are powers of 1024 (8M = 8MiB) [default: 8MiB, raised when the file needs more than 10,000 parts]'
+            cand --concurrency 'How many parts are uploaded at once'
+            cand --retries 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3'
+            cand --stall-timeout 'Seconds without progress after which a request counts as stalled and is retried'
+            cand --progress 'How to show progress on stderr: auto (a bar when stderr is a terminal), json (one JSON object a second, for CI logs and GUIs), or none. The bar and the rate count only what the store has acknowledged'
+            cand --content-type 'Content-Type of the object [default: guessed from the file extension]'
+            cand --storage-class 'Storage class of the object, e.g. STANDARD_IA [default: the bucket''s]'
+            cand --metadata 'User metadata stored with the object (x-amz-meta-KEY); repeatable'
+            cand --endpoint-url 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)'
+            cand --region 'AWS region (default: AWS_REGION or the profile''s region; us-east-1 with a custom endpoint)'
+            cand --profile 'Named profile from ~/.aws/config and ~/.aws/credentials'
+            cand --journal-dir 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)'
+            cand --restart 'Abort an unfinished upload of this file to this destination and start afresh (without it, `put` resumes that upload)'
+            cand --no-progress 'Same as --progress none'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand --json 'Print one JSON summary object on stdout when done'
+            cand --if-none-match 'Fail instead of overwriting when the key already exists'
+            cand --path-style 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'s3up;cp'= {
             cand --part-size 'Size of each part, 5MiB to 5GiB; K, M, G, T are powers of 1024 (8M = 8MiB) [default: 8MiB, raised when the file needs more than 10,000 parts]'
             cand --concurrency 'How many parts are uploaded at once'
             cand --retries 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3'
@@ -90,7 +114,7 @@ set edit:completion:arg-completer[s3up] = {|@words|
         }
         &'s3up;abort'= {
             cand --remote 'Abort in-progress uploads S3 holds under s3://BUCKET[/PREFIX] (with --older-than)'
-            cand --older-than 'Only uploads started longer ago than this, e.g. 7d, 12h, 30m, 0s'
+            cand --older-than 'Only uploads started longer ago than this, e.g. 7d, 12h, 30m, 0s (required with --remote)'
             cand --endpoint-url 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)'
             cand --region 'AWS region (default: AWS_REGION or the profile''s region; us-east-1 with a custom endpoint)'
             cand --profile 'Named profile from ~/.aws/config and ~/.aws/credentials'

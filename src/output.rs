@@ -381,6 +381,90 @@ pub fn engine_error(e: engine::Error) -> Error {
     }
 }
 
+/// clap's error as one line: without its `error:` prefix, usage block and
+/// "For more information" line; a list under a line ending in ':' (missing
+/// arguments) follows that line, comma-separated, and other lines (clap's
+/// tips) follow after a semicolon.
+pub fn clap_error_line(text: &str) -> String {
+    let mut line = String::new();
+    let mut in_list = false;
+    for l in text.lines().map(str::trim) {
+        if l.is_empty() || l.starts_with("Usage:") || l.starts_with("For more") {
+            continue;
+        }
+        let l = l.strip_prefix("error: ").unwrap_or(l);
+        if line.is_empty() {
+            line.push_str(l);
+        } else if line.ends_with(':') {
+            line.push(' ');
+            line.push_str(l);
+            in_list = true;
+            continue;
+        } else if in_list && !l.starts_with("tip:") {
+            line.push_str(", ");
+            line.push_str(l);
+            continue;
+        } else {
+            line.push_str("; ");
+            line.push_str(l);
+        }
+        in_list = false;
+    }
+    line.trim_end_matches('.').to_string()
+}
+
+/// What s3up answers to options users bring from other tools (aws s3 cp),
+/// instead of clap's nearest match (`--recursive` is not `--retries`).
+pub fn foreign_option(arg: &str) -> Option<String> {
+    match arg {
+        "--recursive" => Some(
+            "s3up uploads one file per command; --recursive (a whole directory) is not \
+             supported yet. Run one `s3up put FILE s3://BUCKET/PREFIX/` per file, e.g. \
+             `for f in DIR/*; do s3up put \"$f\" s3://BUCKET/PREFIX/; done`"
+                .to_string(),
+        ),
+        "--dryrun" | "--dry-run" => Some(format!(
+            "s3up has no {arg}: `put` uploads, and creates nothing on S3 until the file, the \
+             URL and the credentials have passed their checks. (`s3up abort --remote` without \
+             --yes only lists what it would abort)"
+        )),
+        _ => None,
+    }
+}
+
+/// `put -`: the file is read twice and by offset, which a stream cannot be.
+pub fn no_stdin() -> Error {
+    Error::Usage(
+        "reading from standard input ('-') is not supported yet: s3up hashes each part before \
+         sending it and re-reads parts to resume, so it needs a file. Save the stream to a \
+         file first, then `s3up put FILE s3://BUCKET/KEY`"
+            .to_string(),
+    )
+}
+
+/// The same metadata name twice, in any case: S3 folds names to lower
+/// case, so one value would be lost without a word.
+pub fn metadata_clash(name: &str, first: &str, second: &str) -> Error {
+    Error::Usage(format!(
+        "--metadata names '{name}' twice (values '{first}' and '{second}'); S3 folds metadata \
+         names to lower case, so only one would be kept. Give each name once"
+    ))
+}
+
+/// Other running s3up uploads to the same destination: the last to
+/// complete wins.
+pub fn same_destination(dest: &Dest, others: &[&Journal]) {
+    let each: Vec<String> = others
+        .iter()
+        .map(|j| format!("{} from '{}'", j.id, j.source.path.display()))
+        .collect();
+    warning(&format!(
+        "another running s3up is uploading to {dest} ({}): whichever completes last replaces \
+         the other's object",
+        each.join(", ")
+    ));
+}
+
 /// A line on stderr: `s3up: note: …`.
 pub fn note(text: &str) {
     eprintln!("s3up: note: {text}");
@@ -396,13 +480,18 @@ pub fn error_line(e: &Error) {
     eprintln!("s3up: error: {e}");
 }
 
-pub fn part_size_raised(size: u64, from: u64, plan: &crate::plan::Plan) {
-    note(&format!(
-        "{} parts of {from} bytes would exceed S3's 10,000; using {} parts of {} bytes",
-        size.div_ceil(from),
+pub fn part_size_raised(bytes: u64, from: u64, plan: &crate::plan::Plan) {
+    eprintln!("{}", part_size_raised_text(bytes, from, plan));
+}
+
+fn part_size_raised_text(bytes: u64, from: u64, plan: &crate::plan::Plan) -> String {
+    format!(
+        "s3up: note: {} parts of {} would exceed S3's 10,000; using {} parts of {}",
+        bytes.div_ceil(from),
+        size(from),
         plan.part_count,
-        plan.part_size
-    ));
+        size(plan.part_size)
+    )
 }
 
 pub fn ctrl_c() {
@@ -817,22 +906,48 @@ pub fn local_pending(dir: &Path, entries: &[LocalEntry<'_>], json: bool) {
         println!("no pending uploads (journals in '{}')", dir.display());
         return;
     }
-    println!(
-        "{:<12}  {:>11}  {:>21}  {:>8}  {:<40}  FILE",
-        "ID", "PARTS", "BYTES", "ACTIVE", "DESTINATION"
-    );
+    let mut rows =
+        vec![["ID", "PARTS", "BYTES", "ACTIVE", "DESTINATION", "FILE"].map(String::from)];
     for (j, running) in good {
         let running = if running { " (running)" } else { "" };
-        println!(
-            "{:<12}  {:>11}  {:>21}  {:>8}  {:<40}  {}{running}",
-            j.id,
+        rows.push([
+            j.id.clone(),
             format!("{}/{}", j.parts.len(), j.part_count),
             format!("{}/{}", size(j.bytes_done()), size(j.source.size)),
             format!("{} ago", age(j.updated_unix)),
             format!("s3://{}/{}", j.bucket, j.key),
-            j.source.path.display()
-        );
+            format!("{}{running}", j.source.path.display()),
+        ]);
     }
+    for line in table(&rows, &[false, true, true, true, false, false]) {
+        println!("{line}");
+    }
+}
+
+/// Rows as lines of columns two spaces apart, each as wide as its widest
+/// cell (right-aligned where `right` says), the last one unpadded: long keys
+/// and paths push the columns along instead of breaking them.
+pub fn table<const N: usize>(rows: &[[String; N]], right: &[bool; N]) -> Vec<String> {
+    let mut widths = [0; N];
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    rows.iter()
+        .map(|row| {
+            let cells: Vec<String> = row
+                .iter()
+                .enumerate()
+                .map(|(i, cell)| match (i + 1 == N, right[i]) {
+                    (true, _) => cell.clone(),
+                    (false, true) => format!("{cell:>w$}", w = widths[i]),
+                    (false, false) => format!("{cell:<w$}", w = widths[i]),
+                })
+                .collect();
+            cells.join("  ").trim_end().to_string()
+        })
+        .collect()
 }
 
 /// One upload the store holds, for `list-pending --remote`: its parts (when
@@ -862,13 +977,10 @@ pub fn remote_pending(remote: &Dest, rows: &[RemoteRow<'_>], json: bool) {
         println!("no in-progress uploads under {remote}");
         return;
     }
-    println!(
-        "{:>8}  {:>6}  {:>12}  {:<12}  {:<40}  UPLOAD ID",
-        "AGE", "PARTS", "BYTES", "JOURNAL", "KEY"
-    );
+    let mut lines =
+        vec![["AGE", "PARTS", "BYTES", "JOURNAL", "KEY", "UPLOAD ID"].map(String::from)];
     for (u, parts, owner) in rows {
-        println!(
-            "{:>8}  {:>6}  {:>12}  {:<12}  {:<40}  {}",
+        lines.push([
             u.initiated_unix.map_or("?".to_string(), age),
             parts
                 .as_ref()
@@ -876,10 +988,13 @@ pub fn remote_pending(remote: &Dest, rows: &[RemoteRow<'_>], json: bool) {
             parts
                 .as_ref()
                 .map_or("?".to_string(), |p| size(p.iter().map(|p| p.size).sum())),
-            owner.as_deref().unwrap_or("-"),
-            u.key,
-            u.upload_id
-        );
+            owner.as_deref().unwrap_or("-").to_string(),
+            u.key.clone(),
+            u.upload_id.clone(),
+        ]);
+    }
+    for line in table(&lines, &[true, true, true, false, false, false]) {
+        println!("{line}");
     }
 }
 
@@ -904,8 +1019,19 @@ pub fn aborted(id: &str, dest: &Dest, was_there: bool) {
     }
 }
 
-pub fn none_stale(remote: &Dest, older_secs: u64) {
-    println!("no in-progress uploads under {remote} are older than {older_secs}s");
+/// `age` as the user wrote it (`7d`, not 604800s).
+pub fn none_stale(remote: &Dest, age: &str) {
+    println!("no in-progress uploads under {remote} are older than {age}");
+}
+
+/// `abort --remote` without `--older-than`: the age is what keeps an upload
+/// that is still being sent from being aborted, so it is never guessed.
+pub fn remote_needs_age(remote: &crate::cli::S3Url) -> Error {
+    Error::Usage(format!(
+        "--remote needs --older-than AGE, so that uploads still in progress are spared. Add \
+         it, e.g. {} (without --yes it only lists them; --older-than 0s takes every one)",
+        suggest(&format!("abort --remote {remote} --older-than 7d"))
+    ))
 }
 
 pub fn stale_upload(dest: &Dest, u: &ListedUpload, done: bool) {
@@ -926,15 +1052,99 @@ pub fn skipped_running(dest: &Dest, u: &ListedUpload, id: &str) {
 
 pub fn skipped_some(aborted: usize, skipped: usize) -> Error {
     Error::failed(format!(
-        "aborted {aborted} uploads, skipped {skipped} in use by a running s3up (see above). \
-         Wait for those runs to finish, or stop them first"
+        "aborted {}, skipped {skipped} in use by a running s3up (see above). \
+         Wait for those runs to finish, or stop them first",
+        count(aborted, "upload")
     ))
 }
 
-pub fn stale_total(n: usize, done: bool) {
-    if done {
-        println!("aborted {n} uploads");
+/// "1 upload", "2 uploads".
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
     } else {
-        println!("{n} uploads would be aborted: run the same command with --yes to abort them");
+        format!("{n} {noun}s")
+    }
+}
+
+pub fn stale_total(n: usize, done: bool) {
+    let uploads = count(n, "upload");
+    if done {
+        println!("aborted {uploads}");
+    } else {
+        let them = if n == 1 { "it" } else { "them" };
+        println!("{uploads} would be aborted: run the same command with --yes to abort {them}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Issue 13, item 8: sizes switch to GiB and beyond.
+    #[test]
+    fn sizes_use_the_largest_unit() {
+        assert_eq!(size(0), "0 B");
+        assert_eq!(size(1023), "1023 B");
+        assert_eq!(size(1536), "1.5 KiB");
+        assert_eq!(size(440 << 20), "440.0 MiB");
+        assert_eq!(size(100 << 30), "100.0 GiB");
+        assert_eq!(size(3 << 40), "3.0 TiB");
+    }
+
+    // Issue 13, item 8: "1 uploads would be aborted".
+    #[test]
+    fn counts_agree_with_their_noun() {
+        assert_eq!(count(1, "upload"), "1 upload");
+        assert_eq!(count(0, "upload"), "0 uploads");
+        assert_eq!(count(2, "upload"), "2 uploads");
+    }
+
+    // Issue 13, item 8: a long key pushed list-pending's columns apart.
+    #[test]
+    fn table_columns_follow_their_widest_cell() {
+        let rows = [
+            ["ID", "PARTS", "DESTINATION", "FILE"].map(String::from),
+            [
+                "a1",
+                "1/13",
+                "s3://b/a-very-long-key/that/goes/on/and/on.bin",
+                "/x",
+            ]
+            .map(String::from),
+            ["b2", "10/100", "s3://b/k", "/y (running)"].map(String::from),
+        ];
+        let lines = table(&rows, &[false, true, false, false]);
+        assert_eq!(
+            lines,
+            [
+                "ID   PARTS  DESTINATION                                     FILE",
+                "a1    1/13  s3://b/a-very-long-key/that/goes/on/and/on.bin  /x",
+                "b2  10/100  s3://b/k                                        /y (running)",
+            ]
+        );
+    }
+
+    // Issue 13, item 8: "using 9310 parts of 11534336 bytes".
+    #[test]
+    fn a_raised_part_size_is_given_in_units() {
+        let plan = crate::plan::Plan::new(100 << 30, 8 << 20).unwrap();
+        let from = plan.raised_from.unwrap();
+        assert_eq!(
+            part_size_raised_text(100 << 30, from, &plan),
+            format!(
+                "s3up: note: 12800 parts of 8.0 MiB would exceed S3's 10,000; using {} parts of {}",
+                plan.part_count,
+                size(plan.part_size)
+            )
+        );
+        assert!(size(plan.part_size).ends_with(" MiB"));
+    }
+
+    #[test]
+    fn suggested_words_are_quoted_for_the_shell() {
+        assert_eq!(quote("/tmp/a.bin"), "/tmp/a.bin");
+        assert_eq!(quote("my file"), "'my file'");
+        assert_eq!(quote("it's"), r"'it'\''s'");
     }
 }

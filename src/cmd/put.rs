@@ -36,6 +36,10 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
     // From the first moment: a Ctrl-C while Create is in flight, or between
     // Create and the journal's first save, must not leave an upload unrecorded.
     let cancel = on_ctrl_c();
+    if args.file.as_os_str() == "-" {
+        return Err(output::no_stdin());
+    }
+    check_metadata(&args.object)?;
     let (file, source) = open_source(&args.file)?;
     let mut dest = Dest::from(&args.dest);
     if dest.key.is_empty() || dest.key.ends_with('/') {
@@ -54,6 +58,8 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
     let opts = object_options(&args.object, &args.file);
     let (store, used) = connect(&connection(global), tuning.stall_timeout).await?;
     let store = Arc::new(store);
+    let dir = journal_dir(global)?;
+    warn_if_running(&dir, &dest, &used).await;
 
     if opts.if_none_match {
         session::check_absent(&*store, &dest, tuning.attempts())
@@ -93,7 +99,6 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
         return Ok(());
     }
 
-    let dir = journal_dir(global)?;
     dir.create()
         .map_err(|e| output::journal_dir_create(dir.path(), &e))?;
 
@@ -168,6 +173,37 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
     .await?;
     output::json_document(record.into_iter().collect(), false);
     Ok(())
+}
+
+/// Refuses one metadata name given twice: parse_metadata folds names to
+/// lower case, as S3 does.
+fn check_metadata(args: &ObjectArgs) -> Result<()> {
+    for (i, (name, value)) in args.metadata.iter().enumerate() {
+        if let Some((_, first)) = args.metadata[..i].iter().find(|(n, _)| n == name) {
+            return Err(output::metadata_clash(name, first, value));
+        }
+    }
+    Ok(())
+}
+
+/// Warns when a running s3up (one that holds its journal's lock) uploads to
+/// the same destination at the same endpoint: both would complete, and the
+/// last one would silently replace the other's object.
+async fn warn_if_running(dir: &JournalDir, dest: &Dest, used: &Connection) {
+    let journals = dir.list_async().await;
+    let running: Vec<&Journal> = journals
+        .iter()
+        .filter_map(|(_, j)| j.as_ref().ok())
+        .filter(|j| {
+            j.bucket == dest.bucket
+                && j.key == dest.key
+                && j.connection.endpoint_url == used.endpoint_url
+                && dir.is_locked(&j.id)
+        })
+        .collect();
+    if !running.is_empty() {
+        output::same_destination(dest, &running);
+    }
 }
 
 /// Unfinished journals of this file (by its absolute path) to this
