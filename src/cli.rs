@@ -68,9 +68,10 @@ pub enum Command {
     ///
     /// With no argument, resumes the only pending upload; when there are several, it names
     /// each one and exits, so that you can choose one by ID or file (or use --all).
-    /// The local file must have the same size and modification time. Every part already
-    /// on S3 is re-read and compared with the file while the missing parts are sent, and
-    /// a part whose bytes differ is sent again (see --no-verify).
+    /// The local file must have the same size as when the upload started. Every part
+    /// already on S3 is re-read and compared with the file while the missing parts are
+    /// sent, and a part whose bytes differ is sent again (see --no-verify), so a file that
+    /// was only touched resumes.
     Resume(ResumeArgs),
     /// List unfinished uploads: local journals, or with --remote the uploads S3 holds
     ListPending(ListPendingArgs),

@@ -136,10 +136,12 @@ impl SdkStore {
         };
         let provider = sdk.credentials_provider().ok_or(ConnectError::NoProvider)?;
         use aws_sdk_s3::config::ProvideCredentials;
-        provider
-            .provide_credentials()
-            .await
-            .map_err(|e| ConnectError::NoCredentials(error_chain(&e)))?;
+        provider.provide_credentials().await.map_err(|e| {
+            // The SDK lists each provider it tried on its own line;
+            // s3up's errors are one line.
+            let chain = error_chain(&e);
+            ConnectError::NoCredentials(chain.split_whitespace().collect::<Vec<_>>().join(" "))
+        })?;
 
         // Resolved as the SDK resolves it, then set explicitly, so that the
         // endpoint recorded is the endpoint used.
