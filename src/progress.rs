@@ -328,18 +328,24 @@ impl Progress for Display {
         } else {
             BAR_TICK
         };
-        let handle = std::thread::spawn(move || loop {
-            let snapshot = state
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .snapshot(Instant::now());
-            // The JSON stream starts with the first full second.
-            if shown == Shown::Bar || !snapshot.elapsed.is_zero() {
-                Display::show(shown, &bar, &snapshot);
-            }
-            match ticks.recv_timeout(every) {
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-                _ => return,
+        let handle = std::thread::spawn(move || {
+            // The bar is drawn at once; the JSON stream starts after a
+            // second, and `end` prints its last sample.
+            let mut draw = shown == Shown::Bar;
+            loop {
+                if draw {
+                    let now = Instant::now();
+                    let snapshot = state
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .snapshot(now);
+                    Display::show(shown, &bar, &snapshot);
+                }
+                draw = true;
+                match ticks.recv_timeout(every) {
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                    _ => return,
+                }
             }
         });
         *self.ticker.lock().unwrap_or_else(|e| e.into_inner()) = Some((stop, handle));
