@@ -74,6 +74,32 @@ fn a_refused_connection_names_the_endpoint_url() {
         ),
         "{line}"
     );
+    // A multipart put: the refused Create made nothing, so no lost answer
+    // is looked for.
+    let big = s.file("b.bin", 10 * MIB, 2);
+    let out = offline(
+        &s,
+        &[
+            "put",
+            "--retries",
+            "1",
+            "--endpoint-url",
+            "http://127.0.0.1:1",
+            big.to_str().unwrap(),
+            "s3://bkt/b.bin",
+        ],
+    );
+    assert_exit(&out, 1);
+    let line = one_error_line(&out);
+    assert!(
+        line.starts_with(
+            "s3up: error: CreateMultipartUpload failed: Could not connect to the endpoint URL: \
+             \"http://127.0.0.1:1/bkt/b.bin\""
+        ) && line.ends_with(
+            "(gave up after 2 attempts). Check the network and the endpoint, then try again"
+        ),
+        "{line}"
+    );
 }
 
 // Item 3: every suggested command carries the options given on the command

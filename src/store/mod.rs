@@ -68,6 +68,9 @@ pub struct StoreError {
     /// No answer came from the store (connection refused, reset, timed out):
     /// the request may or may not have had its effect.
     pub transport: bool,
+    /// The request never reached the store (no connection could be made), so
+    /// it had no effect: a transport failure no lost answer hides behind.
+    pub unsent: bool,
 }
 
 impl StoreError {
@@ -78,6 +81,7 @@ impl StoreError {
             message: message.into(),
             gave_up_after: None,
             transport: false,
+            unsent: false,
         }
     }
 
