@@ -952,7 +952,11 @@ pub fn table<const N: usize>(rows: &[[String; N]], right: &[bool; N]) -> Vec<Str
 
 /// One upload the store holds, for `list-pending --remote`: its parts (when
 /// they could be listed) and the journal that owns it.
-pub type RemoteRow<'a> = (&'a ListedUpload, Option<Vec<ListedPart>>, Option<String>);
+pub type RemoteRow<'a> = (
+    &'a ListedUpload,
+    Option<Vec<ListedPart>>,
+    Option<&'a Journal>,
+);
 
 pub fn remote_pending(remote: &Dest, rows: &[RemoteRow<'_>], json: bool) {
     if json {
@@ -966,7 +970,8 @@ pub fn remote_pending(remote: &Dest, rows: &[RemoteRow<'_>], json: bool) {
                     "initiated_unix": u.initiated_unix,
                     "parts": parts.as_ref().map(Vec::len),
                     "bytes": parts.as_ref().map(|p| p.iter().map(|p| p.size).sum::<u64>()),
-                    "journal": owner,
+                    "journal": owner.map(|j| &j.id),
+                    "file": owner.map(|j| &j.source.path),
                 })
             })
             .collect();
@@ -988,7 +993,7 @@ pub fn remote_pending(remote: &Dest, rows: &[RemoteRow<'_>], json: bool) {
             parts
                 .as_ref()
                 .map_or("?".to_string(), |p| size(p.iter().map(|p| p.size).sum())),
-            owner.as_deref().unwrap_or("-").to_string(),
+            owner.map_or("-".to_string(), |j| j.id.clone()),
             u.key.clone(),
             u.upload_id.clone(),
         ]);

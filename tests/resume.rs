@@ -972,6 +972,12 @@ on_both_servers!(orphans_are_listed_and_aborted, |srv: &Server| {
     assert_eq!(by_id(&orphan)["journal"], Value::Null);
     assert_eq!(by_id(&orphan)["key"], "orphan/x.bin");
     assert_eq!(by_id(&owned.upload_id)["journal"], owned.id.as_str());
+    // Issue 13, item 5: each record names its file, where a journal knows it.
+    assert_eq!(
+        by_id(&owned.upload_id)["file"],
+        std::fs::canonicalize(&file).unwrap().to_str().unwrap()
+    );
+    assert_eq!(by_id(&orphan)["file"], Value::Null);
     assert_eq!(by_id(&owned.upload_id)["parts"], 3);
 
     // Without --yes it only lists.
