@@ -257,11 +257,13 @@ fn sigkill_then_resume(srv: &Server, phase: Phase) {
     let left: u64 = [5, 5, 5, 3][parts_before_kill as usize..].iter().sum();
     let sent = if left == 18 {
         String::from("; ") // all of it: no separate figure
+    } else if left == 0 {
+        String::from("; this run sent 0 B in ")
     } else {
-        format!("; this run sent {} bytes in ", left * MIB)
+        format!("; this run sent {left}.0 MiB in ")
     };
     assert!(
-        summary.contains(&format!("({} bytes, 4 parts{sent}", 18 * MIB)),
+        summary.contains(&format!("(18.0 MiB, 4 parts{sent}")),
         "{summary}"
     );
     assert_object_equals(srv, &bucket, "k.bin", &file);

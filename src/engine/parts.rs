@@ -80,8 +80,9 @@ pub async fn hash(file: Arc<File>, part: Part) -> std::io::Result<[u8; 32]> {
         .map_err(std::io::Error::other)?
 }
 
-/// One attempt at sending a part: moves the progress by each chunk of the body
-/// as it goes out, so a slow link shows movement within a part.
+/// One attempt at sending a part: reports each chunk of the body as it goes
+/// out ([`Progress::advance`]: sent, not yet acknowledged), so a display can
+/// show movement within a part without counting it as done.
 struct Attempt {
     progress: Arc<dyn Progress>,
     /// Bytes this attempt moved the progress; `None` once settled. The HTTP
