@@ -1146,6 +1146,24 @@ mod tests {
         assert!(size(plan.part_size).ends_with(" MiB"));
     }
 
+    // Issue 13, item 6: "the following required arguments were not provided:; <S3_URL>".
+    #[test]
+    fn clap_errors_become_one_readable_line() {
+        let missing = "error: the following required arguments were not provided:\n  <FILE>\n  \
+                       <S3_URL>\n\nUsage: s3up put <FILE> <S3_URL>\n\nFor more information, \
+                       try '--help'.\n";
+        assert_eq!(
+            clap_error_line(missing),
+            "the following required arguments were not provided: <FILE>, <S3_URL>"
+        );
+        let tip = "error: unexpected argument '--retrys' found\n\n  tip: a similar argument \
+                   exists: '--retries'\n\nUsage: s3up put <FILE> <S3_URL>\n";
+        assert_eq!(
+            clap_error_line(tip),
+            "unexpected argument '--retrys' found; tip: a similar argument exists: '--retries'"
+        );
+    }
+
     #[test]
     fn suggested_words_are_quoted_for_the_shell() {
         assert_eq!(quote("/tmp/a.bin"), "/tmp/a.bin");

@@ -196,3 +196,33 @@ pub async fn reconcile<S: ListUploads>(
         candidates,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::tests::sample;
+
+    // Issue 13, item 2: a new mtime alone is no longer a refusal.
+    #[test]
+    fn only_a_new_size_is_a_changed_source() {
+        let journal = sample(vec![]);
+        let now = |size, mtime_ns| Source {
+            path: journal.source.path.clone(),
+            size,
+            mtime_ns,
+        };
+        let (size, mtime) = (journal.source.size, journal.source.mtime_ns);
+        assert_eq!(
+            check_source(&journal, &now(size, mtime)).ok(),
+            Some(SourceState::Unchanged)
+        );
+        assert_eq!(
+            check_source(&journal, &now(size, mtime + 1)).ok(),
+            Some(SourceState::Touched)
+        );
+        assert!(matches!(
+            check_source(&journal, &now(size + 1, mtime)),
+            Err(Error::ChangedSince { size_now, .. }) if size_now == size + 1
+        ));
+    }
+}
