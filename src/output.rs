@@ -138,10 +138,20 @@ pub fn connect_error(e: ConnectError, profile: Option<&str>) -> Error {
         ConnectError::NoCredentials(cause) => {
             format!("no AWS credentials found ({cause}). {credentials_hint}")
         }
-        ConnectError::NoProfile { name, files } => format!(
-            "the config profile '{name}' could not be found in {}. Check the name (`aws \
-             configure list-profiles` lists them), or leave out --profile",
-            files.join(" or ")
+        ConnectError::NoProfile {
+            name,
+            from_env,
+            files,
+        } => format!(
+            "the config profile '{name}'{} could not be found in {}. Check the name (`aws \
+             configure list-profiles` lists them), or {}",
+            if from_env { " (from AWS_PROFILE)" } else { "" },
+            files.join(" or "),
+            if from_env {
+                "unset AWS_PROFILE"
+            } else {
+                "leave out --profile"
+            }
         ),
     })
 }

@@ -218,8 +218,11 @@ fn profiles_are_checked_by_name() {
             cmd.env_remove("AWS_ACCESS_KEY_ID")
                 .env_remove("AWS_SECRET_ACCESS_KEY");
         }
-        cmd.args(["put", "--profile", profile])
-            .arg(&file)
+        match profile.strip_prefix("env:") {
+            Some(name) => cmd.env("AWS_PROFILE", name).arg("put"),
+            None => cmd.args(["put", "--profile", profile]),
+        };
+        cmd.arg(&file)
             .arg(format!("s3://{bucket}/p.bin"))
             .output()
             .unwrap()
@@ -231,6 +234,16 @@ fn profiles_are_checked_by_name() {
         &format!(
             "the config profile 'nosuchprofile' could not be found in {} or {}. Check the name \
              (`aws configure list-profiles` lists them), or leave out --profile",
+            config.display(),
+            credentials.display()
+        ),
+    );
+    says(
+        &put("env:nosuchprofile", true),
+        1,
+        &format!(
+            "the config profile 'nosuchprofile' (from AWS_PROFILE) could not be found in {} or \
+             {}. Check the name (`aws configure list-profiles` lists them), or unset AWS_PROFILE",
             config.display(),
             credentials.display()
         ),

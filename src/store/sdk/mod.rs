@@ -54,7 +54,12 @@ pub enum ConnectError {
     NoCredentials(String),
     /// `--profile` (or the journal's) names a profile that neither the config
     /// file nor the credentials file defines; the files that were read.
-    NoProfile { name: String, files: Vec<String> },
+    NoProfile {
+        name: String,
+        /// Named by AWS_PROFILE rather than `--profile`.
+        from_env: bool,
+        files: Vec<String>,
+    },
 }
 
 /// The real store: aws-sdk-s3.
@@ -103,8 +108,14 @@ impl SdkStore {
             )
             .stalled_stream_protection(StalledStreamProtectionConfig::disabled());
         if let Some(profile) = &conn.profile {
-            check_profile(profile).await?;
+            check_profile(profile, false).await?;
             loader = loader.profile_name(profile);
+        } else if let Some(profile) = std::env::var("AWS_PROFILE")
+            .ok()
+            .filter(|p| !p.is_empty() && p != "default")
+        {
+            // As aws does: a missing `default` is no error, any other name is.
+            check_profile(&profile, true).await?;
         }
         if let Some(region) = &conn.region {
             loader = loader.region(Region::new(region.clone()));
@@ -274,7 +285,7 @@ impl SdkStore {
 /// honouring AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE) defines
 /// `name`. The SDK itself would fall back to the environment's credentials
 /// in silence, so a mistyped profile would go unnoticed (issue 13).
-async fn check_profile(name: &str) -> Result<(), ConnectError> {
+async fn check_profile(name: &str, from_env: bool) -> Result<(), ConnectError> {
     use aws_types::os_shim_internal::{Env, Fs};
     let (env, fs) = (Env::real(), Fs::real());
     let files = aws_runtime::env_config::file::EnvConfigFiles::default();
@@ -288,6 +299,7 @@ async fn check_profile(name: &str) -> Result<(), ConnectError> {
         |var: &str, default: &str| std::env::var(var).unwrap_or_else(|_| default.to_string());
     Err(ConnectError::NoProfile {
         name: name.to_string(),
+        from_env,
         files: vec![
             file("AWS_CONFIG_FILE", "~/.aws/config"),
             file("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
