@@ -22,6 +22,9 @@ _s3up() {
             s3up,completions)
                 cmd="s3up__subcmd__completions"
                 ;;
+            s3up,cp)
+                cmd="s3up__subcmd__put"
+                ;;
             s3up,help)
                 cmd="s3up__subcmd__help"
                 ;;
@@ -33,9 +36,6 @@ _s3up() {
                 ;;
             s3up,resume)
                 cmd="s3up__subcmd__resume"
-                ;;
-            s3up,serve)
-                cmd="s3up__subcmd__serve"
                 ;;
             s3up__subcmd__help,abort)
                 cmd="s3up__subcmd__help__subcmd__abort"
@@ -55,9 +55,6 @@ _s3up() {
             s3up__subcmd__help,resume)
                 cmd="s3up__subcmd__help__subcmd__resume"
                 ;;
-            s3up__subcmd__help,serve)
-                cmd="s3up__subcmd__help__subcmd__serve"
-                ;;
             *)
                 ;;
         esac
@@ -65,7 +62,7 @@ _s3up() {
 
     case "${cmd}" in
         s3up)
-            opts="-h -V --endpoint-url --region --profile --path-style --journal-dir --help --version put resume list-pending abort serve completions help"
+            opts="-h -V --endpoint-url --region --profile --path-style --journal-dir --help --version put cp resume list-pending abort completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -163,7 +160,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__help)
-            opts="put resume list-pending abort serve completions help"
+            opts="put resume list-pending abort completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -260,20 +257,6 @@ _s3up() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        s3up__subcmd__help__subcmd__serve)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         s3up__subcmd__list__subcmd__pending)
             opts="-h --remote --json --endpoint-url --region --profile --path-style --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -309,7 +292,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__put)
-            opts="-q -h --part-size --restart --concurrency --retries --stall-timeout --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --endpoint-url --region --profile --path-style --journal-dir --help"
+            opts="-q -h --part-size --restart --concurrency --retries --stall-timeout --progress --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --endpoint-url --region --profile --path-style --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -329,6 +312,10 @@ _s3up() {
                     ;;
                 --stall-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --content-type)
@@ -367,7 +354,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__resume)
-            opts="-q -h --all --no-verify --verify --concurrency --retries --stall-timeout --no-progress --quiet --json --endpoint-url --region --profile --path-style --journal-dir --help"
+            opts="-q -h --all --no-verify --verify --concurrency --retries --stall-timeout --progress --no-progress --quiet --json --endpoint-url --region --profile --path-style --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -385,70 +372,8 @@ _s3up() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --endpoint-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --region)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --journal-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        s3up__subcmd__serve)
-            opts="-h --listen --bucket --prefix --url-expiry --tokens --jwt-secret-file --no-auth --cors-origin --apply-bucket-cors --json-logs --request-timeout --max-concurrent --endpoint-url --region --profile --path-style --journal-dir --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --listen)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --bucket)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --prefix)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --url-expiry)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --tokens)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --jwt-secret-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --cors-origin)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --request-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --max-concurrent)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --endpoint-url)

@@ -29,13 +29,10 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
     }
     init_logs(args.json_logs);
 
-    let store = SdkStore::connect(
-        &super::connection(global),
-        STORE_STALL_TIMEOUT,
-        super::list_page_size(),
-    )
-    .await
-    .map_err(output::connect_error)?;
+    let conn = super::connection(global);
+    let store = SdkStore::connect(&conn, STORE_STALL_TIMEOUT, super::list_page_size())
+        .await
+        .map_err(|e| output::connect_error(e, conn.profile.as_deref()))?;
     bucket_cors(&store, &args).await?;
 
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -130,8 +130,7 @@ pub(super) async fn verify_all(v: Verifier, candidates: Vec<Candidate>) -> Resul
                             sha256: b64(&got.sha256),
                         })
                         .map_err(|_| Stop::Journal)?;
-                    v.progress.advance(c.part.len);
-                    v.progress.part_done();
+                    v.progress.part_reused(c.part.len);
                 } else {
                     mismatched.push(c.part.number);
                     // Fails only once the run has stopped taking parts.
