@@ -82,6 +82,13 @@ fn interrupted_put(
         Fault::Stall,
         Schedule::Always,
     ));
+    // The proxy may have seen a part 3 from an earlier put: wait for a new one.
+    let part3 = |proxy: &FaultProxy| {
+        count(&proxy.requests(), |r| {
+            r.is_upload_part() && r.part_number() == Some(3)
+        })
+    };
+    let before = part3(proxy);
     let mut child = spawn(
         s,
         srv,
@@ -100,10 +107,7 @@ fn interrupted_put(
     );
     let log = || child_stderr(s);
     support::wait_for("part 3 to be sent", &mut child, log, || {
-        proxy
-            .requests()
-            .iter()
-            .any(|r| r.is_upload_part() && r.part_number() == Some(3))
+        part3(proxy) > before
     });
     // Let the journal writer save parts 1 and 2 (it saves every 200 ms).
     std::thread::sleep(std::time::Duration::from_millis(500));
