@@ -1056,3 +1056,45 @@ fn schemathesis_finds_no_5xx_and_no_schema_break() {
     );
     eprintln!("schemathesis took {:?}", started.elapsed());
 }
+
+/// `--json-logs`: one JSON object per request, naming the route pattern and
+/// the caller's ID, never the token or the key.
+#[test]
+fn json_logs_are_one_object_per_request() {
+    let srv = support::server(support::Kind::Garage);
+    let bucket = srv.new_bucket("serve-logs");
+    let serve = Serve::start(srv, &srv.endpoint, &bucket, &["--json-logs"]);
+    let http = client();
+    let created = ok_json(
+        as_alice(http.post(serve.url("/s3/multipart")))
+            .json(&json!({"filename": "secret-name.bin"}))
+            .send()
+            .unwrap(),
+    );
+    let key = created["key"].as_str().unwrap();
+    assert_error(
+        http.get(serve.url("/s3/object?key=x"))
+            .bearer_auth("not-a-token")
+            .send()
+            .unwrap(),
+        401,
+        "bad_token",
+    );
+    let log = serve.log();
+    let requests: Vec<Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["message"] == "request")
+        .collect();
+    assert_eq!(requests.len(), 2, "{log}");
+    assert_eq!(requests[0]["method"], "POST");
+    assert_eq!(requests[0]["route"], "/s3/multipart");
+    assert_eq!(requests[0]["status"], 200);
+    assert_eq!(requests[0]["caller"], "alice-id");
+    assert!(requests[0]["latency_ms"].is_string() || requests[0]["latency_ms"].is_number());
+    assert_eq!(requests[1]["status"], 401);
+    assert_eq!(requests[1]["caller"], "-");
+    for secret in [ALICE, "not-a-token", key] {
+        assert!(!log.contains(secret), "{secret} in the log: {log}");
+    }
+}

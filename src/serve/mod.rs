@@ -231,7 +231,7 @@ async fn log_request(req: Request, next: Next) -> Response {
         method = %method,
         route = %route,
         status = response.status().as_u16(),
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        latency_ms = %format_args!("{:.2}", started.elapsed().as_secs_f64() * 1000.0),
         caller = %caller,
         "request"
     );
