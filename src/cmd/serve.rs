@@ -37,6 +37,9 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
     .await
     .map_err(output::connect_error)?;
     bucket_cors(&store, &args).await?;
+    // The page's CSP names the origin the part URLs point at.
+    let store_url = store.bucket_url(&args.bucket).await.ok();
+    let page = serve::page::Page::new(store_url.as_deref());
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -54,6 +57,7 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
         bucket: args.bucket.clone(),
         auth,
         url_expiry: args.url_expiry,
+        page,
     });
     let app = serve::router(
         state,
