@@ -355,8 +355,15 @@ fn reload_mid_upload_then_same_file_resumes() {
     rig.pick(&file);
     rig.wait_parts_done(3);
     let (key, upload) = rig.key_and_upload();
+    // The page writes finished parts down within a second.
+    rig.browser.wait_for(
+        "3 parts written down",
+        "const all = JSON.parse(localStorage.getItem('s3up.uploads.v1') || '{}'); \
+         return Object.values(all).some(r => Object.keys(r.parts).length >= 3)",
+        Duration::from_secs(10),
+        DESCRIBE,
+    );
     let before = rig.stored_parts();
-    assert!(before.len() >= 3, "{before:?}");
 
     rig.browser.refresh();
     rig.wait_ready();
@@ -388,6 +395,55 @@ fn reload_mid_upload_then_same_file_resumes() {
         );
     }
     assert!(rig.srv.list_uploads(&rig.bucket).is_empty());
+    rig.assert_no_credentials();
+}
+
+/// Part PUTs that fail (a reset mid-body, a 500, a 503 SlowDown) are retried
+/// with backoff; two files picked together both complete.
+#[test]
+fn failed_parts_are_retried_and_a_batch_completes() {
+    let rig = Rig::new("web-retry");
+    let a = rig.file("a.bin", 12 * MIB, 11);
+    let b = rig.file("b.bin", 7 * MIB, 12);
+    for (part, fault, times) in [
+        (1, Fault::ResetMidBody, 1),
+        (2, Fault::internal_error(), 2),
+        (3, Fault::slow_down(), 1),
+    ] {
+        rig.proxy.add_rule(Rule {
+            matcher: Match::UploadPartNumber(part),
+            fault,
+            schedule: Schedule::FirstN(times),
+        });
+    }
+    rig.open(3);
+    rig.browser.pick("#files", &[&a, &b]);
+    rig.browser.wait_for(
+        "both files done",
+        "const lis = document.querySelectorAll('li.file'); \
+         return lis.length === 2 && Array.from(lis).every(li => li.dataset.state === 'done')",
+        LONG,
+        DESCRIBE,
+    );
+    assert_eq!(rig.proxy.faults_applied(), 4);
+    let keys = rig.browser.js(
+        "return Array.from(document.querySelectorAll('li.file')).map(li => \
+         [li.querySelector('.name').textContent, li.dataset.key])",
+    );
+    for pair in keys.as_array().expect("a list") {
+        let (name, key) = (pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
+        let file = if name == "a.bin" { &a } else { &b };
+        assert_object_equals(rig.srv, &rig.bucket, key, file);
+    }
+    let batch = rig
+        .browser
+        .js("return document.getElementById('batchstats').textContent");
+    assert!(
+        batch
+            .as_str()
+            .is_some_and(|t| t.starts_with("19.0 MiB of 19.0 MiB")),
+        "{batch}"
+    );
     rig.assert_no_credentials();
 }
 
@@ -492,6 +548,42 @@ fn changed_file_with_same_name_does_not_reuse_parts() {
         notice.as_str().is_some_and(|t| t.contains("has changed"))
             || msg.as_str().is_some_and(|t| t.contains("has changed")),
         "the page did not say the file changed: {notice}"
+    );
+    rig.assert_no_credentials();
+}
+
+/// The same name with another size: another file. The old upload is aborted
+/// and the new file starts afresh, and the page says so.
+#[test]
+fn file_with_same_name_and_other_size_starts_afresh() {
+    let rig = Rig::new("web-size");
+    let file = rig.file("grow.bin", 12 * MIB, 5);
+    rig.slow_parts(2, 3, 256 * 1024);
+    rig.open(2);
+    rig.pick(&file);
+    rig.wait_parts_done(1);
+    let (old_key, _) = rig.key_and_upload();
+    rig.browser.refresh();
+    rig.wait_ready();
+    rig.settings(2);
+    rig.proxy.clear_rules();
+    std::fs::write(&file, random_bytes(13 * MIB, 6)).unwrap();
+    rig.pick(&file);
+    rig.wait_state("done");
+    let msg = rig
+        .browser
+        .js("return document.querySelector('li.file .msg').textContent");
+    assert!(
+        msg.as_str()
+            .is_some_and(|m| m.contains("is not the file whose upload was interrupted")),
+        "{msg}"
+    );
+    let (key, _) = rig.key_and_upload();
+    assert_ne!(key, old_key);
+    assert_object_equals(rig.srv, &rig.bucket, &key, &file);
+    assert!(
+        rig.srv.list_uploads(&rig.bucket).is_empty(),
+        "the old upload is still on S3"
     );
     rig.assert_no_credentials();
 }

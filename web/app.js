@@ -214,6 +214,19 @@
     saveRecords(all);
   }
 
+  // A finished part is written down within SAVE_DELAY_MS, not at once: the
+  // record of a 10,000-part upload is about a megabyte, and writing it after
+  // every part would cost quadratic time. A part that is lost this way is
+  // still found on resume: S3 lists it, and its SHA-256 is checked there.
+  const SAVE_DELAY_MS = 1000;
+  function scheduleSave(job) {
+    if (job.saveTimer) return;
+    job.saveTimer = setTimeout(() => {
+      job.saveTimer = null;
+      if (job.uploadId && !['done', 'cancelled', 'cancelling'].includes(job.state)) saveJob(job);
+    }, SAVE_DELAY_MS);
+  }
+
   function dropRecord(uploadId) {
     const all = loadRecords();
     delete all[uploadId];
@@ -271,6 +284,7 @@
       samples: [],
       resumedParts: 0,
       note: '',
+      saveTimer: null,
       pausedByAuth: false,
       el: null,
     };
@@ -368,6 +382,8 @@
       if (!(n >= 1 && n <= job.count)) continue;
       const part = job.parts[n];
       if (p.Size !== part.end - part.start) { changed = true; break; }
+      job.msg = `Resuming: checking the SHA-256 of part ${n} of ${job.count} against the file…`;
+      renderJob(job);
       let sha;
       try {
         sha = await sha256b64(await job.file.slice(part.start, part.end).arrayBuffer());
@@ -453,7 +469,7 @@
         part.etag = await putPart(job, part, sig, body);
         part.done = true;
         part.xhr = null;
-        saveJob(job);
+        scheduleSave(job);
         renderJob(job);
         renderBatch();
         return;
@@ -559,6 +575,7 @@
     if (!['uploading', 'checking', 'starting'].includes(job.state)) return;
     setState(job, 'paused', 'Paused. The parts already sent are kept on S3.');
     stopParts(job);
+    if (job.uploadId) saveJob(job);
   }
 
   function resume(job) {
@@ -785,6 +802,12 @@
     $('resumeall').addEventListener('click', () => jobs.forEach(resume));
     $('cancelall').addEventListener('click', () => jobs.forEach((j) => { cancel(j); }));
     setInterval(renderProgress, 250);
+    // Leaving the page: write down every part finished since the last save.
+    window.addEventListener('pagehide', () => {
+      for (const job of jobs) {
+        if (job.uploadId && !['done', 'cancelled', 'cancelling'].includes(job.state)) saveJob(job);
+      }
+    });
     const saved = sessionStorage.getItem(TOKEN_KEY);
     if (saved) {
       useToken(saved);
