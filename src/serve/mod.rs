@@ -153,8 +153,20 @@ pub fn router(state: Arc<AppState>, limits: &HttpLimits) -> Router {
     if !limits.cors_origins.is_empty() {
         app = app.layer(cors_layer(&limits.cors_origins));
     }
-    app.layer(middleware::from_fn(json_errors))
-        .layer(middleware::from_fn(log_request))
+    outer_layers(app)
+}
+
+/// What every answer goes through last: a panic becomes a 500, an error
+/// answer no handler wrote becomes JSON, and each request is logged.
+fn outer_layers(app: Router) -> Router {
+    // A bug in a handler answers 500 in JSON (json_errors below) and leaves
+    // the process serving, instead of dropping the connection with no answer.
+    // The panic's message is not sent: it could quote anything.
+    app.layer(tower_http::catch_panic::CatchPanicLayer::custom(
+        |_: Box<dyn std::any::Any + Send>| StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    ))
+    .layer(middleware::from_fn(json_errors))
+    .layer(middleware::from_fn(log_request))
 }
 
 fn cors_layer(origins: &[String]) -> tower_http::cors::CorsLayer {
@@ -347,6 +359,34 @@ async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_panic_is_a_json_500_without_its_message() {
+        use tower::ServiceExt;
+        let app = outer_layers(Router::new().route(
+            "/boom",
+            get(|| async {
+                if std::hint::black_box(true) {
+                    panic!("secret detail");
+                }
+            }),
+        ));
+        let response = app
+            .oneshot(
+                Request::get("/boom")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["code"], "internal");
+        assert!(!String::from_utf8_lossy(&body).contains("secret"));
+    }
 
     #[test]
     fn cors_gaps_are_found() {
