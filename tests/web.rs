@@ -47,6 +47,11 @@ struct Serve {
 
 impl Serve {
     fn start(srv: &Server, endpoint: &str, bucket: &str) -> Serve {
+        Serve::start_with(srv, endpoint, bucket, false)
+    }
+
+    /// With `no_auth`, `--no-auth` instead of the tokens file.
+    fn start_with(srv: &Server, endpoint: &str, bucket: &str, no_auth: bool) -> Serve {
         let scratch = Scratch::new();
         let tokens = scratch.dir.path().join("tokens");
         let hash = hex::encode(Sha256::digest(TOKEN.as_bytes()));
@@ -54,10 +59,13 @@ impl Serve {
         let log = scratch.dir.path().join("serve.log");
         let mut cmd = scratch.s3up_std(srv, endpoint);
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--bucket", bucket])
-            .args(["--prefix", "up", "--apply-bucket-cors"])
-            .arg("--tokens")
-            .arg(&tokens)
-            .stdout(Stdio::piped())
+            .args(["--prefix", "up", "--apply-bucket-cors"]);
+        if no_auth {
+            cmd.arg("--no-auth");
+        } else {
+            cmd.arg("--tokens").arg(&tokens);
+        }
+        cmd.stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap());
         let mut child = cmd.spawn().expect("spawn s3up serve");
         let stdout = child.stdout.take().unwrap();
@@ -110,11 +118,15 @@ struct Rig {
 
 impl Rig {
     fn new(name: &str) -> Rig {
+        Rig::with_auth(name, true)
+    }
+
+    fn with_auth(name: &str, auth: bool) -> Rig {
         let turn = TURN.lock().unwrap_or_else(PoisonError::into_inner);
         let srv = support::server(support::Kind::Garage);
         let bucket = srv.new_bucket(name);
         let proxy = FaultProxy::start(&srv.endpoint);
-        let serve = Serve::start(srv, &proxy.endpoint(), &bucket);
+        let serve = Serve::start_with(srv, &proxy.endpoint(), &bucket, !auth);
         let recorder = Recorder::start(&serve.url);
         let browser = Browser::start();
         Rig {
@@ -653,6 +665,30 @@ fn wrong_token_shows_a_clear_message() {
         .expect("the page was fetched");
     assert_eq!(page.status, 200);
     rig.assert_no_credentials();
+}
+
+/// Against `serve --no-auth` (loopback only) the page asks for no token.
+#[test]
+fn no_token_asked_with_no_auth() {
+    let rig = Rig::with_auth("web-noauth", false);
+    rig.browser.goto(&format!("{}/", rig.recorder.url()));
+    rig.wait_ready();
+    rig.settings(2);
+    assert_eq!(
+        rig.browser
+            .js("return document.getElementById('tokenform').hidden"),
+        Value::Bool(true)
+    );
+    let file = rig.file("open.bin", 6 * MIB, 9);
+    rig.pick(&file);
+    rig.wait_state("done");
+    let key = rig.file_attr("key");
+    let key = key.as_str().unwrap_or_default();
+    assert!(
+        key.starts_with("up/") && key.ends_with("-open.bin"),
+        "{key}"
+    );
+    assert_object_equals(rig.srv, &rig.bucket, key, &file);
 }
 
 /// The page is served with a strict Content-Security-Policy naming the

@@ -91,7 +91,7 @@
   // ---------- serve's API
 
   async function api(method, path, body) {
-    const headers = { Authorization: `Bearer ${token}` };
+    const headers = token ? { Authorization: `Bearer ${token}` } : {};
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     let res;
     try {
@@ -115,7 +115,7 @@
         code: (data && data.code) || '',
         retryable: retryableStatus(res.status),
       });
-      if (res.status === 401) tokenRefused(err);
+      if (res.status === 401 && token) tokenRefused(err);
       throw err;
     }
     return data;
@@ -135,24 +135,29 @@
     history.replaceState(null, '', location.pathname + location.search + (rest ? `#${rest}` : ''));
   }
 
+  // An empty token asks whether the server needs one at all (`--no-auth`):
+  // when it does, the token form shows, with no complaint.
   async function useToken(t) {
     token = t;
-    showNotice('Checking the token…');
+    if (t) showNotice('Checking the token…');
     try {
       me = await api('GET', 's3/whoami');
     } catch (e) {
-      if (e.status !== 401) {
+      if (!t && e.status === 401) {
+        $('tokenform').hidden = false;
+        $('token').focus();
+      } else if (e.status !== 401) {
         showNotice(`Cannot check the token: ${e.message}`, true);
         $('tokenform').hidden = false;
       }
       return;
     }
-    sessionStorage.setItem(TOKEN_KEY, t);
+    if (t) sessionStorage.setItem(TOKEN_KEY, t);
     showNotice('');
     $('who').textContent = `Signed in as ${me.id}; files go under ${me.prefix || 'any key'}`;
     $('tokenform').hidden = true;
     $('uploader').hidden = false;
-    $('forget').hidden = false;
+    $('forget').hidden = !t;
     for (const job of jobs) if (job.state === 'paused' && job.pausedByAuth) resume(job);
     renderPending();
   }
@@ -808,13 +813,7 @@
         if (job.uploadId && !['done', 'cancelled', 'cancelling'].includes(job.state)) saveJob(job);
       }
     });
-    const saved = sessionStorage.getItem(TOKEN_KEY);
-    if (saved) {
-      useToken(saved);
-    } else {
-      $('tokenform').hidden = false;
-      $('token').focus();
-    }
+    useToken(sessionStorage.getItem(TOKEN_KEY) || '');
   }
 
   init();
