@@ -320,7 +320,11 @@
 
   async function startJob(job) {
     const f = job.file;
-    const records = Object.values(loadRecords()).filter((r) => r && r.name === f.name);
+    // Uploads this tab is running are not interrupted ones, whatever their name.
+    const live = new Set(jobs.filter((j) => j !== job && j.uploadId
+      && !['done', 'cancelled'].includes(j.state)).map((j) => j.uploadId));
+    const records = Object.values(loadRecords())
+      .filter((r) => r && r.name === f.name && !live.has(r.uploadId));
     const same = records.find((r) => r.size === f.size && r.lastModified === f.lastModified);
     let note = '';
     for (const r of records) {
@@ -584,6 +588,10 @@
   }
 
   function resume(job) {
+    if (job.state === 'failed' && !job.uploadId) { // it failed before S3 had an upload
+      startJob(job).catch((e) => fail(job, e)).finally(renderPending);
+      return;
+    }
     if (!['paused', 'failed'].includes(job.state) || !job.uploadId) return;
     job.pausedByAuth = false;
     job.queue = [];
@@ -600,7 +608,11 @@
     const before = job.state;
     setState(job, 'cancelling', 'Cancelling…');
     stopParts(job);
-    if (!job.uploadId) return; // create is in flight: it cancels when it answers
+    if (!job.uploadId) {
+      // Create is in flight: it cancels when it answers. Else there is nothing on S3.
+      if (before !== 'starting') setState(job, 'cancelled', 'Cancelled.');
+      return;
+    }
     try {
       await abortOnS3(job);
     } catch (e) {
@@ -701,7 +713,7 @@
     li.querySelector('.pause').disabled = !['uploading', 'checking', 'starting'].includes(job.state);
     const rb = li.querySelector('.resume');
     rb.textContent = job.state === 'failed' ? 'Retry' : 'Resume';
-    rb.disabled = !['paused', 'failed'].includes(job.state) || !job.uploadId;
+    rb.disabled = !(job.state === 'failed' || (job.state === 'paused' && job.uploadId));
     li.querySelector('.cancel').disabled = ['done', 'cancelled', 'cancelling'].includes(job.state);
   }
 
