@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use support::browser::{Browser, Recorder};
+use support::browser::{Browser, Recorder, StaticSite};
 use support::proxy::{Fault, FaultProxy, Match, Rule, Schedule};
 use support::{assert_object_equals, random_bytes, sha256_b64, Scratch, Server, MIB};
 
@@ -52,6 +52,16 @@ impl Serve {
 
     /// With `no_auth`, `--no-auth` instead of the tokens file.
     fn start_with(srv: &Server, endpoint: &str, bucket: &str, no_auth: bool) -> Serve {
+        Serve::start_args(srv, endpoint, bucket, no_auth, &[])
+    }
+
+    fn start_args(
+        srv: &Server,
+        endpoint: &str,
+        bucket: &str,
+        no_auth: bool,
+        extra: &[&str],
+    ) -> Serve {
         let scratch = Scratch::new();
         let tokens = scratch.dir.path().join("tokens");
         let hash = hex::encode(Sha256::digest(TOKEN.as_bytes()));
@@ -65,6 +75,7 @@ impl Serve {
         } else {
             cmd.arg("--tokens").arg(&tokens);
         }
+        cmd.args(extra);
         cmd.stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap());
         let mut child = cmd.spawn().expect("spawn s3up serve");
@@ -728,5 +739,60 @@ fn page_has_a_strict_csp() {
                 .starts_with(kind),
             "{path}"
         );
+    }
+}
+
+/// A stock Uppy page (`@uppy/core` and `@uppy/aws-s3` 6.3.1 as published,
+/// bundled in tests/uppy/bundle.js), on an origin of its own, with
+/// `companionEndpoint` pointed at `serve`: a multipart file and a small one
+/// (the presigned POST form of `/s3/params`) both arrive intact. Uppy's
+/// Companion client sends no Authorization header and has no option to add
+/// one, so a stock page works only with `--no-auth` (or behind a proxy that
+/// authenticates); `--cors-origin` lets its origin call `serve`.
+#[test]
+fn stock_uppy_page_uploads_through_serve() {
+    let _turn = TURN.lock().unwrap_or_else(PoisonError::into_inner);
+    let srv = support::server(support::Kind::Garage);
+    let bucket = srv.new_bucket("web-uppy");
+    let site = StaticSite::start(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/uppy"));
+    let serve = Serve::start_args(
+        srv,
+        &srv.endpoint,
+        &bucket,
+        true,
+        &["--cors-origin", &site.url()],
+    );
+    let browser = Browser::start();
+    browser.goto(&format!("{}/#endpoint={}", site.url(), serve.url));
+    let scratch = Scratch::new();
+    let big = scratch.file("uppy-big.bin", 12 * MIB + 17, 21);
+    let small = scratch.file("uppy-small.bin", MIB, 22);
+    browser.pick("#files", &[&big, &small]);
+    browser.wait_for(
+        "Uppy to finish",
+        "return document.getElementById('status').textContent === 'done'",
+        LONG,
+        "return JSON.stringify(window.uppyResult || null)",
+    );
+    let result = browser.js("return window.uppyResult");
+    assert_eq!(
+        result["failed"].as_array().map(Vec::len),
+        Some(0),
+        "Uppy failed: {result}; serve: {}",
+        serve.log()
+    );
+    let done = result["successful"].as_array().expect("a list");
+    assert_eq!(done.len(), 2, "{result}");
+    for f in done {
+        let name = f["name"].as_str().unwrap_or_default();
+        let key = f["key"].as_str().unwrap_or_default();
+        assert!(key.starts_with("up/") && key.ends_with(name), "{result}");
+        let file = if name == "uppy-big.bin" { &big } else { &small };
+        assert_object_equals(srv, &bucket, key, file);
+    }
+    assert!(srv.list_uploads(&bucket).is_empty());
+    let log = serve.log();
+    for route in ["/s3/multipart/{upload_id}/complete", "/s3/params"] {
+        assert!(log.contains(route), "Uppy never called {route}: {log}");
     }
 }

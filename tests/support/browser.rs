@@ -383,3 +383,79 @@ fn dechunk(mut raw: &[u8]) -> Vec<u8> {
     }
     out
 }
+
+/// A static file server on loopback, for a page whose origin is not
+/// `serve`'s (the stock Uppy page). `/` is `index.html`.
+pub struct StaticSite {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+}
+
+impl StaticSite {
+    pub fn start(dir: &Path) -> StaticSite {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the static site");
+        let addr = listener.local_addr().expect("static site address");
+        let stop = Arc::new(AtomicBool::new(false));
+        let (dir, stop2) = (dir.to_path_buf(), stop.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stop2.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let dir = dir.clone();
+                std::thread::spawn(move || serve_file(conn, &dir));
+            }
+        });
+        StaticSite { addr, stop }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for StaticSite {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+fn serve_file(conn: TcpStream, dir: &Path) {
+    let Ok(clone) = conn.try_clone() else { return };
+    let mut reader = BufReader::new(clone);
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    loop {
+        let mut line = String::new();
+        match reader.read_line(&mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) if line == "\r\n" => break,
+            Ok(_) => {}
+        }
+    }
+    let path = request_line.split_whitespace().nth(1).unwrap_or("/");
+    let name = match path.split(['?', '#']).next().unwrap_or("/") {
+        "/" => "index.html",
+        p => p.trim_start_matches('/'),
+    };
+    let found = (!name.contains("..") && !name.contains('/'))
+        .then(|| std::fs::read(dir.join(name)).ok())
+        .flatten();
+    let mut conn = conn;
+    let (status, kind, body) = match found {
+        Some(body) if name.ends_with(".js") => ("200 OK", "text/javascript", body),
+        Some(body) => ("200 OK", "text/html; charset=utf-8", body),
+        None => ("404 Not Found", "text/plain", b"not found".to_vec()),
+    };
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = conn.write_all(head.as_bytes());
+    let _ = conn.write_all(&body);
+    let _ = conn.shutdown(Shutdown::Both);
+}
