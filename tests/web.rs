@@ -422,7 +422,8 @@ fn reload_mid_upload_then_same_file_resumes() {
 }
 
 /// Part PUTs that fail (a reset mid-body, a 500, a 503 SlowDown) are retried
-/// with backoff; two files picked together both complete.
+/// with backoff, and so is a throttled create (serve passes S3's 503 on);
+/// two files picked together both complete.
 #[test]
 fn failed_parts_are_retried_and_a_batch_completes() {
     let rig = Rig::new("web-retry");
@@ -439,6 +440,11 @@ fn failed_parts_are_retried_and_a_batch_completes() {
             schedule: Schedule::FirstN(times),
         });
     }
+    rig.proxy.add_rule(Rule {
+        matcher: Match::CreateMultipartUpload,
+        fault: Fault::slow_down(),
+        schedule: Schedule::FirstN(1),
+    });
     rig.open(3);
     rig.browser.pick("#files", &[&a, &b]);
     rig.browser.wait_for(
@@ -448,7 +454,13 @@ fn failed_parts_are_retried_and_a_batch_completes() {
         LONG,
         DESCRIBE,
     );
-    assert_eq!(rig.proxy.faults_applied(), 4);
+    assert_eq!(rig.proxy.faults_applied(), 5);
+    let log = rig.serve.log();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("route=/s3/multipart ") && l.contains("status=503")),
+        "serve never answered the throttled create with 503, so the page's retry was not needed: {log}"
+    );
     let keys = rig.browser.js(
         "return Array.from(document.querySelectorAll('li.file')).map(li => \
          [li.querySelector('.name').textContent, li.dataset.key])",

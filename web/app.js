@@ -347,13 +347,13 @@
     job.note = note || '';
     if (!job.key) job.key = proposedKey(job.file.name);
     setState(job, 'starting', note || 'Creating the upload…');
-    const r = await api('POST', 's3/multipart', {
+    const r = await withRetries(job, 'Creating the upload', () => api('POST', 's3/multipart', {
       filename: job.file.name,
       type: job.file.type || 'application/octet-stream',
       key: job.key,
       checksumAlgorithm: 'SHA256',
       metadata: {},
-    });
+    }));
     job.key = r.key;
     job.uploadId = r.uploadId;
     saveJob(job); // the UploadId is kept before the first part goes
@@ -376,7 +376,8 @@
     setState(job, 'checking', 'Resuming: asking the server which parts S3 holds…');
     let listed;
     try {
-      listed = await api('GET', `s3/multipart/${enc(rec.uploadId)}?key=${enc(rec.key)}`);
+      listed = await withRetries(job, 'Asking for the parts on S3',
+        () => api('GET', `s3/multipart/${enc(rec.uploadId)}?key=${enc(rec.key)}`));
     } catch (e) {
       if (e.status !== 404) throw e;
       dropRecord(rec.uploadId);
@@ -457,6 +458,28 @@
     return Math.min(15000, 500 * 2 ** (attempt - 1)) * (0.5 + Math.random());
   }
 
+  // While the browser knows it is offline, waiting costs no attempt.
+  function online() {
+    if (navigator.onLine !== false) return Promise.resolve();
+    return new Promise((resolve) => window.addEventListener('online', resolve, { once: true }));
+  }
+
+  // `call`, tried again with backoff while it fails in a way that may pass.
+  async function withRetries(job, what, call) {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await call();
+      } catch (e) {
+        if (!e.retryable || attempt >= ATTEMPTS || job.state === 'paused') throw e;
+        const delay = backoff(attempt);
+        job.msg = `${what} failed (${e.message}); attempt ${attempt + 1} of ${ATTEMPTS} in ${(delay / 1000).toFixed(1)} s.`;
+        renderJob(job);
+        await sleep(delay);
+        await online();
+      }
+    }
+  }
+
   async function runPart(job, n) {
     const part = job.parts[n];
     let attempt = 0;
@@ -487,6 +510,12 @@
         part.loaded = 0;
         if (job.state !== 'uploading') { requeue(job, n); return; }
         if (e.expired && resigned < RESIGNS) { resigned += 1; continue; }
+        if (e.retryable && navigator.onLine === false) {
+          job.msg = 'Offline: the upload goes on when the connection is back.';
+          renderJob(job);
+          await online();
+          continue;
+        }
         attempt += 1;
         if (!e.retryable || attempt >= ATTEMPTS) {
           throw new UploadError(`part ${n}: ${e.message}${e.retryable ? ` (after ${ATTEMPTS} attempts)` : ''}`, e);
