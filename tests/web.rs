@@ -286,6 +286,7 @@ impl Rig {
             "the recorder saw neither the page nor the API: {:?}",
             exchanges.iter().map(|x| &x.path).collect::<Vec<_>>()
         );
+        assert!(!self.serve.log().contains(TOKEN), "serve logged the token");
         let secret = self.srv.secret_key.as_bytes();
         let key_id = self.srv.access_key.as_str();
         let signed = exchanges
@@ -499,7 +500,13 @@ fn pause_then_resume_completes() {
         vec![(key.clone(), upload)],
         "the paused upload should stay on S3"
     );
-    std::thread::sleep(Duration::from_millis(500));
+    let seen = rig.proxy.requests().len();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        rig.proxy.requests().len(),
+        seen,
+        "requests reached the store while the upload was paused"
+    );
     let done = rig.file_attr("partsDone");
     rig.proxy.clear_rules();
     rig.click("li.file .resume");
