@@ -483,6 +483,34 @@ fn failed_parts_are_retried_and_a_batch_completes() {
     rig.assert_no_credentials();
 }
 
+/// Complete lands on S3 but its answer is lost on the way back to serve:
+/// the page finds the object it made and reports the file done.
+#[test]
+fn lost_complete_answer_is_recovered() {
+    let rig = Rig::new("web-lost");
+    let file = rig.file("lost.bin", 11 * MIB, 13);
+    rig.proxy.add_rule(Rule {
+        matcher: Match::CompleteMultipartUpload,
+        fault: Fault::SwallowAnswer,
+        schedule: Schedule::FirstN(1),
+    });
+    rig.open(3);
+    rig.pick(&file);
+    rig.wait_state("done");
+    assert_eq!(rig.proxy.faults_applied(), 1);
+    // serve answered 502 (the store's answer lost), then 404 (the upload
+    // already completed), and the page then asked whether the object exists.
+    let log = rig.serve.log();
+    let complete_404 = log.lines().any(|l| {
+        l.contains("route=/s3/multipart/{upload_id}/complete ") && l.contains("status=404")
+    });
+    assert!(complete_404 && log.contains("route=/s3/object "), "{log}");
+    let (key, _) = rig.key_and_upload();
+    assert_object_equals(rig.srv, &rig.bucket, &key, &file);
+    assert!(rig.srv.list_uploads(&rig.bucket).is_empty());
+    rig.assert_no_credentials();
+}
+
 /// Pause stops the parts and keeps the upload on S3; resume completes it.
 #[test]
 fn pause_then_resume_completes() {

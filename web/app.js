@@ -588,8 +588,10 @@
         done = await api('POST', `s3/multipart/${enc(job.uploadId)}/complete?key=${enc(job.key)}`, { parts });
         break;
       } catch (e) {
-        // A retry after a lost answer finds the upload gone: was it ours that landed?
-        if (e.status === 404 && attempt > 1) {
+        // The upload is gone: completed by an earlier try whose answer was lost
+        // (here or between serve and S3)? The key is this upload's own (a
+        // random id), so an object there of the file's size is this upload.
+        if (e.status === 404) {
           const o = await api('GET', `s3/object?key=${enc(job.key)}`);
           if (o && o.exists && o.size === job.file.size) { done = { key: job.key }; break; }
         }
