@@ -68,6 +68,15 @@
     return btoa(s);
   }
 
+  // S3's checksum of a multipart object: the SHA-256 of the parts' SHA-256s,
+  // then "-" and the number of parts.
+  async function compositeSha256(parts) {
+    const raw = parts.map((p) => Uint8Array.from(atob(p.ChecksumSHA256), (c) => c.charCodeAt(0)));
+    const all = new Uint8Array(raw.length * 32);
+    raw.forEach((r, i) => all.set(r, i * 32));
+    return `${await sha256b64(all)}-${parts.length}`;
+  }
+
   function showNotice(text, isError) {
     const n = $('notice');
     n.textContent = text;
@@ -593,7 +602,11 @@
         // random id), so an object there of the file's size is this upload.
         if (e.status === 404) {
           const o = await api('GET', `s3/object?key=${enc(job.key)}`);
-          if (o && o.exists && o.size === job.file.size) { done = { key: job.key }; break; }
+          if (o && o.exists && o.size === job.file.size
+            && (!o.checksumSHA256 || o.checksumSHA256 === await compositeSha256(parts))) {
+            done = { key: job.key };
+            break;
+          }
         }
         if (e.status === 401 || !e.retryable || attempt >= ATTEMPTS) throw e;
         await sleep(backoff(attempt));
