@@ -275,6 +275,22 @@ impl Rig {
             .count()
     }
 
+    /// The checks every browser test ends with: the page met no CSP
+    /// violation, and no answer it got from `serve` carried a credential.
+    fn finish(&self) {
+        let notice = self
+            .browser
+            .js("return document.getElementById('notice').textContent");
+        assert!(
+            !notice
+                .as_str()
+                .unwrap_or_default()
+                .contains("security policy"),
+            "{notice}"
+        );
+        self.assert_no_credentials();
+    }
+
     /// No answer the page received from `serve` carries a credential. The
     /// secret key never appears; the access key ID appears only where SigV4
     /// presigning puts it, in each URL's `X-Amz-Credential`.
@@ -365,7 +381,7 @@ fn upload_64_mib_through_serve_to_garage() {
         assert_eq!(rig.puts_of(n), 1, "part {n} was sent more than once");
     }
     assert!(rig.srv.list_uploads(&rig.bucket).is_empty());
-    rig.assert_no_credentials();
+    rig.finish();
 }
 
 /// A reload with parts done, then the same file picked again: the upload
@@ -419,7 +435,7 @@ fn reload_mid_upload_then_same_file_resumes() {
         );
     }
     assert!(rig.srv.list_uploads(&rig.bucket).is_empty());
-    rig.assert_no_credentials();
+    rig.finish();
 }
 
 /// Part PUTs that fail (a reset mid-body, a 500, a 503 SlowDown) are retried
@@ -480,7 +496,7 @@ fn failed_parts_are_retried_and_a_batch_completes() {
             .is_some_and(|t| t.starts_with("19.0 MiB of 19.0 MiB")),
         "{batch}"
     );
-    rig.assert_no_credentials();
+    rig.finish();
 }
 
 /// Complete lands on S3 but its answer is lost on the way back to serve:
@@ -508,7 +524,7 @@ fn lost_complete_answer_is_recovered() {
     let (key, _) = rig.key_and_upload();
     assert_object_equals(rig.srv, &rig.bucket, &key, &file);
     assert!(rig.srv.list_uploads(&rig.bucket).is_empty());
-    rig.assert_no_credentials();
+    rig.finish();
 }
 
 /// Pause stops the parts and keeps the upload on S3; resume completes it.
@@ -544,7 +560,7 @@ fn pause_then_resume_completes() {
         "paused after all parts: {done}"
     );
     assert_object_equals(rig.srv, &rig.bucket, &key, &file);
-    rig.assert_no_credentials();
+    rig.finish();
 }
 
 /// Cancel aborts the upload on S3: ListMultipartUploads shows nothing.
@@ -565,7 +581,7 @@ fn cancel_leaves_nothing_on_s3() {
         rig.stored_parts().is_empty(),
         "the page still remembers the upload"
     );
-    rig.assert_no_credentials();
+    rig.finish();
 }
 
 /// The same name, size and modification time, but other bytes: the page finds
@@ -619,7 +635,7 @@ fn changed_file_with_same_name_does_not_reuse_parts() {
             || msg.as_str().is_some_and(|t| t.contains("has changed")),
         "the page did not say the file changed: {notice}"
     );
-    rig.assert_no_credentials();
+    rig.finish();
 }
 
 /// The same name with another size: another file. The old upload is aborted
@@ -655,7 +671,7 @@ fn file_with_same_name_and_other_size_starts_afresh() {
         rig.srv.list_uploads(&rig.bucket).is_empty(),
         "the old upload is still on S3"
     );
-    rig.assert_no_credentials();
+    rig.finish();
 }
 
 /// A wrong token: a clear message on the page, the token form again, and the
@@ -722,7 +738,18 @@ fn wrong_token_shows_a_clear_message() {
         .find(|x| x.path == "/")
         .expect("the page was fetched");
     assert_eq!(page.status, 200);
-    rig.assert_no_credentials();
+    rig.finish();
+
+    // The browser enforces the CSP: a connection to another origin is
+    // blocked, and the page says so.
+    rig.browser
+        .js("fetch('http://127.0.0.1:9/elsewhere').catch(() => {}); return true");
+    rig.browser.wait_for(
+        "the CSP to block a connection elsewhere",
+        "return document.getElementById('notice').textContent.includes('security policy blocked')",
+        Duration::from_secs(10),
+        DESCRIBE,
+    );
 }
 
 /// Against `serve --no-auth` (loopback only) the page asks for no token.

@@ -837,6 +837,12 @@
       return;
     }
     takeFragmentToken();
+    // The CSP lets the page reach serve and the store's origin only. Should
+    // serve have worked that origin out wrongly, say so, not "network error".
+    document.addEventListener('securitypolicyviolation', (ev) => {
+      showNotice(`The page's security policy blocked ${ev.blockedURI || 'a request'} (${ev.effectiveDirective}). `
+        + "If that is the store, serve could not tell the store's address: tell its operator.", true);
+    });
     $('tokenform').addEventListener('submit', (ev) => {
       ev.preventDefault();
       const t = $('token').value.trim();
