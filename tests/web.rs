@@ -584,6 +584,32 @@ fn cancel_leaves_nothing_on_s3() {
     rig.finish();
 }
 
+/// After a reload, *Discard* on an interrupted upload aborts it on S3 and
+/// forgets it.
+#[test]
+fn discarding_an_interrupted_upload_aborts_it() {
+    let rig = Rig::new("web-discard");
+    let file = rig.file("discard.bin", 16 * MIB, 8);
+    rig.slow_parts(2, 4, 256 * 1024);
+    rig.open(2);
+    rig.pick(&file);
+    rig.wait_parts_done(1);
+    assert_eq!(rig.srv.list_uploads(&rig.bucket).len(), 1);
+    rig.browser.refresh();
+    rig.wait_ready();
+    rig.click("#pendinglist .discard");
+    rig.browser.wait_for(
+        "the interrupted upload to go",
+        "return document.getElementById('pending').hidden",
+        Duration::from_secs(30),
+        DESCRIBE,
+    );
+    let uploads = rig.srv.list_uploads(&rig.bucket);
+    assert!(uploads.is_empty(), "left on S3 after Discard: {uploads:?}");
+    assert!(rig.stored_parts().is_empty());
+    rig.finish();
+}
+
 /// The same name, size and modification time, but other bytes: the page finds
 /// that the parts on S3 do not match the file, aborts the old upload, and
 /// starts afresh. The object equals the new file.
