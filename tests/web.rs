@@ -24,6 +24,7 @@ use support::proxy::{Fault, FaultProxy, Match, Rule, Schedule};
 use support::{assert_object_equals, random_bytes, sha256_b64, Scratch, Server, MIB};
 
 const TOKEN: &str = "alice-browser-token-0123456789";
+const JWT_SECRET: &str = "browser-jwt-secret-0123456789abcdef0123";
 /// serve's `--prefix` and alice's own prefix.
 const SCOPE: &str = "up/alice/";
 const PART: u64 = 5 * MIB;
@@ -70,10 +71,15 @@ impl Serve {
         let mut cmd = scratch.s3up_std(srv, endpoint);
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--bucket", bucket])
             .args(["--prefix", "up", "--apply-bucket-cors"]);
+        let secret = scratch.dir.path().join("jwt-secret");
+        std::fs::write(&secret, JWT_SECRET).unwrap();
         if no_auth {
             cmd.arg("--no-auth");
         } else {
-            cmd.arg("--tokens").arg(&tokens);
+            cmd.arg("--tokens")
+                .arg(&tokens)
+                .arg("--jwt-secret-file")
+                .arg(&secret);
         }
         cmd.args(extra);
         cmd.stdout(Stdio::piped())
@@ -307,7 +313,7 @@ impl Rig {
         let key_id = self.srv.access_key.as_str();
         let signed = exchanges
             .iter()
-            .filter(|x| x.path.contains("sha256="))
+            .filter(|x| x.path.contains("sha256=") && x.status == 200)
             .collect::<Vec<_>>();
         // The scan sees the presigned URLs themselves (else it proves nothing).
         assert!(
@@ -697,6 +703,60 @@ fn file_with_same_name_and_other_size_starts_afresh() {
         rig.srv.list_uploads(&rig.bucket).is_empty(),
         "the old upload is still on S3"
     );
+    rig.finish();
+}
+
+/// An HS256 JWT for alice that expires `secs` seconds from now.
+fn jwt(secs: u64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &serde_json::json!({"sub": "alice-jwt", "prefix": "alice", "exp": now + secs}),
+        &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// A token that expires mid-upload: the page pauses the file and asks for a
+/// token; a fresh one resumes it where it stopped.
+#[test]
+fn expired_token_pauses_and_a_new_token_resumes() {
+    let rig = Rig::new("web-expiry");
+    let file = rig.file("expiry.bin", 16 * MIB, 17);
+    rig.slow_parts(2, 4, MIB);
+    rig.browser
+        .goto(&format!("{}/#token={}", rig.recorder.url(), jwt(4)));
+    rig.wait_ready();
+    rig.settings(1);
+    rig.pick(&file);
+    rig.browser.wait_for(
+        "the expired token to be refused",
+        "return document.getElementById('notice').textContent.includes('refused the token')",
+        LONG,
+        DESCRIBE,
+    );
+    rig.wait_state("paused");
+    let msg = rig
+        .browser
+        .js("return document.querySelector('li.file .msg').textContent");
+    assert!(
+        msg.as_str()
+            .is_some_and(|m| m.contains("token was refused")),
+        "{msg}"
+    );
+    let done_before = rig.stored_parts();
+    rig.proxy.clear_rules();
+    rig.browser.fill("#token", &jwt(600));
+    rig.click("#tokenform button");
+    rig.wait_state("done");
+    let (key, _) = rig.key_and_upload();
+    assert_object_equals(rig.srv, &rig.bucket, &key, &file);
+    for n in done_before {
+        assert_eq!(rig.puts_of(n), 1, "part {n} was sent again");
+    }
     rig.finish();
 }
 
