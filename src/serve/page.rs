@@ -36,7 +36,7 @@ impl Page {
             "https:".to_string()
         });
         let csp = format!(
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
              connect-src 'self' {store}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
         );
         Page {
