@@ -391,6 +391,7 @@
       if (e.status !== 404) throw e;
       dropRecord(rec.uploadId);
       job.key = '';
+      job.uploadId = '';
       job.msg = 'The interrupted upload is no longer on S3 (completed, cancelled or expired): starting afresh.';
       return false;
     }
@@ -419,14 +420,17 @@
       await abortOnS3(rec).catch(() => {});
       dropRecord(rec.uploadId);
       job.key = '';
+      job.uploadId = '';
       job.msg = `"${job.file.name}" has changed since its upload was interrupted (the parts on S3 hold other bytes): the old parts are discarded and it starts afresh.`;
       return false;
     }
+    if (['cancelling', 'cancelled'].includes(job.state)) return true; // Cancel pressed meanwhile
     job.resumedParts = kept;
     saveJob(job);
     job.queue = [];
     for (let n = 1; n <= job.count; n += 1) if (!job.parts[n].done) job.queue.push(n);
-    setState(job, 'uploading', `Resumed: ${kept} of ${job.count} parts were already on S3; sending the other ${job.count - kept}.`);
+    setState(job, job.state === 'paused' ? 'paused' : 'uploading',
+      `Resumed: ${kept} of ${job.count} parts were already on S3; sending the other ${job.count - kept}.`);
     pump();
     maybeComplete(job);
     return true;
