@@ -643,6 +643,32 @@ pub async fn object_status(
     }))
 }
 
+/// Who the caller is, for a client that wants to show keys before it creates
+/// anything, or to check a token.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct WhoAmI {
+    /// The token's ID or the JWT's subject, as the log names the caller.
+    pub id: String,
+    /// Every key the caller names must start with this (`--prefix` and the
+    /// caller's own prefix); empty when any key is allowed.
+    pub prefix: String,
+}
+
+/// s3up: the caller's ID and prefix. The browser page checks the token with
+/// it, and shows each file's key before the upload starts.
+#[utoipa::path(get, path = "/s3/whoami", tag = "s3up",
+    responses(
+        (status = 200, body = WhoAmI),
+        (status = 401, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn whoami(Extension(caller): Extension<Caller>) -> Json<WhoAmI> {
+    Json(WhoAmI {
+        id: caller.id,
+        prefix: caller.scope,
+    })
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ParamsResponse {
     /// Always `POST`.
@@ -723,7 +749,7 @@ pub async fn healthz() -> Json<Health> {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "s3up serve", description = "Uppy Companion's S3 multipart protocol, plus s3up's extensions"),
-    paths(create, list_parts, sign_part, sign_batch, complete, abort, object_status, params, healthz),
+    paths(create, list_parts, sign_part, sign_batch, complete, abort, object_status, whoami, params, healthz),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

@@ -23,7 +23,9 @@
 //! | `DELETE /s3/multipart/{uploadId}?key=` | | `{}` |
 //! | `GET /s3/params?filename=&type=&metadata[NAME]=` | *ext* `&key=` | `{method: "POST", url, fields, expires}`: a presigned POST form |
 //! | *ext* `GET /s3/object?key=` | | `{key, exists, size, etag, checksumSHA256}` |
+//! | *ext* `GET /s3/whoami` | | `{id, prefix}`: who the token is, and the prefix its keys must start with |
 //! | *ext* `GET /healthz`, `GET /openapi.json` | | `{status, service, version}`; the OpenAPI 3 document |
+//! | *ext* `GET /`, `/app.js`, `/style.css` | | the browser uploader page ([`page`]) |
 //!
 //! What the client does with them (CompanionS3.ts):
 //! - create sends its own proposed key (`{randomId}-{filename}`) as `filename`,
@@ -55,6 +57,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod keys;
+pub mod page;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -86,6 +89,8 @@ pub struct AppState {
     pub bucket: String,
     pub auth: Auth,
     pub url_expiry: Duration,
+    /// The browser page's headers (its CSP names the store's origin).
+    pub page: page::Page,
 }
 
 /// How the HTTP side behaves; the command line fills it in.
@@ -103,6 +108,7 @@ struct LoggedCaller(String);
 
 /// The whole application: routes, authentication, limits, CORS and logs.
 pub fn router(state: Arc<AppState>, limits: &HttpLimits) -> Router {
+    let page = state.page.clone();
     let api = Router::new()
         .route("/s3/multipart", post(api::create))
         .route(
@@ -120,12 +126,14 @@ pub fn router(state: Arc<AppState>, limits: &HttpLimits) -> Router {
         )
         .route("/s3/params", get(api::params))
         .route("/s3/object", get(api::object_status))
+        .route("/s3/whoami", get(api::whoami))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state);
     let open = Router::new()
         .route("/healthz", get(api::healthz))
-        .route("/openapi.json", get(api::openapi));
+        .route("/openapi.json", get(api::openapi))
+        .merge(page::routes(page));
     let overload = ServiceBuilder::new()
         .layer(axum::error_handling::HandleErrorLayer::new(
             |_: tower::BoxError| async { StatusCode::SERVICE_UNAVAILABLE },

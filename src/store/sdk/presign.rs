@@ -202,7 +202,7 @@ impl SdkStore {
     /// The URL a POST form for `bucket` goes to, ending in `/`: the URL a
     /// presigned PutObject would use, without its key and query (so it follows
     /// the endpoint and path-style settings exactly as the SDK does).
-    async fn bucket_url(&self, bucket: &str) -> Result<String, StoreError> {
+    pub async fn bucket_url(&self, bucket: &str) -> Result<String, StoreError> {
         const PROBE_KEY: &str = "s3up-probe-key";
         let config = PresigningConfig::expires_in(Duration::from_secs(60))
             .map_err(|e| fatal("PresignPost", error_chain(&e)))?;
