@@ -22,6 +22,9 @@ _s3up() {
             s3up,completions)
                 cmd="s3up__subcmd__completions"
                 ;;
+            s3up,cp)
+                cmd="s3up__subcmd__put"
+                ;;
             s3up,help)
                 cmd="s3up__subcmd__help"
                 ;;
@@ -65,7 +68,7 @@ _s3up() {
 
     case "${cmd}" in
         s3up)
-            opts="-h -V --endpoint-url --region --profile --path-style --journal-dir --help --version put resume list-pending abort serve completions help"
+            opts="-h -V --endpoint-url --region --profile --path-style --journal-dir --help --version put cp resume list-pending abort serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -317,7 +320,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__put)
-            opts="-q -h --via --token-file --token --part-size --restart --concurrency --retries --stall-timeout --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --endpoint-url --region --profile --path-style --journal-dir --help"
+            opts="-q -h --via --token-file --token --part-size --restart --concurrency --retries --stall-timeout --progress --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --endpoint-url --region --profile --path-style --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -349,6 +352,10 @@ _s3up() {
                     ;;
                 --stall-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --content-type)
@@ -387,7 +394,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__resume)
-            opts="-q -h --all --no-verify --verify --token-file --token --concurrency --retries --stall-timeout --no-progress --quiet --json --endpoint-url --region --profile --path-style --journal-dir --help"
+            opts="-q -h --all --no-verify --verify --token-file --token --concurrency --retries --stall-timeout --progress --no-progress --quiet --json --endpoint-url --region --profile --path-style --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -411,6 +418,10 @@ _s3up() {
                     ;;
                 --stall-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --endpoint-url)

@@ -32,6 +32,7 @@ complete -c s3up -n "__fish_s3up_needs_command" -l path-style -d 'Address bucket
 complete -c s3up -n "__fish_s3up_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c s3up -n "__fish_s3up_needs_command" -s V -l version -d 'Print version'
 complete -c s3up -n "__fish_s3up_needs_command" -f -a "put" -d 'Upload FILE to s3://BUCKET/KEY (a KEY that is empty or ends in \'/\' gets the file name appended)'
+complete -c s3up -n "__fish_s3up_needs_command" -f -a "cp" -d 'Upload FILE to s3://BUCKET/KEY (a KEY that is empty or ends in \'/\' gets the file name appended)'
 complete -c s3up -n "__fish_s3up_needs_command" -f -a "resume" -d 'Continue interrupted uploads: sends only the parts S3 does not have yet, then completes'
 complete -c s3up -n "__fish_s3up_needs_command" -f -a "list-pending" -d 'List unfinished uploads: local journals, or with --remote the uploads S3 holds'
 complete -c s3up -n "__fish_s3up_needs_command" -f -a "abort" -d 'Abort uploads on S3 and delete their journals; or clean up stale uploads in a bucket'
@@ -45,6 +46,9 @@ complete -c s3up -n "__fish_s3up_using_subcommand put" -l part-size -d 'Size of 
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l concurrency -d 'How many parts are uploaded at once' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l retries -d 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l stall-timeout -d 'Seconds without progress after which a request counts as stalled and is retried' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l progress -d 'How to show progress on stderr: auto (a bar when stderr is a terminal), json (one JSON object a second, for CI logs and GUIs), or none. The bar and the rate count only what the store has acknowledged' -r -f -a "auto\t'A bar when stderr is a terminal, else nothing'
+json\t'One JSON object a second on stderr (acknowledged and sent bytes, rate, ETA, parts)'
+none\t'Nothing'"
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l content-type -d 'Content-Type of the object [default: guessed from the file extension]' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l storage-class -d 'Storage class of the object, e.g. STANDARD_IA [default: the bucket\'s]' -r -f -a "AWS_BACKUP_LOW_COST_WARM\t''
 AWS_BACKUP_WARM\t''
@@ -67,17 +71,58 @@ complete -c s3up -n "__fish_s3up_using_subcommand put" -l region -d 'AWS region 
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l restart -d 'Abort an unfinished upload of this file to this destination and start afresh (without it, `put` resumes that upload)'
-complete -c s3up -n "__fish_s3up_using_subcommand put" -l no-progress -d 'Do not show the progress bar (it is shown only when stderr is a terminal)'
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l no-progress -d 'Same as --progress none'
 complete -c s3up -n "__fish_s3up_using_subcommand put" -s q -l quiet -d 'Print nothing but errors'
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l json -d 'Print one JSON summary object on stdout when done'
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l if-none-match -d 'Fail instead of overwriting when the key already exists'
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
-complete -c s3up -n "__fish_s3up_using_subcommand put" -s h -l help -d 'Print help'
+complete -c s3up -n "__fish_s3up_using_subcommand put" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l via -d 'Upload through this backend (`s3up serve`, or an Uppy Companion) with its token and no AWS credentials: part bodies go straight to S3 with presigned URLs, every other call goes to the backend' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l token-file -d 'Read the --via backend\'s token from FILE [default: the S3UP_TOKEN environment variable]' -r -F
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l token -d 'The --via backend\'s token itself. Other users of this machine can see it in `ps`: prefer --token-file or S3UP_TOKEN' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l part-size -d 'Size of each part, 5MiB to 5GiB; K, M, G, T are powers of 1024 (8M = 8MiB) [default: 8MiB, raised when the file needs more than 10,000 parts]' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l concurrency -d 'How many parts are uploaded at once' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l retries -d 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l stall-timeout -d 'Seconds without progress after which a request counts as stalled and is retried' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l progress -d 'How to show progress on stderr: auto (a bar when stderr is a terminal), json (one JSON object a second, for CI logs and GUIs), or none. The bar and the rate count only what the store has acknowledged' -r -f -a "auto\t'A bar when stderr is a terminal, else nothing'
+json\t'One JSON object a second on stderr (acknowledged and sent bytes, rate, ETA, parts)'
+none\t'Nothing'"
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l content-type -d 'Content-Type of the object [default: guessed from the file extension]' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l storage-class -d 'Storage class of the object, e.g. STANDARD_IA [default: the bucket\'s]' -r -f -a "AWS_BACKUP_LOW_COST_WARM\t''
+AWS_BACKUP_WARM\t''
+DEEP_ARCHIVE\t''
+EXPRESS_ONEZONE\t''
+FSX_ONTAP\t''
+FSX_OPENZFS\t''
+GLACIER\t''
+GLACIER_IR\t''
+INTELLIGENT_TIERING\t''
+ONEZONE_IA\t''
+OUTPOSTS\t''
+REDUCED_REDUNDANCY\t''
+SNOW\t''
+STANDARD\t''
+STANDARD_IA\t''"
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l metadata -d 'User metadata stored with the object (x-amz-meta-KEY); repeatable' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l restart -d 'Abort an unfinished upload of this file to this destination and start afresh (without it, `put` resumes that upload)'
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l no-progress -d 'Same as --progress none'
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -s q -l quiet -d 'Print nothing but errors'
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l json -d 'Print one JSON summary object on stdout when done'
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l if-none-match -d 'Fail instead of overwriting when the key already exists'
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l token-file -d 'Read the --via backend\'s token from FILE [default: the S3UP_TOKEN environment variable]' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l token -d 'The --via backend\'s token itself. Other users of this machine can see it in `ps`: prefer --token-file or S3UP_TOKEN' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l concurrency -d 'How many parts are uploaded at once' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l retries -d 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l stall-timeout -d 'Seconds without progress after which a request counts as stalled and is retried' -r
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l progress -d 'How to show progress on stderr: auto (a bar when stderr is a terminal), json (one JSON object a second, for CI logs and GUIs), or none. The bar and the rate count only what the store has acknowledged' -r -f -a "auto\t'A bar when stderr is a terminal, else nothing'
+json\t'One JSON object a second on stderr (acknowledged and sent bytes, rate, ETA, parts)'
+none\t'Nothing'"
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
@@ -85,7 +130,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand resume" -l journal-dir -d 'Whe
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l all -d 'Resume every pending upload, one after another'
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l no-verify -d 'Trust the parts the journal names without re-reading them. Faster when the missing parts are few and the disk is slow, but a file rewritten in place with its modification time kept (cp -p, rsync -t, tar x) then gives an object that mixes old and new bytes. Parts on S3 that the journal lost are still checked before they are reused'
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l verify -d 'The default; accepted so that older scripts keep working'
-complete -c s3up -n "__fish_s3up_using_subcommand resume" -l no-progress -d 'Do not show the progress bar (it is shown only when stderr is a terminal)'
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l no-progress -d 'Same as --progress none'
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -s q -l quiet -d 'Print nothing but errors'
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l json -d 'Print one JSON summary object on stdout when done'
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
@@ -99,7 +144,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l json -d 'Prin
 complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
 complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -s h -l help -d 'Print help'
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l remote -d 'Abort in-progress uploads S3 holds under s3://BUCKET[/PREFIX] (with --older-than)' -r
-complete -c s3up -n "__fish_s3up_using_subcommand abort" -l older-than -d 'Only uploads started longer ago than this, e.g. 7d, 12h, 30m, 0s' -r
+complete -c s3up -n "__fish_s3up_using_subcommand abort" -l older-than -d 'Only uploads started longer ago than this, e.g. 7d, 12h, 30m, 0s (required with --remote)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l token-file -d 'Read the --via backend\'s token from FILE [default: the S3UP_TOKEN environment variable]' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l token -d 'The --via backend\'s token itself. Other users of this machine can see it in `ps`: prefer --token-file or S3UP_TOKEN' -r
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r

@@ -62,13 +62,16 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Upload FILE to s3://BUCKET/KEY (a KEY that is empty or ends in '/' gets the file name appended)
+    #[command(visible_alias = "cp")]
     Put(PutArgs),
     /// Continue interrupted uploads: sends only the parts S3 does not have yet, then completes
     ///
-    /// With no argument, resumes the only pending upload (or lists them and asks which).
-    /// The local file must have the same size and modification time. Every part already
-    /// on S3 is re-read and compared with the file while the missing parts are sent, and
-    /// a part whose bytes differ is sent again (see --no-verify).
+    /// With no argument, resumes the only pending upload; when there are several, it names
+    /// each one and exits, so that you can choose one by ID or file (or use --all).
+    /// The local file must have the same size as when the upload started. Every part
+    /// already on S3 is re-read and compared with the file while the missing parts are
+    /// sent, and a part whose bytes differ is sent again (see --no-verify), so a file that
+    /// was only touched resumes.
     Resume(ResumeArgs),
     /// List unfinished uploads: local journals, or with --remote the uploads S3 holds
     ListPending(ListPendingArgs),
@@ -179,12 +182,12 @@ pub struct AbortArgs {
     pub ids: Vec<String>,
 
     /// Abort in-progress uploads S3 holds under s3://BUCKET[/PREFIX] (with --older-than)
-    #[arg(long, value_name = "S3_URL", value_parser = S3Url::parse, requires = "older_than")]
+    #[arg(long, value_name = "S3_URL", value_parser = S3Url::parse)]
     pub remote: Option<S3Url>,
 
-    /// Only uploads started longer ago than this, e.g. 7d, 12h, 30m, 0s
-    #[arg(long, value_name = "AGE", value_parser = parse_age, requires = "remote")]
-    pub older_than: Option<Duration>,
+    /// Only uploads started longer ago than this, e.g. 7d, 12h, 30m, 0s (required with --remote)
+    #[arg(long, value_name = "AGE", value_parser = Age::parse, requires = "remote")]
+    pub older_than: Option<Age>,
 
     /// Really abort; without it, --remote only lists what it would abort
     #[arg(long)]
@@ -298,8 +301,14 @@ pub struct Tuning {
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_seconds)]
     pub stall_timeout: Duration,
 
-    /// Do not show the progress bar (it is shown only when stderr is a terminal)
-    #[arg(long)]
+    /// How to show progress on stderr: auto (a bar when stderr is a terminal),
+    /// json (one JSON object a second, for CI logs and GUIs), or none. The bar
+    /// and the rate count only what the store has acknowledged
+    #[arg(long, value_name = "MODE", value_enum, default_value = "auto")]
+    pub progress: crate::progress::Mode,
+
+    /// Same as --progress none
+    #[arg(long, conflicts_with = "progress")]
     pub no_progress: bool,
 
     /// Print nothing but errors
@@ -392,6 +401,9 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let digits_end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(digits_end);
+    if unit.starts_with('.') && !num.is_empty() {
+        return Err(decimal_size(s, num, unit));
+    }
     let n: u64 = num.parse().map_err(|_| {
         format!("'{s}' is not a size: write a number with an optional unit, like 8MiB or 64M")
     })?;
@@ -411,11 +423,37 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("'{s}' is too large"))
 }
 
+/// The message for a size with a decimal point, such as `5.5MiB`: sizes
+/// are whole numbers, so it says the same size in the next smaller unit.
+fn decimal_size(s: &str, whole: &str, rest: &str) -> String {
+    let frac_end = rest[1..]
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or(rest.len(), |i| i + 1);
+    let (frac, unit) = rest.split_at(frac_end);
+    let units = ["", "k", "m", "g", "t"];
+    let names = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let unit_lower = unit.trim().to_ascii_lowercase();
+    let level = units.iter().position(|u| {
+        !u.is_empty()
+            && (unit_lower == *u || unit_lower == format!("{u}b") || unit_lower == format!("{u}ib"))
+    });
+    let exact = level.and_then(|level| {
+        let value: f64 = format!("{whole}{frac}").parse().ok()?;
+        let smaller = value * 1024.0;
+        (smaller.fract() == 0.0).then(|| format!(", like {}{}", smaller as u64, names[level - 1]))
+    });
+    format!(
+        "'{s}' is not a whole number: sizes take no decimals. Write it in a smaller unit{}",
+        exact.unwrap_or_default()
+    )
+}
+
 fn parse_part_size(s: &str) -> Result<u64, String> {
     let n = parse_size(s)?;
     if !(crate::plan::min_part_size()..=MAX_PART_SIZE).contains(&n) {
         return Err(format!(
-            "part size '{s}' ({n} bytes) is outside S3's limits: use 5MiB to 5GiB"
+            "part size '{s}' ({}) is outside S3's limits: use 5MiB to 5GiB",
+            crate::output::size(n)
         ));
     }
     Ok(n)
@@ -425,6 +463,22 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
     match s.parse::<u64>() {
         Ok(n) if n > 0 => Ok(Duration::from_secs(n)),
         _ => Err(format!("'{s}' is not a whole number of seconds above 0")),
+    }
+}
+
+/// An age as the user wrote it (`7d`), and how long that is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Age {
+    pub text: String,
+    pub duration: Duration,
+}
+
+impl Age {
+    fn parse(s: &str) -> Result<Age, String> {
+        Ok(Age {
+            text: s.trim().to_string(),
+            duration: parse_age(s)?,
+        })
     }
 }
 
@@ -570,6 +624,33 @@ mod tests {
         assert!(parse_age("7").unwrap_err().contains("'7'"));
         assert!(parse_age("d").is_err());
         assert!(parse_age("3y").is_err());
+        assert_eq!(Age::parse("7d").map(|a| a.text), Ok("7d".to_string()));
+    }
+
+    // Issue 13, item 8: `5.5MiB` was called "an unknown unit".
+    #[test]
+    fn decimal_sizes_are_explained() {
+        assert_eq!(
+            parse_size("5.5MiB"),
+            Err(
+                "'5.5MiB' is not a whole number: sizes take no decimals. Write it in a smaller \
+                 unit, like 5632KiB"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            parse_size("1.5G"),
+            Err(
+                "'1.5G' is not a whole number: sizes take no decimals. Write it in a smaller \
+                 unit, like 1536MiB"
+                    .to_string()
+            )
+        );
+        assert!(parse_size("0.3B").unwrap_err().ends_with("smaller unit"));
+        assert_eq!(
+            parse_part_size("6G"),
+            Err("part size '6G' (6.0 GiB) is outside S3's limits: use 5MiB to 5GiB".to_string())
+        );
     }
 
     #[test]

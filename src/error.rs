@@ -25,23 +25,45 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     /// The run stopped; the journal `id` is kept and the upload is still open on S3.
-    #[error("{reason}. The upload is saved: run `s3up resume {id}` to continue")]
+    #[error("{reason}. The upload is saved: run {} to continue", suggest(&format!("resume {id}")))]
     Resumable { reason: String, id: String },
     /// The store said the upload is gone, or its state could not be told, but
     /// that was not confirmed: the journal `id` is kept.
     #[error(
-        "{reason}. The journal is kept: run `s3up resume {id}` once the store that holds \
-         the upload answers, or `s3up abort {id}` to cancel it"
+        "{reason}. The journal is kept: run {} once the store that holds the upload answers, \
+         or {} to cancel it",
+        suggest(&format!("resume {id}")),
+        suggest(&format!("abort {id}"))
     )]
     Kept { reason: String, id: String },
-    /// Ctrl-C; the journal `id` is kept.
-    #[error("interrupted. The upload is saved: run `s3up resume {id}` to continue")]
-    Interrupted { id: String },
+    /// Ctrl-C; the journal `id` is kept, holding `saved` = (parts, of parts)
+    /// when that is known.
+    #[error("{}", interrupted(id, *saved))]
+    Interrupted {
+        id: String,
+        saved: Option<(u64, u64)>,
+    },
     /// Ctrl-C before any upload was recorded; nothing to resume.
     #[error(
         "interrupted before the upload started{0}. Nothing was saved: run the same command again"
     )]
     InterruptedAtStart(String),
+}
+
+/// The Ctrl-C message: how much of the upload is saved, and the command that
+/// sends the rest.
+fn interrupted(id: &str, saved: Option<(u64, u64)>) -> String {
+    let resume = suggest(&format!("resume {id}"));
+    match saved {
+        Some((done, total)) if done >= total => {
+            format!("interrupted: all {total} parts are saved; {resume} completes the upload")
+        }
+        Some((done, total)) => format!(
+            "interrupted: {done} of {total} parts saved; {resume} sends the other {}",
+            total - done
+        ),
+        None => format!("interrupted. The upload is saved: run {resume} to continue"),
+    }
 }
 
 impl Error {
@@ -59,5 +81,7 @@ impl Error {
         Error::Failed(msg.into())
     }
 }
+
+use crate::output::suggest;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,6 +1,6 @@
 //! The s3up binary: parse the command line, run, print the error, exit.
 
-use clap::error::ErrorKind;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::Parser;
 
 fn main() {
@@ -14,20 +14,14 @@ fn main() {
             e.exit()
         }
         Err(e) => {
-            // One line like every other error: clap's lines joined, without its
-            // prefix and its usage block.
-            let text = e.to_string();
-            let what: Vec<&str> = text
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more"))
-                .collect();
-            let what = what.join("; ");
-            let what = what.strip_prefix("error: ").unwrap_or(&what);
-            eprintln!(
-                "s3up: error: {}. Run `s3up --help` for usage",
-                what.trim_end_matches('.')
-            );
+            let invalid = match e.get(ContextKind::InvalidArg) {
+                Some(ContextValue::String(arg)) => Some(arg.as_str()),
+                _ => None,
+            };
+            let what = invalid
+                .and_then(s3up::output::foreign_option)
+                .unwrap_or_else(|| s3up::output::clap_error_line(&e.to_string()));
+            eprintln!("s3up: error: {what}. Run `s3up --help` for usage");
             std::process::exit(s3up::error::EXIT_USAGE);
         }
     };

@@ -8,6 +8,7 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use crate::cli::S3Url;
@@ -16,6 +17,39 @@ use crate::error::Error;
 use crate::journal::{self, Journal};
 use crate::store::sdk::ConnectError;
 use crate::store::{ErrorKind, Finished, ListedPart, ListedUpload, StoreError};
+
+/// The options that say where this run's journals and uploads are
+/// (`--endpoint-url`, `--profile`, `--region`, `--path-style`,
+/// `--journal-dir`, as given on the command line), each with a leading
+/// space: every command s3up suggests carries them, so it works when pasted.
+static AGAIN: OnceLock<String> = OnceLock::new();
+
+/// Records the options every suggested command must carry; see [`AGAIN`].
+pub fn set_again_options(options: String) {
+    let _ = AGAIN.set(options);
+}
+
+/// The options every suggested command must carry, each with a leading space.
+fn again_options() -> &'static str {
+    AGAIN.get().map_or("", String::as_str)
+}
+
+/// A command to suggest, quoted: `` `s3up ARGS OPTIONS` ``.
+pub fn suggest(args: &str) -> String {
+    format!("`s3up {args}{}`", again_options())
+}
+
+/// `s` as one shell word: quoted when it holds anything but plain characters.
+pub fn quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,+%".contains(&b));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
 
 /// The message for an I/O error on the source `path`, with what to do.
 pub fn file_error(path: &Path, e: &io::Error) -> Error {
@@ -97,19 +131,37 @@ pub fn store_failure(e: &StoreError, dest: &Dest) -> Error {
     })
 }
 
-pub fn connect_error(e: ConnectError) -> Error {
+/// Why no client could be built. `profile` is the one in use (given, or
+/// recorded in the journal): the hints do not suggest passing one then.
+pub fn connect_error(e: ConnectError, profile: Option<&str>) -> Error {
+    let credentials_hint = match profile {
+        Some(p) => format!("Check the credentials of profile '{p}'"),
+        None => "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile".to_string(),
+    };
     Error::failed(match e {
         ConnectError::NoRegion => "no AWS region is configured. Pass --region, set AWS_REGION, \
                                    or set a region in your AWS profile"
             .to_string(),
         ConnectError::NoProvider => {
-            "no AWS credentials provider is available. Set \
-                                     AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile"
-                .to_string()
+            format!("no AWS credentials provider is available. {credentials_hint}")
         }
-        ConnectError::NoCredentials(cause) => format!(
-            "no AWS credentials found ({cause}). Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
-             or pass --profile"
+        ConnectError::NoCredentials(cause) => {
+            format!("no AWS credentials found ({cause}). {credentials_hint}")
+        }
+        ConnectError::NoProfile {
+            name,
+            from_env,
+            files,
+        } => format!(
+            "the config profile '{name}'{} could not be found in {}. Check the name (`aws \
+             configure list-profiles` lists them), or {}",
+            if from_env { " (from AWS_PROFILE)" } else { "" },
+            files.join(" or "),
+            if from_env {
+                "unset AWS_PROFILE"
+            } else {
+                "leave out --profile"
+            }
         ),
     })
 }
@@ -133,7 +185,8 @@ pub fn swept(dest: &Dest, sweep: &crate::engine::session::Sweep) -> Option<Strin
     if let Some(e) = &sweep.unlisted {
         return Some(format!(
             "a Create answer was lost, and the uploads it may have made could not be listed \
-             ({e}): check `s3up list-pending --remote {remote}` and abort what no one uses"
+             ({e}): check {} and abort what no one uses",
+            suggest(&format!("list-pending --remote {remote}"))
         ));
     }
     if sweep.left.is_empty() {
@@ -141,11 +194,12 @@ pub fn swept(dest: &Dest, sweep: &crate::engine::session::Sweep) -> Option<Strin
     }
     Some(format!(
         "a Create answer was lost, and {} upload{} to {remote} that another client may own \
-         {} left open ({}): check `s3up list-pending --remote {remote}` and abort what no one uses",
+         {} left open ({}): check {} and abort what no one uses",
         sweep.left.len(),
         if sweep.left.len() == 1 { "" } else { "s" },
         if sweep.left.len() == 1 { "was" } else { "were" },
-        sweep.left.join(", ")
+        sweep.left.join(", "),
+        suggest(&format!("list-pending --remote {remote}"))
     ))
 }
 
@@ -180,7 +234,7 @@ pub fn engine_error(e: engine::Error) -> Error {
     use engine::Error as E;
     let resumable = |id: String, reason: String| Error::Resumable { reason, id };
     match e {
-        E::Interrupted { id } => Error::Interrupted { id },
+        E::Interrupted { id, saved } => Error::Interrupted { id, saved },
         // A --via backend refused the token: retrying cannot help, so this is
         // a failure (exit 1), though the journal is kept for the right token.
         E::Stopped { id, part, error } if token_refused(&error) => {
@@ -217,8 +271,9 @@ pub fn engine_error(e: engine::Error) -> Error {
         ),
         E::ChangedDuringUpload { id, path } => Error::failed(format!(
             "'{}' changed while it was being uploaded, so the upload was not completed. \
-             Run `s3up abort {id}` and put the file again",
-            path.display()
+             Run {} and put the file again",
+            path.display(),
+            suggest(&format!("abort {id}"))
         )),
         E::Gone {
             id,
@@ -227,8 +282,9 @@ pub fn engine_error(e: engine::Error) -> Error {
             kept: None,
         } => Error::failed(format!(
             "{}. The upload no longer exists on S3 (aborted or expired), so the journal \
-             {id} was removed: run `s3up put` again",
-            what_stopped(part, &error)
+             {id} was removed: run `s3up put` again{}",
+            what_stopped(part, &error),
+            again_options()
         )),
         E::Gone {
             id,
@@ -338,8 +394,11 @@ pub fn engine_error(e: engine::Error) -> Error {
             };
             Error::failed(format!(
                 "upload {id} to {dest} no longer exists on S3{why}, so its journal was removed. \
-                 Run `s3up put {} {dest}` again",
-                path.display()
+                 Run {} again",
+                suggest(&format!(
+                    "put {} {dest}",
+                    quote(&path.display().to_string())
+                ))
             ))
         }
         E::ChangedSince {
@@ -348,16 +407,101 @@ pub fn engine_error(e: engine::Error) -> Error {
             size_then,
             size_now,
         } => Error::failed(format!(
-            "'{}' changed since upload {id} started ({size_then} bytes then, {size_now} now; \
-             modified since). s3up never mixes old and new bytes in one object: run `s3up abort \
-             {id}` and put the file again",
-            path.display()
+            "'{}' changed since upload {id} started ({size_then} bytes then, {size_now} now). \
+             s3up never mixes old and new bytes in one object: run {} and put \
+             the file again",
+            path.display(),
+            suggest(&format!("abort {id}"))
         )),
         E::JournalResave { dir, error } => Error::failed(format!(
             "cannot save the journal in '{}': {error}. Free space or fix permissions there",
             dir.display()
         )),
     }
+}
+
+/// clap's error as one line: without its `error:` prefix, usage block and
+/// "For more information" line; a list under a line ending in ':' (missing
+/// arguments) follows that line, comma-separated, and other lines (clap's
+/// tips) follow after a semicolon.
+pub fn clap_error_line(text: &str) -> String {
+    let mut line = String::new();
+    let mut in_list = false;
+    for l in text.lines().map(str::trim) {
+        if l.is_empty() || l.starts_with("Usage:") || l.starts_with("For more") {
+            continue;
+        }
+        let l = l.strip_prefix("error: ").unwrap_or(l);
+        if line.is_empty() {
+            line.push_str(l);
+        } else if line.ends_with(':') {
+            line.push(' ');
+            line.push_str(l);
+            in_list = true;
+            continue;
+        } else if in_list && !l.starts_with("tip:") {
+            line.push_str(", ");
+            line.push_str(l);
+            continue;
+        } else {
+            line.push_str("; ");
+            line.push_str(l);
+        }
+        in_list = false;
+    }
+    line.trim_end_matches('.').to_string()
+}
+
+/// What s3up answers to options users bring from other tools (aws s3 cp),
+/// instead of clap's nearest match (`--recursive` is not `--retries`).
+pub fn foreign_option(arg: &str) -> Option<String> {
+    match arg {
+        "--recursive" => Some(
+            "s3up uploads one file per command; --recursive (a whole directory) is not \
+             supported yet. Run one `s3up put FILE s3://BUCKET/PREFIX/` per file, e.g. \
+             `for f in DIR/*; do s3up put \"$f\" s3://BUCKET/PREFIX/; done`"
+                .to_string(),
+        ),
+        "--dryrun" | "--dry-run" => Some(format!(
+            "s3up has no {arg}: `put` uploads, and creates nothing on S3 until the file, the \
+             URL and the credentials have passed their checks. (`s3up abort --remote` without \
+             --yes only lists what it would abort)"
+        )),
+        _ => None,
+    }
+}
+
+/// `put -`: the file is read twice and by offset, which a stream cannot be.
+pub fn no_stdin() -> Error {
+    Error::Usage(
+        "reading from standard input ('-') is not supported yet: s3up hashes each part before \
+         sending it and re-reads parts to resume, so it needs a file. Save the stream to a \
+         file first, then `s3up put FILE s3://BUCKET/KEY`"
+            .to_string(),
+    )
+}
+
+/// The same metadata name twice, in any case: S3 folds names to lower
+/// case, so one value would be lost without a word.
+pub fn metadata_clash(name: &str, first: &str, second: &str) -> Error {
+    Error::Usage(format!(
+        "--metadata names '{name}' twice (values '{first}' and '{second}'); S3 folds metadata \
+         names to lower case, so only one would be kept. Give each name once"
+    ))
+}
+
+/// Other running s3up uploads to the same destination: the last to
+/// complete wins.
+pub fn same_destination(dest: &Dest, others: &[&Journal]) {
+    let each: Vec<String> = others
+        .iter()
+        .map(|j| format!("{} from '{}'", j.id, j.source.path.display()))
+        .collect();
+    warning(&format!(
+        "another running s3up is uploading to {dest} ({}): whichever completes last replaces \
+         the other's object",
+        each.join(", ")
+    ));
 }
 
 /// A line on stderr: `s3up: note: …`.
@@ -375,13 +519,18 @@ pub fn error_line(e: &Error) {
     eprintln!("s3up: error: {e}");
 }
 
-pub fn part_size_raised(size: u64, from: u64, plan: &crate::plan::Plan) {
-    note(&format!(
-        "{} parts of {from} bytes would exceed S3's 10,000; using {} parts of {} bytes",
-        size.div_ceil(from),
+pub fn part_size_raised(bytes: u64, from: u64, plan: &crate::plan::Plan) {
+    eprintln!("{}", part_size_raised_text(bytes, from, plan));
+}
+
+fn part_size_raised_text(bytes: u64, from: u64, plan: &crate::plan::Plan) -> String {
+    format!(
+        "s3up: note: {} parts of {} would exceed S3's 10,000; using {} parts of {}",
+        bytes.div_ceil(from),
+        size(from),
         plan.part_count,
-        plan.part_size
-    ));
+        size(plan.part_size)
+    )
 }
 
 pub fn ctrl_c() {
@@ -412,6 +561,9 @@ pub struct Style {
 
 /// One finished upload, as the summary reports it.
 pub struct Summary<'a> {
+    /// The journal's ID (`None` for a file sent with one PutObject).
+    pub id: Option<&'a str>,
+    pub file: &'a Path,
     pub dest: &'a Dest,
     /// The object's size.
     pub size: u64,
@@ -423,14 +575,17 @@ pub struct Summary<'a> {
     pub started: Instant,
 }
 
-/// Prints the result: a JSON object with --json, one line unless -q. The rate
-/// is that of this run.
-pub fn report(style: Style, s: &Summary<'_>) {
+/// The result: one line unless -q; with --json nothing is printed, and the
+/// record is returned, for the command to print as one document with the
+/// others (issue 13: `resume --all --json` must be one JSON document).
+pub fn report(style: Style, s: &Summary<'_>) -> Option<serde_json::Value> {
     let seconds = s.started.elapsed().as_secs_f64();
     let etag = s.finished.etag.as_deref().unwrap_or("");
     let (size, sent, parts, dest) = (s.size, s.sent, s.parts, s.dest);
     if style.json {
-        let summary = serde_json::json!({
+        return Some(serde_json::json!({
+            "id": s.id,
+            "file": s.file,
             "bucket": dest.bucket,
             "key": dest.key,
             "size": size,
@@ -440,37 +595,94 @@ pub fn report(style: Style, s: &Summary<'_>) {
             "upload_id": s.upload_id,
             "sent_bytes": sent,
             "seconds": (seconds * 1000.0).round() / 1000.0,
-        });
-        println!("{summary}");
-    } else if !style.quiet {
+        }));
+    }
+    if !style.quiet {
         let mib_s = sent as f64 / (1 << 20) as f64 / seconds.max(1e-9);
         let plural = if parts == 1 { "" } else { "s" };
         let run = if sent == size {
             format!("{seconds:.1} s, {mib_s:.1} MiB/s")
         } else {
-            format!("this run sent {sent} bytes in {seconds:.1} s, {mib_s:.1} MiB/s")
+            format!(
+                "this run sent {} in {seconds:.1} s, {mib_s:.1} MiB/s",
+                self::size(sent)
+            )
         };
-        println!("uploaded {dest} ({size} bytes, {parts} part{plural}; {run}) ETag {etag}");
+        println!(
+            "uploaded {dest} ({}, {parts} part{plural}; {run}) ETag {etag}",
+            self::size(size)
+        );
+    }
+    None
+}
+
+/// `--json` records: one object, or an array when the command was asked for
+/// several uploads; printed as one document on stdout.
+pub fn json_document(records: Vec<serde_json::Value>, several: bool) {
+    match (several, records.len()) {
+        (false, 0) => {}
+        (false, 1) => println!("{}", records[0]),
+        _ => println!("{}", serde_json::Value::Array(records)),
     }
 }
 
-/// `checking` of the parts on S3 are re-read and compared with the file while
-/// the others are sent.
-pub fn resuming(
+/// The `--json` record of an upload that did not finish.
+pub fn json_failure(id: &str, file: Option<&Path>, e: &Error) -> serde_json::Value {
+    serde_json::json!({
+        "id": id,
+        "file": file,
+        "error": e.to_string(),
+        "exit_code": e.exit_code(),
+    })
+}
+
+/// The `--json` record of an upload whose Complete had already landed.
+pub fn json_already_completed(
     id: &str,
+    file: &Path,
     dest: &Dest,
-    on_store: usize,
-    part_count: u64,
-    sending: usize,
-    checking: usize,
-) {
-    let checking = match checking {
+    etag: Option<&str>,
+) -> serde_json::Value {
+    serde_json::json!({
+        "id": id,
+        "file": file,
+        "bucket": dest.bucket,
+        "key": dest.key,
+        "etag": etag.unwrap_or(""),
+        "already_completed": true,
+    })
+}
+
+/// The endpoint a run reaches, for the user: its URL, or AWS and the region.
+pub fn endpoint(used: &crate::store::Connection) -> String {
+    match (&used.endpoint_url, &used.region) {
+        (Some(url), _) => url.clone(),
+        (None, Some(region)) => format!("AWS ({region})"),
+        (None, None) => "AWS".to_string(),
+    }
+}
+
+/// How many parts a resume finds and sends. `checking` of the parts on S3
+/// are re-read and compared with the file while the others are sent.
+pub struct Resuming<'a> {
+    pub id: &'a str,
+    pub dest: &'a Dest,
+    /// The endpoint, as [`endpoint`] words it.
+    pub at: &'a str,
+    pub on_store: usize,
+    pub part_count: u64,
+    pub sending: usize,
+    pub checking: usize,
+}
+
+pub fn resuming(r: &Resuming<'_>) {
+    let checking = match r.checking {
         0 => String::new(),
         n => format!(" (checking {n} of them against the file meanwhile)"),
     };
     eprintln!(
-        "s3up: resuming {id} to {dest}: {on_store} of {part_count} parts already on S3, sending \
-         {sending}{checking}"
+        "s3up: resuming {} to {} at {}: {} of {} parts already on S3, sending {}{checking}",
+        r.id, r.dest, r.at, r.on_store, r.part_count, r.sending
     );
 }
 
@@ -501,14 +713,38 @@ pub fn changed_use_restart(journal: &crate::journal::Journal, file: &Path) -> Er
     ))
 }
 
+/// A resume found the source with its size but a new mtime.
+pub fn touched(journal: &Journal) {
+    note(&format!(
+        "'{}' was modified since upload {} started (same size, new modification time): every \
+         part on S3 is checked against it, and a part whose bytes changed is sent again",
+        journal.source.path.display(),
+        journal.id
+    ));
+}
+
+/// `resume --no-verify` of a source with a new mtime: nothing vouches for
+/// the parts on S3 any more.
+pub fn touched_no_verify(journal: &Journal) -> Error {
+    Error::failed(format!(
+        "'{}' was modified since upload {} started (same size, new modification time), so \
+         --no-verify would trust parts whose bytes may have changed. Run {} without \
+         --no-verify: it checks every part against the file and sends again those that differ",
+        journal.source.path.display(),
+        journal.id,
+        suggest(&format!("resume {}", journal.id))
+    ))
+}
+
 /// `put` found several earlier uploads of the same file to the same destination.
 pub fn several_earlier(file: &Path, dest: &Dest, ids: &[&str]) -> Error {
     Error::failed(format!(
-        "'{}' has {} unfinished uploads to {dest} ({}). Resume one with `s3up resume ID`, or \
+        "'{}' has {} unfinished uploads to {dest} ({}). Resume one with {}, or \
          run the same command with --restart to abort them all and start afresh",
         file.display(),
         ids.len(),
-        ids.join(", ")
+        ids.join(", "),
+        suggest("resume ID")
     ))
 }
 
@@ -572,10 +808,12 @@ pub fn several_pending(pending: &[&Journal]) -> Error {
         })
         .collect();
     Error::failed(format!(
-        "{} uploads are pending: {}. Name one with `s3up resume ID`, or use --all. \
-         `s3up list-pending` shows them",
+        "{} uploads are pending: {}. Name one with {}, or use --all. \
+         {} shows them",
         pending.len(),
-        each.join(", ")
+        each.join(", "),
+        suggest("resume ID"),
+        suggest("list-pending")
     ))
 }
 
@@ -614,14 +852,16 @@ pub fn finished_meanwhile(id: &str) -> Error {
 pub fn source_missing(e: &Error, id: &str, dest: &Dest) -> Error {
     Error::failed(format!(
         "{e}; it is the source of upload {id} to {dest}. Put the file back, or give up \
-         with `s3up abort {id}`"
+         with {}",
+        suggest(&format!("abort {id}"))
     ))
 }
 
 pub fn bad_plan(path: &Path, size: u64, id: &str) -> Error {
     Error::failed(format!(
-        "journal {} does not describe a valid plan for {size} bytes. Run `s3up abort {id}`",
-        path.display()
+        "journal {} does not describe a valid plan for {size} bytes. Run {}",
+        path.display(),
+        suggest(&format!("abort {id}"))
     ))
 }
 
@@ -652,8 +892,20 @@ fn age(unix: u64) -> String {
     }
 }
 
-fn mib(bytes: u64) -> String {
-    format!("{:.1} MiB", bytes as f64 / (1 << 20) as f64)
+/// A byte count in the largest binary unit that keeps it at 1 or more:
+/// "512 B", "1.5 KiB", "440.0 MiB", "100.0 GiB".
+pub fn size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
 }
 
 /// One local journal, for `list-pending`: parsed (and whether a run holds
@@ -694,27 +946,57 @@ pub fn local_pending(dir: &Path, entries: &[LocalEntry<'_>], json: bool) {
         println!("no pending uploads (journals in '{}')", dir.display());
         return;
     }
-    println!(
-        "{:<12}  {:>11}  {:>21}  {:>8}  {:<40}  FILE",
-        "ID", "PARTS", "BYTES", "ACTIVE", "DESTINATION"
-    );
+    let mut rows =
+        vec![["ID", "PARTS", "BYTES", "ACTIVE", "DESTINATION", "FILE"].map(String::from)];
     for (j, running) in good {
         let running = if running { " (running)" } else { "" };
-        println!(
-            "{:<12}  {:>11}  {:>21}  {:>8}  {:<40}  {}{running}",
-            j.id,
+        rows.push([
+            j.id.clone(),
             format!("{}/{}", j.parts.len(), j.part_count),
-            format!("{}/{}", mib(j.bytes_done()), mib(j.source.size)),
+            format!("{}/{}", size(j.bytes_done()), size(j.source.size)),
             format!("{} ago", age(j.updated_unix)),
             destination(j),
-            j.source.path.display()
-        );
+            format!("{}{running}", j.source.path.display()),
+        ]);
     }
+    for line in table(&rows, &[false, true, true, true, false, false]) {
+        println!("{line}");
+    }
+}
+
+/// Rows as lines of columns two spaces apart, each as wide as its widest
+/// cell (right-aligned where `right` says), the last one unpadded: long keys
+/// and paths push the columns along instead of breaking them.
+pub fn table<const N: usize>(rows: &[[String; N]], right: &[bool; N]) -> Vec<String> {
+    let mut widths = [0; N];
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    rows.iter()
+        .map(|row| {
+            let cells: Vec<String> = row
+                .iter()
+                .enumerate()
+                .map(|(i, cell)| match (i + 1 == N, right[i]) {
+                    (true, _) => cell.clone(),
+                    (false, true) => format!("{cell:>w$}", w = widths[i]),
+                    (false, false) => format!("{cell:<w$}", w = widths[i]),
+                })
+                .collect();
+            cells.join("  ").trim_end().to_string()
+        })
+        .collect()
 }
 
 /// One upload the store holds, for `list-pending --remote`: its parts (when
 /// they could be listed) and the journal that owns it.
-pub type RemoteRow<'a> = (&'a ListedUpload, Option<Vec<ListedPart>>, Option<String>);
+pub type RemoteRow<'a> = (
+    &'a ListedUpload,
+    Option<Vec<ListedPart>>,
+    Option<&'a Journal>,
+);
 
 pub fn remote_pending(remote: &Dest, rows: &[RemoteRow<'_>], json: bool) {
     if json {
@@ -728,7 +1010,8 @@ pub fn remote_pending(remote: &Dest, rows: &[RemoteRow<'_>], json: bool) {
                     "initiated_unix": u.initiated_unix,
                     "parts": parts.as_ref().map(Vec::len),
                     "bytes": parts.as_ref().map(|p| p.iter().map(|p| p.size).sum::<u64>()),
-                    "journal": owner,
+                    "journal": owner.map(|j| &j.id),
+                    "file": owner.map(|j| &j.source.path),
                 })
             })
             .collect();
@@ -739,24 +1022,24 @@ pub fn remote_pending(remote: &Dest, rows: &[RemoteRow<'_>], json: bool) {
         println!("no in-progress uploads under {remote}");
         return;
     }
-    println!(
-        "{:>8}  {:>6}  {:>12}  {:<12}  {:<40}  UPLOAD ID",
-        "AGE", "PARTS", "BYTES", "JOURNAL", "KEY"
-    );
+    let mut lines =
+        vec![["AGE", "PARTS", "BYTES", "JOURNAL", "KEY", "UPLOAD ID"].map(String::from)];
     for (u, parts, owner) in rows {
-        println!(
-            "{:>8}  {:>6}  {:>12}  {:<12}  {:<40}  {}",
+        lines.push([
             u.initiated_unix.map_or("?".to_string(), age),
             parts
                 .as_ref()
                 .map_or("?".to_string(), |p| p.len().to_string()),
             parts
                 .as_ref()
-                .map_or("?".to_string(), |p| mib(p.iter().map(|p| p.size).sum())),
-            owner.as_deref().unwrap_or("-"),
-            u.key,
-            u.upload_id
-        );
+                .map_or("?".to_string(), |p| size(p.iter().map(|p| p.size).sum())),
+            owner.map_or("-".to_string(), |j| j.id.clone()),
+            u.key.clone(),
+            u.upload_id.clone(),
+        ]);
+    }
+    for line in table(&lines, &[true, true, true, false, false, false]) {
+        println!("{line}");
     }
 }
 
@@ -781,8 +1064,19 @@ pub fn aborted(id: &str, dest: &Dest, was_there: bool) {
     }
 }
 
-pub fn none_stale(remote: &Dest, older_secs: u64) {
-    println!("no in-progress uploads under {remote} are older than {older_secs}s");
+/// `age` as the user wrote it (`7d`, not 604800s).
+pub fn none_stale(remote: &Dest, age: &str) {
+    println!("no in-progress uploads under {remote} are older than {age}");
+}
+
+/// `abort --remote` without `--older-than`: the age is what keeps an upload
+/// that is still being sent from being aborted, so it is never guessed.
+pub fn remote_needs_age(remote: &crate::cli::S3Url) -> Error {
+    Error::Usage(format!(
+        "--remote needs --older-than AGE, so that uploads still in progress are spared. Add \
+         it, e.g. {} (without --yes it only lists them; --older-than 0s takes every one)",
+        suggest(&format!("abort --remote {remote} --older-than 7d"))
+    ))
 }
 
 pub fn stale_upload(dest: &Dest, u: &ListedUpload, done: bool) {
@@ -803,16 +1097,28 @@ pub fn skipped_running(dest: &Dest, u: &ListedUpload, id: &str) {
 
 pub fn skipped_some(aborted: usize, skipped: usize) -> Error {
     Error::failed(format!(
-        "aborted {aborted} uploads, skipped {skipped} in use by a running s3up (see above). \
-         Wait for those runs to finish, or stop them first"
+        "aborted {}, skipped {skipped} in use by a running s3up (see above). \
+         Wait for those runs to finish, or stop them first",
+        count(aborted, "upload")
     ))
 }
 
-pub fn stale_total(n: usize, done: bool) {
-    if done {
-        println!("aborted {n} uploads");
+/// "1 upload", "2 uploads".
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
     } else {
-        println!("{n} uploads would be aborted: run the same command with --yes to abort them");
+        format!("{n} {noun}s")
+    }
+}
+
+pub fn stale_total(n: usize, done: bool) {
+    let uploads = count(n, "upload");
+    if done {
+        println!("aborted {uploads}");
+    } else {
+        let them = if n == 1 { "it" } else { "them" };
+        println!("{uploads} would be aborted: run the same command with --yes to abort {them}");
     }
 }
 
@@ -870,5 +1176,95 @@ pub fn destination(j: &Journal) -> String {
         Some(via) if j.bucket.is_empty() => format!("{} via {via}", j.key),
         Some(via) => format!("s3://{}/{} via {via}", j.bucket, j.key),
         None => format!("s3://{}/{}", j.bucket, j.key),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Issue 13, item 8: sizes switch to GiB and beyond.
+    #[test]
+    fn sizes_use_the_largest_unit() {
+        assert_eq!(size(0), "0 B");
+        assert_eq!(size(1023), "1023 B");
+        assert_eq!(size(1536), "1.5 KiB");
+        assert_eq!(size(440 << 20), "440.0 MiB");
+        assert_eq!(size(100 << 30), "100.0 GiB");
+        assert_eq!(size(3 << 40), "3.0 TiB");
+    }
+
+    // Issue 13, item 8: "1 uploads would be aborted".
+    #[test]
+    fn counts_agree_with_their_noun() {
+        assert_eq!(count(1, "upload"), "1 upload");
+        assert_eq!(count(0, "upload"), "0 uploads");
+        assert_eq!(count(2, "upload"), "2 uploads");
+    }
+
+    // Issue 13, item 8: a long key pushed list-pending's columns apart.
+    #[test]
+    fn table_columns_follow_their_widest_cell() {
+        let rows = [
+            ["ID", "PARTS", "DESTINATION", "FILE"].map(String::from),
+            [
+                "a1",
+                "1/13",
+                "s3://b/a-very-long-key/that/goes/on/and/on.bin",
+                "/x",
+            ]
+            .map(String::from),
+            ["b2", "10/100", "s3://b/k", "/y (running)"].map(String::from),
+        ];
+        let lines = table(&rows, &[false, true, false, false]);
+        assert_eq!(
+            lines,
+            [
+                "ID   PARTS  DESTINATION                                     FILE",
+                "a1    1/13  s3://b/a-very-long-key/that/goes/on/and/on.bin  /x",
+                "b2  10/100  s3://b/k                                        /y (running)",
+            ]
+        );
+    }
+
+    // Issue 13, item 8: "using 9310 parts of 11534336 bytes".
+    #[test]
+    fn a_raised_part_size_is_given_in_units() {
+        let plan = crate::plan::Plan::new(100 << 30, 8 << 20).unwrap();
+        let from = plan.raised_from.unwrap();
+        assert_eq!(
+            part_size_raised_text(100 << 30, from, &plan),
+            format!(
+                "s3up: note: 12800 parts of 8.0 MiB would exceed S3's 10,000; using {} parts of {}",
+                plan.part_count,
+                size(plan.part_size)
+            )
+        );
+        assert!(size(plan.part_size).ends_with(" MiB"));
+    }
+
+    // Issue 13, item 6: "the following required arguments were not provided:; <S3_URL>".
+    #[test]
+    fn clap_errors_become_one_readable_line() {
+        let missing = "error: the following required arguments were not provided:\n  <FILE>\n  \
+                       <S3_URL>\n\nUsage: s3up put <FILE> <S3_URL>\n\nFor more information, \
+                       try '--help'.\n";
+        assert_eq!(
+            clap_error_line(missing),
+            "the following required arguments were not provided: <FILE>, <S3_URL>"
+        );
+        let tip = "error: unexpected argument '--retrys' found\n\n  tip: a similar argument \
+                   exists: '--retries'\n\nUsage: s3up put <FILE> <S3_URL>\n";
+        assert_eq!(
+            clap_error_line(tip),
+            "unexpected argument '--retrys' found; tip: a similar argument exists: '--retries'"
+        );
+    }
+
+    #[test]
+    fn suggested_words_are_quoted_for_the_shell() {
+        assert_eq!(quote("/tmp/a.bin"), "/tmp/a.bin");
+        assert_eq!(quote("my file"), "'my file'");
+        assert_eq!(quote("it's"), r"'it'\''s'");
     }
 }

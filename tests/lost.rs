@@ -82,6 +82,13 @@ fn interrupted_put(
         Fault::Stall,
         Schedule::Always,
     ));
+    // The proxy may have seen a part 3 from an earlier put: wait for a new one.
+    let part3 = |proxy: &FaultProxy| {
+        count(&proxy.requests(), |r| {
+            r.is_upload_part() && r.part_number() == Some(3)
+        })
+    };
+    let before = part3(proxy);
     let mut child = spawn(
         s,
         srv,
@@ -100,10 +107,7 @@ fn interrupted_put(
     );
     let log = || child_stderr(s);
     support::wait_for("part 3 to be sent", &mut child, log, || {
-        proxy
-            .requests()
-            .iter()
-            .any(|r| r.is_upload_part() && r.part_number() == Some(3))
+        part3(proxy) > before
     });
     // Let the journal writer save parts 1 and 2 (it saves every 200 ms).
     std::thread::sleep(std::time::Duration::from_millis(500));
@@ -310,6 +314,64 @@ on_both_servers!(
             "{}",
             child_stderr(&s)
         );
+        assert!(s.journals().is_empty());
+        assert!(srv.list_uploads(&bucket).is_empty());
+    }
+);
+
+// A journal exactly as the release before issue 9 wrote it (version 1,
+// committed under tests/data) still resumes: the schema kept its version,
+// and every field added since is optional.
+on_both_servers!(
+    a_journal_from_the_previous_release_still_resumes,
+    |srv: &Server| {
+        use sha2::{Digest, Sha256};
+        let s = Scratch::new();
+        let bucket = srv.new_bucket("oldjournal");
+        let file = s.file("old.bin", 11 * MIB, 35);
+        // Created as that release created uploads: with SHA-256 checksums.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let created = rt
+            .block_on(
+                srv.client()
+                    .create_multipart_upload()
+                    .bucket(&bucket)
+                    .key("old.bin")
+                    .checksum_algorithm(aws_sdk_s3::types::ChecksumAlgorithm::Sha256)
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("CreateMultipartUpload: {e:?}"));
+        let upload_id = created.upload_id().unwrap().to_string();
+        let id = hex::encode(&Sha256::digest(upload_id.as_bytes())[..6]);
+        let meta = std::fs::metadata(&file).unwrap();
+        let mtime_ns = meta
+            .modified()
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let template = include_str!("data/journal-v1.json");
+        let journal = template
+            .replace("@ID@", &id)
+            .replace("@UPLOAD_ID@", &upload_id)
+            .replace("@BUCKET@", &bucket)
+            .replace("@KEY@", "old.bin")
+            .replace("@ENDPOINT@", &srv.endpoint)
+            .replace("@REGION@", &srv.region)
+            .replace(
+                "@PATH@",
+                std::fs::canonicalize(&file).unwrap().to_str().unwrap(),
+            )
+            .replace("@SIZE@", &meta.len().to_string())
+            .replace("@MTIME_NS@", &mtime_ns.to_string());
+        std::fs::create_dir_all(s.journal_dir()).unwrap();
+        std::fs::write(s.journal_dir().join(format!("{id}.json")), journal).unwrap();
+        let out = s.s3up(srv, &srv.endpoint).arg("resume").output().unwrap();
+        assert_ok(&out);
+        assert_object_equals(srv, &bucket, "old.bin", &file);
         assert!(s.journals().is_empty());
         assert!(srv.list_uploads(&bucket).is_empty());
     }

@@ -257,11 +257,13 @@ fn sigkill_then_resume(srv: &Server, phase: Phase) {
     let left: u64 = [5, 5, 5, 3][parts_before_kill as usize..].iter().sum();
     let sent = if left == 18 {
         String::from("; ") // all of it: no separate figure
+    } else if left == 0 {
+        String::from("; this run sent 0 B in ")
     } else {
-        format!("; this run sent {} bytes in ", left * MIB)
+        format!("; this run sent {left}.0 MiB in ")
     };
     assert!(
-        summary.contains(&format!("({} bytes, 4 parts{sent}", 18 * MIB)),
+        summary.contains(&format!("(18.0 MiB, 4 parts{sent}")),
         "{summary}"
     );
     assert_object_equals(srv, &bucket, "k.bin", &file);
@@ -478,6 +480,13 @@ on_both_servers!(
         assert_ok(&out);
         assert_object_equals(srv, &bucket, "k.bin", &file);
         assert_eq!(uploaded_parts(&proxy.requests()), vec![1, 3, 4]);
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("2 of 4 parts already on S3, sending 2 (checking 2 of them")
+                && err.contains("part 1 on S3 did not match")
+                && err.contains("so it was sent again"),
+            "{err}"
+        );
         assert!(s.journals().is_empty());
         assert!(pending_keys(srv, &bucket).is_empty());
     }
@@ -637,12 +646,12 @@ on_both_servers!(changed_source_is_refused, |srv: &Server| {
         assert!(srv.object_size(&bucket, "c.bin").is_none(), "{why}");
     };
 
-    // Same size, other bytes, newer mtime. (Other bytes under the old size
-    // and mtime are not refused: resume re-hashes every part and sends the
-    // changed ones again; see a_changed_byte_in_an_uploaded_part_is_sent_again.)
+    // Same size, other bytes, newer mtime: --no-verify would trust parts
+    // nothing vouches for any more, so it is refused. (Without it, resume
+    // hashes every part and sends the changed ones again: below.)
     std::fs::write(&file, random_bytes(size, 12)).unwrap();
     set_mtime(mtime + Duration::from_secs(2));
-    refused(&[], "same size, newer mtime");
+    refused(&["--no-verify"], "same size, newer mtime, --no-verify");
 
     // Appended to.
     let mut grown = random_bytes(size, 11);
@@ -650,14 +659,116 @@ on_both_servers!(changed_source_is_refused, |srv: &Server| {
     std::fs::write(&file, grown).unwrap();
     refused(&[&p.id], "appended");
 
-    // Put back exactly as it was: now it resumes.
-    std::fs::write(&file, random_bytes(size, 11)).unwrap();
-    set_mtime(mtime);
-    let out = resume(&s, srv, &["--verify"]);
+    // Same size, other bytes, newer mtime (issue 13, item 2): the parts on S3
+    // do not match the file, so every one is sent again; the object is the
+    // file as it is now, never a mix.
+    std::fs::write(&file, random_bytes(size, 12)).unwrap();
+    set_mtime(mtime + Duration::from_secs(4));
+    let out = resume(&s, srv, &[]);
     assert_ok(&out);
+    assert!(
+        text(&out.stderr).contains("did not match"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_object_equals(srv, &bucket, "c.bin", &file);
     assert!(s.journals().is_empty());
 });
+
+// Issue 13, item 2: a file only `touch`ed since a put was killed resumes:
+// every part on S3 is hashed against it and reused, the new mtime is
+// recorded, and only the missing parts are sent. Touched and changed, the
+// changed part is sent again: the object is the file as it is now.
+on_both_servers!(
+    a_touched_file_resumes_after_its_parts_are_checked,
+    |srv: &Server| {
+        let s = Scratch::new();
+        let (file, bucket, jpath) = killed_mid_parts(&s, srv, "touch", 3);
+        let touch = |file: &Path| {
+            let later = SystemTime::now() + Duration::from_secs(3);
+            std::fs::File::options()
+                .write(true)
+                .open(file)
+                .unwrap()
+                .set_modified(later)
+                .unwrap();
+        };
+        touch(&file);
+        let mtime_ns = |p: &Path| {
+            std::fs::metadata(p)
+                .unwrap()
+                .modified()
+                .unwrap()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        };
+        assert_ne!(
+            read_json(&jpath)["source"]["mtime_ns"].as_u64(),
+            Some(mtime_ns(&file))
+        );
+
+        // --no-verify cannot vouch for the parts: refused, nothing changed.
+        let out = resume(&s, srv, &["--no-verify"]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let line = one_error_line(&out);
+        assert!(
+            line.contains("was modified since upload")
+                && line.contains("(same size, new modification time), so --no-verify would trust"),
+            "{line}"
+        );
+
+        // A resume killed after checking: the journal already holds the new
+        // mtime and only parts whose hashes matched.
+        let proxy = FaultProxy::start(&srv.endpoint);
+        proxy.add_rule(rule(
+            Match::UploadPartNumber(4),
+            Fault::Stall,
+            Schedule::Always,
+        ));
+        let log = std::fs::File::create(s.dir.path().join("child.err")).unwrap();
+        let mut child = s
+            .s3up_std(srv, &proxy.endpoint())
+            .args(["resume", "--concurrency", "1", "--stall-timeout", "600"])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        wait_for(&s, "part 4", &mut child, || {
+            uploaded_parts(&proxy.requests()).contains(&4) && journalled_parts(&s) == Some(3)
+        });
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(
+            child_stderr(&s).contains("was modified since upload"),
+            "{}",
+            child_stderr(&s)
+        );
+        assert_eq!(
+            read_json(&jpath)["source"]["mtime_ns"].as_u64(),
+            Some(mtime_ns(&file))
+        );
+        assert_eq!(
+            uploaded_parts(&proxy.requests()),
+            vec![3, 4],
+            "parts 1 and 2 were reused"
+        );
+
+        // Touched again, and a byte of part 2 changed: part 2 is sent again.
+        flip_byte_keep_mtime(&file, 5 * MIB + 77);
+        touch(&file);
+        let proxy = FaultProxy::start(&srv.endpoint);
+        let out = s
+            .s3up(srv, &proxy.endpoint())
+            .arg("resume")
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        assert_eq!(uploaded_parts(&proxy.requests()), vec![2, 4]);
+        assert_object_equals(srv, &bucket, "k.bin", &file);
+        assert!(s.journals().is_empty());
+    }
+);
 
 on_both_servers!(upload_aborted_elsewhere, |srv: &Server| {
     let s = Scratch::new();
@@ -870,6 +981,12 @@ on_both_servers!(orphans_are_listed_and_aborted, |srv: &Server| {
     assert_eq!(by_id(&orphan)["journal"], Value::Null);
     assert_eq!(by_id(&orphan)["key"], "orphan/x.bin");
     assert_eq!(by_id(&owned.upload_id)["journal"], owned.id.as_str());
+    // Issue 13, item 5: each record names its file, where a journal knows it.
+    assert_eq!(
+        by_id(&owned.upload_id)["file"],
+        std::fs::canonicalize(&file).unwrap().to_str().unwrap()
+    );
+    assert_eq!(by_id(&orphan)["file"], Value::Null);
     assert_eq!(by_id(&owned.upload_id)["parts"], 3);
 
     // Without --yes it only lists.

@@ -553,6 +553,12 @@ fn every_refusal_has_its_status_and_json_body() {
     .send()
     .unwrap();
     assert_error(r, 400, "too_many_parts");
+    let r =
+        as_alice(http.get(serve.url(&format!("/s3/multipart/{mid}/batch?{q}&partNumbers=2,3,2"))))
+            .send()
+            .unwrap();
+    let e = assert_error(r, 400, "bad_part_number");
+    assert!(e.contains("part number 2 appears twice"), "{e}");
     let r = as_alice(http.get(serve.url(&format!("/s3/multipart/{mid}/1?{q}&sha256=abc"))))
         .send()
         .unwrap();

@@ -1,9 +1,7 @@
 //! `s3up abort ID ...` and `s3up abort --remote s3://BUCKET[/PREFIX] --older-than AGE [--yes]`.
 
-use std::time::Duration;
-
 use super::{connect, connection_for, journal_dir, remote_uploads, LIST_STALL_TIMEOUT};
-use crate::cli::{AbortArgs, GlobalArgs, S3Url};
+use crate::cli::{AbortArgs, Age, GlobalArgs, S3Url};
 use crate::engine::{abort::until_gone, Dest};
 use crate::error::{Error, Result};
 use crate::journal::{self, JournalDir};
@@ -12,8 +10,12 @@ use crate::store::UploadHandle;
 
 pub(super) async fn abort(global: &GlobalArgs, args: AbortArgs) -> Result<()> {
     let dir = journal_dir(global)?;
-    if let (Some(remote), Some(older)) = (&args.remote, args.older_than) {
-        return abort_remote(global, &dir, remote, older, args.yes).await;
+    match (&args.remote, &args.older_than) {
+        (Some(remote), Some(older)) => {
+            return abort_remote(global, &dir, remote, older, args.yes).await
+        }
+        (Some(remote), None) => return Err(output::remote_needs_age(remote)),
+        _ => {}
     }
     for id in &args.ids {
         let path = dir.journal_path(id);
@@ -47,19 +49,19 @@ async fn abort_remote(
     global: &GlobalArgs,
     dir: &JournalDir,
     remote: &S3Url,
-    older: Duration,
+    older: &Age,
     yes: bool,
 ) -> Result<()> {
     let remote = Dest::from(remote);
     let (store, uploads) = remote_uploads(global, &remote).await?;
-    let cutoff = journal::now_unix().saturating_sub(older.as_secs());
+    let cutoff = journal::now_unix().saturating_sub(older.duration.as_secs());
     // An upload with no start time is never taken for stale.
     let stale: Vec<_> = uploads
         .iter()
         .filter(|u| u.initiated_unix.is_some_and(|t| t <= cutoff))
         .collect();
     if stale.is_empty() {
-        output::none_stale(&remote, older.as_secs());
+        output::none_stale(&remote, &older.text);
         return Ok(());
     }
     let journals = dir.list_async().await;

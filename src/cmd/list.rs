@@ -43,8 +43,7 @@ async fn list_remote(
         let owner = entries
             .iter()
             .filter_map(|(_, j)| j.as_ref().ok())
-            .find(|j| j.upload_id == u.upload_id && j.bucket == remote.bucket)
-            .map(|j| j.id.clone());
+            .find(|j| j.upload_id == u.upload_id && j.bucket == remote.bucket);
         rows.push((u, parts, owner));
     }
     output::remote_pending(&remote, &rows, args.json);

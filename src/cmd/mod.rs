@@ -28,12 +28,13 @@ use crate::error::{Error, Result};
 use crate::journal::{Journal, JournalDir, Lock, Source};
 use crate::output::{self, Style, Summary};
 use crate::plan::{Part, Plan};
-use crate::progress::Bar;
+use crate::progress::{Display, Mode};
 use crate::store::sdk::SdkStore;
 use crate::store::via::{Token, ViaStore};
 use crate::store::{AnyStore, Connection};
 
 pub async fn run(cli: Cli) -> Result<()> {
+    output::set_again_options(again_options(&cli.global));
     match cli.command {
         Command::Put(args) => put::put(&cli.global, args).await,
         Command::Resume(args) => resume::resume(&cli.global, args).await,
@@ -69,7 +70,7 @@ async fn connect(
     }
     let sdk = SdkStore::connect(conn, stall_timeout, list_page_size())
         .await
-        .map_err(output::connect_error)?;
+        .map_err(|e| output::connect_error(e, conn.profile.as_deref()))?;
     let used = Connection {
         region: Some(sdk.region.clone()),
         endpoint_url: sdk.endpoint_url.clone(),
@@ -120,6 +121,39 @@ fn list_page_size() -> Option<i32> {
         .ok()
         .and_then(|v| v.parse().ok())
         .filter(|n: &i32| *n > 0)
+}
+
+/// The options given on the command line that say where the journals and
+/// the uploads are, as they must be repeated in a suggested command (see
+/// `output::suggest`). Values that came from the environment are left out:
+/// the environment will give them again.
+fn again_options(global: &GlobalArgs) -> String {
+    let from_env = |var: &str, value: &str| std::env::var(var).is_ok_and(|v| v == value);
+    let mut options = String::new();
+    let mut add = |name: &str, value: Option<&str>| {
+        if let Some(v) = value {
+            options.push_str(&format!(" --{name} {}", output::quote(v)));
+        }
+    };
+    add(
+        "endpoint-url",
+        global.endpoint_url.as_deref().filter(|u| {
+            !from_env("AWS_ENDPOINT_URL", u) && !from_env("AWS_ENDPOINT_URL", &format!("{u}/"))
+        }),
+    );
+    add("profile", global.profile.as_deref());
+    add("region", global.region.as_deref());
+    let journal_dir = global.journal_dir.as_ref().map(|d| d.display().to_string());
+    add(
+        "journal-dir",
+        journal_dir
+            .as_deref()
+            .filter(|d| !from_env("S3UP_JOURNAL_DIR", d)),
+    );
+    if global.path_style {
+        options.push_str(" --path-style");
+    }
+    options
 }
 
 fn connection(global: &GlobalArgs) -> Connection {
@@ -226,10 +260,17 @@ fn style(tuning: &Tuning) -> Style {
 
 /// The progress display `tuning` asks for. With `S3UP_TIMINGS` (for
 /// scripts/bench) it also prints what the parts phase cost.
+/// `-q` and `--json` hide the bar, but not a `--progress json` asked for
+/// by name: it goes to stderr, apart from the summary.
 fn progress(tuning: &Tuning, started: Instant) -> Arc<dyn Progress> {
     let quiet = tuning.quiet || tuning.json;
     let timings = std::env::var_os("S3UP_TIMINGS").map(|_| started);
-    Arc::new(Bar::new(!quiet && !tuning.no_progress, timings))
+    let mode = match tuning.progress {
+        _ if tuning.no_progress => Mode::None,
+        Mode::Auto if quiet => Mode::None,
+        mode => mode,
+    };
+    Arc::new(Display::new(mode, timings))
 }
 
 /// True when a `bench-floor` build is asked to leave the upload open
@@ -252,15 +293,19 @@ struct Sending<'a> {
     at_recorded_endpoint: bool,
 }
 
+/// A finished command's `--json` record, if it was asked for.
+type Record = Option<serde_json::Value>;
+
 /// Sends the parts left (and verifies the parts a resume reuses),
-/// completes, and prints the result: the end of `put` and `resume` alike.
+/// completes, and prints the result (or, with --json, returns its record):
+/// the end of `put` and `resume` alike.
 async fn run_and_report(
     s: Sending<'_>,
     journal: Journal,
     lock: Lock,
     todo: Vec<Part>,
     candidates: Vec<Candidate>,
-) -> Result<()> {
+) -> Result<Record> {
     let run = Run {
         store: s.store,
         dir: s.dir,
@@ -283,9 +328,11 @@ async fn run_and_report(
         bucket: done.journal.bucket.clone(),
         key: done.journal.key.clone(),
     };
-    output::report(
+    Ok(output::report(
         style(s.tuning),
         &Summary {
+            id: Some(&done.journal.id),
+            file: &done.journal.source.path,
             dest: &dest,
             size: run.plan.size,
             sent: done.sent,
@@ -294,6 +341,5 @@ async fn run_and_report(
             finished: &done.finished,
             started: s.started,
         },
-    );
-    Ok(())
+    ))
 }

@@ -38,6 +38,10 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
     // From the first moment: a Ctrl-C while Create is in flight, or between
     // Create and the journal's first save, must not leave an upload unrecorded.
     let cancel = on_ctrl_c();
+    if args.file.as_os_str() == "-" {
+        return Err(output::no_stdin());
+    }
+    check_metadata(&args.object)?;
     let (file, source) = open_source(&args.file)?;
     let mut dest = destination(&args)?;
     // With --via and no KEY, the backend chooses the key from the file name.
@@ -61,6 +65,8 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
         None => connect(&connection(global), tuning.stall_timeout, &args.token).await?,
     };
     let store = Arc::new(store);
+    let dir = journal_dir(global)?;
+    warn_if_running(&dir, &dest, &used).await;
 
     if opts.if_none_match {
         session::check_absent(&*store, &dest, tuning.attempts())
@@ -85,9 +91,11 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
         )
         .await
         .map_err(output::engine_error)?;
-        output::report(
+        let record = output::report(
             style(tuning),
             &Summary {
+                id: None,
+                file: &source.path,
                 dest: &dest,
                 size: source.size,
                 sent: source.size,
@@ -97,10 +105,10 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
                 started,
             },
         );
+        output::json_document(record.into_iter().collect(), false);
         return Ok(());
     }
 
-    let dir = journal_dir(global)?;
     dir.create()
         .map_err(|e| output::journal_dir_create(dir.path(), &e))?;
 
@@ -118,7 +126,9 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
                 if !tuning.quiet && !tuning.json {
                     output::resuming_earlier(&journal.id, &args.file);
                 }
-                if !reconcile::source_unchanged(journal, &source) {
+                // A new mtime alone is settled by the resume, which verifies
+                // every part it reuses; a new size cannot be resumed.
+                if reconcile::check_source(journal, &source).is_err() {
                     return Err(output::changed_use_restart(journal, &args.file));
                 }
                 let resume = ResumeArgs {
@@ -129,7 +139,9 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
                     token: args.token.clone(),
                     tuning: tuning.clone(),
                 };
-                return resume_one(global, &resume, &dir, path, &cancel, started).await;
+                let record = resume_one(global, &resume, &dir, path, &cancel, started).await?;
+                output::json_document(record.into_iter().collect(), false);
+                return Ok(());
             }
             several => {
                 let ids: Vec<&str> = several.iter().map(|(_, j)| j.id.as_str()).collect();
@@ -163,14 +175,47 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
         started,
         at_recorded_endpoint: true,
     };
-    run_and_report(
+    let record = run_and_report(
         sending,
         started_upload.journal,
         started_upload.lock,
         todo,
         Vec::new(),
     )
-    .await
+    .await?;
+    output::json_document(record.into_iter().collect(), false);
+    Ok(())
+}
+
+/// Refuses one metadata name given twice: parse_metadata folds names to
+/// lower case, as S3 does.
+fn check_metadata(args: &ObjectArgs) -> Result<()> {
+    for (i, (name, value)) in args.metadata.iter().enumerate() {
+        if let Some((_, first)) = args.metadata[..i].iter().find(|(n, _)| n == name) {
+            return Err(output::metadata_clash(name, first, value));
+        }
+    }
+    Ok(())
+}
+
+/// Warns when a running s3up (one that holds its journal's lock) uploads to
+/// the same destination at the same endpoint: both would complete, and the
+/// last one would silently replace the other's object.
+async fn warn_if_running(dir: &JournalDir, dest: &Dest, used: &Connection) {
+    let journals = dir.list_async().await;
+    let running: Vec<&Journal> = journals
+        .iter()
+        .filter_map(|(_, j)| j.as_ref().ok())
+        .filter(|j| {
+            j.bucket == dest.bucket
+                && j.key == dest.key
+                && j.connection.endpoint_url == used.endpoint_url
+                && dir.is_locked(&j.id)
+        })
+        .collect();
+    if !running.is_empty() {
+        output::same_destination(dest, &running);
+    }
 }
 
 /// Unfinished journals of this file (by its absolute path) to this

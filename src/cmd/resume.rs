@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::Sending;
 use super::{connect, connection_for, journal_dir, on_ctrl_c, open_source, run_and_report};
 use crate::cli::{GlobalArgs, ResumeArgs};
-use crate::engine::reconcile::{self, Reconciled};
+use crate::engine::reconcile::{self, Reconciled, SourceState};
 use crate::engine::{Cancel, Dest};
 use crate::error::{Error, Result};
 use crate::journal::{self, JournalDir};
@@ -99,24 +99,42 @@ pub(super) async fn resume(global: &GlobalArgs, args: ResumeArgs) -> Result<()> 
     let dir = journal_dir(global)?;
     let paths = select_journals(&dir, &args).await?;
     let total = paths.len();
+    // --json prints one document: an array when several uploads were asked
+    // for, whatever became of each (issue 13, item 5).
+    let several = args.all || args.targets.len() > 1;
+    let mut records = Vec::new();
     let mut failed = 0;
     let cancel = on_ctrl_c();
-    for path in paths {
+    let mut outcome = Ok(());
+    for path in &paths {
         if cancel.is_raised() {
-            return Err(output::stopped_before_next());
+            outcome = Err(output::stopped_before_next());
+            break;
         }
-        let result = resume_one(global, &args, &dir, &path, &cancel, started).await;
+        let result = resume_one(global, &args, &dir, path, &cancel, started).await;
         started = Instant::now();
         match result {
-            Ok(()) => {}
-            Err(e @ Error::Interrupted { .. }) => return Err(e),
-            Err(e) if total == 1 => return Err(e),
+            Ok(record) => records.extend(record),
+            Err(e) if total == 1 || matches!(e, Error::Interrupted { .. }) => {
+                outcome = Err(e);
+                break;
+            }
             Err(e) => {
-                output::error_line(&e);
+                if args.tuning.json {
+                    let journal = JournalDir::load_path(path).ok();
+                    let file = journal.as_ref().map(|j| j.source.path.as_path());
+                    records.push(output::json_failure(&stem(path), file, &e));
+                } else {
+                    output::error_line(&e);
+                }
                 failed += 1;
             }
         }
     }
+    if args.tuning.json && (several || outcome.is_ok()) {
+        output::json_document(records, several);
+    }
+    outcome?;
     if failed > 0 {
         return Err(output::some_failed(failed, total));
     }
@@ -130,7 +148,7 @@ pub(super) async fn resume_one(
     path: &Path,
     cancel: &Cancel,
     started: Instant,
-) -> Result<()> {
+) -> Result<Option<serde_json::Value>> {
     let tuning = &args.tuning;
     let quiet = tuning.quiet || tuning.json;
     let journal = JournalDir::load_path(path).map_err(Error::Failed)?;
@@ -144,7 +162,20 @@ pub(super) async fn resume_one(
     };
     let (file, now) =
         open_source(&journal.source.path).map_err(|e| output::source_missing(&e, &id, &dest))?;
-    reconcile::check_source(&journal, &now).map_err(output::engine_error)?;
+    let mut journal = journal;
+    if reconcile::check_source(&journal, &now).map_err(output::engine_error)?
+        == SourceState::Touched
+    {
+        // Size and mtime no longer vouch for the parts: only their hashes can.
+        if args.no_verify {
+            return Err(output::touched_no_verify(&journal));
+        }
+        if !quiet {
+            output::touched(&journal);
+        }
+        // Saved by the reconciliation, which then trusts no part unverified.
+        journal.source = now.clone();
+    }
     let plan = Plan::new(now.size, journal.part_size)
         .ok()
         .filter(|p| p.part_size == journal.part_size && p.part_count == journal.part_count)
@@ -175,10 +206,15 @@ pub(super) async fn resume_one(
     .map_err(output::engine_error)?;
     let (journal, todo, candidates) = match reconciled {
         Reconciled::AlreadyCompleted(info) => {
-            if !quiet {
-                output::already_completed(&id, &dest, info.etag.as_deref());
+            let etag = info.etag.as_deref();
+            if tuning.json {
+                let file = &now.path;
+                return Ok(Some(output::json_already_completed(&id, file, &dest, etag)));
             }
-            return Ok(());
+            if !tuning.quiet {
+                output::already_completed(&id, &dest, etag);
+            }
+            return Ok(None);
         }
         Reconciled::Ready {
             journal,
@@ -187,14 +223,15 @@ pub(super) async fn resume_one(
         } => (*journal, todo, candidates),
     };
     if !quiet {
-        output::resuming(
-            &id,
-            &dest,
-            journal.parts.len() + candidates.len(),
-            plan.part_count,
-            todo.len(),
-            candidates.len(),
-        );
+        output::resuming(&output::Resuming {
+            id: &id,
+            dest: &dest,
+            at: &output::endpoint(&used),
+            on_store: journal.parts.len() + candidates.len(),
+            part_count: plan.part_count,
+            sending: todo.len(),
+            checking: candidates.len(),
+        });
     }
     let sending = Sending {
         store,

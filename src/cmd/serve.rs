@@ -29,14 +29,14 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
     }
     init_logs(args.json_logs);
 
-    let store = SdkStore::connect(
-        &super::connection(global),
-        STORE_STALL_TIMEOUT,
-        super::list_page_size(),
-    )
-    .await
-    .map_err(output::connect_error)?;
+    let conn = super::connection(global);
+    let store = SdkStore::connect(&conn, STORE_STALL_TIMEOUT, super::list_page_size())
+        .await
+        .map_err(|e| output::connect_error(e, conn.profile.as_deref()))?;
     bucket_cors(&store, &args).await?;
+    // The page's CSP names the origin the part URLs point at.
+    let store_url = store.bucket_url(&args.bucket).await.ok();
+    let page = serve::page::Page::new(store_url.as_deref());
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -54,6 +54,7 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
         bucket: args.bucket.clone(),
         auth,
         url_expiry: args.url_expiry,
+        page,
     });
     let app = serve::router(
         state,

@@ -166,7 +166,10 @@ pub(super) async fn complete<S: ListUploads>(
     });
     let result = tokio::select! {
         r = completing => r,
-        () = run.cancel.cancelled() => return Err(Error::Interrupted { id }),
+        () = run.cancel.cancelled() => {
+            let n = run.plan.part_count;
+            return Err(Error::Interrupted { id, saved: Some((n, n)) });
+        }
     };
     let finished = match result {
         Ok(f) => f,

@@ -80,12 +80,17 @@ pub trait Progress: Send + Sync {
     /// The run starts: `total` bytes in `parts_total` parts, of which `done`
     /// bytes in `parts_done` parts are already on the store.
     fn begin(&self, total: u64, done: u64, parts_total: u64, parts_done: u64);
-    /// `bytes` more of a body went out.
+    /// `bytes` more of a body went out (written to the connection; the store
+    /// has not acknowledged them yet).
     fn advance(&self, bytes: u64);
     /// `bytes` counted earlier were taken back (a failed attempt).
     fn retreat(&self, bytes: u64);
-    /// One part was acknowledged by the store.
-    fn part_done(&self);
+    /// One part of `bytes` was acknowledged by the store: what a display
+    /// should count as done, and measure the rate by.
+    fn part_done(&self, bytes: u64);
+    /// One part of `bytes` already on the store was verified against the
+    /// file (a resume): done, but it did not cross the link.
+    fn part_reused(&self, bytes: u64);
     /// Every part has been sent, or the run stopped; nothing more will move.
     fn end(&self);
     /// The parts phase is over (before Complete): what it cost.
@@ -120,8 +125,12 @@ impl std::fmt::Display for Dest {
 /// `crate::output` words each case and `crate::error` gives its exit code.
 #[derive(Debug)]
 pub enum Error {
-    /// Ctrl-C; the journal is kept.
-    Interrupted { id: String },
+    /// Ctrl-C; the journal is kept. `saved` is (parts the journal holds,
+    /// parts planned) when the run got as far as sending parts.
+    Interrupted {
+        id: String,
+        saved: Option<(u64, u64)>,
+    },
     /// A store call failed; the journal is kept and the upload stays open.
     /// `part` is (number, part count) when a part failed.
     Stopped {

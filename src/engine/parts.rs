@@ -80,8 +80,9 @@ pub async fn hash(file: Arc<File>, part: Part) -> std::io::Result<[u8; 32]> {
         .map_err(std::io::Error::other)?
 }
 
-/// One attempt at sending a part: moves the progress by each chunk of the body
-/// as it goes out, so a slow link shows movement within a part.
+/// One attempt at sending a part: reports each chunk of the body as it goes
+/// out ([`Progress::advance`]: sent, not yet acknowledged), so a display can
+/// show movement within a part without counting it as done.
 struct Attempt {
     progress: Arc<dyn Progress>,
     /// Bytes this attempt moved the progress; `None` once settled. The HTTP
@@ -227,7 +228,11 @@ pub async fn run_multipart<S: ListUploads>(
         .unwrap_or_else(|e| Err(std::io::Error::other(e)));
     let id = journal.id.clone();
     if let Some(Stop::Cancelled) = stopped {
-        return Err(Error::Interrupted { id });
+        // What the journal on disk holds now, which is what a resume keeps.
+        let saved = saved
+            .ok()
+            .map(|(j, _)| (j.parts.len() as u64, run.plan.part_count));
+        return Err(Error::Interrupted { id, saved });
     }
     // The last good journal is on disk and the upload is open: resumable.
     let (journal, saves) = saved.map_err(|error| Error::JournalSave {
@@ -431,7 +436,7 @@ async fn send_parts<S: ListUploads>(
                     sha256: b64(&sha),
                 })
                 .map_err(|_| Stop::Journal)?;
-                progress.part_done();
+                progress.part_done(part.len);
                 Ok(())
             }
             .await;
@@ -526,7 +531,8 @@ mod tests {
         fn retreat(&self, bytes: u64) {
             self.0.fetch_sub(bytes as i64, Ordering::SeqCst);
         }
-        fn part_done(&self) {}
+        fn part_done(&self, _: u64) {}
+        fn part_reused(&self, _: u64) {}
         fn end(&self) {}
     }
 

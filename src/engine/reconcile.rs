@@ -48,14 +48,21 @@ pub enum Reconciled {
     },
 }
 
-/// True when the source still has the size and mtime the journal recorded.
-pub fn source_unchanged(journal: &Journal, now: &Source) -> bool {
-    now.size == journal.source.size && now.mtime_ns == journal.source.mtime_ns
+/// What became of the source since the journal recorded it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceState {
+    /// Same size and mtime.
+    Unchanged,
+    /// Same size, another mtime: `touch`ed, or rewritten in place. Only
+    /// hashing the parts can tell, so a resume must verify every part it
+    /// reuses (see [`super::verify`]); the new mtime is recorded once it does.
+    Touched,
 }
 
-/// Refuses a source that no longer has the size and mtime the journal recorded.
-pub fn check_source(journal: &Journal, now: &Source) -> Result<(), Error> {
-    if !source_unchanged(journal, now) {
+/// Refuses a source whose size is not what the journal recorded: no part of
+/// the plan would fit it. A new mtime alone is [`SourceState::Touched`].
+pub fn check_source(journal: &Journal, now: &Source) -> Result<SourceState, Error> {
+    if now.size != journal.source.size {
         return Err(Error::ChangedSince {
             id: journal.id.clone(),
             path: journal.source.path.clone(),
@@ -63,7 +70,11 @@ pub fn check_source(journal: &Journal, now: &Source) -> Result<(), Error> {
             size_now: now.size,
         });
     }
-    Ok(())
+    Ok(if now.mtime_ns == journal.source.mtime_ns {
+        SourceState::Unchanged
+    } else {
+        SourceState::Touched
+    })
 }
 
 /// Lists the parts the store holds and sorts them into trusted parts (kept in
@@ -88,7 +99,7 @@ pub async fn reconcile<S: ListUploads>(
     let listing = retry(attempts, || store.list_parts(&upload));
     let listed = tokio::select! {
         listed = listing => listed,
-        () = cancel.cancelled() => return Err(Error::Interrupted { id }),
+        () = cancel.cancelled() => return Err(Error::Interrupted { id, saved: None }),
     };
     let listed = match listed {
         Ok(l) => l,
@@ -184,4 +195,34 @@ pub async fn reconcile<S: ListUploads>(
         todo,
         candidates,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::tests::sample;
+
+    // Issue 13, item 2: a new mtime alone is no longer a refusal.
+    #[test]
+    fn only_a_new_size_is_a_changed_source() {
+        let journal = sample(vec![]);
+        let now = |size, mtime_ns| Source {
+            path: journal.source.path.clone(),
+            size,
+            mtime_ns,
+        };
+        let (size, mtime) = (journal.source.size, journal.source.mtime_ns);
+        assert_eq!(
+            check_source(&journal, &now(size, mtime)).ok(),
+            Some(SourceState::Unchanged)
+        );
+        assert_eq!(
+            check_source(&journal, &now(size, mtime + 1)).ok(),
+            Some(SourceState::Touched)
+        );
+        assert!(matches!(
+            check_source(&journal, &now(size + 1, mtime)),
+            Err(Error::ChangedSince { size_now, .. }) if size_now == size + 1
+        ));
+    }
 }

@@ -93,7 +93,8 @@ pub async fn start<S: ListUploads>(
             .create_upload(&new.dest.bucket, &new.dest.key, &new.object)
             .await;
         if let Err(e) = &r {
-            if e.transport || e.kind == ErrorKind::Stalled {
+            // A Create that never reached the store made nothing.
+            if (e.transport && !e.unsent) || e.kind == ErrorKind::Stalled {
                 lost.fetch_add(1, Ordering::SeqCst);
             }
         }

@@ -98,7 +98,10 @@ pub async fn put_single<S: Store>(
         })
         .await;
         let finished = match sent {
-            Ok(f) => f,
+            Ok(f) => {
+                progress.part_done(whole.len);
+                f
+            }
             Err(e) if e.kind == ErrorKind::PreconditionFailed && attempts_made > 1 => {
                 own_object(store, dest, whole.len, &sha, attempts, e).await?
             }

@@ -25,13 +25,17 @@ const PART: u64 = 64 * 1024;
 /// Counts what the engine reports.
 #[derive(Default)]
 struct Counted {
+    /// Sent, including what was acknowledged or reused.
     bytes: AtomicU64,
+    /// Acknowledged or reused.
+    acked: AtomicU64,
     parts: AtomicU64,
 }
 
 impl Progress for Counted {
     fn begin(&self, _total: u64, done: u64, _parts_total: u64, parts_done: u64) {
         self.bytes.store(done, Ordering::SeqCst);
+        self.acked.store(done, Ordering::SeqCst);
         self.parts.store(parts_done, Ordering::SeqCst);
     }
     fn advance(&self, bytes: u64) {
@@ -40,7 +44,13 @@ impl Progress for Counted {
     fn retreat(&self, bytes: u64) {
         self.bytes.fetch_sub(bytes, Ordering::SeqCst);
     }
-    fn part_done(&self) {
+    fn part_done(&self, bytes: u64) {
+        self.acked.fetch_add(bytes, Ordering::SeqCst);
+        self.parts.fetch_add(1, Ordering::SeqCst);
+    }
+    fn part_reused(&self, bytes: u64) {
+        self.bytes.fetch_add(bytes, Ordering::SeqCst);
+        self.acked.fetch_add(bytes, Ordering::SeqCst);
         self.parts.fetch_add(1, Ordering::SeqCst);
     }
     fn end(&self) {}
@@ -407,7 +417,7 @@ async fn ctrl_c_during_the_parts_keeps_every_acknowledged_part() {
     let fx = Fixture::new();
     let (id, result) = fx.interrupted_at(fx.store.hold_part(4), 1).await;
     assert!(
-        matches!(&result, Err(Error::Interrupted { id: i }) if *i == id),
+        matches!(&result, Err(Error::Interrupted { id: i, saved: Some((3, PARTS)) }) if *i == id),
         "{result:?}"
     );
     assert_eq!(fx.journalled(&id), vec![1, 2, 3]);
@@ -523,6 +533,7 @@ async fn the_journal_holds_exactly_the_acknowledged_parts() {
     // The progress counts the acknowledged parts' bytes, nothing of part 3.
     assert_eq!(fx.progress.parts.load(Ordering::SeqCst), 2);
     assert_eq!(fx.progress.bytes.load(Ordering::SeqCst), 2 * PART);
+    assert_eq!(fx.progress.acked.load(Ordering::SeqCst), 2 * PART);
 }
 
 #[tokio::test(start_paused = true)]
@@ -1002,6 +1013,7 @@ async fn resume_resends_a_part_whose_bytes_changed_since_it_was_uploaded() {
         fx.plan.size,
         "verified parts are counted once, the resent one once"
     );
+    assert_eq!(fx.progress.acked.load(Ordering::SeqCst), fx.plan.size);
     assert!(!fx.has_journal(&id));
 }
 
@@ -1111,4 +1123,43 @@ async fn ctrl_c_while_verifying_keeps_the_journal() {
     );
     assert!(fx.has_journal(&id));
     assert_eq!(fx.store.open_uploads().len(), 1);
+}
+
+// The check runs while parts are sent, not before them, and what it finds
+// goes to the same workers: with the resume's first part held at the store,
+// part 2 (changed in the file) is found, queued and sent again meanwhile.
+#[tokio::test(start_paused = true)]
+async fn a_changed_part_is_found_and_resent_while_parts_are_in_flight() {
+    let fx = Fixture::new();
+    fx.store.fail_part(4, 1..=1, ErrorKind::Fatal);
+    let (id, result) = fx.put(1).await;
+    assert!(result.is_err());
+    fx.flip_byte(PART + 3); // inside part 2
+    let before = fx.store.part_calls().len();
+    let held = fx.store.hold(Op::UploadPart, before as u32 + 1);
+    let resuming = fx.resume(&id, true);
+    tokio::pin!(resuming);
+    let wait = async {
+        held.arrived().await;
+        // Hashes run on real threads: wait in real time, not in the test's
+        // paused time.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !fx.store.part_calls()[before..].contains(&2) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "part 2 not resent while a part was in flight: {:?}",
+                fx.store.part_calls()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::select! {
+        () = wait => {}
+        result = &mut resuming => panic!("resume ended with a part held: {result:?}"),
+    }
+    held.release();
+    resuming.await.expect("resume completes");
+    assert_eq!(fx.parts_sent_since(before), vec![2, 4, 5, 6]);
+    assert_eq!(fx.object_checksum(), Some(fx.file_checksum()));
 }

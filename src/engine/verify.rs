@@ -6,7 +6,7 @@
 //! saves leaves parts on the store that the journal never named. Both are
 //! settled the same way: [`reconcile`](super::reconcile) turns each such part
 //! into a [`Candidate`] with what its bytes must hash to, and
-//! [`verify_all`] hashes the candidates on the blocking pool *while the
+//! `verify_all` hashes the candidates on the blocking pool *while the
 //! workers send the missing parts*, so on a real link the check costs no wall
 //! time. A candidate that matches goes to the journal as a finished part,
 //! with the store's ETag; one that does not is pushed onto the workers' queue
@@ -130,8 +130,7 @@ pub(super) async fn verify_all(v: Verifier, candidates: Vec<Candidate>) -> Resul
                             sha256: b64(&got.sha256),
                         })
                         .map_err(|_| Stop::Journal)?;
-                    v.progress.advance(c.part.len);
-                    v.progress.part_done();
+                    v.progress.part_reused(c.part.len);
                 } else {
                     mismatched.push(c.part.number);
                     // Fails only once the run has stopped taking parts.

@@ -414,6 +414,14 @@ pub async fn sign_batch(
             format!("{} part numbers in one batch: at most 10000", numbers.len()),
         ));
     }
+    // Each number is signed once: repeats would only multiply the work.
+    let mut seen = std::collections::HashSet::new();
+    if let Some(n) = numbers.iter().find(|n| !seen.insert(**n)) {
+        return Err(ApiError::bad_request(
+            "bad_part_number",
+            format!("part number {n} appears twice in the batch: ask for each part once"),
+        ));
+    }
     let sums: Option<Vec<String>> = param(&q, "sha256")
         .map(|s| s.split(',').map(sha256_param).collect())
         .transpose()?;
@@ -635,6 +643,32 @@ pub async fn object_status(
     }))
 }
 
+/// Who the caller is, for a client that wants to show keys before it creates
+/// anything, or to check a token.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct WhoAmI {
+    /// The token's ID or the JWT's subject, as the log names the caller.
+    pub id: String,
+    /// Every key the caller names must start with this (`--prefix` and the
+    /// caller's own prefix); empty when any key is allowed.
+    pub prefix: String,
+}
+
+/// s3up: the caller's ID and prefix. The browser page checks the token with
+/// it, and shows each file's key before the upload starts.
+#[utoipa::path(get, path = "/s3/whoami", tag = "s3up",
+    responses(
+        (status = 200, body = WhoAmI),
+        (status = 401, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn whoami(Extension(caller): Extension<Caller>) -> Json<WhoAmI> {
+    Json(WhoAmI {
+        id: caller.id,
+        prefix: caller.scope,
+    })
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ParamsResponse {
     /// Always `POST`.
@@ -715,7 +749,7 @@ pub async fn healthz() -> Json<Health> {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "s3up serve", description = "Uppy Companion's S3 multipart protocol, plus s3up's extensions"),
-    paths(create, list_parts, sign_part, sign_batch, complete, abort, object_status, params, healthz),
+    paths(create, list_parts, sign_part, sign_batch, complete, abort, object_status, whoami, params, healthz),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

@@ -129,6 +129,11 @@ impl Auth {
         ))
     }
 
+    /// No authentication (`--no-auth`, loopback only).
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+
     /// The caller behind an `Authorization` header, or 401.
     pub fn authenticate(&self, header: Option<&HeaderValue>) -> Result<Caller, ApiError> {
         if self.open {
@@ -213,6 +218,14 @@ impl Auth {
             }
         })?;
         let claims = data.claims;
+        // An empty claim would grant the whole of --prefix, like '/': an issuer
+        // that fills it from a missing field must not mint such tokens by accident.
+        if claims.prefix.is_empty() {
+            return Err(ApiError::unauthorized(
+                "bad_token",
+                "the JWT's prefix claim is empty: use '/' for the whole of the server's prefix",
+            ));
+        }
         let prefix = checked_prefix(&claims.prefix).map_err(|why| {
             ApiError::unauthorized("bad_token", format!("the JWT's prefix claim {why}"))
         })?;
@@ -376,6 +389,16 @@ mod tests {
         );
         let e = jwt(serde_json::json!({"exp": now - 5, "prefix": "c"}), secret).unwrap_err();
         assert_eq!(e.code, "expired_token");
+        // An empty prefix claim is refused; '/' is how to grant everything.
+        let e = jwt(serde_json::json!({"exp": now + 60, "prefix": ""}), secret).unwrap_err();
+        assert_eq!(
+            (e.status.as_u16(), e.code),
+            (401, "bad_token"),
+            "{}",
+            e.message
+        );
+        let c = jwt(serde_json::json!({"exp": now + 60, "prefix": "/"}), secret).unwrap();
+        assert_eq!(c.scope, "up/");
         let e = jwt(serde_json::json!({"prefix": "c"}), secret).unwrap_err();
         assert_eq!(e.status, 401);
         let e = jwt(serde_json::json!({"exp": now + 60}), secret).unwrap_err();

@@ -49,6 +49,11 @@ impl ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, code, message)
     }
 
+    /// 403: a Host that is not loopback, in `--no-auth` mode.
+    pub fn forbidden_host(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "bad_host", message)
+    }
+
     /// 403: a key outside what the caller may write.
     pub fn forbidden(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::FORBIDDEN, "outside_prefix", message)
@@ -111,6 +116,14 @@ impl ApiError {
                 "the store could not be reached; retry later",
             ),
         };
+        // The store's own words for a refusal of the server's credentials can
+        // name the account and role ("User: arn:aws:sts::…"), and a credential
+        // provider's error chain names its source: the caller gets the
+        // operation only, and the operator finds the rest in the log.
+        if code == "store_denied" || e.op == "Credentials" {
+            tracing::warn!(op = e.op, detail = %e.message, "the store refused the server's credentials");
+            return ApiError::new(status, code, format!("{} failed. {hint}", e.op));
+        }
         ApiError::new(status, code, format!("{what}. {hint}"))
     }
 }

@@ -65,8 +65,15 @@ pub fn check_form(key: &str) -> Result<(), ApiError> {
     if key.chars().any(char::is_control) {
         return bad("contains a control character: remove it");
     }
-    if key.split('/').any(|segment| segment == "..") {
+    // Backslashes too: tools that mirror a bucket on Windows (aws-cli,
+    // rclone) take them for path separators.
+    if key.split(['/', '\\']).any(|segment| segment == "..") {
         return bad("has a '..' segment: name the key without '..'");
+    }
+    // A POST-form upload (/s3/params) has the store replace `${filename}` in
+    // the key with the uploaded file's name, which the uploader chooses.
+    if key.contains("${") {
+        return bad("contains '${', which stores replace in POST uploads: remove it");
     }
     Ok(())
 }
@@ -138,6 +145,8 @@ mod tests {
         assert!(check("up/alice/x/..y/z", scope).is_ok());
         for (key, status) in [
             ("up/alice/../bob/a", 400),
+            ("up/alice/..\\..\\bob\\a", 400),
+            ("up/alice/a${filename}", 400),
             ("..", 400),
             ("/up/alice/a", 400),
             ("up/alice/a\nb", 400),

@@ -23,7 +23,9 @@
 //! | `DELETE /s3/multipart/{uploadId}?key=` | | `{}` |
 //! | `GET /s3/params?filename=&type=&metadata[NAME]=` | *ext* `&key=` | `{method: "POST", url, fields, expires}`: a presigned POST form |
 //! | *ext* `GET /s3/object?key=` | | `{key, exists, size, etag, checksumSHA256}` |
+//! | *ext* `GET /s3/whoami` | | `{id, prefix}`: who the token is, and the prefix its keys must start with |
 //! | *ext* `GET /healthz`, `GET /openapi.json` | | `{status, service, version}`; the OpenAPI 3 document |
+//! | *ext* `GET /`, `/app.js`, `/style.css` | | the browser uploader page ([`page`]) |
 //!
 //! What the client does with them (CompanionS3.ts):
 //! - create sends its own proposed key (`{randomId}-{filename}`) as `filename`,
@@ -55,6 +57,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod keys;
+pub mod page;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -86,6 +89,8 @@ pub struct AppState {
     pub bucket: String,
     pub auth: Auth,
     pub url_expiry: Duration,
+    /// The browser page's headers (its CSP names the store's origin).
+    pub page: page::Page,
 }
 
 /// How the HTTP side behaves; the command line fills it in.
@@ -103,6 +108,7 @@ struct LoggedCaller(String);
 
 /// The whole application: routes, authentication, limits, CORS and logs.
 pub fn router(state: Arc<AppState>, limits: &HttpLimits) -> Router {
+    let page = state.page.clone();
     let api = Router::new()
         .route("/s3/multipart", post(api::create))
         .route(
@@ -120,12 +126,14 @@ pub fn router(state: Arc<AppState>, limits: &HttpLimits) -> Router {
         )
         .route("/s3/params", get(api::params))
         .route("/s3/object", get(api::object_status))
+        .route("/s3/whoami", get(api::whoami))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state);
     let open = Router::new()
         .route("/healthz", get(api::healthz))
-        .route("/openapi.json", get(api::openapi));
+        .route("/openapi.json", get(api::openapi))
+        .merge(page::routes(page));
     let overload = ServiceBuilder::new()
         .layer(axum::error_handling::HandleErrorLayer::new(
             |_: tower::BoxError| async { StatusCode::SERVICE_UNAVAILABLE },
@@ -185,6 +193,11 @@ async fn authenticate(
     mut req: Request,
     next: Next,
 ) -> Response {
+    if state.auth.is_open() {
+        if let Err(e) = open_mode_guard(&req) {
+            return e.into_response();
+        }
+    }
     match state
         .auth
         .authenticate(req.headers().get(header::AUTHORIZATION))
@@ -198,6 +211,55 @@ async fn authenticate(
         }
         Err(e) => e.into_response(),
     }
+}
+
+/// Without authentication, a loopback server is still reachable from any web
+/// page the user opens: through DNS rebinding (a name of the attacker's that
+/// resolves to 127.0.0.1 makes its page same-origin, so it can read answers),
+/// and through "simple" cross-site requests that need no preflight (it cannot
+/// read them, but a POST would still create an upload). So in open mode the
+/// Host must be a loopback name, and a body must be declared as JSON, which
+/// no simple request can do.
+fn open_mode_guard(req: &Request) -> Result<(), error::ApiError> {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.split(':').next().unwrap_or(""),
+    };
+    let loopback = name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if !loopback {
+        return Err(error::ApiError::forbidden_host(format!(
+            "Host '{}' is not a loopback name, and this server runs with --no-auth: \
+             reach it as 127.0.0.1, [::1] or localhost",
+            keys::quoted(host)
+        )));
+    }
+    if req.method() == axum::http::Method::POST {
+        let json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(|t| {
+                t.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("application/json")
+            });
+        if !json {
+            return Err(error::ApiError::bad_request(
+                "bad_content_type",
+                "this server runs with --no-auth, so a POST body must be sent as \
+                 Content-Type: application/json",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Gives every error answer that no handler wrote (unknown route, wrong
@@ -351,6 +413,53 @@ async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn open_mode_takes_only_loopback_hosts_and_json_bodies() {
+        let req = |method: &str, host: &str, ctype: Option<&str>| {
+            let mut b = Request::builder()
+                .method(method)
+                .uri("/s3/multipart")
+                .header(header::HOST, host);
+            if let Some(t) = ctype {
+                b = b.header(header::CONTENT_TYPE, t);
+            }
+            b.body(axum::body::Body::empty()).unwrap()
+        };
+        for host in [
+            "127.0.0.1:8080",
+            "localhost:1",
+            "[::1]:9",
+            "LOCALHOST",
+            "127.0.0.2",
+        ] {
+            assert!(open_mode_guard(&req("GET", host, None)).is_ok(), "{host}");
+        }
+        for host in [
+            "rebind.evil:8080",
+            "",
+            "10.0.0.1:80",
+            "[fe80::1]:1",
+            "localhost.evil",
+        ] {
+            let e = open_mode_guard(&req("GET", host, None)).unwrap_err();
+            assert_eq!((e.status.as_u16(), e.code), (403, "bad_host"), "{host}");
+        }
+        let ok = open_mode_guard(&req(
+            "POST",
+            "127.0.0.1:1",
+            Some("application/json; charset=utf-8"),
+        ));
+        assert!(ok.is_ok());
+        for ctype in [
+            None,
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+        ] {
+            let e = open_mode_guard(&req("POST", "127.0.0.1:1", ctype)).unwrap_err();
+            assert_eq!(e.status.as_u16(), 400, "{ctype:?}");
+        }
+    }
 
     #[tokio::test]
     async fn a_panic_is_a_json_500_without_its_message() {

@@ -28,8 +28,10 @@ use super::watchdog::Stamp;
 /// per part) ~5% less, at +1 MiB peak RSS.
 pub const BODY_SLICE: usize = 512 * 1024;
 
-/// Told of every chunk of a body as it is handed to the HTTP client, so a
-/// progress display can move by bytes instead of by whole parts.
+/// Told of every chunk of a body as it is handed to the HTTP client. That is
+/// not what the store has received (socket buffers hold megabytes), so a
+/// progress display shows it only as "sent", and counts a part as done when
+/// the store acknowledges it.
 pub trait Meter: Send + Sync {
     fn sent(&self, bytes: u64);
 }

@@ -74,6 +74,9 @@ pub struct StoreError {
     /// The store's HTTP status, when it answered at all: `serve` passes 429
     /// and 503 on to its clients as they came.
     pub status: Option<u16>,
+    /// The request never reached the store (no connection could be made), so
+    /// it had no effect: a transport failure no lost answer hides behind.
+    pub unsent: bool,
 }
 
 impl StoreError {
@@ -85,6 +88,7 @@ impl StoreError {
             gave_up_after: None,
             transport: false,
             status: None,
+            unsent: false,
         }
     }
 
@@ -109,7 +113,8 @@ impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} failed: {}", self.op, self.message)?;
         if let Some(n) = self.gave_up_after {
-            write!(f, " (gave up after {n} attempts)")?;
+            let plural = if n == 1 { "" } else { "s" };
+            write!(f, " (gave up after {n} attempt{plural})")?;
         }
         Ok(())
     }

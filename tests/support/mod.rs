@@ -3,6 +3,7 @@
 //! and make test files.
 #![allow(dead_code, unused_imports)]
 
+pub mod browser;
 pub mod proxy;
 pub mod server;
 

@@ -20,6 +20,26 @@ pub(super) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// True when a transport failure's message says no connection was made
+/// (refused, no such host, connect timeout), so no request went out. The SDK
+/// has no structured way to say so; anything else counts as maybe sent.
+fn never_connected(message: &str) -> bool {
+    ["client error (Connect)", "dns error", "connect timeout"]
+        .iter()
+        .any(|m| message.contains(m))
+}
+
+/// A transport failure's message with the URL that gave no answer, worded
+/// as aws words it, so the endpoint at fault is in the first words.
+pub(super) fn with_url(message: &str, url: &str) -> String {
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("connect") || lower.contains("dns") || lower.contains("lookup") {
+        format!("Could not connect to the endpoint URL: \"{url}\" ({message})")
+    } else {
+        format!("No answer from the endpoint URL: \"{url}\" ({message})")
+    }
+}
+
 /// Error codes that mean "try again" whatever the HTTP status.
 const RETRYABLE_CODES: &[&str] = &[
     "SlowDown",
@@ -73,7 +93,13 @@ where
         SdkError::DispatchFailure(d) if d.is_user() => (ErrorKind::Fatal, error_chain(&err)),
         // Timeouts, connection refused or reset, and responses cut short are
         // all transport trouble.
-        _ => return StoreError::transport(op, error_chain(&err).replace('\n', " ")),
+        _ => {
+            let message = error_chain(&err).replace('\n', " ");
+            return StoreError {
+                unsent: never_connected(&message),
+                ..StoreError::transport(op, message)
+            };
+        }
     };
     StoreError {
         status,

@@ -54,6 +54,14 @@ pub enum ConnectError {
     NoProvider,
     /// The provider found no credentials; the cause chain on one line.
     NoCredentials(String),
+    /// `--profile` (or the journal's) names a profile that neither the config
+    /// file nor the credentials file defines; the files that were read.
+    NoProfile {
+        name: String,
+        /// Named by AWS_PROFILE rather than `--profile`.
+        from_env: bool,
+        files: Vec<String>,
+    },
 }
 
 /// The real store: aws-sdk-s3.
@@ -66,6 +74,8 @@ pub struct SdkStore {
     /// the SDK found (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, a profile's);
     /// `None` is AWS's own.
     pub endpoint_url: Option<String>,
+    /// Buckets in the path, not the host name.
+    path_style: bool,
     /// Entries per ListParts / ListMultipartUploads page; `None` is the store's
     /// default (1,000 on S3). The tests lower it to prove pagination without
     /// creating 1,001 parts.
@@ -102,7 +112,14 @@ impl SdkStore {
             )
             .stalled_stream_protection(StalledStreamProtectionConfig::disabled());
         if let Some(profile) = &conn.profile {
+            check_profile(profile, false).await?;
             loader = loader.profile_name(profile);
+        } else if let Some(profile) = std::env::var("AWS_PROFILE")
+            .ok()
+            .filter(|p| !p.is_empty() && p != "default")
+        {
+            // As aws does: a missing `default` is no error, any other name is.
+            check_profile(&profile, true).await?;
         }
         if let Some(region) = &conn.region {
             loader = loader.region(Region::new(region.clone()));
@@ -134,10 +151,12 @@ impl SdkStore {
         };
         let provider = sdk.credentials_provider().ok_or(ConnectError::NoProvider)?;
         use aws_sdk_s3::config::ProvideCredentials;
-        provider
-            .provide_credentials()
-            .await
-            .map_err(|e| ConnectError::NoCredentials(error_chain(&e)))?;
+        provider.provide_credentials().await.map_err(|e| {
+            // The SDK lists each provider it tried on its own line;
+            // s3up's errors are one line.
+            let chain = error_chain(&e);
+            ConnectError::NoCredentials(chain.split_whitespace().collect::<Vec<_>>().join(" "))
+        })?;
 
         // Resolved as the SDK resolves it, then set explicitly, so that the
         // endpoint recorded is the endpoint used.
@@ -156,16 +175,15 @@ impl SdkStore {
                 })
                 .or_else(|| sdk.endpoint_url().map(str::to_string))
         });
-        let mut builder = configure(
-            aws_sdk_s3::config::Builder::from(&sdk),
-            conn.path_style || endpoint_url.is_some(),
-        );
+        let path_style = conn.path_style || endpoint_url.is_some();
+        let mut builder = configure(aws_sdk_s3::config::Builder::from(&sdk), path_style);
         builder.set_endpoint_url(endpoint_url.clone());
         let config = builder.region(Region::new(region.clone())).build();
         Ok(SdkStore {
             client: Client::from_conf(config),
             region,
             endpoint_url,
+            path_style,
             page_size,
             watchdog: Watchdog { stall_timeout },
             credentials: presign::CredentialsCache::new(Some(provider)),
@@ -197,7 +215,7 @@ impl SdkStore {
             let out = req
                 .send()
                 .await
-                .map_err(|e| classify("CreateMultipartUpload", e))?;
+                .map_err(|e| self.classify("CreateMultipartUpload", bucket, key, e))?;
             let upload_id = out.upload_id.ok_or_else(|| {
                 StoreError::new(
                     ErrorKind::Fatal,
@@ -216,6 +234,36 @@ impl SdkStore {
 }
 
 impl SdkStore {
+    /// Where a request about `bucket` and `key` goes, as a user would type it.
+    fn url(&self, bucket: &str, key: &str) -> String {
+        match &self.endpoint_url {
+            Some(endpoint) => format!("{endpoint}/{bucket}/{key}"),
+            None if self.path_style => {
+                format!("https://s3.{}.amazonaws.com/{bucket}/{key}", self.region)
+            }
+            None => format!("https://{bucket}.s3.{}.amazonaws.com/{key}", self.region),
+        }
+    }
+
+    /// [`classify`], naming the URL when no answer came (issue 13: "Connection
+    /// refused" alone does not say which endpoint refused), as aws does.
+    fn classify<E>(
+        &self,
+        op: &'static str,
+        bucket: &str,
+        key: &str,
+        err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+    ) -> StoreError
+    where
+        E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let mut e = classify(op, err);
+        if e.transport {
+            e.message = errors::with_url(&e.message, &self.url(bucket, key));
+        }
+        e
+    }
+
     /// A store may refuse a request with a body (NoSuchBucket, NoSuchUpload)
     /// before reading that body, and close the connection. The client, still
     /// writing, then sees only a broken pipe or a reset, which looks retryable:
@@ -270,7 +318,7 @@ impl SdkStore {
                 .max_parts(1)
                 .send()
                 .await
-                .map_err(|e| classify("ListParts", e))
+                .map_err(|e| self.classify("ListParts", &upload.bucket, &upload.key, e))
         };
         self.watchdog
             .small("ListParts", request)
@@ -278,6 +326,32 @@ impl SdkStore {
             .err()
             .filter(|e| matches!(e.kind, ErrorKind::NoSuchUpload | ErrorKind::NoSuchBucket))
     }
+}
+
+/// Fails unless the config or credentials file (as the SDK finds them,
+/// honouring AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE) defines
+/// `name`. The SDK itself would fall back to the environment's credentials
+/// in silence, so a mistyped profile would go unnoticed (issue 13).
+async fn check_profile(name: &str, from_env: bool) -> Result<(), ConnectError> {
+    use aws_types::os_shim_internal::{Env, Fs};
+    let (env, fs) = (Env::real(), Fs::real());
+    let files = aws_runtime::env_config::file::EnvConfigFiles::default();
+    let found = aws_config::profile::parser::load(&fs, &env, &files, None)
+        .await
+        .is_ok_and(|set| set.get_profile(name).is_some());
+    if found {
+        return Ok(());
+    }
+    let file =
+        |var: &str, default: &str| std::env::var(var).unwrap_or_else(|_| default.to_string());
+    Err(ConnectError::NoProfile {
+        name: name.to_string(),
+        from_env,
+        files: vec![
+            file("AWS_CONFIG_FILE", "~/.aws/config"),
+            file("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
+        ],
+    })
 }
 
 /// The S3 client settings s3up depends on, whatever the source of the rest.
@@ -336,7 +410,7 @@ impl Store for SdkStore {
                 // HeadObject has no body, so a missing bucket also looks like 404;
                 // the next call (create or put) reports NoSuchBucket properly.
                 Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => Ok(None),
-                Err(e) => Err(classify("HeadObject", e)),
+                Err(e) => Err(self.classify("HeadObject", bucket, key, e)),
             }
         };
         self.watchdog.small("HeadObject", request).await
@@ -377,7 +451,7 @@ impl Store for SdkStore {
                 .interceptor(SignedPayloadHash::new(&sha256))
                 .send()
                 .await
-                .map_err(|e| classify("PutObject", e))?;
+                .map_err(|e| self.classify("PutObject", bucket, key, e))?;
             Ok(Finished {
                 etag: out.e_tag,
                 checksum_sha256: out.checksum_sha256,
@@ -424,7 +498,7 @@ impl Store for SdkStore {
                 .interceptor(SignedPayloadHash::new(&sha256))
                 .send()
                 .await
-                .map_err(|e| classify("UploadPart", e))?;
+                .map_err(|e| self.classify("UploadPart", &upload.bucket, &upload.key, e))?;
             out.e_tag.ok_or_else(|| {
                 StoreError::new(
                     ErrorKind::Retryable,
@@ -471,10 +545,9 @@ impl Store for SdkStore {
         // The SDK turns a 200 answer with an <Error> body into an error itself
         // (checked by the fault-proxy test `complete_200_with_error_body_is_a_failure`).
         let request = async {
-            let out = req
-                .send()
-                .await
-                .map_err(|e| classify("CompleteMultipartUpload", e))?;
+            let out = req.send().await.map_err(|e| {
+                self.classify("CompleteMultipartUpload", &upload.bucket, &upload.key, e)
+            })?;
             Ok(Finished {
                 etag: out.e_tag,
                 checksum_sha256: out.checksum_sha256,
@@ -494,7 +567,9 @@ impl Store for SdkStore {
                 .upload_id(&upload.upload_id)
                 .send()
                 .await
-                .map_err(|e| classify("AbortMultipartUpload", e))?;
+                .map_err(|e| {
+                    self.classify("AbortMultipartUpload", &upload.bucket, &upload.key, e)
+                })?;
             Ok(())
         };
         self.watchdog.small("AbortMultipartUpload", request).await
@@ -516,7 +591,9 @@ impl Store for SdkStore {
             let out = self
                 .watchdog
                 .small("ListParts", async {
-                    request.await.map_err(|e| classify("ListParts", e))
+                    request
+                        .await
+                        .map_err(|e| self.classify("ListParts", &upload.bucket, &upload.key, e))
                 })
                 .await?;
             for p in out.parts() {
@@ -569,7 +646,7 @@ impl ListUploads for SdkStore {
                 .small("ListMultipartUploads", async {
                     request
                         .await
-                        .map_err(|e| classify("ListMultipartUploads", e))
+                        .map_err(|e| self.classify("ListMultipartUploads", bucket, "", e))
                 })
                 .await?;
             for u in out.uploads() {
@@ -612,11 +689,16 @@ pub(super) mod tests {
             client: Client::from_conf(config),
             region: "us-east-1".into(),
             endpoint_url: Some("http://127.0.0.1:9".into()),
+            path_style: true,
             page_size: None,
             watchdog: Watchdog {
                 stall_timeout: Duration::from_secs(5),
             },
-            credentials: Default::default(),
+            credentials: presign::CredentialsCache::new(Some(
+                aws_sdk_s3::config::SharedCredentialsProvider::new(Credentials::new(
+                    "AKID", "SECRET", None, None, "test",
+                )),
+            )),
         };
         (store, rx)
     }

@@ -169,6 +169,11 @@ impl SdkStore {
     ) -> Result<PresignedRequest, StoreError> {
         let config = PresigningConfig::expires_in(expires_in)
             .map_err(|e| fatal("PresignUploadPart", error_chain(&e)))?;
+        // Signed with the very credentials whose expiry `presign_expiry`
+        // measured: the SDK's own identity cache fetches separately, and with
+        // credentials that differ at every fetch (AssumeRole, SSO) it could
+        // hold a set that dies before the expiry this URL is reported with.
+        let credentials = self.credentials().await?;
         let presigned = self
             .client
             .upload_part()
@@ -177,6 +182,10 @@ impl SdkStore {
             .upload_id(&upload.upload_id)
             .part_number(number as i32)
             .set_checksum_sha256(sha256.map(str::to_string))
+            .customize()
+            .config_override(
+                aws_sdk_s3::config::Builder::default().credentials_provider(credentials),
+            )
             .presigned(config)
             .await
             .map_err(|e| classify("PresignUploadPart", e))?;
@@ -193,7 +202,7 @@ impl SdkStore {
     /// The URL a POST form for `bucket` goes to, ending in `/`: the URL a
     /// presigned PutObject would use, without its key and query (so it follows
     /// the endpoint and path-style settings exactly as the SDK does).
-    async fn bucket_url(&self, bucket: &str) -> Result<String, StoreError> {
+    pub async fn bucket_url(&self, bucket: &str) -> Result<String, StoreError> {
         const PROBE_KEY: &str = "s3up-probe-key";
         let config = PresigningConfig::expires_in(Duration::from_secs(60))
             .map_err(|e| fatal("PresignPost", error_chain(&e)))?;

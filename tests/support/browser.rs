@@ -1,0 +1,461 @@
+//! The browser half of the end-to-end tests: Debian's headless Chromium driven
+//! over WebDriver (fantoccini) through a chromedriver this fixture starts and
+//! stops, and a recording HTTP proxy that keeps every answer the page receives
+//! from `serve`, so a test can look through them for credentials.
+//!
+//! A missing browser fails the test with a message naming
+//! `scripts/install-servers`; it never skips, so CI cannot pass without it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+/// Chromium's flags here (DESIGN §4b, .library's rust.md): root needs
+/// `--no-sandbox`; a small /dev/shm needs `--disable-dev-shm-usage`; the
+/// closed network refuses Chromium's own background connections unless they
+/// are turned off.
+const CHROMIUM_FLAGS: [&str; 11] = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-dev-shm-usage",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1100,900",
+    "--hide-scrollbars",
+];
+
+fn find_program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/bin")])
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// A headless Chromium session. Dropping it ends the session (and Chromium)
+/// and stops chromedriver.
+pub struct Browser {
+    rt: tokio::runtime::Runtime,
+    client: Option<Client>,
+    driver: Child,
+    _profile: tempfile::TempDir,
+    driver_log: PathBuf,
+}
+
+impl Browser {
+    pub fn start() -> Browser {
+        let (Some(chromium), Some(chromedriver)) =
+            (find_program("chromium"), find_program("chromedriver"))
+        else {
+            panic!(
+                "the browser tests need Debian's chromium and chromium-driver, and `chromium` or \
+                 `chromedriver` is not on PATH: run scripts/install-servers, which installs them"
+            );
+        };
+        let profile = tempfile::tempdir().expect("temp dir for the Chromium profile");
+        let driver_log = profile.path().join("chromedriver.log");
+        let port = free_port();
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&driver_log).expect("chromedriver log"))
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {}: {e}. Run scripts/install-servers",
+                    chromedriver.display()
+                )
+            });
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let mut browser = Browser {
+            rt,
+            client: None,
+            driver,
+            _profile: profile,
+            driver_log,
+        };
+        let webdriver = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = browser.driver.try_wait() {
+                panic!("chromedriver exited ({status}): {}", browser.driver_log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not listen within 20 s: {}",
+                browser.driver_log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|s| s.to_string()).collect();
+        args.push(format!(
+            "--user-data-dir={}",
+            browser._profile.path().join("profile").display()
+        ));
+        let caps = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": chromium.to_string_lossy(), "args": args },
+        });
+        let Value::Object(caps) = caps else {
+            unreachable!()
+        };
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = browser
+            .rt
+            .block_on(
+                ClientBuilder::new(connector)
+                    .capabilities(caps)
+                    .connect(&webdriver),
+            )
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start a Chromium session ({e}); is chromium-driver the same version as chromium? \
+                     Run scripts/install-servers. chromedriver said: {}",
+                    browser.driver_log()
+                )
+            });
+        browser.client = Some(client);
+        browser
+    }
+
+    fn driver_log(&self) -> String {
+        std::fs::read_to_string(&self.driver_log).unwrap_or_default()
+    }
+
+    fn c(&self) -> &Client {
+        self.client.as_ref().expect("a session")
+    }
+
+    pub fn goto(&self, url: &str) {
+        self.rt
+            .block_on(self.c().goto(url))
+            .unwrap_or_else(|e| panic!("goto {url}: {e}"));
+    }
+
+    pub fn refresh(&self) {
+        self.rt
+            .block_on(self.c().refresh())
+            .unwrap_or_else(|e| panic!("reload: {e}"));
+    }
+
+    pub fn current_url(&self) -> String {
+        self.rt
+            .block_on(self.c().current_url())
+            .map(|u| u.to_string())
+            .unwrap_or_else(|e| panic!("current URL: {e}"))
+    }
+
+    /// Runs `script` (a function body: `return …`) in the page.
+    pub fn js(&self, script: &str) -> Value {
+        self.rt
+            .block_on(self.c().execute(script, vec![]))
+            .unwrap_or_else(|e| panic!("script {script:?}: {e}"))
+    }
+
+    /// Polls `script` until it returns true; panics after `timeout`, quoting
+    /// what `describe` (another script) says about the page then.
+    pub fn wait_for(&self, what: &str, script: &str, timeout: Duration, describe: &str) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.js(script) == Value::Bool(true) {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "timed out after {timeout:?} waiting for {what}; the page: {}",
+                    self.js(describe)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Picks `files` in the file input, as a user choosing them would.
+    pub fn pick(&self, css: &str, files: &[&Path]) {
+        let paths: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+        self.rt
+            .block_on(async {
+                let input = self.c().find(Locator::Css(css)).await?;
+                input.send_keys(&paths.join("\n")).await
+            })
+            .unwrap_or_else(|e| panic!("pick {paths:?} in {css}: {e}"));
+    }
+
+    pub fn click(&self, css: &str) {
+        self.rt
+            .block_on(async { self.c().find(Locator::Css(css)).await?.click().await })
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    pub fn fill(&self, css: &str, text: &str) {
+        self.rt
+            .block_on(async {
+                let e = self.c().find(Locator::Css(css)).await?;
+                e.clear().await?;
+                e.send_keys(text).await
+            })
+            .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
+    pub fn screenshot(&self, to: &Path) {
+        let png = self
+            .rt
+            .block_on(self.c().screenshot())
+            .unwrap_or_else(|e| panic!("screenshot: {e}"));
+        if let Some(dir) = to.parent() {
+            std::fs::create_dir_all(dir).expect("screenshot directory");
+        }
+        std::fs::write(to, png).expect("write the screenshot");
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            let _ = self.rt.block_on(async {
+                tokio::time::timeout(Duration::from_secs(10), client.close()).await
+            });
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// One request the page made to `serve`, and the answer it got.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    /// The answer's body as received (chunked framing removed).
+    pub body: Vec<u8>,
+}
+
+/// A reverse proxy in front of `serve` that records every answer. The page
+/// is loaded through it, so everything the page fetches from `serve` passes
+/// here. One request per connection (`Connection: close` both ways).
+pub struct Recorder {
+    addr: SocketAddr,
+    log: Arc<Mutex<Vec<Exchange>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Recorder {
+    pub fn start(upstream: &str) -> Recorder {
+        let upstream: SocketAddr = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .parse()
+            .expect("serve's address is host:port");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the recorder");
+        let addr = listener.local_addr().expect("recorder address");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (log2, stop2) = (log.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stop2.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let log = log2.clone();
+                std::thread::spawn(move || {
+                    if let Some(x) = relay(conn, upstream) {
+                        log.lock().unwrap_or_else(PoisonError::into_inner).push(x);
+                    }
+                });
+            }
+        });
+        Recorder { addr, log, stop }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        self.log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+fn relay(client: TcpStream, upstream: SocketAddr) -> Option<Exchange> {
+    client
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .ok()?;
+    let mut reader = BufReader::new(client.try_clone().ok()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line).ok()?;
+    let mut parts = request_line.split_whitespace();
+    let method = parts.next()?.to_string();
+    let path = parts.next()?.to_string();
+    let mut head = request_line.clone();
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).ok()?;
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+        let lower = line.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            length = v.trim().parse().ok()?;
+        }
+        if lower.starts_with("connection:") || lower.starts_with("keep-alive:") {
+            continue;
+        }
+        head.push_str(&line);
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+
+    let mut up = TcpStream::connect(upstream).ok()?;
+    up.set_read_timeout(Some(Duration::from_secs(120))).ok()?;
+    up.write_all(head.as_bytes()).ok()?;
+    up.write_all(&body).ok()?;
+    let mut answer = Vec::new();
+    up.read_to_end(&mut answer).ok()?;
+    let mut client = client;
+    let _ = client.write_all(&answer);
+    let _ = client.shutdown(Shutdown::Both);
+
+    let split = answer.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&answer[..split]).to_ascii_lowercase();
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    let raw = &answer[split + 4..];
+    let body = if head.contains("transfer-encoding: chunked") {
+        dechunk(raw)
+    } else {
+        raw.to_vec()
+    };
+    Some(Exchange {
+        method,
+        path,
+        status,
+        body,
+    })
+}
+
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&raw[..eol])
+            .ok()
+            .and_then(|s| usize::from_str_radix(s.split(';').next().unwrap_or("").trim(), 16).ok())
+            .unwrap_or(0);
+        raw = &raw[eol + 2..];
+        if size == 0 || raw.len() < size {
+            break;
+        }
+        out.extend_from_slice(&raw[..size]);
+        raw = &raw[(size + 2).min(raw.len())..];
+    }
+    out
+}
+
+/// A static file server on loopback, for a page whose origin is not
+/// `serve`'s (the stock Uppy page). `/` is `index.html`.
+pub struct StaticSite {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+}
+
+impl StaticSite {
+    pub fn start(dir: &Path) -> StaticSite {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the static site");
+        let addr = listener.local_addr().expect("static site address");
+        let stop = Arc::new(AtomicBool::new(false));
+        let (dir, stop2) = (dir.to_path_buf(), stop.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stop2.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let dir = dir.clone();
+                std::thread::spawn(move || serve_file(conn, &dir));
+            }
+        });
+        StaticSite { addr, stop }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for StaticSite {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+fn serve_file(conn: TcpStream, dir: &Path) {
+    let Ok(clone) = conn.try_clone() else { return };
+    let mut reader = BufReader::new(clone);
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    loop {
+        let mut line = String::new();
+        match reader.read_line(&mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) if line == "\r\n" => break,
+            Ok(_) => {}
+        }
+    }
+    let path = request_line.split_whitespace().nth(1).unwrap_or("/");
+    let name = match path.split(['?', '#']).next().unwrap_or("/") {
+        "/" => "index.html",
+        p => p.trim_start_matches('/'),
+    };
+    let found = (!name.contains("..") && !name.contains('/'))
+        .then(|| std::fs::read(dir.join(name)).ok())
+        .flatten();
+    let mut conn = conn;
+    let (status, kind, body) = match found {
+        Some(body) if name.ends_with(".js") => ("200 OK", "text/javascript", body),
+        Some(body) => ("200 OK", "text/html; charset=utf-8", body),
+        None => ("404 Not Found", "text/plain", b"not found".to_vec()),
+    };
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = conn.write_all(head.as_bytes());
+    let _ = conn.write_all(&body);
+    let _ = conn.shutdown(Shutdown::Both);
+}
