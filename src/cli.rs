@@ -100,7 +100,7 @@ pub struct PutArgs {
 
     /// Destination, as s3://BUCKET/KEY; with --via, the KEY to ask the backend
     /// for (optional: without it the backend chooses one from the file name)
-    #[arg(value_name = "S3_URL|KEY", value_parser = parse_target, required_unless_present = "via")]
+    #[arg(value_name = "S3_URL", value_parser = parse_target, required_unless_present = "via")]
     pub dest: Option<Target>,
 
     /// Upload through this backend (`s3up serve`, or an Uppy Companion) with
