@@ -655,6 +655,9 @@ pub fn json_already_completed(
 
 /// The endpoint a run reaches, for the user: its URL, or AWS and the region.
 pub fn endpoint(used: &crate::store::Connection) -> String {
+    if let Some(backend) = &used.via {
+        return format!("the backend {backend}");
+    }
     match (&used.endpoint_url, &used.region) {
         (Some(url), _) => url.clone(),
         (None, Some(region)) => format!("AWS ({region})"),
