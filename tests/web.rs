@@ -569,6 +569,49 @@ fn pause_then_resume_completes() {
     rig.finish();
 }
 
+/// A PUT stopped by Pause can still reach the store after the part was sent
+/// again (its body sat in buffers on the way). Garage keeps the attempt whose
+/// body started arriving last, so that stale body replaces the new attempt and
+/// Complete answers InvalidPart: the page sends such parts once more.
+#[test]
+fn a_stale_part_landing_after_resume_is_sent_again() {
+    let rig = Rig::new("web-stale");
+    let file = rig.file("stale.bin", 24 * MIB, 5);
+    // Part 3's first PUT is held in the proxy, its body buffered, and goes on
+    // to the store 3 s later: after Pause aborted it and Resume sent it again.
+    rig.proxy.add_rule(Rule {
+        matcher: Match::UploadPartNumber(3),
+        fault: Fault::Delay { millis: 3000 },
+        schedule: Schedule::FirstN(1),
+    });
+    // Part 5 is slow, so that Complete comes after the stale body landed.
+    rig.slow_parts(5, 5, 1024 * 1024);
+    rig.open(2);
+    rig.pick(&file);
+    let part3 = || {
+        rig.proxy
+            .requests()
+            .iter()
+            .filter(|r| r.method == "PUT" && r.query.split('&').any(|q| q == "partNumber=3"))
+            .count()
+    };
+    let started = std::time::Instant::now();
+    while part3() == 0 {
+        assert!(started.elapsed() < LONG, "part 3 never reached the proxy");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300)); // its body into the buffers
+    rig.click("li.file .pause");
+    rig.wait_state("paused");
+    rig.click("li.file .resume");
+    rig.wait_state("done");
+    // Sent before the pause, after it, and again after Complete's InvalidPart.
+    assert!(part3() >= 3, "part 3 was not sent again: {}", part3());
+    let (key, _) = rig.key_and_upload();
+    assert_object_equals(rig.srv, &rig.bucket, &key, &file);
+    rig.finish();
+}
+
 /// Cancel aborts the upload on S3: ListMultipartUploads shows nothing.
 #[test]
 fn cancel_leaves_nothing_on_s3() {

@@ -270,7 +270,9 @@
     for (let n = 1; n <= job.count; n += 1) {
       const start = (n - 1) * partSize;
       const end = Math.min(job.file.size, start + partSize);
-      job.parts.push({ start, end, done: false, etag: '', sha256: '', loaded: 0, xhr: null });
+      // interrupted: a PUT of this part was stopped or failed mid-way, so its
+      // body may still reach the store later (see complete).
+      job.parts.push({ start, end, done: false, etag: '', sha256: '', loaded: 0, xhr: null, interrupted: false });
     }
   }
 
@@ -297,6 +299,7 @@
       started: Date.now(),
       samples: [],
       resumedParts: 0,
+      resends: 0,
       note: '',
       saveTimer: null,
       pausedByAuth: false,
@@ -519,6 +522,7 @@
         renderBatch();
         return;
       } catch (e) {
+        if (part.xhr) part.interrupted = true;
         part.xhr = null;
         part.loaded = 0;
         if (job.state !== 'uploading') { requeue(job, n); return; }
@@ -612,6 +616,7 @@
             break;
           }
         }
+        if (/InvalidPart\b/.test(e.message) && resendInterrupted(job)) return;
         if (e.status === 401 || !e.retryable || attempt >= ATTEMPTS) throw e;
         await sleep(backoff(attempt));
       }
@@ -619,6 +624,30 @@
     dropRecord(job.uploadId);
     const extra = job.resumedParts ? ` (${job.resumedParts} parts were kept from before)` : '';
     setState(job, 'done', `${job.note ? `${job.note} ` : ''}Uploaded to ${done.key}${extra}.`);
+  }
+
+  // A PUT the page stopped (Pause) or lost (network error) may still reach the
+  // store after the page sent that part again: its body can sit in buffers
+  // and proxies on the way. Garage keeps, for each part number, the attempt
+  // whose body *started* arriving last, so a stale body that arrives after the
+  // new attempt began replaces it, unfinished, and Complete answers
+  // InvalidPart. Sending the parts that had such an attempt once more makes
+  // them the latest again; then Complete is retried (when they finish).
+  function resendInterrupted(job) {
+    if (job.state !== 'completing' || job.resends >= ATTEMPTS) return false;
+    const again = [];
+    for (let n = 1; n <= job.count; n += 1) {
+      const p = job.parts[n];
+      if (!p.interrupted) continue;
+      Object.assign(p, { done: false, interrupted: false, etag: '', loaded: 0 });
+      again.push(n);
+    }
+    if (again.length === 0) return false;
+    job.resends += 1;
+    job.queue = again;
+    setState(job, 'uploading', `The store did not take part ${again.join(', ')} as sent (InvalidPart): sending again.`);
+    pump();
+    return true;
   }
 
   function stopParts(job) {
