@@ -7,10 +7,12 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Child;
 
 use support::proxy::{Fault, FaultProxy, Match, RequestRecord, Rule, Schedule};
-use support::{assert_exit, assert_object_equals, assert_ok, Kind, Scratch, Server, MIB};
+use support::{
+    assert_exit, assert_object_equals, assert_ok, child_stderr, spawn, Kind, Scratch, Server, MIB,
+};
 
 fn rule(matcher: Match, fault: Fault, schedule: Schedule) -> Rule {
     Rule {
@@ -22,30 +24,6 @@ fn rule(matcher: Match, fault: Fault, schedule: Schedule) -> Rule {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Starts `s3up ARGS FILE URL` in the background, its stderr in child.err.
-fn spawn(
-    s: &Scratch,
-    srv: &Server,
-    endpoint: &str,
-    args: &[&str],
-    file: &Path,
-    url: &str,
-) -> Child {
-    let log = std::fs::File::create(s.dir.path().join("child.err")).unwrap();
-    s.s3up_std(srv, endpoint)
-        .args(args)
-        .arg(file)
-        .arg(url)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap()
-}
-
-fn child_stderr(s: &Scratch) -> String {
-    std::fs::read_to_string(s.dir.path().join("child.err")).unwrap_or_default()
 }
 
 fn signal(child: &Child, sig: &str) {

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::Value;
 use support::proxy::{Fault, FaultProxy, Match, RequestRecord, Rule, Schedule};
 use support::{
-    assert_object_equals, assert_ok, one_error_line, random_bytes, Kind, Scratch, Server, MIB,
+    assert_object_equals, assert_ok, child_stderr, one_error_line, random_bytes, spawn, Kind,
+    Scratch, Server, MIB,
 };
 
 fn rule(matcher: Match, fault: Fault, schedule: Schedule) -> Rule {
@@ -79,31 +80,6 @@ fn pending_keys(srv: &Server, bucket: &str) -> Vec<String> {
 
 fn is_listed(srv: &Server, bucket: &str, upload_id: &str) -> bool {
     srv.list_uploads(bucket).iter().any(|(_, u)| u == upload_id)
-}
-
-/// Spawns `s3up ARGS` through `endpoint`, its stderr going to a file in the
-/// scratch dir so a failure can quote it.
-fn spawn(
-    s: &Scratch,
-    srv: &Server,
-    endpoint: &str,
-    args: &[&str],
-    file: &Path,
-    url: &str,
-) -> Child {
-    let log = std::fs::File::create(s.dir.path().join("child.err")).unwrap();
-    s.s3up_std(srv, endpoint)
-        .args(args)
-        .arg(file)
-        .arg(url)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap()
-}
-
-fn child_stderr(s: &Scratch) -> String {
-    std::fs::read_to_string(s.dir.path().join("child.err")).unwrap_or_default()
 }
 
 /// Polls `cond` until it holds; fails if `child` exits first or after 60 s.

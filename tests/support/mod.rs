@@ -8,7 +8,7 @@ pub mod proxy;
 pub mod server;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Output};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -189,6 +189,32 @@ pub fn wait_for(
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Starts `s3up ARGS FILE URL` in the background against `endpoint`, with its
+/// stdout discarded and its stderr in the scratch dir's `child.err`.
+pub fn spawn(
+    s: &Scratch,
+    srv: &Server,
+    endpoint: &str,
+    args: &[&str],
+    file: &Path,
+    url: &str,
+) -> Child {
+    let log = std::fs::File::create(s.dir.path().join("child.err")).unwrap();
+    s.s3up_std(srv, endpoint)
+        .args(args)
+        .arg(file)
+        .arg(url)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap()
+}
+
+/// What the last [`spawn`]ed s3up wrote on stderr so far.
+pub fn child_stderr(s: &Scratch) -> String {
+    std::fs::read_to_string(s.dir.path().join("child.err")).unwrap_or_default()
 }
 
 /// Asserts that s3up exited with `code`, quoting its output when it did not.
