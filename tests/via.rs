@@ -226,6 +226,82 @@ on_both_servers!(sizes_through_serve, |srv: &Server| {
     assert_object_equals(srv, &bucket, key, &file);
 });
 
+/// Through `serve`, part URLs are signed ahead of need: each part is
+/// announced once hashed, up to `--concurrency` parts before it is sent, and
+/// the announced parts are signed in `/batch` requests with their SHA-256s.
+/// With every signing request held 300 ms at a proxy in front of `serve`, no
+/// part is signed on its own (the hot-path request), each is signed once
+/// with its own checksum, and the batches are fewer than the parts.
+#[test]
+fn serve_signs_parts_ahead_in_batches() {
+    let srv = support::server(support::Kind::Garage);
+    let bucket = srv.new_bucket("via-ahead");
+    let s3 = FaultProxy::start(&srv.endpoint);
+    let serve = Serve::start(srv, &s3.endpoint(), &bucket, &[]);
+    throttle(&s3, 8 * MIB);
+    let front = FaultProxy::start(&serve.url);
+    front.add_rule(Rule {
+        matcher: Match::Method("GET"),
+        fault: Fault::Delay { millis: 300 },
+        schedule: Schedule::Always,
+    });
+    let s = Scratch::new();
+    let file = s.file("ahead.bin", 9 * 5 * MIB + 777, 31);
+    let key = "up/alice/ahead.bin";
+    let out = run(client(&s).arg("put").arg(&file).args([
+        "--via",
+        &front.endpoint(),
+        key,
+        "--part-size",
+        "5MiB",
+        "--concurrency",
+        "2",
+    ]));
+    assert_exit(&out, 0);
+    assert_object_equals(srv, &bucket, key, &file);
+
+    let sums = part_sums(&file, 5 * MIB);
+    let mut signed: Vec<u32> = Vec::new();
+    let mut batches = 0;
+    for r in front.requests() {
+        let segments: Vec<&str> = r.path.trim_start_matches('/').split('/').collect();
+        if r.method != "GET" || segments.len() != 4 || segments[..2] != ["s3", "multipart"] {
+            continue;
+        }
+        assert_eq!(
+            segments[3], "batch",
+            "part {} was signed on its own, as it was about to be sent",
+            segments[3]
+        );
+        batches += 1;
+        let url = reqwest::Url::parse(&format!("http://x/?{}", r.query)).unwrap();
+        let param = |name: &str| {
+            url.query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_else(|| panic!("no {name} in {}", r.query))
+        };
+        let numbers: Vec<u32> = param("partNumbers")
+            .split(',')
+            .map(|n| n.parse().unwrap())
+            .collect();
+        let batch_sums = param("sha256");
+        let batch_sums: Vec<&str> = batch_sums.split(',').collect();
+        assert_eq!(batch_sums.len(), numbers.len(), "{}", r.query);
+        for (n, sum) in numbers.iter().zip(batch_sums) {
+            assert_eq!(sum, sums[*n as usize - 1], "part {n}'s checksum");
+        }
+        signed.extend(numbers);
+    }
+    signed.sort_unstable();
+    assert_eq!(
+        signed,
+        (1..=10).collect::<Vec<u32>>(),
+        "each part signed once"
+    );
+    assert!(batches < 10, "{batches} batches for 10 parts");
+}
+
 /// SIGKILL mid-upload, then `resume` with no argument completes. The journal
 /// holds neither the token nor a presigned URL; on Garage, ListParts of the
 /// open upload shows each part's SHA-256, as signed.

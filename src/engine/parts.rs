@@ -1,10 +1,17 @@
 //! The workers: hash each part, send it, and hand its ETag to the journal.
 //!
-//! Workers take parts from a queue. It holds the parts left to send, and a
-//! resume's verifier ([`super::verify`]) adds to it every part on the store
-//! whose bytes turn out not to match the file, while the workers are busy;
-//! the queue closes once the verifier is done, and only then can Complete
-//! follow.
+//! Parts come from a queue. It holds the parts left to send, and a resume's
+//! verifier ([`super::verify`]) adds to it every part on the store whose
+//! bytes turn out not to match the file, while the workers are busy; the
+//! queue closes once the verifier is done, and only then can Complete follow.
+//!
+//! Hashing runs ahead of sending ([`hash_ahead`]): up to `concurrency` parts
+//! beyond those on the wire are hashed and announced to the store
+//! ([`Store::will_send`]), so a store that signs each part's URL with its
+//! SHA-256 (`put --via`) asks for the signatures while earlier parts are
+//! still sending, and a part rarely waits for one. The bound keeps those
+//! URLs young (one round of sends ahead) and the hashed pages in the page
+//! cache for the send.
 //!
 //! Each part is read twice with positioned reads (`pread`): once through a small
 //! buffer to compute its SHA-256, which must be known before the request is
@@ -32,7 +39,9 @@ use super::verify::{verify_all, Candidate, Verifier};
 use super::{Cancel, Error, PartStats, Progress};
 use crate::journal::{Journal, JournalDir, JournalWriter, Lock, PartRecord};
 use crate::plan::{Part, Plan};
-use crate::store::{b64, ErrorKind, FileRange, Finished, ListUploads, Meter, StoreError};
+use crate::store::{
+    b64, ErrorKind, FileRange, Finished, ListUploads, Meter, Store, StoreError, UploadHandle,
+};
 
 /// Parts hashed at once, by the workers and a resume's verifier together
 /// (see `send_parts`); the blocking pool has 16 threads.
@@ -78,6 +87,66 @@ pub async fn hash(file: Arc<File>, part: Part) -> std::io::Result<[u8; 32]> {
     tokio::task::spawn_blocking(move || digests(&file, part, false).map(|d| d.sha256))
         .await
         .map_err(std::io::Error::other)?
+}
+
+/// A part whose hashing has started, in queue order; the hash is aborted if
+/// the part is dropped unsent.
+struct Hashed {
+    part: Part,
+    sha256: JoinHandle<std::io::Result<[u8; 32]>>,
+}
+
+impl Drop for Hashed {
+    fn drop(&mut self) {
+        self.sha256.abort();
+    }
+}
+
+/// A task that is aborted when this is dropped, however the owner returns.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Takes parts from `queue` and starts hashing each (at most [`HASH_JOBS`]
+/// at once, shared with a resume's verifier through `hashing`), handing them
+/// on in order; each part is announced to the store once hashed. At most
+/// `ahead` parts wait in the channel: the rest stay in the queue, unhashed.
+fn hash_ahead<S: Store>(
+    store: Arc<S>,
+    upload: Arc<UploadHandle>,
+    file: Arc<File>,
+    hashing: Arc<Semaphore>,
+    mut queue: mpsc::UnboundedReceiver<Part>,
+    ahead: usize,
+) -> (mpsc::Receiver<Hashed>, AbortOnDrop) {
+    let (tx, rx) = mpsc::channel(ahead.max(1));
+    let task = tokio::spawn(async move {
+        // A slot first, so a part leaves the queue only when it may be hashed.
+        while let Ok(slot) = tx.reserve().await {
+            let Some(part) = queue.recv().await else {
+                return;
+            };
+            let (store, upload, file, hashing) =
+                (store.clone(), upload.clone(), file.clone(), hashing.clone());
+            let sha256 = tokio::spawn(async move {
+                let sha = {
+                    let _hashing = hashing
+                        .acquire_owned()
+                        .await
+                        .map_err(std::io::Error::other)?;
+                    hash(file, part).await?
+                };
+                store.will_send(&upload, part.number, sha);
+                Ok(sha)
+            });
+            slot.send(Hashed { part, sha256 });
+        }
+    });
+    (rx, AbortOnDrop(task))
 }
 
 /// One attempt at sending a part: reports each chunk of the body as it goes
@@ -333,8 +402,8 @@ async fn send_parts<S: ListUploads>(
     };
 
     // Unbounded, because it never holds more than the plan's parts; the
-    // permits below bound what is in flight.
-    let (queue_tx, mut queue) = mpsc::unbounded_channel();
+    // permits below bound what is in flight, and `hash_ahead` what is hashed.
+    let (queue_tx, queue) = mpsc::unbounded_channel();
     for part in todo {
         // Cannot fail: the receiver is right here.
         let _ = queue_tx.send(part);
@@ -359,31 +428,19 @@ async fn send_parts<S: ListUploads>(
     });
     // The queue closes once the verifier is done with it.
     drop(queue_tx);
+    let (mut hashed, _hasher) = hash_ahead(
+        run.store.clone(),
+        upload.clone(),
+        run.file.clone(),
+        hashing.clone(),
+        queue,
+        run.concurrency as usize,
+    );
 
     loop {
-        // Wait for a part; meanwhile, notice a worker that failed (the queue
-        // may stay empty for a while as the verifier hashes).
-        let part = tokio::select! {
-            part = queue.recv() => match part {
-                Some(part) => part,
-                None => break,
-            },
-            Some(res) = set.join_next(), if !set.is_empty() => {
-                note(res, &mut stop);
-                if stop.is_some() {
-                    break;
-                }
-                continue;
-            }
-            () = run.cancel.cancelled() => {
-                stop_verifier(verifier, &mut stop).await;
-                set.shutdown().await;
-                return (Some(Stop::Cancelled), Vec::new());
-            }
-        };
-        // The permit comes before the read, so at most `concurrency` parts are
-        // in memory. A failing part closes the semaphore, so no part starts
-        // after a failure, however the wake-ups race.
+        // A permit first: a failing part closes the semaphore, so no part
+        // starts after a failure, however the wake-ups race. Parts are hashed
+        // ahead meanwhile, up to `concurrency` of them.
         let permit = tokio::select! {
             permit = permits.clone().acquire_owned() => match permit {
                 Ok(p) => p,
@@ -395,32 +452,45 @@ async fn send_parts<S: ListUploads>(
                 return (Some(Stop::Cancelled), Vec::new());
             }
         };
+        // Then a part; meanwhile, notice a worker that failed (the queue may
+        // stay empty for a while as the verifier hashes).
+        let next = loop {
+            tokio::select! {
+                next = hashed.recv() => break next,
+                Some(res) = set.join_next(), if !set.is_empty() => {
+                    note(res, &mut stop);
+                    if stop.is_some() {
+                        break None;
+                    }
+                }
+                () = run.cancel.cancelled() => {
+                    stop_verifier(verifier, &mut stop).await;
+                    set.shutdown().await;
+                    return (Some(Stop::Cancelled), Vec::new());
+                }
+            }
+        };
         while let Some(res) = set.try_join_next() {
             note(res, &mut stop);
         }
-        if stop.is_some() {
+        let Some(mut next) = next.filter(|_| stop.is_none()) else {
             break;
-        }
+        };
         let store = run.store.clone();
         let file = run.file.clone();
         let tx = writer.sender();
         let progress = run.progress.clone();
         let permits = permits.clone();
-        let hashing = hashing.clone();
         let upload = upload.clone();
         let attempts = run.attempts;
         let first_part_at = first_part_at.clone();
         set.spawn(async move {
+            let part = next.part;
             let result = async {
-                let sha = {
-                    let _hashing = hashing
-                        .acquire()
-                        .await
-                        .map_err(|e| Stop::Worker(e.to_string()))?;
-                    hash(file.clone(), part)
-                        .await
-                        .map_err(|e| Stop::Read(part.number, e))?
-                };
+                let sha = (&mut next.sha256)
+                    .await
+                    .map_err(|e| Stop::Worker(e.to_string()))?
+                    .map_err(|e| Stop::Read(part.number, e))?;
                 first_part_at.get_or_init(Instant::now);
                 // The bytes are read a second time as they are sent; if the file
                 // changed in between, S3's checksum check rejects the part.

@@ -107,6 +107,11 @@ struct State {
     counts: HashMap<(Op, Option<u32>), u32>,
     /// UploadPart calls, in the order they arrived.
     part_calls: Vec<u32>,
+    /// UploadPart calls that succeeded.
+    parts_stored: u32,
+    /// [`Store::will_send`] hints: part, SHA-256, and how many UploadPart
+    /// calls had succeeded when it came.
+    announced: Vec<(u32, [u8; 32], u32)>,
 }
 
 /// The in-memory store. Share it with `Arc`; the engine takes an `Arc<S>`.
@@ -193,6 +198,12 @@ impl MemoryStore {
     /// The part numbers of every UploadPart call, in order of arrival.
     pub fn part_calls(&self) -> Vec<u32> {
         self.state.lock().unwrap().part_calls.clone()
+    }
+
+    /// The [`Store::will_send`] hints, in order: (part, SHA-256, UploadPart
+    /// calls that had succeeded by then).
+    pub fn announced(&self) -> Vec<(u32, [u8; 32], u32)> {
+        self.state.lock().unwrap().announced.clone()
     }
 
     /// The parts the store holds for an open upload: (number, ETag).
@@ -405,9 +416,16 @@ impl Store for MemoryStore {
                     sha256: b64(&sha256),
                 },
             );
+            state.parts_stored += 1;
             Ok(etag)
         })
         .await
+    }
+
+    fn will_send(&self, _upload: &UploadHandle, number: u32, sha256: [u8; 32]) {
+        let mut state = self.state.lock().unwrap();
+        let stored = state.parts_stored;
+        state.announced.push((number, sha256, stored));
     }
 
     async fn complete_upload(

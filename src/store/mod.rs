@@ -13,7 +13,9 @@
 //! - listing a bucket's uploads is a separate trait ([`ListUploads`]), because a
 //!   presigning backend may not offer it;
 //! - [`ErrorKind::Expired`] marks a presigned request that is too old: it is
-//!   signed again, and that does not spend an attempt.
+//!   signed again, and that does not spend an attempt;
+//! - [`Store::will_send`] tells the store which part comes next, with its
+//!   SHA-256, so a store that signs URLs can sign them before they are needed.
 //!
 //! Dispatch is by enum ([`AnyStore`]), not `dyn`: the trait's futures stay
 //! unboxed, and the per-chunk path (the body inside each store) has no
@@ -237,6 +239,14 @@ pub trait Store: Send + Sync + 'static {
         sha256: [u8; 32],
     ) -> impl Future<Output = Result<String, StoreError>> + Send;
 
+    /// Part `number`, whose SHA-256 is `sha256`, is about to be sent: the
+    /// engine says so once the part is hashed, a bounded number of parts
+    /// ahead of sending it (`engine::parts`). A store that must ask for
+    /// something before it can send a part (a presigned URL) may ask now, in
+    /// the background, so that the part does not wait for it. A hint only:
+    /// it cannot fail, and [`Store::upload_part`] works without it.
+    fn will_send(&self, _upload: &UploadHandle, _number: u32, _sha256: [u8; 32]) {}
+
     /// Completes the upload; `parts` must be sorted by number.
     fn complete_upload(
         &self,
@@ -330,6 +340,13 @@ impl Store for AnyStore {
         sha256: [u8; 32],
     ) -> Result<String, StoreError> {
         dispatch!(self, s => s.upload_part(upload, number, body, sha256))
+    }
+
+    fn will_send(&self, upload: &UploadHandle, number: u32, sha256: [u8; 32]) {
+        match self {
+            AnyStore::Sdk(s) => s.will_send(upload, number, sha256),
+            AnyStore::Via(s) => s.will_send(upload, number, sha256),
+        }
     }
 
     async fn complete_upload(

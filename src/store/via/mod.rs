@@ -27,12 +27,10 @@
 //! refused (BadDigest) and sent again. That costs one MD5 pass over each part.
 //! A lost Complete answer cannot be recognised there, so the journal is kept.
 //!
-//! **Signing ahead** (`signer`): a URL signed with the part's SHA-256 can
-//! only be asked for once the part is hashed, and the engine hashes a part just
-//! before sending it (each byte is hashed once). So with `serve` each part
-//! costs one signing round trip, made while the other parts' bodies are on the
-//! wire. Without a checksum (Companion), URLs do not depend on the bytes and
-//! are fetched ahead in batches.
+//! **Signing ahead** (`signer`): the engine hashes parts ahead of sending
+//! them and announces each ([`Store::will_send`]); the announced parts are
+//! signed in background batches (`/batch`, with their SHA-256s for `serve`),
+//! so a part normally finds its URL waiting.
 //!
 //! **Expiry**: an S3 answer that says the URL is too old (Garage's 400
 //! "Date is too old", AWS's 403 "Request has expired", R2's ExpiredRequest) is
@@ -166,6 +164,9 @@ struct BatchAnswer {
     presigned_urls: BTreeMap<String, String>,
     #[serde(default)]
     expires: Option<u64>,
+    /// `serve`: each part's headers, when checksums were sent.
+    #[serde(default)]
+    headers: Option<BTreeMap<String, BTreeMap<String, String>>>,
 }
 
 #[derive(Deserialize)]
@@ -384,11 +385,12 @@ impl ViaStore {
         &self,
         upload: &UploadHandle,
         number: u32,
-        sha256: Option<&str>,
+        sha256: Option<&[u8; 32]>,
     ) -> Result<Signed, StoreError> {
         let n = number.to_string();
+        let sum = sha256.map(|s| b64(s));
         let mut query = vec![("key", upload.key.as_str())];
-        if let Some(sum) = sha256 {
+        if let Some(sum) = &sum {
             query.push(("sha256", sum));
         }
         let req = self
@@ -401,47 +403,56 @@ impl ViaStore {
         Ok(Signed::new(
             answer.url,
             answer.headers.unwrap_or_default().into_iter().collect(),
+            sha256.copied(),
             asked,
             answer.expires,
         ))
     }
 
-    /// Signs several parts in one request (`/batch`), without checksums.
+    /// Signs several parts in one request (`/batch`), each with its SHA-256
+    /// when `sums` (the backend is `serve`).
     async fn sign_batch(
         &self,
         upload: &UploadHandle,
-        numbers: &[u32],
+        parts: &[(u32, [u8; 32])],
+        sums: bool,
     ) -> Result<Vec<(u32, Signed)>, StoreError> {
-        let list: Vec<String> = numbers.iter().map(u32::to_string).collect();
-        let list = list.join(",");
+        let numbers: Vec<String> = parts.iter().map(|(n, _)| n.to_string()).collect();
+        let mut query = vec![
+            ("key", upload.key.clone()),
+            ("partNumbers", numbers.join(",")),
+        ];
+        if sums {
+            let list: Vec<String> = parts.iter().map(|(_, sha)| b64(sha)).collect();
+            query.push(("sha256", list.join(",")));
+        }
         let req = self
             .inner
             .http
             .get(self.url(&["s3", "multipart", &upload.upload_id, "batch"]))
-            .query(&[("key", upload.key.as_str()), ("partNumbers", list.as_str())]);
+            .query(&query);
         let asked = std::time::Instant::now();
-        let answer: BatchAnswer = self.call("backend sign", req, true, Wait::Small).await?;
-        Ok(answer
-            .presigned_urls
-            .into_iter()
-            .filter_map(|(n, url)| {
-                let n = n.parse().ok()?;
-                Some((n, Signed::new(url, Vec::new(), asked, answer.expires)))
+        let mut answer: BatchAnswer = self.call("backend sign", req, true, Wait::Small).await?;
+        Ok(parts
+            .iter()
+            .filter_map(|(n, sha)| {
+                let url = answer.presigned_urls.remove(&n.to_string())?;
+                let headers = answer
+                    .headers
+                    .as_mut()
+                    .and_then(|h| h.remove(&n.to_string()))
+                    .unwrap_or_default();
+                let signed_for = sums.then_some(*sha);
+                let signed = Signed::new(
+                    url,
+                    headers.into_iter().collect(),
+                    signed_for,
+                    asked,
+                    answer.expires,
+                );
+                Some((*n, signed))
             })
             .collect())
-    }
-
-    /// The URL (and headers) to PUT part `number` to.
-    async fn signed(
-        &self,
-        upload: &UploadHandle,
-        number: u32,
-        sha256: &[u8; 32],
-    ) -> Result<Signed, StoreError> {
-        match self.dialect().await? {
-            Dialect::Serve => self.sign_now(upload, number, Some(&b64(sha256))).await,
-            Dialect::Companion => signer::prefetched(self, upload, number).await,
-        }
     }
 }
 
@@ -623,7 +634,7 @@ impl Store for ViaStore {
         body: FileRange,
         sha256: [u8; 32],
     ) -> Result<String, StoreError> {
-        let signed = self.signed(upload, number, &sha256).await?;
+        let signed = signer::url_for(self, upload, number, &sha256).await?;
         let md5 = match self.dialect().await? {
             Dialect::Companion => Some(content_md5(&body).await?),
             Dialect::Serve => None,
@@ -668,6 +679,10 @@ impl Store for ViaStore {
             .watchdog
             .body("UploadPart", &stamp, request)
             .await
+    }
+
+    fn will_send(&self, upload: &UploadHandle, number: u32, sha256: [u8; 32]) {
+        signer::announce(self, upload, number, sha256);
     }
 
     async fn complete_upload(

@@ -1,41 +1,55 @@
-//! Presigned part URLs asked for ahead of need, where they do not depend on
-//! the part's bytes (a backend without the checksum extension).
+//! Presigned part URLs, asked for before they are needed.
 //!
-//! The next [`AHEAD`] part numbers after the one being sent are kept signed:
-//! when fewer than half of them are, the missing ones are asked for in one
-//! `/batch` request in the background, so a part normally finds its URL
-//! waiting. A URL is handed out only while a quarter of its life (at most a
-//! minute) is still left, so one fetched ahead never expires waiting; a stale
-//! one is dropped and signed again. Each URL is used once: a retry signs
-//! afresh, so an attempt that the store refused as expired never reuses it.
+//! The engine announces each part once it has hashed it, a bounded number of
+//! parts before it sends it ([`crate::store::Store::will_send`]). Announced
+//! parts are signed in the background, in batches (`/batch`; with each
+//! part's SHA-256 when the backend is `serve`): one batch at a time per
+//! upload, and the parts announced while it is out go in the next one. So a
+//! part normally finds its URL waiting, and the number of signing requests
+//! falls as the parts get smaller or the link faster. A part whose batch is
+//! still out waits for that answer instead of asking again; only a part
+//! nobody asked for (its batch failed, or its URL went stale) is signed on
+//! the spot. The first parts of an upload wait for their signatures: nothing
+//! can be signed before the part is hashed.
+//!
+//! A URL is handed out only while a quarter of its life (at most a minute) is
+//! still left, so one signed ahead never expires waiting; a stale one is
+//! dropped and signed again. Each URL is used once: a retry signs afresh, so
+//! an attempt that the store refused as expired never reuses it. A URL signed
+//! with a checksum is handed out only for a part with that checksum.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::ViaStore;
-use crate::store::{ErrorKind, StoreError, UploadHandle};
+use tokio::sync::Notify;
 
-/// Part numbers kept signed ahead of the one being sent.
-const AHEAD: u32 = 16;
+use super::{Dialect, ViaStore};
+use crate::store::{StoreError, UploadHandle};
+
 /// What a URL's life is taken to be when the backend does not say (Companion
 /// signs for 800 s by default; this stays below it).
 const ASSUMED_LIFE_SECS: u64 = 300;
-/// S3's highest part number.
-const LAST_PART: u32 = 10_000;
+/// Parts signed in one batch request at most (the query carries a 44-byte
+/// checksum for each).
+const MAX_BATCH: usize = 32;
 
 /// A presigned PUT: the URL and the headers it must carry.
 pub(super) struct Signed {
     pub url: String,
     pub headers: Vec<(String, String)>,
+    /// The checksum signed into the URL, if any.
+    sha256: Option<[u8; 32]>,
     fresh_until: Instant,
 }
 
 impl Signed {
-    /// A URL asked for at `asked`, valid `expires` seconds when the backend says.
+    /// A URL asked for at `asked`, valid `expires` seconds when the backend
+    /// says, signed for `sha256` if that was sent.
     pub fn new(
         url: String,
         headers: Vec<(String, String)>,
+        sha256: Option<[u8; 32]>,
         asked: Instant,
         expires: Option<u64>,
     ) -> Signed {
@@ -44,12 +58,14 @@ impl Signed {
         Signed {
             url,
             headers,
+            sha256,
             fresh_until: asked + (life - margin),
         }
     }
 
-    fn is_fresh(&self) -> bool {
-        Instant::now() < self.fresh_until
+    /// Fresh, and signed for these bytes (or for any).
+    fn fits(&self, sha256: &[u8; 32]) -> bool {
+        Instant::now() < self.fresh_until && self.sha256.is_none_or(|s| s == *sha256)
     }
 }
 
@@ -58,14 +74,40 @@ type PartKey = (String, u32);
 #[derive(Default)]
 struct Cache {
     urls: HashMap<PartKey, Signed>,
-    /// Asked for in a background batch that has not answered yet.
+    /// Announced, not asked for yet: the next batch takes them.
+    announced: BTreeMap<PartKey, [u8; 32]>,
+    /// In the batch that is out.
     asking: HashSet<PartKey>,
+    /// Uploads with a batch out.
+    busy: HashSet<String>,
+}
+
+impl Cache {
+    /// Takes up to [`MAX_BATCH`] announced parts of `upload_id` into `asking`.
+    fn next_batch(&mut self, upload_id: &str) -> Vec<(u32, [u8; 32])> {
+        let from = (upload_id.to_string(), 0);
+        let to = (upload_id.to_string(), u32::MAX);
+        let batch: Vec<(u32, [u8; 32])> = self
+            .announced
+            .range(from..=to)
+            .take(MAX_BATCH)
+            .map(|((_, n), sha)| (*n, *sha))
+            .collect();
+        for (n, _) in &batch {
+            let key = (upload_id.to_string(), *n);
+            self.announced.remove(&key);
+            self.asking.insert(key);
+        }
+        batch
+    }
 }
 
 /// The URLs signed ahead, per upload and part number.
 #[derive(Default)]
 pub(super) struct Signer {
     cache: Mutex<Cache>,
+    /// Woken whenever a batch has answered (or failed).
+    answered: Notify,
 }
 
 impl Signer {
@@ -73,113 +115,134 @@ impl Signer {
         self.cache.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Takes part `n`'s URL out of the cache, if it is still fresh.
-    fn take(&self, upload_id: &str, n: u32) -> Option<Signed> {
-        self.lock()
-            .urls
-            .remove(&(upload_id.to_string(), n))
-            .filter(Signed::is_fresh)
-    }
-
-    fn put(&self, upload_id: &str, signed: Vec<(u32, Signed)>) {
-        let mut cache = self.lock();
-        for (n, s) in signed {
-            cache.urls.insert((upload_id.to_string(), n), s);
-        }
-    }
-
-    /// The numbers in `from..from + count` (within S3's range) that have no
-    /// fresh URL and are not being asked for; they are marked as asked for
-    /// when at least `min` of them are, and returned, else none are.
-    fn claim(&self, upload_id: &str, from: u32, count: u32, min: usize) -> Vec<u32> {
-        let mut cache = self.lock();
-        let end = from.saturating_add(count).min(LAST_PART + 1);
-        let wanted: Vec<u32> = (from..end)
-            .filter(|n| {
-                let k = (upload_id.to_string(), *n);
-                !cache.asking.contains(&k) && !cache.urls.get(&k).is_some_and(Signed::is_fresh)
-            })
-            .collect();
-        if wanted.len() < min.max(1) {
-            return Vec::new();
-        }
-        for n in &wanted {
-            cache.asking.insert((upload_id.to_string(), *n));
-        }
-        wanted
-    }
-
-    fn answered(&self, upload_id: &str, numbers: &[u32]) {
-        let mut cache = self.lock();
-        for n in numbers {
-            cache.asking.remove(&(upload_id.to_string(), *n));
-        }
-    }
-
     /// Drops every URL of an upload (it was aborted).
     pub fn forget_upload(&self, upload_id: &str) {
         let mut cache = self.lock();
         cache.urls.retain(|(id, _), _| id != upload_id);
+        cache.announced.retain(|(id, _), _| id != upload_id);
     }
 }
 
-/// Part `number`'s URL: the one signed ahead, or a batch asked for now (this
-/// part and the next ones); then the window ahead is topped up.
-pub(super) async fn prefetched(
+/// Part `number` will be sent soon: queue it for the next batch, and send
+/// that batch now unless one is already out for this upload.
+pub(super) fn announce(store: &ViaStore, upload: &UploadHandle, number: u32, sha256: [u8; 32]) {
+    let signer = &store.inner.signer;
+    let id = &upload.upload_id;
+    {
+        let mut cache = signer.lock();
+        let key = (id.clone(), number);
+        if cache.asking.contains(&key) || cache.urls.get(&key).is_some_and(|s| s.fits(&sha256)) {
+            return;
+        }
+        cache.announced.insert(key, sha256);
+        if !cache.busy.insert(id.clone()) {
+            return;
+        }
+    }
+    let (store, upload) = (store.clone(), upload.clone());
+    tokio::spawn(async move { sign_announced(&store, &upload).await });
+}
+
+/// Clears a batch's parts from `asking` and wakes the parts waiting for it,
+/// however the batch ended (even if its task was dropped).
+struct Answered<'a> {
+    signer: &'a Signer,
+    upload_id: &'a str,
+    numbers: Vec<u32>,
+}
+
+impl Drop for Answered<'_> {
+    fn drop(&mut self) {
+        let mut cache = self.signer.lock();
+        for n in &self.numbers {
+            cache.asking.remove(&(self.upload_id.to_string(), *n));
+        }
+        drop(cache);
+        self.signer.answered.notify_waiters();
+    }
+}
+
+/// Signs announced parts, a batch at a time, until none are left; then the
+/// upload is no longer busy. A failed batch costs nothing: each of its parts
+/// signs itself when it is sent, and reports the error then.
+async fn sign_announced(store: &ViaStore, upload: &UploadHandle) {
+    let signer = &store.inner.signer;
+    let id = upload.upload_id.as_str();
+    // If the task is dropped mid-way, the upload is no longer busy.
+    struct Busy<'a>(&'a Signer, &'a str);
+    impl Drop for Busy<'_> {
+        fn drop(&mut self) {
+            self.0.lock().busy.remove(self.1);
+            self.0.answered.notify_waiters();
+        }
+    }
+    let busy = Busy(signer, id);
+    let sums = matches!(store.dialect().await, Ok(Dialect::Serve));
+    loop {
+        let batch = {
+            let mut cache = signer.lock();
+            let batch = cache.next_batch(id);
+            if batch.is_empty() {
+                // Under the same lock as `announce`'s check: nothing is
+                // announced to an upload that is neither busy nor batched.
+                // The guard must not clear a later task's flag.
+                cache.busy.remove(id);
+                drop(cache);
+                std::mem::forget(busy);
+                signer.answered.notify_waiters();
+                return;
+            }
+            batch
+        };
+        let answered = Answered {
+            signer,
+            upload_id: id,
+            numbers: batch.iter().map(|(n, _)| *n).collect(),
+        };
+        if let Ok(signed) = store.sign_batch(upload, &batch, sums).await {
+            let mut cache = signer.lock();
+            for (n, s) in signed {
+                cache.urls.insert((id.to_string(), n), s);
+            }
+        }
+        drop(answered);
+    }
+}
+
+/// Part `number`'s URL: the one signed ahead, or the answer of the batch it
+/// is in, or else one signed now.
+pub(super) async fn url_for(
     store: &ViaStore,
     upload: &UploadHandle,
     number: u32,
+    sha256: &[u8; 32],
 ) -> Result<Signed, StoreError> {
     let signer = &store.inner.signer;
-    let id = upload.upload_id.as_str();
-    let signed = match signer.take(id, number) {
-        Some(s) => s,
-        None => {
-            let ahead = signer.claim(id, number.saturating_add(1), AHEAD - 1, 1);
-            let mut numbers = vec![number];
-            numbers.extend(&ahead);
-            let answer = store.sign_batch(upload, &numbers).await;
-            signer.answered(id, &ahead);
-            let mut answer = answer?;
-            let mine = answer
-                .iter()
-                .position(|(n, _)| *n == number)
-                .map(|i| answer.swap_remove(i).1);
-            signer.put(id, answer);
-            mine.ok_or_else(|| {
-                StoreError::new(
-                    ErrorKind::Retryable,
-                    "backend sign",
-                    format!("the backend's batch answer has no URL for part {number}"),
-                )
-            })?
+    let key = (upload.upload_id.clone(), number);
+    loop {
+        // Registered before looking, so an answer between the look and the
+        // wait is not missed.
+        let notified = signer.answered.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        {
+            let mut cache = signer.lock();
+            if let Some(signed) = cache.urls.remove(&key).filter(|s| s.fits(sha256)) {
+                return Ok(signed);
+            }
+            let queued = cache.announced.get(&key) == Some(sha256) && cache.busy.contains(&key.0);
+            if !cache.asking.contains(&key) && !queued {
+                cache.announced.remove(&key);
+                break;
+            }
         }
-    };
-    top_up(store, upload, number);
-    Ok(signed)
-}
-
-/// Asks in the background for the URLs missing among the next [`AHEAD`]
-/// parts, once half of them are missing. A failure here costs nothing: the
-/// part that needs the URL asks again, and reports the error.
-fn top_up(store: &ViaStore, upload: &UploadHandle, number: u32) {
-    let id = &upload.upload_id;
-    let numbers = store
-        .inner
-        .signer
-        .claim(id, number.saturating_add(1), AHEAD, AHEAD as usize / 2);
-    if numbers.is_empty() {
-        return;
+        notified.await;
     }
-    let (store, upload) = (store.clone(), upload.clone());
-    tokio::spawn(async move {
-        let answer = store.sign_batch(&upload, &numbers).await;
-        let signer = &store.inner.signer;
-        if let Ok(signed) = answer {
-            signer.put(&upload.upload_id, signed);
-        }
-        signer.answered(&upload.upload_id, &numbers);
-    });
+    let sum = match store.dialect().await? {
+        Dialect::Serve => Some(sha256),
+        Dialect::Companion => None,
+    };
+    store.sign_now(upload, number, sum).await
 }
 
 #[cfg(test)]
@@ -189,40 +252,43 @@ mod tests {
     #[test]
     fn a_url_is_handed_out_only_while_a_quarter_of_its_life_is_left() {
         let now = Instant::now();
-        let s = Signed::new("u".into(), Vec::new(), now, Some(4));
+        let s = Signed::new("u".into(), Vec::new(), None, now, Some(4));
         assert_eq!(s.fresh_until, now + Duration::from_secs(3));
-        let long = Signed::new("u".into(), Vec::new(), now, Some(900));
+        let long = Signed::new("u".into(), Vec::new(), None, now, Some(900));
         assert_eq!(long.fresh_until, now + Duration::from_secs(840));
         let stale = Signed::new(
             "u".into(),
             Vec::new(),
+            None,
             now - Duration::from_secs(10),
             Some(4),
         );
-        let signer = Signer::default();
-        signer.put("up", vec![(1, stale), (2, s)]);
-        assert!(signer.take("up", 1).is_none(), "stale");
-        assert!(signer.take("up", 2).is_some());
-        assert!(signer.take("up", 2).is_none(), "each URL is used once");
+        assert!(!stale.fits(&[0; 32]));
+        assert!(s.fits(&[0; 32]), "unsigned: fits any bytes");
     }
 
     #[test]
-    fn claims_skip_urls_held_or_asked_for() {
-        let signer = Signer::default();
-        let fresh = Signed::new("u".into(), Vec::new(), Instant::now(), Some(900));
-        signer.put("up", vec![(3, fresh)]);
-        assert_eq!(signer.claim("up", 1, 4, 1), vec![1, 2, 4]);
-        assert_eq!(
-            signer.claim("up", 1, 6, 1),
-            vec![5, 6],
-            "1, 2, 4 are asked for"
-        );
-        assert!(
-            signer.claim("up", 1, 6, 3).is_empty(),
-            "fewer than the minimum"
-        );
-        signer.answered("up", &[1, 2]);
-        assert_eq!(signer.claim("up", 1, 2, 1), vec![1, 2]);
-        assert_eq!(signer.claim("up", 9_999, 16, 1), vec![9_999, 10_000]);
+    fn a_url_signed_for_a_checksum_fits_only_those_bytes() {
+        let s = Signed::new("u".into(), Vec::new(), Some([1; 32]), Instant::now(), None);
+        assert!(s.fits(&[1; 32]));
+        assert!(!s.fits(&[2; 32]));
+    }
+
+    #[test]
+    fn a_batch_takes_the_announced_parts_of_one_upload_in_order() {
+        let mut cache = Cache::default();
+        for n in (1..=40).rev() {
+            cache.announced.insert(("a".into(), n), [n as u8; 32]);
+        }
+        cache.announced.insert(("b".into(), 1), [0; 32]);
+        let first = cache.next_batch("a");
+        assert_eq!(first.len(), MAX_BATCH);
+        assert_eq!(first[0], (1, [1; 32]));
+        assert_eq!(first[31].0, 32);
+        assert!(cache.asking.contains(&("a".to_string(), 32)));
+        let second: Vec<u32> = cache.next_batch("a").iter().map(|p| p.0).collect();
+        assert_eq!(second, (33..=40).collect::<Vec<_>>());
+        assert!(cache.next_batch("a").is_empty());
+        assert_eq!(cache.announced.len(), 1, "the other upload's part stays");
     }
 }
