@@ -11,7 +11,8 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILED: i32 = 1;
 /// The command line was wrong (clap's errors, printed by `main`, and [`Error::Usage`]).
 pub const EXIT_USAGE: i32 = 2;
-/// The run stopped but the journal is kept: `s3up resume ID` continues it.
+/// The run stopped but the journal is kept: `s3up resume ID` continues it
+/// (or, when that cannot help, the message says what can).
 pub const EXIT_RESUMABLE: i32 = 3;
 /// Ctrl-C; the journal is kept.
 pub const EXIT_INTERRUPTED: i32 = 130;
@@ -36,6 +37,16 @@ pub enum Error {
         suggest(&format!("abort {id}"))
     )]
     Kept { reason: String, id: String },
+    /// A Complete whose answer was lost may have made the object the reason
+    /// names, and the store offers no way to compare that object with the parts
+    /// (Companion has no object-status route; a 403 on HeadObject; nothing to
+    /// compare): the journal `id` is kept, and `resume` would learn no more.
+    #[error(
+        "{reason}. The journal is kept: if that object is not the file, put it again; either \
+         way {} forgets the upload (an abort never deletes an object)",
+        suggest(&format!("abort {id}"))
+    )]
+    MayHaveCompleted { reason: String, id: String },
     /// Ctrl-C; the journal `id` is kept, holding `saved` = (parts, of parts)
     /// when that is known.
     #[error("{}", interrupted(id, *saved))]
@@ -71,7 +82,9 @@ impl Error {
         match self {
             Error::Failed(_) => EXIT_FAILED,
             Error::Usage(_) => EXIT_USAGE,
-            Error::Resumable { .. } | Error::Kept { .. } => EXIT_RESUMABLE,
+            Error::Resumable { .. } | Error::Kept { .. } | Error::MayHaveCompleted { .. } => {
+                EXIT_RESUMABLE
+            }
             Error::Interrupted { .. } | Error::InterruptedAtStart(_) => EXIT_INTERRUPTED,
         }
     }

@@ -312,13 +312,21 @@ pub fn engine_error(e: engine::Error) -> Error {
             dest,
             error,
             check,
-        } => Error::Kept {
-            reason: format!(
-                "{error}, which a lost answer to an earlier attempt would explain, and \
-                 whether the object at {dest} is this upload's could not be told ({check})"
-            ),
-            id,
-        },
+        } => {
+            let reason = format!(
+                "{error}, which a lost answer to an earlier attempt would explain: the upload \
+                 may have completed, but whether the object at {dest} is this upload's could \
+                 not be told ({check})"
+            );
+            // Only a check that failed for now can tell more on `resume`;
+            // one the store cannot answer (Companion has no object-status
+            // route) would fail the same way every time.
+            if check.is_retryable() {
+                Error::Kept { reason, id }
+            } else {
+                Error::MayHaveCompleted { reason, id }
+            }
+        }
         E::Exists {
             dest,
             aborted: true,
@@ -1262,6 +1270,41 @@ mod tests {
             clap_error_line(tip),
             "unexpected argument '--retrys' found; tip: a similar argument exists: '--retries'"
         );
+    }
+
+    #[test]
+    fn a_lost_complete_that_cannot_be_checked_names_abort_not_resume() {
+        use crate::store::{ErrorKind, StoreError};
+        let undetermined = |check: ErrorKind| {
+            engine_error(engine::Error::Undetermined {
+                id: "abc123".into(),
+                dest: Dest {
+                    bucket: "b".into(),
+                    key: "k".into(),
+                },
+                error: Box::new(StoreError::new(
+                    ErrorKind::NoSuchUpload,
+                    "backend complete",
+                    "the backend does not know the upload",
+                )),
+                check: Box::new(StoreError::new(check, "backend object", "no such route")),
+            })
+        };
+        // Through Companion: no way to look at the object, now or later.
+        let e = undetermined(ErrorKind::Fatal);
+        assert_eq!(e.exit_code(), crate::error::EXIT_RESUMABLE);
+        let line = e.to_string();
+        assert!(line.contains("may have completed"), "{line}");
+        assert!(line.contains("the object at s3://b/k"), "{line}");
+        assert!(line.contains("if that object is not the file"), "{line}");
+        assert!(line.contains("`s3up abort abc123`"), "{line}");
+        assert!(!line.contains("s3up resume"), "{line}");
+        // A check that failed for now: `resume` asks again.
+        let e = undetermined(ErrorKind::Retryable);
+        assert_eq!(e.exit_code(), crate::error::EXIT_RESUMABLE);
+        let line = e.to_string();
+        assert!(line.contains("may have completed"), "{line}");
+        assert!(line.contains("`s3up resume abc123`"), "{line}");
     }
 
     #[test]

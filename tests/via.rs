@@ -802,6 +802,64 @@ fn companion_on_garage() {
     assert!(s.journals().is_empty());
 }
 
+/// Uppy Companion as the backend, and Complete's answer lost on its way back
+/// (a proxy in front of Companion lets the work happen, then drops the
+/// answer). Companion has no object-status route, so s3up cannot tell that
+/// the object is this upload's: the put keeps the journal (exit 3) and says
+/// the upload may have completed. `resume` cannot tell either, and says that
+/// `abort ID` forgets the upload; `abort` does, and leaves the object alone.
+#[test]
+fn companion_lost_complete_answer_keeps_the_journal() {
+    let srv = support::server(support::Kind::Garage);
+    let bucket = srv.new_bucket("via-comp-lost");
+    let companion = Companion::start(srv, &srv.endpoint, &bucket);
+    let front = FaultProxy::start(&companion.url);
+    front.add_rule(Rule {
+        matcher: Match::PathEnds("POST", "/complete"),
+        fault: Fault::SwallowAnswer,
+        schedule: Schedule::FirstN(1),
+    });
+    let s = Scratch::new();
+    let file = s.file("lost.bin", 2 * 5 * MIB + 777, 31);
+    let out = run(client(&s).arg("put").arg(&file).args([
+        "--via",
+        &front.endpoint(),
+        "--part-size",
+        "5MiB",
+    ]));
+    let swallowed = front
+        .requests()
+        .into_iter()
+        .filter(|r| r.fault.as_deref() == Some("SwallowAnswer"))
+        .count();
+    assert_eq!(swallowed, 1, "{:?}", front.requests());
+    assert_exit(&out, 3);
+    let journal = s.only_journal();
+    let id = journal["id"].as_str().unwrap();
+    let key = journal["key"].as_str().unwrap();
+    // The Complete did land.
+    assert_object_equals(srv, &bucket, key, &file);
+    let line = support::one_error_line(&out);
+    assert!(line.contains("may have completed"), "{line}");
+    assert!(line.contains(&format!("s3up abort {id}")), "{line}");
+    assert!(!line.contains("s3up resume"), "{line}");
+
+    front.clear_rules();
+    let out = run(client(&s).arg("resume"));
+    assert_exit(&out, 3);
+    let line = support::one_error_line(&out);
+    assert!(line.contains("does not know the upload"), "{line}");
+    assert!(line.contains("may have completed"), "{line}");
+    assert!(line.contains(&format!("s3up abort {id}")), "{line}");
+    assert!(!line.contains("s3up resume"), "{line}");
+    assert_eq!(s.journals().len(), 1, "the journal was removed unconfirmed");
+
+    let out = run(client(&s).args(["abort", id]));
+    assert_exit(&out, 0);
+    assert!(s.journals().is_empty(), "{:?}", s.journals());
+    assert_object_equals(srv, &bucket, key, &file);
+}
+
 /// The backend answering 429 and 503 (here, a proxy in front of `serve`):
 /// each call is retried with backoff, and the upload completes.
 #[test]

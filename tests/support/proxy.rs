@@ -102,6 +102,10 @@ pub enum Match {
     ListParts,
     /// Any request with this method (case-insensitive).
     Method(&'static str),
+    /// A request with this method whose path (without the query) ends with
+    /// this text: a backend's routes, such as Companion's
+    /// `POST /s3/multipart/{uploadId}/complete`.
+    PathEnds(&'static str, &'static str),
 }
 
 impl Match {
@@ -128,6 +132,9 @@ impl Match {
             Match::CompleteMultipartUpload => req.method == "POST" && has("uploadId"),
             Match::ListParts => req.method == "GET" && has("uploadId"),
             Match::Method(method) => req.method.eq_ignore_ascii_case(method),
+            Match::PathEnds(method, end) => {
+                req.method.eq_ignore_ascii_case(method) && req.path.ends_with(end)
+            }
         }
     }
 }

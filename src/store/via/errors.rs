@@ -64,7 +64,18 @@ pub(super) fn backend_answer(
             .and_then(serde_json::Value::as_str)
             .map(str::to_string)
     };
-    let code = field("code");
+    // Companion answers 500 to any S3 error it meets and, outside its
+    // production mode, relays that error as an object in `error`
+    // (`{"name": "NoSuchUpload", "Code": "NoSuchUpload", "$metadata":
+    // {"httpStatusCode": 404}, …}`): that is how a completed or aborted
+    // upload shows through it.
+    let relayed = json
+        .as_ref()
+        .and_then(|v| v.get("error"))
+        .and_then(|e| e.get("Code").or_else(|| e.get("name")))
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_string);
+    let code = field("code").or_else(|| relayed.clone());
     let said = field("error")
         .or_else(|| field("message"))
         .unwrap_or_else(|| {
@@ -74,6 +85,7 @@ pub(super) fn backend_answer(
     let kind = match status {
         401 | 403 => ErrorKind::AccessDenied,
         404 if upload_route && json.is_some() => ErrorKind::NoSuchUpload,
+        _ if upload_route && relayed.as_deref() == Some("NoSuchUpload") => ErrorKind::NoSuchUpload,
         412 => ErrorKind::PreconditionFailed,
         408 | 429 => ErrorKind::Retryable,
         s if s >= 500 => ErrorKind::Retryable,
@@ -82,7 +94,7 @@ pub(super) fn backend_answer(
     let what = match status {
         401 => "the backend refused the token",
         403 => "the backend does not let this token do that",
-        404 if kind == ErrorKind::NoSuchUpload => "the backend does not know the upload",
+        _ if kind == ErrorKind::NoSuchUpload => "the backend does not know the upload",
         404 => "the backend has no such route (is the --via URL right?)",
         _ => "the backend answered",
     };
@@ -153,6 +165,37 @@ mod tests {
         assert_eq!(
             backend_answer("backend sign", b, 400, "{}", true).kind,
             ErrorKind::Fatal
+        );
+    }
+
+    /// What Companion 6.2.2 answered (measured, on Garage) to ListParts,
+    /// Complete and Abort of an upload that had completed.
+    #[test]
+    fn companions_relayed_no_such_upload_is_recognised() {
+        let b = "http://127.0.0.1:1";
+        let body = r#"{"message":"Upload not found","error":{"$fault":"client","$metadata":{"httpStatusCode":404,"attempts":1,"totalRetryDelay":0},"name":"NoSuchUpload","message":"Upload not found","Code":"NoSuchUpload","Resource":"/b/k","Region":"garage"}}"#;
+        let e = backend_answer("backend list", b, 500, body, true);
+        assert_eq!(e.kind, ErrorKind::NoSuchUpload);
+        assert_eq!(
+            e.message,
+            "the backend does not know the upload (http://127.0.0.1:1, HTTP 500 NoSuchUpload: \
+             Upload not found)"
+        );
+        // Not on a route that names no upload, and not for another S3 error.
+        assert_eq!(
+            backend_answer("backend create", b, 500, body, false).kind,
+            ErrorKind::Retryable
+        );
+        let slow = body.replace("NoSuchUpload", "SlowDown");
+        assert_eq!(
+            backend_answer("backend list", b, 500, &slow, true).kind,
+            ErrorKind::Retryable
+        );
+        // Companion in production mode says nothing more: a 500 like any other.
+        let quiet = r#"{"message":"Something went wrong","requestId":"x"}"#;
+        assert_eq!(
+            backend_answer("backend list", b, 500, quiet, true).kind,
+            ErrorKind::Retryable
         );
     }
 }
