@@ -1071,7 +1071,7 @@ pub fn aborted(id: &str, dest: &Dest, was_there: bool) {
     if was_there {
         println!("aborted {id} ({dest}) and removed its journal");
     } else {
-        println!("upload {id} ({dest}) was already gone on S3; removed its journal");
+        println!("upload {id} ({dest}) was already gone (the store no longer had it); removed its journal");
     }
 }
 

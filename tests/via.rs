@@ -261,37 +261,21 @@ fn serve_signs_parts_ahead_in_batches() {
     assert_object_equals(srv, &bucket, key, &file);
 
     let sums = part_sums(&file, 5 * MIB);
+    let (batches, singles) = sign_requests(&front);
+    assert!(
+        singles.is_empty(),
+        "parts signed as they were about to be sent: {singles:?}"
+    );
     let mut signed: Vec<u32> = Vec::new();
-    let mut batches = 0;
-    for r in front.requests() {
-        let segments: Vec<&str> = r.path.trim_start_matches('/').split('/').collect();
-        if r.method != "GET" || segments.len() != 4 || segments[..2] != ["s3", "multipart"] {
-            continue;
+    for batch in &batches {
+        for (n, sum) in batch {
+            assert_eq!(
+                sum.as_deref(),
+                Some(sums[*n as usize - 1].as_str()),
+                "part {n}"
+            );
+            signed.push(*n);
         }
-        assert_eq!(
-            segments[3], "batch",
-            "part {} was signed on its own, as it was about to be sent",
-            segments[3]
-        );
-        batches += 1;
-        let url = reqwest::Url::parse(&format!("http://x/?{}", r.query)).unwrap();
-        let param = |name: &str| {
-            url.query_pairs()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_else(|| panic!("no {name} in {}", r.query))
-        };
-        let numbers: Vec<u32> = param("partNumbers")
-            .split(',')
-            .map(|n| n.parse().unwrap())
-            .collect();
-        let batch_sums = param("sha256");
-        let batch_sums: Vec<&str> = batch_sums.split(',').collect();
-        assert_eq!(batch_sums.len(), numbers.len(), "{}", r.query);
-        for (n, sum) in numbers.iter().zip(batch_sums) {
-            assert_eq!(sum, sums[*n as usize - 1], "part {n}'s checksum");
-        }
-        signed.extend(numbers);
     }
     signed.sort_unstable();
     assert_eq!(
@@ -299,7 +283,43 @@ fn serve_signs_parts_ahead_in_batches() {
         (1..=10).collect::<Vec<u32>>(),
         "each part signed once"
     );
-    assert!(batches < 10, "{batches} batches for 10 parts");
+    assert!(batches.len() < 10, "{} batches for 10 parts", batches.len());
+}
+
+/// A batch of signed parts: (part number, the SHA-256 sent for it).
+type Batch = Vec<(u32, Option<String>)>;
+
+/// The part-signing requests a proxy in front of the backend saw: the
+/// `/batch` requests, and the parts signed on their own
+/// (`GET /s3/multipart/{id}/{n}`, made as the part was about to be sent).
+fn sign_requests(front: &FaultProxy) -> (Vec<Batch>, Vec<u32>) {
+    let mut batches = Vec::new();
+    let mut singles = Vec::new();
+    for r in front.requests() {
+        let segments: Vec<&str> = r.path.trim_start_matches('/').split('/').collect();
+        if r.method != "GET" || segments.len() != 4 || segments[..2] != ["s3", "multipart"] {
+            continue;
+        }
+        if segments[3] != "batch" {
+            singles.push(segments[3].parse().unwrap());
+            continue;
+        }
+        let url = reqwest::Url::parse(&format!("http://x/?{}", r.query)).unwrap();
+        let param = |name: &str| {
+            url.query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+        };
+        let numbers = param("partNumbers").unwrap_or_else(|| panic!("{}", r.query));
+        let numbers: Vec<u32> = numbers.split(',').map(|n| n.parse().unwrap()).collect();
+        let sums: Vec<Option<String>> = match param("sha256") {
+            Some(sums) => sums.split(',').map(|s| Some(s.to_string())).collect(),
+            None => vec![None; numbers.len()],
+        };
+        assert_eq!(sums.len(), numbers.len(), "{}", r.query);
+        batches.push(numbers.into_iter().zip(sums).collect());
+    }
+    (batches, singles)
 }
 
 /// SIGKILL mid-upload, then `resume` with no argument completes. The journal
@@ -767,6 +787,7 @@ fn companion_on_garage() {
     let bucket = srv.new_bucket("via-companion");
     let proxy = FaultProxy::start(&srv.endpoint);
     let companion = Companion::start(srv, &proxy.endpoint(), &bucket);
+    let front = FaultProxy::start(&companion.url);
     proxy.add_rule(Rule {
         matcher: Match::UploadPartNumber(2),
         fault: Fault::CorruptBody,
@@ -777,7 +798,7 @@ fn companion_on_garage() {
     let mut cmd = client(&s);
     cmd.arg("put")
         .arg(&file)
-        .args(["--via", &companion.url, "--json", "--part-size", "5MiB"]);
+        .args(["--via", &front.endpoint(), "--json", "--part-size", "5MiB"]);
     let out = run(&mut cmd);
     assert_exit(&out, 0);
     let done: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -800,6 +821,18 @@ fn companion_on_garage() {
         "{part2:?}"
     );
     assert!(s.journals().is_empty());
+    // Companion's URLs were asked for ahead, in `/batch` requests, without
+    // checksums (Companion does not sign them); part 2's resend was signed
+    // anew (each URL is used once).
+    let (batches, singles) = sign_requests(&front);
+    assert_eq!(singles, vec![2]);
+    let mut signed: Vec<u32> = Vec::new();
+    for (n, sum) in batches.into_iter().flatten() {
+        assert!(sum.is_none(), "part {n}: a checksum was sent to Companion");
+        signed.push(n);
+    }
+    signed.sort_unstable();
+    assert_eq!(signed, vec![1, 2, 3], "each part signed ahead, once");
 }
 
 /// Uppy Companion as the backend, and Complete's answer lost on its way back
