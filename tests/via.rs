@@ -835,6 +835,52 @@ fn companion_on_garage() {
     assert_eq!(signed, vec![1, 2, 3], "each part signed ahead, once");
 }
 
+/// Through `serve`, Complete's answer lost on its way back (a proxy in front
+/// of `serve` lets the work happen, then drops the answer): the retried
+/// Complete finds no upload, and s3up asks `serve` about the object
+/// (`GET /s3/object`), whose composite SHA-256 is the parts': recognised as
+/// this upload's, exit 0, no journal left.
+#[test]
+fn serve_lost_complete_answer_is_recognised() {
+    let srv = support::server(support::Kind::Garage);
+    let bucket = srv.new_bucket("via-lost-complete");
+    let serve = Serve::start(srv, &srv.endpoint, &bucket, &[]);
+    let front = FaultProxy::start(&serve.url);
+    front.add_rule(Rule {
+        matcher: Match::PathEnds("POST", "/complete"),
+        fault: Fault::SwallowAnswer,
+        schedule: Schedule::FirstN(1),
+    });
+    let s = Scratch::new();
+    let file = s.file("landed.bin", 2 * 5 * MIB + 99, 37);
+    let key = "up/alice/landed.bin";
+    let out = run(client(&s).arg("put").arg(&file).args([
+        "--via",
+        &front.endpoint(),
+        key,
+        "--part-size",
+        "5MiB",
+    ]));
+    assert_exit(&out, 0);
+    assert_object_equals(srv, &bucket, key, &file);
+    assert!(s.journals().is_empty(), "{:?}", s.journals());
+    let requests = front.requests();
+    let completes = requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/complete"))
+        .count();
+    assert_eq!(completes, 2, "{requests:?}");
+    assert_eq!(
+        requests.iter().filter(|r| r.fault.is_some()).count(),
+        1,
+        "{requests:?}"
+    );
+    assert!(
+        requests.iter().any(|r| r.path == "/s3/object"),
+        "the object was not looked at: {requests:?}"
+    );
+}
+
 /// Uppy Companion as the backend, and Complete's answer lost on its way back
 /// (a proxy in front of Companion lets the work happen, then drops the
 /// answer). Companion has no object-status route, so s3up cannot tell that
