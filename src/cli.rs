@@ -193,6 +193,12 @@ pub struct AbortArgs {
     #[arg(long)]
     pub yes: bool,
 
+    /// Remove the journal even if the abort fails (a backend that is gone for
+    /// good, a token you no longer have). The upload may then stay open on the
+    /// store, costing storage, until a lifecycle rule removes it; its ID is printed
+    #[arg(long, conflicts_with = "remote")]
+    pub forget: bool,
+
     #[command(flatten)]
     pub token: TokenArgs,
 }

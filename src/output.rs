@@ -1075,6 +1075,32 @@ pub fn aborted(id: &str, dest: &Dest, was_there: bool) {
     }
 }
 
+/// `abort ID` could not abort: what failed, and the way out when the store
+/// is gone for good.
+pub fn abort_failed(e: Error, id: &str) -> Error {
+    match e {
+        Error::Failed(m) => Error::Failed(format!(
+            "{m}. The journal is kept; if the upload cannot be reached again, {} removes \
+             the journal anyway (the upload may then stay open on the store)",
+            suggest(&format!("abort {id} --forget"))
+        )),
+        other => other,
+    }
+}
+
+/// `abort --forget` after a failed abort, before the journal goes: what may
+/// be left open, named so that it can still be found (stderr).
+pub fn forgetting_unaborted(id: &str, dest: &Dest, upload_id: &str, e: &Error) {
+    eprintln!(
+        "warning: could not abort {id} ({e}); forgetting it anyway. Upload ID {upload_id} at \
+         {dest} may stay open and keep costing storage until a lifecycle rule removes it"
+    );
+}
+
+pub fn forgot(id: &str, dest: &Dest) {
+    println!("removed the journal of {id} ({dest}) without aborting the upload");
+}
+
 /// `age` as the user wrote it (`7d`, not 604800s).
 pub fn none_stale(remote: &Dest, age: &str) {
     println!("no in-progress uploads under {remote} are older than {age}");

@@ -529,9 +529,64 @@ fn serve_stopped_mid_upload_is_resumable() {
     assert_object_equals(srv, &bucket, key, &file);
 }
 
+/// A `--via` upload whose backend is gone for good: `abort ID` fails (exit
+/// 1), keeps the journal and names `--forget`; `abort ID --forget` removes
+/// the journal and names the upload it may leave open, which is indeed still
+/// open on the store.
+#[test]
+fn abort_forget_drops_a_journal_whose_backend_is_gone() {
+    let srv = support::server(support::Kind::Garage);
+    let bucket = srv.new_bucket("via-forget");
+    let proxy = FaultProxy::start(&srv.endpoint);
+    let mut serve = Serve::start(srv, &proxy.endpoint(), &bucket, &[]);
+    proxy.add_rule(Rule {
+        matcher: Match::UploadPart,
+        fault: Fault::internal_error(),
+        schedule: Schedule::Always,
+    });
+    let s = Scratch::new();
+    let file = s.file("forget.bin", 6 * MIB, 41);
+    let key = "up/alice/forget.bin";
+    let out = run(client(&s).arg("put").arg(&file).args([
+        "--via",
+        &serve.url,
+        key,
+        "--part-size",
+        "5MiB",
+        "--retries",
+        "0",
+    ]));
+    assert_exit(&out, 3);
+    let journal = s.only_journal();
+    let id = journal["id"].as_str().unwrap();
+    let upload_id = journal["upload_id"].as_str().unwrap();
+    serve.stop();
+
+    let out = run(client(&s).args(["abort", id]));
+    assert_exit(&out, 1);
+    let line = support::one_error_line(&out);
+    assert!(
+        line.contains(&format!("s3up abort {id} --forget")),
+        "{line}"
+    );
+    assert_eq!(s.journals().len(), 1, "a failed abort removed the journal");
+
+    let out = run(client(&s).args(["abort", id, "--forget"]));
+    assert_exit(&out, 0);
+    assert!(s.journals().is_empty(), "{:?}", s.journals());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(upload_id) && err.contains("may stay open"),
+        "{err}"
+    );
+    // What the warning says: the upload is still open on the store.
+    srv.list_parts(&bucket, key, upload_id);
+}
+
 /// `serve --url-expiry 3s` on a slow link (each 5 MiB part takes ~4 s, the
-/// whole upload over 20 s): URLs are signed just before use, so a part that
-/// outlasts its URL still lands. Two part requests are held 4 s on the way
+/// whole upload over 20 s): a URL signed ahead that aged past three quarters
+/// of its life while its part waited is signed again before use, so a part
+/// that outlasts its URL still lands. Two part requests are held 4 s on the way
 /// (a queue on the link), so Garage refuses their URLs as too old ("Date is
 /// too old"): they are signed again and sent at once. `--retries 0` proves
 /// that no attempt was spent on them.

@@ -1,4 +1,4 @@
-//! `s3up abort ID ...` and `s3up abort --remote s3://BUCKET[/PREFIX] --older-than AGE [--yes]`.
+//! `s3up abort ID ... [--forget]` and `s3up abort --remote s3://BUCKET[/PREFIX] --older-than AGE [--yes]`.
 
 use super::{connect, connection_for, journal_dir, remote_uploads, LIST_STALL_TIMEOUT};
 use crate::cli::{AbortArgs, Age, GlobalArgs, S3Url};
@@ -24,23 +24,33 @@ pub(super) async fn abort(global: &GlobalArgs, args: AbortArgs) -> Result<()> {
         }
         let journal = JournalDir::load_path(&path).map_err(Error::Failed)?;
         let lock = dir.lock(id).map_err(Error::Failed)?;
-        let (store, _) = connect(
-            &connection_for(global, &journal),
-            LIST_STALL_TIMEOUT,
-            &args.token,
-        )
-        .await?;
         let dest = Dest {
             bucket: journal.bucket.clone(),
             key: journal.key.clone(),
         };
-        let was_there = until_gone(&store, &journal.upload())
-            .await
-            .map_err(|e| output::store_failure(&e, &dest))?;
+        let aborted = async {
+            let connection = connection_for(global, &journal);
+            let (store, _) = connect(&connection, LIST_STALL_TIMEOUT, &args.token).await?;
+            until_gone(&store, &journal.upload())
+                .await
+                .map_err(|e| output::store_failure(&e, &dest))
+        }
+        .await;
+        let was_there = match aborted {
+            Ok(was_there) => Some(was_there),
+            Err(e) if args.forget => {
+                output::forgetting_unaborted(id, &dest, &journal.upload_id, &e);
+                None
+            }
+            Err(e) => return Err(output::abort_failed(e, id)),
+        };
         dir.remove(id)
             .map_err(|e| output::cannot_remove_journal(&path, &e))?;
         drop(lock);
-        output::aborted(id, &dest, was_there);
+        match was_there {
+            Some(was_there) => output::aborted(id, &dest, was_there),
+            None => output::forgot(id, &dest),
+        }
     }
     Ok(())
 }
