@@ -229,16 +229,20 @@ on_both_servers!(sizes_through_serve, |srv: &Server| {
 /// Through `serve`, part URLs are signed ahead of need: each part is
 /// announced once hashed, up to `--concurrency` parts before it is sent, and
 /// the announced parts are signed in `/batch` requests with their SHA-256s.
-/// With every signing request held 300 ms at a proxy in front of `serve`, no
-/// part is signed on its own (the hot-path request), each is signed once
-/// with its own checksum, and the batches are fewer than the parts.
+/// Every signing request is held 300 ms at a proxy in front of `serve`, and
+/// each 5 MiB part takes 2.5 s on the link. Then no part is signed on its
+/// own, each is signed once with its own checksum, the batches are fewer
+/// than the parts, and past the first two rounds (whose parts must wait:
+/// nothing is signed before it is hashed) every part's batch was asked for
+/// over a second before its body arrived, where a part signed on the hot
+/// path would have its body follow its signing request by 300 ms.
 #[test]
 fn serve_signs_parts_ahead_in_batches() {
     let srv = support::server(support::Kind::Garage);
     let bucket = srv.new_bucket("via-ahead");
     let s3 = FaultProxy::start(&srv.endpoint);
     let serve = Serve::start(srv, &s3.endpoint(), &bucket, &[]);
-    throttle(&s3, 8 * MIB);
+    throttle(&s3, 2 * MIB);
     let front = FaultProxy::start(&serve.url);
     front.add_rule(Rule {
         matcher: Match::Method("GET"),
@@ -246,7 +250,9 @@ fn serve_signs_parts_ahead_in_batches() {
         schedule: Schedule::Always,
     });
     let s = Scratch::new();
-    let file = s.file("ahead.bin", 9 * 5 * MIB + 777, 31);
+    let parts = 8u32;
+    let concurrency = 2u32;
+    let file = s.file("ahead.bin", 7 * 5 * MIB + 777, 31);
     let key = "up/alice/ahead.bin";
     let out = run(client(&s).arg("put").arg(&file).args([
         "--via",
@@ -255,7 +261,7 @@ fn serve_signs_parts_ahead_in_batches() {
         "--part-size",
         "5MiB",
         "--concurrency",
-        "2",
+        &concurrency.to_string(),
     ]));
     assert_exit(&out, 0);
     assert_object_equals(srv, &bucket, key, &file);
@@ -266,24 +272,90 @@ fn serve_signs_parts_ahead_in_batches() {
         singles.is_empty(),
         "parts signed as they were about to be sent: {singles:?}"
     );
-    let mut signed: Vec<u32> = Vec::new();
-    for batch in &batches {
+    let mut asked = std::collections::BTreeMap::new();
+    for (at, batch) in &batches {
         for (n, sum) in batch {
             assert_eq!(
                 sum.as_deref(),
                 Some(sums[*n as usize - 1].as_str()),
                 "part {n}"
             );
-            signed.push(*n);
+            assert!(asked.insert(*n, *at).is_none(), "part {n} signed twice");
         }
     }
-    signed.sort_unstable();
     assert_eq!(
-        signed,
-        (1..=10).collect::<Vec<u32>>(),
-        "each part signed once"
+        asked.keys().copied().collect::<Vec<_>>(),
+        (1..=parts).collect::<Vec<_>>()
     );
-    assert!(batches.len() < 10, "{} batches for 10 parts", batches.len());
+    assert!(
+        batches.len() < parts as usize,
+        "{} batches for {parts} parts",
+        batches.len()
+    );
+    for put in s3.requests().iter().filter(|r| r.is_upload_part()) {
+        let n = put.part_number().unwrap();
+        if n > 2 * concurrency {
+            let ahead = put.arrived - asked[&n];
+            assert!(
+                ahead > Duration::from_secs(1),
+                "part {n}'s body came {ahead:?} after its URL was asked for"
+            );
+        }
+    }
+}
+
+/// `resume` through `serve` when the first look at the backend (`/healthz`,
+/// which says whether it signs checksums) fails: nothing is signed ahead
+/// without knowing, and every part still goes up with its SHA-256 signed in.
+#[test]
+fn parts_are_never_signed_without_their_checksum() {
+    let srv = support::server(support::Kind::Garage);
+    let bucket = srv.new_bucket("via-probe");
+    let s3 = FaultProxy::start(&srv.endpoint);
+    let serve = Serve::start(srv, &s3.endpoint(), &bucket, &[]);
+    s3.add_rule(Rule {
+        matcher: Match::UploadPart,
+        fault: Fault::internal_error(),
+        schedule: Schedule::Always,
+    });
+    let front = FaultProxy::start(&serve.url);
+    let s = Scratch::new();
+    let file = s.file("probe.bin", 3 * 5 * MIB + 5, 43);
+    let key = "up/alice/probe.bin";
+    let out = run(client(&s).arg("put").arg(&file).args([
+        "--via",
+        &front.endpoint(),
+        key,
+        "--part-size",
+        "5MiB",
+        "--retries",
+        "0",
+    ]));
+    assert_exit(&out, 3);
+    s3.clear_rules();
+    front.add_rule(Rule {
+        matcher: Match::PathEnds("GET", "/healthz"),
+        fault: Fault::Status(503, "SlowDown"),
+        schedule: Schedule::FirstN(1),
+    });
+    let out = run(client(&s).arg("resume"));
+    assert_exit(&out, 0);
+    assert_object_equals(srv, &bucket, key, &file);
+    assert_eq!(front.faults_applied(), 1, "{:?}", front.requests());
+    let puts: Vec<_> = s3
+        .requests()
+        .into_iter()
+        .filter(|r| r.is_upload_part())
+        .collect();
+    let sums = part_sums(&file, 5 * MIB);
+    for p in puts.iter().filter(|p| p.fault.is_none()) {
+        let n = p.part_number().unwrap();
+        assert_eq!(
+            p.header("x-amz-checksum-sha256"),
+            Some(sums[n as usize - 1].as_str()),
+            "part {n} went up without its checksum: {p:?}"
+        );
+    }
 }
 
 /// A batch of signed parts: (part number, the SHA-256 sent for it).
@@ -292,7 +364,7 @@ type Batch = Vec<(u32, Option<String>)>;
 /// The part-signing requests a proxy in front of the backend saw: the
 /// `/batch` requests, and the parts signed on their own
 /// (`GET /s3/multipart/{id}/{n}`, made as the part was about to be sent).
-fn sign_requests(front: &FaultProxy) -> (Vec<Batch>, Vec<u32>) {
+fn sign_requests(front: &FaultProxy) -> (Vec<(Instant, Batch)>, Vec<u32>) {
     let mut batches = Vec::new();
     let mut singles = Vec::new();
     for r in front.requests() {
@@ -317,7 +389,7 @@ fn sign_requests(front: &FaultProxy) -> (Vec<Batch>, Vec<u32>) {
             None => vec![None; numbers.len()],
         };
         assert_eq!(sums.len(), numbers.len(), "{}", r.query);
-        batches.push(numbers.into_iter().zip(sums).collect());
+        batches.push((r.arrived, numbers.into_iter().zip(sums).collect()));
     }
     (batches, singles)
 }
@@ -882,7 +954,7 @@ fn companion_on_garage() {
     let (batches, singles) = sign_requests(&front);
     assert_eq!(singles, vec![2]);
     let mut signed: Vec<u32> = Vec::new();
-    for (n, sum) in batches.into_iter().flatten() {
+    for (n, sum) in batches.into_iter().flat_map(|(_, batch)| batch) {
         assert!(sum.is_none(), "part {n}: a checksum was sent to Companion");
         signed.push(n);
     }

@@ -5,13 +5,14 @@
 //! bytes turn out not to match the file, while the workers are busy; the
 //! queue closes once the verifier is done, and only then can Complete follow.
 //!
-//! Hashing runs ahead of sending ([`hash_ahead`]): up to `concurrency` parts
-//! beyond those on the wire are hashed and announced to the store
-//! ([`Store::will_send`]), so a store that signs each part's URL with its
-//! SHA-256 (`put --via`) asks for the signatures while earlier parts are
-//! still sending, and a part rarely waits for one. The bound keeps those
-//! URLs young (one round of sends ahead) and the hashed pages in the page
-//! cache for the send.
+//! Hashing runs ahead of sending ([`hash_ahead`]): each part is hashed and
+//! announced to the store ([`Store::will_send`]) before a worker takes it.
+//! For a store that signs each part's URL with its SHA-256 (`put --via`,
+//! [`Store::signs_ahead`]), up to `concurrency` parts beyond those on the
+//! wire are, so the signatures are asked for while earlier parts are still
+//! sending, and a part rarely waits for one; the bound keeps those URLs young
+//! (one round of sends ahead) and the hashed pages in the page cache for the
+//! send. Other stores get one part ahead.
 //!
 //! Each part is read twice with positioned reads (`pread`): once through a small
 //! buffer to compute its SHA-256, which must be known before the request is
@@ -428,13 +429,17 @@ async fn send_parts<S: ListUploads>(
     });
     // The queue closes once the verifier is done with it.
     drop(queue_tx);
-    let (mut hashed, _hasher) = hash_ahead(
+    let (mut hashed, hasher) = hash_ahead(
         run.store.clone(),
         upload.clone(),
         run.file.clone(),
         hashing.clone(),
         queue,
-        run.concurrency as usize,
+        if run.store.signs_ahead() {
+            run.concurrency as usize
+        } else {
+            1
+        },
     );
 
     loop {
@@ -473,7 +478,8 @@ async fn send_parts<S: ListUploads>(
         while let Some(res) = set.try_join_next() {
             note(res, &mut stop);
         }
-        let Some(mut next) = next.filter(|_| stop.is_none()) else {
+        // A closed semaphore: a worker or the verifier failed meanwhile.
+        let Some(mut next) = next.filter(|_| stop.is_none() && !permits.is_closed()) else {
             break;
         };
         let store = run.store.clone();
@@ -517,7 +523,10 @@ async fn send_parts<S: ListUploads>(
             result
         });
     }
-    // No new parts. The verifier is done if the queue closed; otherwise the
+    // No new parts: stop hashing (and announcing) parts that will not be sent.
+    drop(hashed);
+    drop(hasher);
+    // The verifier is done if the queue closed; otherwise the
     // run is stopping, and parts it has not verified stay unjournalled (a
     // later resume verifies them again).
     let mut resent = Vec::new();

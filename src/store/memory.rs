@@ -422,6 +422,11 @@ impl Store for MemoryStore {
         .await
     }
 
+    /// Like a presigning store, so the engine's look-ahead can be tested.
+    fn signs_ahead(&self) -> bool {
+        true
+    }
+
     fn will_send(&self, _upload: &UploadHandle, number: u32, sha256: [u8; 32]) {
         let mut state = self.state.lock().unwrap();
         let stored = state.parts_stored;

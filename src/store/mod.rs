@@ -247,6 +247,14 @@ pub trait Store: Send + Sync + 'static {
     /// it cannot fail, and [`Store::upload_part`] works without it.
     fn will_send(&self, _upload: &UploadHandle, _number: u32, _sha256: [u8; 32]) {}
 
+    /// Whether announcing parts early ([`Store::will_send`]) pays: the store
+    /// asks for something per part before it can send it (a presigned URL).
+    /// The engine then hashes up to `concurrency` parts ahead of those on the
+    /// wire, instead of one, and so keeps more of the file in the page cache.
+    fn signs_ahead(&self) -> bool {
+        false
+    }
+
     /// Completes the upload; `parts` must be sorted by number.
     fn complete_upload(
         &self,
@@ -346,6 +354,13 @@ impl Store for AnyStore {
         match self {
             AnyStore::Sdk(s) => s.will_send(upload, number, sha256),
             AnyStore::Via(s) => s.will_send(upload, number, sha256),
+        }
+    }
+
+    fn signs_ahead(&self) -> bool {
+        match self {
+            AnyStore::Sdk(s) => s.signs_ahead(),
+            AnyStore::Via(s) => s.signs_ahead(),
         }
     }
 

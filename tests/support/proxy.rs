@@ -20,7 +20,7 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{
     AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader,
@@ -180,6 +180,8 @@ pub struct RequestRecord {
     pub body_len: u64,
     /// The `Debug` form of the fault applied, e.g. `Status(503, "SlowDown")`.
     pub fault: Option<String>,
+    /// When the request's head arrived.
+    pub arrived: Instant,
 }
 
 impl RequestRecord {
@@ -535,6 +537,7 @@ impl Request {
             headers: self.head.headers.clone(),
             body_len: 0,
             fault: None,
+            arrived: Instant::now(),
         }
     }
 

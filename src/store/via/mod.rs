@@ -685,6 +685,10 @@ impl Store for ViaStore {
         signer::announce(self, upload, number, sha256);
     }
 
+    fn signs_ahead(&self) -> bool {
+        true
+    }
+
     async fn complete_upload(
         &self,
         upload: &UploadHandle,

@@ -30,9 +30,11 @@ use crate::store::{StoreError, UploadHandle};
 /// What a URL's life is taken to be when the backend does not say (Companion
 /// signs for 800 s by default; this stays below it).
 const ASSUMED_LIFE_SECS: u64 = 300;
-/// Parts signed in one batch request at most (the query carries a 44-byte
-/// checksum for each).
-const MAX_BATCH: usize = 32;
+/// Parts signed in one batch request at most: the query carries a 44-byte
+/// checksum for each (about 60 bytes escaped), so a batch stays near 4 KiB.
+/// One batch is out per upload at a time, so this is also how many parts
+/// one round trip signs.
+const MAX_BATCH: usize = 64;
 
 /// A presigned PUT: the URL and the headers it must carry.
 pub(super) struct Signed {
@@ -162,35 +164,58 @@ impl Drop for Answered<'_> {
     }
 }
 
+/// An upload's batch task, while it runs: if the task is dropped mid-way,
+/// the upload is no longer busy.
+struct Busy<'a> {
+    signer: &'a Signer,
+    upload_id: &'a str,
+}
+
+impl Busy<'_> {
+    /// The task ends: the upload is no longer busy, decided under `cache`'s
+    /// lock (the one `announce` checks under), and this guard must not clear
+    /// a later task's flag when dropped.
+    fn end(self, mut cache: MutexGuard<'_, Cache>) {
+        cache.busy.remove(self.upload_id);
+        drop(cache);
+        self.signer.answered.notify_waiters();
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.signer.lock().busy.remove(self.upload_id);
+        self.signer.answered.notify_waiters();
+    }
+}
+
 /// Signs announced parts, a batch at a time, until none are left; then the
 /// upload is no longer busy. A failed batch costs nothing: each of its parts
 /// signs itself when it is sent, and reports the error then.
 async fn sign_announced(store: &ViaStore, upload: &UploadHandle) {
     let signer = &store.inner.signer;
     let id = upload.upload_id.as_str();
-    // If the task is dropped mid-way, the upload is no longer busy.
-    struct Busy<'a>(&'a Signer, &'a str);
-    impl Drop for Busy<'_> {
-        fn drop(&mut self) {
-            self.0.lock().busy.remove(self.1);
-            self.0.answered.notify_waiters();
+    let busy = Busy {
+        signer,
+        upload_id: id,
+    };
+    let sums = match store.dialect().await {
+        Ok(dialect) => dialect == Dialect::Serve,
+        // Not knowing whether `serve` would sign checksums, sign nothing
+        // ahead: each part signs itself, and reports the error if it stays.
+        Err(_) => {
+            let mut cache = signer.lock();
+            cache.announced.retain(|(up, _), _| up != id);
+            return busy.end(cache);
         }
-    }
-    let busy = Busy(signer, id);
-    let sums = matches!(store.dialect().await, Ok(Dialect::Serve));
+    };
     loop {
         let batch = {
             let mut cache = signer.lock();
             let batch = cache.next_batch(id);
             if batch.is_empty() {
-                // Under the same lock as `announce`'s check: nothing is
-                // announced to an upload that is neither busy nor batched.
-                // The guard must not clear a later task's flag.
-                cache.busy.remove(id);
-                drop(cache);
-                std::mem::forget(busy);
-                signer.answered.notify_waiters();
-                return;
+                return busy.end(cache);
             }
             batch
         };
@@ -219,6 +244,9 @@ pub(super) async fn url_for(
 ) -> Result<Signed, StoreError> {
     let signer = &store.inner.signer;
     let key = (upload.upload_id.clone(), number);
+    let serve = store.dialect().await? == Dialect::Serve;
+    // With `serve`, only a URL signed with this part's checksum will do.
+    let fits = |s: &Signed| s.fits(sha256) && (!serve || s.sha256.is_some());
     loop {
         // Registered before looking, so an answer between the look and the
         // wait is not missed.
@@ -227,7 +255,7 @@ pub(super) async fn url_for(
         notified.as_mut().enable();
         {
             let mut cache = signer.lock();
-            if let Some(signed) = cache.urls.remove(&key).filter(|s| s.fits(sha256)) {
+            if let Some(signed) = cache.urls.remove(&key).filter(fits) {
                 return Ok(signed);
             }
             let queued = cache.announced.get(&key) == Some(sha256) && cache.busy.contains(&key.0);
@@ -238,11 +266,9 @@ pub(super) async fn url_for(
         }
         notified.await;
     }
-    let sum = match store.dialect().await? {
-        Dialect::Serve => Some(sha256),
-        Dialect::Companion => None,
-    };
-    store.sign_now(upload, number, sum).await
+    store
+        .sign_now(upload, number, serve.then_some(sha256))
+        .await
 }
 
 #[cfg(test)]
@@ -277,17 +303,17 @@ mod tests {
     #[test]
     fn a_batch_takes_the_announced_parts_of_one_upload_in_order() {
         let mut cache = Cache::default();
-        for n in (1..=40).rev() {
+        for n in (1..=70).rev() {
             cache.announced.insert(("a".into(), n), [n as u8; 32]);
         }
         cache.announced.insert(("b".into(), 1), [0; 32]);
         let first = cache.next_batch("a");
         assert_eq!(first.len(), MAX_BATCH);
         assert_eq!(first[0], (1, [1; 32]));
-        assert_eq!(first[31].0, 32);
-        assert!(cache.asking.contains(&("a".to_string(), 32)));
+        assert_eq!(first[MAX_BATCH - 1].0, MAX_BATCH as u32);
+        assert!(cache.asking.contains(&("a".to_string(), MAX_BATCH as u32)));
         let second: Vec<u32> = cache.next_batch("a").iter().map(|p| p.0).collect();
-        assert_eq!(second, (33..=40).collect::<Vec<_>>());
+        assert_eq!(second, (MAX_BATCH as u32 + 1..=70).collect::<Vec<_>>());
         assert!(cache.next_batch("a").is_empty());
         assert_eq!(cache.announced.len(), 1, "the other upload's part stays");
     }
