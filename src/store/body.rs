@@ -128,8 +128,8 @@ static NOWAIT_WORKS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBo
 
 /// Reads into `buf` at `at` right here, on the async thread, but only what is
 /// already in the page cache (`preadv2` with `RWF_NOWAIT` does not wait for
-/// data to come from the disk). The part was hashed at most one round of sends
-/// before it is sent (`engine::parts`), so its pages usually are:
+/// data to come from the disk). The part was hashed shortly before it is sent
+/// (`engine::parts`), so its pages usually are:
 /// a copy from memory is cheaper than a hop to the blocking pool and back.
 /// `None` means "read it on the blocking pool": nothing cached, an error (which
 /// the blocking read will report), or no `RWF_NOWAIT` on this system.
