@@ -41,7 +41,8 @@ use super::{Cancel, Error, PartStats, Progress};
 use crate::journal::{Journal, JournalDir, JournalWriter, Lock, PartRecord};
 use crate::plan::{Part, Plan};
 use crate::store::{
-    b64, ErrorKind, FileRange, Finished, ListUploads, Meter, Store, StoreError, UploadHandle,
+    b64, ErrorKind, FileRange, Finished, ListUploads, Meter, PartSums, Store, StoreError,
+    UploadHandle,
 };
 
 /// Parts hashed at once, by the workers and a resume's verifier together
@@ -53,16 +54,10 @@ const HASH_JOBS: usize = 4;
 /// the hash, small enough to stay in the L2 cache between the copy and the hash.
 const HASH_CHUNK: usize = 128 * 1024;
 
-/// What reading a part gave: its SHA-256 and, when asked for, its MD5.
-pub(super) struct Digests {
-    pub sha256: [u8; 32],
-    pub md5: Option<[u8; 16]>,
-}
-
 /// The digests of one part, read once with positioned reads (blocking). The
-/// MD5 is computed only when asked for: it is needed only to check a part
-/// against an MD5 ETag (see `super::verify`).
-pub(super) fn digests(file: &File, part: Part, with_md5: bool) -> std::io::Result<Digests> {
+/// MD5 is computed only when asked for: to check a part against an MD5 ETag
+/// (see `super::verify`), or for a store that sends it ([`Store::wants_md5`]).
+pub(super) fn digests(file: &File, part: Part, with_md5: bool) -> std::io::Result<PartSums> {
     let mut buf = vec![0; HASH_CHUNK.min(part.len as usize)];
     let mut h = Sha256::new();
     let mut md5 = with_md5.then(Md5::new);
@@ -77,15 +72,15 @@ pub(super) fn digests(file: &File, part: Part, with_md5: bool) -> std::io::Resul
         }
         at += n as u64;
     }
-    Ok(Digests {
+    Ok(PartSums {
         sha256: h.finalize().into(),
         md5: md5.map(|m| m.finalize().into()),
     })
 }
 
-/// Hashes one part on the blocking pool.
-pub async fn hash(file: Arc<File>, part: Part) -> std::io::Result<[u8; 32]> {
-    tokio::task::spawn_blocking(move || digests(&file, part, false).map(|d| d.sha256))
+/// Hashes one part on the blocking pool (its MD5 too, `with_md5`).
+pub async fn hash(file: Arc<File>, part: Part, with_md5: bool) -> std::io::Result<PartSums> {
+    tokio::task::spawn_blocking(move || digests(&file, part, with_md5))
         .await
         .map_err(std::io::Error::other)?
 }
@@ -94,12 +89,12 @@ pub async fn hash(file: Arc<File>, part: Part) -> std::io::Result<[u8; 32]> {
 /// the part is dropped unsent.
 struct Hashed {
     part: Part,
-    sha256: JoinHandle<std::io::Result<[u8; 32]>>,
+    sums: JoinHandle<std::io::Result<PartSums>>,
 }
 
 impl Drop for Hashed {
     fn drop(&mut self) {
-        self.sha256.abort();
+        self.sums.abort();
     }
 }
 
@@ -116,6 +111,7 @@ impl Drop for AbortOnDrop {
 /// at once, shared with a resume's verifier through `hashing`), handing them
 /// on in order; each part is announced to the store once hashed. At most
 /// `ahead` parts wait in the channel: the rest stay in the queue, unhashed.
+/// The store says whether it wants each part's MD5 as well.
 fn hash_ahead<S: Store>(
     store: Arc<S>,
     upload: Arc<UploadHandle>,
@@ -126,6 +122,7 @@ fn hash_ahead<S: Store>(
 ) -> (mpsc::Receiver<Hashed>, AbortOnDrop) {
     let (tx, rx) = mpsc::channel(ahead.max(1));
     let task = tokio::spawn(async move {
+        let with_md5 = store.wants_md5().await;
         // A slot first, so a part leaves the queue only when it may be hashed.
         while let Ok(slot) = tx.reserve().await {
             let Some(part) = queue.recv().await else {
@@ -133,18 +130,18 @@ fn hash_ahead<S: Store>(
             };
             let (store, upload, file, hashing) =
                 (store.clone(), upload.clone(), file.clone(), hashing.clone());
-            let sha256 = tokio::spawn(async move {
-                let sha = {
+            let sums = tokio::spawn(async move {
+                let sums = {
                     let _hashing = hashing
                         .acquire_owned()
                         .await
                         .map_err(std::io::Error::other)?;
-                    hash(file, part).await?
+                    hash(file, part, with_md5).await?
                 };
-                store.will_send(&upload, part.number, sha);
-                Ok(sha)
+                store.will_send(&upload, part.number, sums.sha256);
+                Ok(sums)
             });
-            slot.send(Hashed { part, sha256 });
+            slot.send(Hashed { part, sums });
         }
     });
     (rx, AbortOnDrop(task))
@@ -493,7 +490,7 @@ async fn send_parts<S: ListUploads>(
         set.spawn(async move {
             let part = next.part;
             let result = async {
-                let sha = (&mut next.sha256)
+                let sums = (&mut next.sums)
                     .await
                     .map_err(|e| Stop::Worker(e.to_string()))?
                     .map_err(|e| Stop::Read(part.number, e))?;
@@ -501,7 +498,7 @@ async fn send_parts<S: ListUploads>(
                 // The bytes are read a second time as they are sent; if the file
                 // changed in between, S3's checksum check rejects the part.
                 let etag = send_metered(attempts, &progress, &file, part, |body| {
-                    store.upload_part(&upload, part.number, body, sha)
+                    store.upload_part(&upload, part.number, body, sums)
                 })
                 .await
                 .map_err(|e| Stop::Part(part.number, e))?;
@@ -509,7 +506,7 @@ async fn send_parts<S: ListUploads>(
                     number: part.number,
                     size: part.len,
                     etag,
-                    sha256: b64(&sha),
+                    sha256: b64(&sums.sha256),
                 })
                 .map_err(|_| Stop::Journal)?;
                 progress.part_done(part.len);

@@ -85,8 +85,9 @@ pub async fn put_single<S: Store>(
     // part size that takes a while.
     progress.begin(whole.len, 0, 1, 0);
     let sent = async {
-        let sha = hash(file.clone(), whole)
+        let sha = hash(file.clone(), whole, false)
             .await
+            .map(|sums| sums.sha256)
             .map_err(|error| Error::Source {
                 path: path.to_path_buf(),
                 error,

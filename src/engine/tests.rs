@@ -933,10 +933,10 @@ async fn the_sweep_never_touches_an_upload_another_client_may_own() {
         len: PART,
         meter: None,
     };
-    let sha = super::parts::hash(fx.file.clone(), fx.plan.part(1).unwrap())
+    let sums = super::parts::hash(fx.file.clone(), fx.plan.part(1).unwrap(), false)
         .await
         .unwrap();
-    fx.store.upload_part(&theirs, 1, body, sha).await.unwrap();
+    fx.store.upload_part(&theirs, 1, body, sums).await.unwrap();
     fx.store.lose_answer(Op::CreateUpload, 2);
     let started = session::start(&*fx.store, &fx.dir, fx.new_upload(), 3, &Cancel::new().1)
         .await
@@ -1206,4 +1206,19 @@ async fn parts_are_announced_ahead_of_sending_but_not_too_far() {
     }
     let two = fx.store.announced().into_iter().find(|a| a.0 == 2).unwrap();
     assert_eq!(two.2, 0, "part 2 announced before part 1 was stored");
+}
+
+// A store that sends each part's MD5 (Companion's Content-MD5) gets it from
+// the engine's hash pass, right for every part; others are not sent one.
+#[tokio::test(start_paused = true)]
+async fn the_md5_comes_from_the_hash_pass_when_the_store_wants_it() {
+    let fx = Fixture::with_store(MemoryStore::wanting_md5());
+    let (id, result) = fx.put(3).await;
+    result.unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(!fx.has_journal(&id));
+    assert_eq!(
+        fx.store.calls(Op::UploadPart),
+        PARTS as u32,
+        "no part was refused"
+    );
 }

@@ -27,11 +27,11 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 
-use super::parts::{digests, Digests, Stop};
+use super::parts::{digests, Stop};
 use super::Progress;
 use crate::journal::{PartRecord, PartSender};
 use crate::plan::Part;
-use crate::store::{b64, ListedPart};
+use crate::store::{b64, ListedPart, PartSums};
 
 /// A part the store holds, to be taken as done only if the file's bytes for
 /// it hash to `expect`.
@@ -62,7 +62,7 @@ impl Expect {
         }
     }
 
-    fn matches(&self, got: &Digests) -> bool {
+    fn matches(&self, got: &PartSums) -> bool {
         match self {
             Expect::Sha256(want) => *want == b64(&got.sha256),
             Expect::Md5(want) => got.md5.as_ref() == Some(want),

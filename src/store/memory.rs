@@ -23,7 +23,7 @@ use tokio::sync::Semaphore;
 
 use super::{
     b64, CompletedPart, ErrorKind, FileRange, Finished, ListUploads, ListedPart, ListedUpload,
-    ObjectInfo, ObjectOptions, Store, StoreError, UploadHandle,
+    ObjectInfo, ObjectOptions, PartSums, Store, StoreError, UploadHandle,
 };
 
 /// The kinds of call, for counting and for choosing where a fault goes.
@@ -121,6 +121,9 @@ pub struct MemoryStore {
     rules: Mutex<Vec<Rule>>,
     /// Like moto: ListParts reports no checksum, and a part's ETag is its MD5.
     moto: bool,
+    /// Like a store reached through Companion: each part comes with its MD5
+    /// (`Content-MD5`), which is checked.
+    md5: bool,
 }
 
 fn err(kind: ErrorKind, op: &'static str, message: &str) -> StoreError {
@@ -137,6 +140,14 @@ impl MemoryStore {
     pub fn like_moto() -> Arc<MemoryStore> {
         Arc::new(MemoryStore {
             moto: true,
+            ..MemoryStore::default()
+        })
+    }
+
+    /// A store that wants each part's MD5 ([`Store::wants_md5`]) and checks it.
+    pub fn wanting_md5() -> Arc<MemoryStore> {
+        Arc::new(MemoryStore {
+            md5: true,
             ..MemoryStore::default()
         })
     }
@@ -394,10 +405,15 @@ impl Store for MemoryStore {
         upload: &UploadHandle,
         number: u32,
         body: FileRange,
-        sha256: [u8; 32],
+        sums: PartSums,
     ) -> Result<String, StoreError> {
+        let sha256 = sums.sha256;
         self.with_fault(Op::UploadPart, "UploadPart", Some(number), || {
             let md5 = checked_body("UploadPart", &body, &sha256)?;
+            if self.md5 && sums.md5 != Some(md5) {
+                let said = format!("InvalidDigest: Content-MD5 {:?}", sums.md5.map(hex::encode));
+                return Err(err(ErrorKind::Fatal, "UploadPart", &said));
+            }
             let mut state = self.state.lock().unwrap();
             let up = state
                 .uploads
@@ -425,6 +441,10 @@ impl Store for MemoryStore {
     /// Like a presigning store, so the engine's look-ahead can be tested.
     fn signs_ahead(&self) -> bool {
         true
+    }
+
+    async fn wants_md5(&self) -> bool {
+        self.md5
     }
 
     fn will_send(&self, _upload: &UploadHandle, number: u32, sha256: [u8; 32]) {

@@ -157,6 +157,15 @@ pub struct UploadHandle {
     pub upload_id: String,
 }
 
+/// A part's digests, computed by the engine in one pass over its bytes
+/// before it is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartSums {
+    pub sha256: [u8; 32],
+    /// Only when the store asks for it ([`Store::wants_md5`]).
+    pub md5: Option<[u8; 16]>,
+}
+
 /// A part as CompleteMultipartUpload needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompletedPart {
@@ -230,14 +239,21 @@ pub trait Store: Send + Sync + 'static {
         opts: &ObjectOptions,
     ) -> impl Future<Output = Result<UploadHandle, StoreError>> + Send;
 
-    /// Uploads one part; returns its ETag.
+    /// Uploads one part, whose digests are `sums`; returns its ETag.
     fn upload_part(
         &self,
         upload: &UploadHandle,
         number: u32,
         body: FileRange,
-        sha256: [u8; 32],
+        sums: PartSums,
     ) -> impl Future<Output = Result<String, StoreError>> + Send;
+
+    /// Whether [`Store::upload_part`] can use each part's MD5 (to send as
+    /// `Content-MD5`, where nothing else has the store check the bytes): the
+    /// engine then computes it in the same pass as the SHA-256.
+    fn wants_md5(&self) -> impl Future<Output = bool> + Send {
+        std::future::ready(false)
+    }
 
     /// Part `number`, whose SHA-256 is `sha256`, is about to be sent: the
     /// engine says so once the part is hashed, a bounded number of parts
@@ -345,9 +361,13 @@ impl Store for AnyStore {
         upload: &UploadHandle,
         number: u32,
         body: FileRange,
-        sha256: [u8; 32],
+        sums: PartSums,
     ) -> Result<String, StoreError> {
-        dispatch!(self, s => s.upload_part(upload, number, body, sha256))
+        dispatch!(self, s => s.upload_part(upload, number, body, sums))
+    }
+
+    async fn wants_md5(&self) -> bool {
+        dispatch!(self, s => s.wants_md5())
     }
 
     fn will_send(&self, upload: &UploadHandle, number: u32, sha256: [u8; 32]) {

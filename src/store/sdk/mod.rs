@@ -37,7 +37,7 @@ use super::body::FileBody;
 use super::watchdog::{Stamp, Watchdog};
 use super::{
     b64, CompletedPart, Connection, ErrorKind, FileRange, Finished, ListUploads, ListedPart,
-    ListedUpload, ObjectInfo, ObjectOptions, Store, StoreError, UploadHandle,
+    ListedUpload, ObjectInfo, ObjectOptions, PartSums, Store, StoreError, UploadHandle,
 };
 
 /// The storage classes the SDK knows, for the CLI's value check.
@@ -476,8 +476,9 @@ impl Store for SdkStore {
         upload: &UploadHandle,
         number: u32,
         body: FileRange,
-        sha256: [u8; 32],
+        sums: PartSums,
     ) -> Result<String, StoreError> {
+        let sha256 = sums.sha256;
         let stamp = Stamp::new();
         let len = body.len as i64;
         let request = async {
@@ -731,7 +732,10 @@ pub(super) mod tests {
                 },
                 3,
                 hello(),
-                fake,
+                PartSums {
+                    sha256: fake,
+                    md5: None,
+                },
             )
             .await;
         let req = rx.expect_request();

@@ -24,7 +24,8 @@
 //!
 //! With Companion, each part's PUT carries `Content-MD5` (an unsigned header
 //! a presigned URL allows), which S3 checks: a body changed in flight is
-//! refused (BadDigest) and sent again. That costs one MD5 pass over each part.
+//! refused (BadDigest) and sent again. The engine computes that MD5 in its hash
+//! pass, ahead of sending ([`Store::wants_md5`]).
 //! A lost Complete answer cannot be recognised there, so the journal is kept.
 //!
 //! **Signing ahead** (`signer`): the engine hashes parts ahead of sending
@@ -63,7 +64,7 @@ use super::body::FileBody;
 use super::watchdog::{Stamp, Watchdog};
 use super::{
     b64, CompletedPart, ErrorKind, FileRange, Finished, ListUploads, ListedPart, ListedUpload,
-    ObjectInfo, ObjectOptions, Store, StoreError, UploadHandle,
+    ObjectInfo, ObjectOptions, PartSums, Store, StoreError, UploadHandle,
 };
 
 /// A bearer token for the backend. Never printed: its `Debug` hides it.
@@ -632,12 +633,14 @@ impl Store for ViaStore {
         upload: &UploadHandle,
         number: u32,
         body: FileRange,
-        sha256: [u8; 32],
+        sums: PartSums,
     ) -> Result<String, StoreError> {
-        let signed = signer::url_for(self, upload, number, &sha256).await?;
-        let md5 = match self.dialect().await? {
-            Dialect::Companion => Some(content_md5(&body).await?),
-            Dialect::Serve => None,
+        let signed = signer::url_for(self, upload, number, &sums.sha256).await?;
+        let md5 = match (self.dialect().await?, sums.md5) {
+            (Dialect::Companion, Some(md5)) => Some(b64(&md5)),
+            // Not computed by the engine (it did not know the backend yet).
+            (Dialect::Companion, None) => Some(content_md5(&body).await?),
+            (Dialect::Serve, _) => None,
         };
         let stamp = Stamp::new();
         let len = body.len;
@@ -687,6 +690,11 @@ impl Store for ViaStore {
 
     fn signs_ahead(&self) -> bool {
         true
+    }
+
+    /// Companion: each PUT carries `Content-MD5`, the only check of its bytes.
+    async fn wants_md5(&self) -> bool {
+        matches!(self.dialect().await, Ok(Dialect::Companion))
     }
 
     async fn complete_upload(
