@@ -292,10 +292,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// The object an upload's Complete would have made, or `None` when there is
     /// none: how the engine asks "did this Complete land?" after a lost answer.
+    /// A Complete lands as the object at the upload's key.
     fn completed_object(
         &self,
         upload: &UploadHandle,
-    ) -> impl Future<Output = Result<Option<ObjectInfo>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<ObjectInfo>, StoreError>> + Send {
+        self.head_object(&upload.bucket, &upload.key)
+    }
 }
 
 /// Listing a bucket's open uploads, which not every store offers.

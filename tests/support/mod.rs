@@ -17,6 +17,29 @@ pub use server::{server, Kind, Server};
 
 pub const MIB: u64 = 1024 * 1024;
 
+/// The address a just-spawned `s3up serve` (stdout piped) prints on its first
+/// line. If none comes within 30 s, it is killed and the test fails with its
+/// log (`log`, where its stderr goes).
+pub fn serve_address(child: &mut Child, log: &Path) -> String {
+    use std::io::{BufRead, BufReader};
+    let stdout = child.stdout.take().expect("serve's stdout is piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
+    let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) else {
+        let _ = child.kill();
+        panic!(
+            "serve printed no address ({line:?}): {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+    };
+    url.to_string()
+}
+
 /// Generates both a `garage` and a `moto` test from one body `|srv: &Server| { … }`.
 #[macro_export]
 macro_rules! on_both_servers {

@@ -614,14 +614,6 @@ impl Store for SdkStore {
         parts.dedup_by_key(|p| p.number);
         Ok(parts)
     }
-
-    /// A Complete lands as the object at the upload's key.
-    async fn completed_object(
-        &self,
-        upload: &UploadHandle,
-    ) -> Result<Option<ObjectInfo>, StoreError> {
-        self.head_object(&upload.bucket, &upload.key).await
-    }
 }
 
 impl ListUploads for SdkStore {

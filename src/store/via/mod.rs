@@ -338,7 +338,10 @@ impl ViaStore {
             let resp = req.send().await.map_err(|e| errors::transport(op, &e))?;
             let status = resp.status().as_u16();
             let body = resp.text().await.map_err(|e| errors::transport(op, &e))?;
-            if !(200..300).contains(&status) {
+            let value = serde_json::from_str::<serde_json::Value>(&body);
+            // Uppy treats any JSON with an `error` field as a failure; so does s3up.
+            let said_error = value.as_ref().is_ok_and(|v| v.get("error").is_some());
+            if !(200..300).contains(&status) || said_error {
                 return Err(errors::backend_answer(
                     op,
                     &inner.backend,
@@ -347,7 +350,7 @@ impl ViaStore {
                     upload_route,
                 ));
             }
-            let value: serde_json::Value = serde_json::from_str(&body).map_err(|e| {
+            let value = value.map_err(|e| {
                 StoreError::new(
                     ErrorKind::Fatal,
                     op,
@@ -357,16 +360,6 @@ impl ViaStore {
                     ),
                 )
             })?;
-            // Uppy treats any JSON with an `error` field as a failure; so does s3up.
-            if value.get("error").is_some() {
-                return Err(errors::backend_answer(
-                    op,
-                    &inner.backend,
-                    status,
-                    &body,
-                    upload_route,
-                ));
-            }
             serde_json::from_value(value).map_err(|e| {
                 StoreError::new(
                     ErrorKind::Fatal,
@@ -492,6 +485,9 @@ fn file_name(key: &str) -> &str {
 }
 
 impl Store for ViaStore {
+    /// Through `serve`'s object-status route, which is also how a lost
+    /// Complete is recognised (the default `completed_object`); Companion has
+    /// none, so there the answer is an error, and the engine keeps the journal.
     async fn head_object(
         &self,
         _bucket: &str,
@@ -759,15 +755,6 @@ impl Store for ViaStore {
         parts.sort_by_key(|p| p.number);
         parts.dedup_by_key(|p| p.number);
         Ok(parts)
-    }
-
-    /// Through `serve`'s object-status route; Companion has none, so there the
-    /// answer is an error, and the engine keeps the journal.
-    async fn completed_object(
-        &self,
-        upload: &UploadHandle,
-    ) -> Result<Option<ObjectInfo>, StoreError> {
-        self.head_object(&upload.bucket, &upload.key).await
     }
 }
 
