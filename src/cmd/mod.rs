@@ -21,9 +21,8 @@ use std::time::{Duration, Instant};
 use clap::CommandFactory;
 
 use crate::cli::{Cli, Command, GlobalArgs, S3Url, TokenArgs, Tuning};
-use crate::engine::parts::{run_multipart, Run};
 use crate::engine::verify::Candidate;
-use crate::engine::{Cancel, Dest, Progress};
+use crate::engine::{run_multipart, Cancel, Dest, Progress, Run};
 use crate::error::{Error, Result};
 use crate::journal::{Journal, JournalDir, Lock, Source};
 use crate::output::{self, Style, Summary};

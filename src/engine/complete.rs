@@ -13,7 +13,8 @@
 use sha2::{Digest, Sha256};
 
 use super::abort::until_gone;
-use super::parts::{stopped_by, Run};
+use super::context::Run;
+use super::gone::stopped_by;
 use super::retry::retry;
 use super::{Dest, Error};
 use crate::journal::{Journal, Lock, PartRecord, Source};

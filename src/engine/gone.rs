@@ -7,11 +7,15 @@
 //!   upload that is alive elsewhere), and
 //! - ListMultipartUploads for the upload's key, on that store, does not list it.
 //!
-//! Anything less keeps the journal, and the caller says why.
+//! Anything less keeps the journal, and the caller says why. A run stopped
+//! by a store error asks here what that error means for its journal
+//! ([`stopped_by`]).
 
+use super::context::Run;
 use super::retry::retry;
+use super::Error;
 use crate::journal::{Journal, JournalDir};
-use crate::store::{ListUploads, StoreError};
+use crate::store::{ErrorKind, ListUploads, StoreError};
 
 /// Why an upload that a store called missing was not forgotten.
 #[derive(Debug, Clone)]
@@ -53,4 +57,37 @@ pub async fn forget_if_gone<S: ListUploads>(
     dir.remove_async(&journal.id)
         .await
         .map_err(|e| Unconfirmed::CannotRemove(e.to_string()))
+}
+
+/// What a store error that stopped a run means for the journal: an upload
+/// the store confirms it no longer has is forgotten; anything else stays resumable.
+pub(super) async fn stopped_by<S: ListUploads>(
+    run: &Run<S>,
+    journal: &Journal,
+    part: Option<u32>,
+    error: StoreError,
+) -> Error {
+    let id = journal.id.clone();
+    let part = part.map(|n| (n, run.plan.part_count));
+    match error.kind {
+        ErrorKind::NoSuchUpload => {
+            let kept = forget_if_gone(
+                &*run.store,
+                &run.dir,
+                journal,
+                run.at_recorded_endpoint,
+                run.attempts,
+            )
+            .await
+            .err()
+            .map(Box::new);
+            Error::Gone {
+                id,
+                part,
+                error,
+                kept,
+            }
+        }
+        _ => Error::Stopped { id, part, error },
+    }
 }

@@ -4,7 +4,14 @@
 //! - [`session`]: starting an upload (Create, then the durable journal, or an
 //!   abort), and the check that a conditional write's key is free;
 //! - [`single`]: a file that fits in one part goes up with one PutObject;
-//! - [`parts`]: the workers that hash and send parts, and cancellation;
+//! - [`context`]: the [`Run`] that a multipart run's parts share;
+//! - [`run`]: a multipart run, from the first part to the removed journal;
+//! - `workers`: the workers that send parts, and cancellation;
+//! - `hash`: hashing parts ahead of the workers (the byte loop itself is the
+//!   store layer's `hash_range`, which the stores use too);
+//! - `meter`: a body's progress, attempt by attempt;
+//! - `error`: why the parts phase stopped (`Stop`), before that becomes an
+//!   [`Error`];
 //! - [`retry`]: which failures are tried again, and how long to wait;
 //! - [`complete`]: Complete, and recognising an object whose Complete answer
 //!   was lost;
@@ -31,22 +38,29 @@
 
 pub mod abort;
 pub mod complete;
+pub mod context;
+mod error;
 pub mod gone;
-pub mod parts;
+mod hash;
+mod meter;
 pub mod reconcile;
 pub mod retry;
+pub mod run;
 pub mod session;
 pub mod single;
 #[cfg(test)]
 mod tests;
 pub mod verify;
+mod workers;
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::journal::SaveStats;
 use crate::store::StoreError;
+pub use context::Run;
 pub use gone::Unconfirmed;
+pub use run::{run_multipart, Completed};
 
 /// Set when the user asks to stop (Ctrl-C). Clones share the flag; every wait
 /// that can take long also waits on [`Cancel::cancelled`].

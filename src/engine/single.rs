@@ -10,7 +10,8 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::parts::{hash, send_metered};
+use super::hash::hash;
+use super::meter::send_metered;
 use super::retry::retry;
 use super::{Dest, Error, Progress};
 use crate::plan::Part;

@@ -7,6 +7,10 @@
 //! cache on the async thread when it holds them ([`read_cached`]), else from
 //! the blocking pool. Any HTTP transport (the SDK's, reqwest's) can send a
 //! [`FileBody`]: it is an `http_body::Body`.
+//!
+//! [`hash_range`] is the one loop that reads a range to hash it: the engine's
+//! hash pass before a part is sent and a resume's check of reused parts, and
+//! any store that needs a digest the engine did not compute.
 
 use std::fs::File;
 use std::future::Future;
@@ -19,6 +23,7 @@ use std::task::{Context, Poll};
 use bytes::{Bytes, BytesMut};
 
 use super::watchdog::Stamp;
+use super::PartSums;
 
 /// Chunks a part body is read and handed to the HTTP client in. Each chunk
 /// costs a few syscalls (and a blocking-pool hop when it is not cached), so
@@ -54,6 +59,48 @@ impl std::fmt::Debug for FileRange {
             .field("metered", &self.meter.is_some())
             .finish()
     }
+}
+
+/// Hashing reads a range through one buffer of this size (the engine runs
+/// at most a few hashes at once): big enough that syscalls cost little next to
+/// the hash, small enough to stay in the L2 cache between the copy and the hash.
+pub const HASH_CHUNK: usize = 128 * 1024;
+
+/// The SHA-256 of `len` bytes of `file` from `offset`, and their MD5 when
+/// `with_md5`, read once with positioned reads through one [`HASH_CHUNK`]
+/// buffer. It blocks: call it on the blocking pool. `meter`, when given, is
+/// told of each chunk as it is read (the in-memory test store reads a body as
+/// an HTTP client would).
+pub fn hash_range(
+    file: &File,
+    offset: u64,
+    len: u64,
+    with_md5: bool,
+    meter: Option<&dyn Meter>,
+) -> std::io::Result<PartSums> {
+    use md5::Md5;
+    use sha2::{Digest, Sha256};
+    let mut buf = vec![0; HASH_CHUNK.min(len as usize)];
+    let mut sha256 = Sha256::new();
+    let mut md5 = with_md5.then(Md5::new);
+    let mut at = offset;
+    let end = offset + len;
+    while at < end {
+        let n = (end - at).min(HASH_CHUNK as u64) as usize;
+        file.read_exact_at(&mut buf[..n], at)?;
+        sha256.update(&buf[..n]);
+        if let Some(md5) = md5.as_mut() {
+            md5.update(&buf[..n]);
+        }
+        if let Some(meter) = meter {
+            meter.sent(n as u64);
+        }
+        at += n as u64;
+    }
+    Ok(PartSums {
+        sha256: sha256.finalize().into(),
+        md5: md5.map(|m| m.finalize().into()),
+    })
 }
 
 /// How many chunk buffers a body keeps for reuse. Hyper queues a few chunks
@@ -129,7 +176,7 @@ static NOWAIT_WORKS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBo
 /// Reads into `buf` at `at` right here, on the async thread, but only what is
 /// already in the page cache (`preadv2` with `RWF_NOWAIT` does not wait for
 /// data to come from the disk). The part was hashed shortly before it is sent
-/// (`engine::parts`), so its pages usually are:
+/// (`engine::hash`), so its pages usually are:
 /// a copy from memory is cheaper than a hop to the blocking pool and back.
 /// `None` means "read it on the blocking pool": nothing cached, an error (which
 /// the blocking read will report), or no `RWF_NOWAIT` on this system.
@@ -233,6 +280,34 @@ mod tests {
             out.extend_from_slice(frame.unwrap().data_ref().unwrap());
         }
         out
+    }
+
+    /// One pass gives the range's SHA-256, its MD5 when asked, and tells the
+    /// meter of every byte, whether the range spans several hash chunks or one.
+    #[test]
+    fn a_range_hashes_to_its_bytes() {
+        use md5::Md5;
+        use sha2::{Digest, Sha256};
+        let data: Vec<u8> = (0..3 * HASH_CHUNK as u32 + 77)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let mut f = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut f, &data).unwrap();
+        for (offset, len) in [
+            (0, data.len()),
+            (1_000, 2 * HASH_CHUNK + 5),
+            (9, 10),
+            (3, 0),
+        ] {
+            let bytes = &data[offset..offset + len];
+            let metered = Counted::default();
+            let sums = hash_range(&f, offset as u64, len as u64, true, Some(&metered)).unwrap();
+            assert_eq!(sums.sha256, <[u8; 32]>::from(Sha256::digest(bytes)));
+            assert_eq!(sums.md5, Some(<[u8; 16]>::from(Md5::digest(bytes))));
+            assert_eq!(metered.0.load(Ordering::Relaxed), len as u64);
+            let plain = hash_range(&f, offset as u64, len as u64, false, None).unwrap();
+            assert_eq!((plain.sha256, plain.md5), (sums.sha256, None));
+        }
     }
 
     /// A body is the exact byte range, however its chunks are read: from the

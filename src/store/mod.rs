@@ -26,9 +26,12 @@
 //! - [`sdk`]: aws-sdk-s3, the only module that touches the SDK;
 //! - [`via`]: an upload backend (`s3up serve`, Uppy Companion) over HTTP, part
 //!   bodies PUT straight to S3 with presigned URLs;
-//! - `memory` (tests only): an in-memory store that injects faults.
+//! - `memory` (tests only): an in-memory store; `faulty` (tests only): a
+//!   wrapper around any store that injects faults at chosen calls.
 
 pub mod body;
+#[cfg(test)]
+pub mod faulty;
 #[cfg(test)]
 pub mod memory;
 pub mod sdk;
@@ -257,7 +260,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// Part `number`, whose SHA-256 is `sha256`, is about to be sent: the
     /// engine says so once the part is hashed, a bounded number of parts
-    /// ahead of sending it (`engine::parts`). A store that must ask for
+    /// ahead of sending it (`engine::hash`). A store that must ask for
     /// something before it can send a part (a presigned URL) may ask now, in
     /// the background, so that the part does not wait for it. A hint only:
     /// it cannot fail, and [`Store::upload_part`] works without it.

@@ -1,0 +1,91 @@
+//! Complete: a lost Complete answer is recognised by the object it made, a
+//! check that cannot tell keeps the journal, and only the parts' own
+//! multipart ETag counts as ours.
+
+use super::*;
+
+#[tokio::test(start_paused = true)]
+async fn a_lost_complete_answer_is_recognised() {
+    for if_none_match in [false, true] {
+        let mut fx = Fixture::new();
+        fx.if_none_match = if_none_match;
+        fx.store.lose_answer(Op::CompleteUpload, 1);
+        let (id, result) = fx.put(3).await;
+        let done = result.unwrap_or_else(|e| panic!("if_none_match {if_none_match}: {e:?}"));
+        assert_eq!(fx.store.calls(Op::CompleteUpload), 2);
+        assert_eq!(
+            fx.store.calls(Op::CompletedObject),
+            1,
+            "the store was asked"
+        );
+        assert_eq!(
+            done.finished.checksum_sha256,
+            fx.memory()
+                .object("bkt", "dir/file.bin")
+                .unwrap()
+                .checksum_sha256
+        );
+        assert!(!fx.has_journal(&id));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lost_complete_answer_survives_a_failing_check() {
+    // The check after a lost answer is retried like any call.
+    let mut fx = Fixture::new();
+    fx.if_none_match = true;
+    fx.store.lose_answer(Op::CompleteUpload, 1);
+    fx.store
+        .fail(Op::CompletedObject, 1..=1, ErrorKind::Retryable);
+    let (id, result) = fx.put(3).await;
+    result.unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(!fx.has_journal(&id));
+
+    // A check the store refuses (a role that may write but not read) keeps
+    // the journal: the object may well be ours.
+    let mut fx = Fixture::new();
+    fx.if_none_match = true;
+    fx.store.lose_answer(Op::CompleteUpload, 1);
+    fx.store
+        .fail(Op::CompletedObject, 1..=99, ErrorKind::AccessDenied);
+    let (id, result) = fx.put(3).await;
+    assert!(
+        matches!(result, Err(Error::Undetermined { .. })),
+        "{result:?}"
+    );
+    assert!(fx.has_journal(&id), "the journal is kept");
+}
+
+#[test]
+fn only_the_parts_own_multipart_etag_is_taken_for_ours() {
+    use crate::engine::complete::{is_our_object, multipart_etag, Verdict};
+    use crate::journal::PartRecord;
+    use crate::store::ObjectInfo;
+    let part = |n: u32, etag: &str| PartRecord {
+        number: n,
+        size: 10,
+        etag: format!("\"{etag}\""),
+        sha256: "not-base64!".into(),
+    };
+    let mut journal = crate::journal::tests::sample(vec![
+        part(1, "0123456789abcdef0123456789abcdef"),
+        part(2, "fedcba9876543210fedcba9876543210"),
+    ]);
+    journal.source.size = 20;
+    let want = multipart_etag(&journal.parts).unwrap();
+    assert!(want.ends_with("-2"));
+    let object = |etag: &str| ObjectInfo {
+        size: 20,
+        etag: Some(format!("\"{etag}\"")),
+        checksum_sha256: None,
+    };
+    assert_eq!(is_our_object(&object(&want), &journal), Verdict::Ours);
+    // Same size, same part count, another upload's ETag: not ours.
+    assert_eq!(
+        is_our_object(&object("99999999999999999999999999999999-2"), &journal),
+        Verdict::NotOurs
+    );
+    // Part ETags that are not MD5s (SSE-KMS): nothing to compare.
+    journal.parts[0].etag = "\"kms-etag\"".into();
+    assert_eq!(is_our_object(&object(&want), &journal), Verdict::CannotTell);
+}
