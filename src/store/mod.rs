@@ -23,12 +23,14 @@
 //!
 //! - [`body`]: a file range as a streaming HTTP body, and the progress meter;
 //! - [`watchdog`]: stall detection for any HTTP transport;
+//! - `errors`: what S3's error codes mean, and a cause chain on one line, for every store;
 //! - [`sdk`]: aws-sdk-s3, the only module that touches the SDK;
 //! - [`via`]: an upload backend (`s3up serve`, Uppy Companion) over HTTP, part
 //!   bodies PUT straight to S3 with presigned URLs;
 //! - `memory` (tests only): an in-memory store that injects faults.
 
 pub mod body;
+pub(crate) mod errors;
 #[cfg(test)]
 pub mod memory;
 pub mod sdk;
