@@ -9,7 +9,7 @@
 //!   S3 (Garage: 400 `InvalidDigest`) refuses a body that does not match it.
 //! - `checksum_algorithm` is never set when presigning: it would add a signed
 //!   `x-amz-sdk-checksum-algorithm` header that browsers do not know to send.
-//!   And with `request_checksum_calculation = WhenRequired` (see `configure`)
+//!   And with `request_checksum_calculation = WhenRequired` (see `connect`)
 //!   the SDK presigns no CRC of its own. Stock Companion presigns the CRC32 of
 //!   an empty body into every part URL, which Garage rejects; this does not.
 //! - SigV4 allows at most 7 days, and a URL never outlives the credentials
@@ -18,7 +18,8 @@
 //!   policy as AWS documents it ("Authenticating Requests: Browser-Based
 //!   Uploads Using POST (AWS Signature Version 4)"): the policy is a JSON
 //!   document, base64-encoded; the signature is HMAC-SHA256 of that base64
-//!   text under the usual SigV4 signing key (date, region, `s3`, `aws4_request`).
+//!   text under the usual SigV4 signing key (date, region, `s3`,
+//!   `aws4_request`), both computed by aws-sigv4, the SDK's own signer.
 
 use std::time::{Duration, SystemTime};
 
@@ -195,7 +196,8 @@ impl SdkStore {
         ]));
         let policy = serde_json::json!({ "expiration": expiration, "conditions": conditions });
         let policy = b64(policy.to_string().as_bytes());
-        let signature = sigv4_post_signature(creds.secret_access_key(), day, &self.region, &policy);
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(now);
+        let signature = sigv4_post_signature(creds.secret_access_key(), at, &self.region, &policy);
         all.push(("policy".into(), policy));
         all.push(("x-amz-signature".into(), signature));
         Ok(PresignedPost { url, fields: all })
@@ -203,25 +205,11 @@ impl SdkStore {
 }
 
 /// SigV4's signature of a POST policy: HMAC-SHA256 of the base64 policy under
-/// the signing key for the day, the region and `s3`.
-fn sigv4_post_signature(secret: &str, day: &str, region: &str, policy_b64: &str) -> String {
-    let key = signing_key(secret, day, region, "s3");
-    hex::encode(hmac(&key, policy_b64).as_ref())
-}
-
-/// SigV4's signing key: HMAC chained over the day, region, service and `aws4_request`.
-fn signing_key(secret: &str, day: &str, region: &str, service: &str) -> Vec<u8> {
-    let k_date = hmac(format!("AWS4{secret}").as_bytes(), day);
-    let k_region = hmac(k_date.as_ref(), region);
-    let k_service = hmac(k_region.as_ref(), service);
-    hmac(k_service.as_ref(), "aws4_request").as_ref().to_vec()
-}
-
-fn hmac(key: &[u8], data: &str) -> ring::hmac::Tag {
-    ring::hmac::sign(
-        &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key),
-        data.as_bytes(),
-    )
+/// the signing key for the day of `at`, the region and `s3`, both computed by
+/// aws-sigv4 (the SDK's own signer).
+fn sigv4_post_signature(secret: &str, at: SystemTime, region: &str, policy_b64: &str) -> String {
+    let key = aws_sigv4::sign::v4::generate_signing_key(secret, at, region, "s3");
+    aws_sigv4::sign::v4::calculate_signature(key, policy_b64.as_bytes())
 }
 
 #[cfg(test)]
@@ -279,7 +267,8 @@ mod tests {
         assert_eq!(
             sigv4_post_signature(
                 "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-                "20151229",
+                // 2015-12-29T00:00:00Z, the policy's x-amz-date.
+                SystemTime::UNIX_EPOCH + Duration::from_secs(1_451_347_200),
                 "us-east-1",
                 AWS_EXAMPLE_POLICY
             ),
@@ -301,12 +290,15 @@ mod tests {
         MjAxNTEyMjlUMDAwMDAwWiIgfQ0KICBdDQp9";
 
     /// AWS's published example of deriving a SigV4 signing key ("Examples of
-    /// how to derive a signing key for Signature Version 4").
+    /// how to derive a signing key for Signature Version 4"), through the
+    /// function the POST signature uses, from a time as s3up passes it.
     #[test]
     fn signing_key_matches_aws_example() {
-        let key = signing_key(
+        // 2012-02-15T00:00:00Z.
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_329_264_000);
+        let key = aws_sigv4::sign::v4::generate_signing_key(
             "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-            "20120215",
+            at,
             "us-east-1",
             "iam",
         );
