@@ -21,7 +21,7 @@ use super::auth::Caller;
 use super::error::{for_status, ApiError, ErrorBody};
 use super::keys::{self, quoted};
 use super::AppState;
-use crate::store::sdk::presign::CompletePart;
+use crate::store::sdk::CompletePart;
 use crate::store::{ObjectOptions, Store, UploadHandle};
 
 /// S3's part numbers run from 1 to this; also the most parts a batch or a
@@ -550,7 +550,7 @@ pub async fn complete(
     }
     let done = state
         .store
-        .complete_parts(&up, &parts)
+        .complete_parts(&up, &parts, false)
         .await
         .map_err(|e| ApiError::from_store(&e))?;
     Ok(Json(CompleteResponse {

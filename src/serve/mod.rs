@@ -71,7 +71,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use tower::ServiceBuilder;
 
-use crate::store::sdk::presign::CorsRule;
+use crate::store::sdk::cors::CorsRule;
 use crate::store::sdk::SdkStore;
 use auth::{Auth, Caller};
 

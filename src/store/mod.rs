@@ -23,6 +23,7 @@
 //!
 //! - [`body`]: a file range as a streaming HTTP body, and the progress meter;
 //! - [`watchdog`]: stall detection for any HTTP transport;
+//! - `errors`: what S3's error codes mean, and a cause chain on one line, for every store;
 //! - [`sdk`]: aws-sdk-s3, the only module that touches the SDK;
 //! - [`via`]: an upload backend (`s3up serve`, Uppy Companion) over HTTP, part
 //!   bodies PUT straight to S3 with presigned URLs;
@@ -30,6 +31,7 @@
 //!   wrapper around any store that injects faults at chosen calls.
 
 pub mod body;
+pub(crate) mod errors;
 #[cfg(test)]
 pub mod faulty;
 #[cfg(test)]

@@ -1,43 +1,33 @@
 //! The store over aws-sdk-s3: the only module that touches the SDK.
 //!
-//! Every SDK error is turned into a [`StoreError`] in [`errors`], so no other
-//! module needs to know the SDK's error types.
-//!
-//! Two SDK defaults are changed on purpose, both so that each byte is hashed once:
-//! - Recent SDKs add a CRC checksum to every upload. s3up sends its own SHA-256
-//!   per part instead (`request_checksum_calculation = WhenRequired`), which also
-//!   keeps stores that reject the SDK's default checksums working.
-//! - SigV4 normally hashes the body again to sign it (`x-amz-content-sha256`).
-//!   For PutObject and UploadPart s3up hands the signer the SHA-256 it already
-//!   computed ([`PayloadSigningOverride::Precomputed`]). That value *is* the
-//!   SHA-256 of the body, so the signature covers the body exactly as a signer
-//!   that hashed it would: S3 rejects a body that does not match the signed
-//!   hash, and also checks it against `x-amz-checksum-sha256`. Nothing is weakened
-//!   (this is not UNSIGNED-PAYLOAD); only the duplicate computation is gone.
+//! This file holds the [`Store`] implementation (each engine call as one SDK
+//! request, lists read page by page) and the one CompleteMultipartUpload,
+//! which `serve` uses too. Around it:
+//! - [`connect`]: building the client (profile, region, endpoint, credentials)
+//!   and the two SDK defaults s3up changes so that each byte is hashed once;
+//! - [`presign`]: presigned part URLs and POST forms for `serve`;
+//! - [`cors`]: the bucket's CORS rules, for `serve`;
+//! - `errors`: every SDK error turned into a [`StoreError`], so no other
+//!   module needs to know the SDK's error types.
 
+pub mod connect;
+pub mod cors;
 mod errors;
 pub mod presign;
 
-use std::time::Duration;
-
-use aws_runtime::auth::PayloadSigningOverride;
-use aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextMut;
-use aws_sdk_s3::config::{
-    ConfigBag, Intercept, Region, RequestChecksumCalculation, ResponseChecksumValidation,
-    RuntimeComponents, StalledStreamProtectionConfig,
-};
-use aws_sdk_s3::error::{BoxError, SdkError};
+use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, StorageClass};
 use aws_sdk_s3::Client;
 
-pub(crate) use self::errors::kind_of as s3_error_kind;
-use self::errors::{classify, error_chain};
+pub use self::connect::ConnectError;
+use self::connect::{CredentialsCache, SignedPayloadHash};
+use self::errors::classify;
 use super::body::FileBody;
 use super::watchdog::{Stamp, Watchdog};
 use super::{
-    b64, CompletedPart, Connection, ErrorKind, FileRange, Finished, ListUploads, ListedPart,
-    ListedUpload, ObjectInfo, ObjectOptions, PartSums, Store, StoreError, UploadHandle,
+    b64, CompletedPart, ErrorKind, FileRange, Finished, ListUploads, ListedPart, ListedUpload,
+    ObjectInfo, ObjectOptions, PartSums, Store, StoreError, UploadHandle,
 };
 
 /// The storage classes the SDK knows, for the CLI's value check.
@@ -45,23 +35,42 @@ pub fn storage_classes() -> &'static [&'static str] {
     StorageClass::values()
 }
 
-/// Why no client could be built.
+/// A part for [`SdkStore::complete_parts`]. Its checksum is optional: the
+/// engine always has one, a stock Uppy client behind `serve` has none.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConnectError {
-    /// No region from the options, the environment or the profile.
-    NoRegion,
-    /// The SDK has no credentials provider at all.
-    NoProvider,
-    /// The provider found no credentials; the cause chain on one line.
-    NoCredentials(String),
-    /// `--profile` (or the journal's) names a profile that neither the config
-    /// file nor the credentials file defines; the files that were read.
-    NoProfile {
-        name: String,
-        /// Named by AWS_PROFILE rather than `--profile`.
-        from_env: bool,
-        files: Vec<String>,
-    },
+pub struct CompletePart {
+    pub number: u32,
+    pub etag: String,
+    /// Base64 SHA-256, for uploads created with the SHA-256 algorithm.
+    pub sha256: Option<String>,
+}
+
+impl From<&CompletedPart> for CompletePart {
+    fn from(p: &CompletedPart) -> CompletePart {
+        CompletePart {
+            number: p.number,
+            etag: p.etag.clone(),
+            sha256: Some(p.sha256.clone()),
+        }
+    }
+}
+
+/// What CompleteMultipartUpload answered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Completed {
+    /// The object's URL as the store names it; `serve` passes it on.
+    pub location: Option<String>,
+    pub etag: Option<String>,
+    pub checksum_sha256: Option<String>,
+}
+
+impl From<Completed> for Finished {
+    fn from(c: Completed) -> Finished {
+        Finished {
+            etag: c.etag,
+            checksum_sha256: c.checksum_sha256,
+        }
+    }
 }
 
 /// The real store: aws-sdk-s3.
@@ -82,114 +91,10 @@ pub struct SdkStore {
     page_size: Option<i32>,
     watchdog: Watchdog,
     /// For `serve`: the credentials a presigned POST is signed with.
-    credentials: presign::CredentialsCache,
+    credentials: CredentialsCache,
 }
 
 impl SdkStore {
-    /// Builds a client from the normal AWS chain (env, profile, SSO, IMDS) with
-    /// `conn` on top, and checks up front that credentials can be found, so a
-    /// missing key fails in one clear line instead of at the first request.
-    /// A request that makes no progress for `stall_timeout` fails (and is retried);
-    /// `page_size` bounds list pages (`None`: the store's default).
-    pub async fn connect(
-        conn: &Connection,
-        stall_timeout: Duration,
-        page_size: Option<i32>,
-    ) -> Result<SdkStore, ConnectError> {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            // s3up retries every call itself, per part, with its own budget
-            // (--retries); SDK retries underneath would multiply the attempts.
-            .retry_config(aws_config::retry::RetryConfig::disabled())
-            // Only the connect phase has a fixed limit. The SDK's read timeout
-            // runs from sending the request to the response headers, so it would
-            // cap a whole part upload, and its stalled-stream check cannot see
-            // an in-memory body: both are replaced by `watched` below, which
-            // fails a request only when it stops making progress.
-            .timeout_config(
-                aws_config::timeout::TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(10))
-                    .build(),
-            )
-            .stalled_stream_protection(StalledStreamProtectionConfig::disabled());
-        if let Some(profile) = &conn.profile {
-            check_profile(profile, false).await?;
-            loader = loader.profile_name(profile);
-        } else if let Some(profile) = std::env::var("AWS_PROFILE")
-            .ok()
-            .filter(|p| !p.is_empty() && p != "default")
-        {
-            // As aws does: a missing `default` is no error, any other name is.
-            check_profile(&profile, true).await?;
-        }
-        if let Some(region) = &conn.region {
-            loader = loader.region(Region::new(region.clone()));
-        } else if conn.endpoint_url.is_some() {
-            // A custom endpoint: the region comes from the environment or the
-            // profile, else us-east-1 — never from EC2 instance metadata, which
-            // off EC2 means a network timeout on every command.
-            let mut profile = aws_config::profile::ProfileFileRegionProvider::builder();
-            if let Some(name) = &conn.profile {
-                profile = profile.profile_name(name);
-            }
-            let chain = aws_config::meta::region::RegionProviderChain::first_try(
-                aws_config::environment::EnvironmentVariableRegionProvider::new(),
-            )
-            .or_else(profile.build())
-            .or_else("us-east-1");
-            loader = loader.region(chain);
-        }
-        if let Some(url) = &conn.endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
-        let sdk = loader.load().await;
-
-        let region = match (sdk.region(), &conn.endpoint_url) {
-            (Some(r), _) => r.to_string(),
-            // S3-compatible stores rarely care; AWS's own default.
-            (None, Some(_)) => "us-east-1".to_string(),
-            (None, None) => return Err(ConnectError::NoRegion),
-        };
-        let provider = sdk.credentials_provider().ok_or(ConnectError::NoProvider)?;
-        use aws_sdk_s3::config::ProvideCredentials;
-        provider.provide_credentials().await.map_err(|e| {
-            // The SDK lists each provider it tried on its own line;
-            // s3up's errors are one line.
-            let chain = error_chain(&e);
-            ConnectError::NoCredentials(chain.split_whitespace().collect::<Vec<_>>().join(" "))
-        })?;
-
-        // Resolved as the SDK resolves it, then set explicitly, so that the
-        // endpoint recorded is the endpoint used.
-        let endpoint_url = conn.endpoint_url.clone().or_else(|| {
-            use aws_types::service_config::ServiceConfigKey;
-            sdk.service_config()
-                .and_then(|c| {
-                    c.load_config(
-                        ServiceConfigKey::builder()
-                            .service_id("S3")
-                            .env("AWS_ENDPOINT_URL")
-                            .profile("endpoint_url")
-                            .build()
-                            .ok()?,
-                    )
-                })
-                .or_else(|| sdk.endpoint_url().map(str::to_string))
-        });
-        let path_style = conn.path_style || endpoint_url.is_some();
-        let mut builder = configure(aws_sdk_s3::config::Builder::from(&sdk), path_style);
-        builder.set_endpoint_url(endpoint_url.clone());
-        let config = builder.region(Region::new(region.clone())).build();
-        Ok(SdkStore {
-            client: Client::from_conf(config),
-            region,
-            endpoint_url,
-            path_style,
-            page_size,
-            watchdog: Watchdog { stall_timeout },
-            credentials: presign::CredentialsCache::new(Some(provider)),
-        })
-    }
-
     /// CreateMultipartUpload, with the SHA-256 checksum algorithm when `sha256`
     /// (the engine always; `serve` when its client asks, because an upload
     /// created so needs every part's checksum, which a stock Uppy cannot send).
@@ -230,6 +135,56 @@ impl SdkStore {
             })
         };
         self.watchdog.small("CreateMultipartUpload", request).await
+    }
+
+    /// CompleteMultipartUpload, the only one: the engine's (through
+    /// [`Store::complete_upload`]) and `serve`'s. Each part's checksum is sent
+    /// when it has one; `if_none_match` makes it a conditional write.
+    pub async fn complete_parts(
+        &self,
+        upload: &UploadHandle,
+        parts: &[CompletePart],
+        if_none_match: bool,
+    ) -> Result<Completed, StoreError> {
+        let parts = parts
+            .iter()
+            .map(|p| {
+                aws_sdk_s3::types::CompletedPart::builder()
+                    .part_number(p.number as i32)
+                    .e_tag(&p.etag)
+                    .set_checksum_sha256(p.sha256.clone())
+                    .build()
+            })
+            .collect();
+        let mut req = self
+            .client
+            .complete_multipart_upload()
+            .bucket(&upload.bucket)
+            .key(&upload.key)
+            .upload_id(&upload.upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            );
+        if if_none_match {
+            req = req.if_none_match("*");
+        }
+        // The SDK turns a 200 answer with an <Error> body into an error itself
+        // (checked by the fault-proxy test `complete_200_with_error_body_is_a_failure`).
+        let request = async {
+            let out = req.send().await.map_err(|e| {
+                self.classify("CompleteMultipartUpload", &upload.bucket, &upload.key, e)
+            })?;
+            Ok(Completed {
+                location: out.location,
+                etag: out.e_tag,
+                checksum_sha256: out.checksum_sha256,
+            })
+        };
+        self.watchdog
+            .complete("CompleteMultipartUpload", request)
+            .await
     }
 }
 
@@ -325,68 +280,6 @@ impl SdkStore {
             .await
             .err()
             .filter(|e| matches!(e.kind, ErrorKind::NoSuchUpload | ErrorKind::NoSuchBucket))
-    }
-}
-
-/// Fails unless the config or credentials file (as the SDK finds them,
-/// honouring AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE) defines
-/// `name`. The SDK itself would fall back to the environment's credentials
-/// in silence, so a mistyped profile would go unnoticed (issue 13).
-async fn check_profile(name: &str, from_env: bool) -> Result<(), ConnectError> {
-    use aws_types::os_shim_internal::{Env, Fs};
-    let (env, fs) = (Env::real(), Fs::real());
-    let files = aws_runtime::env_config::file::EnvConfigFiles::default();
-    let found = aws_config::profile::parser::load(&fs, &env, &files, None)
-        .await
-        .is_ok_and(|set| set.get_profile(name).is_some());
-    if found {
-        return Ok(());
-    }
-    let file =
-        |var: &str, default: &str| std::env::var(var).unwrap_or_else(|_| default.to_string());
-    Err(ConnectError::NoProfile {
-        name: name.to_string(),
-        from_env,
-        files: vec![
-            file("AWS_CONFIG_FILE", "~/.aws/config"),
-            file("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
-        ],
-    })
-}
-
-/// The S3 client settings s3up depends on, whatever the source of the rest.
-fn configure(b: aws_sdk_s3::config::Builder, path_style: bool) -> aws_sdk_s3::config::Builder {
-    b.force_path_style(path_style)
-        // s3up sends its own SHA-256 per part (see the module docs).
-        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-        .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
-}
-
-/// Hands SigV4 the body's SHA-256 so it does not hash the body again (see the
-/// module docs). The signer reads the override from the config bag when it signs.
-#[derive(Debug)]
-struct SignedPayloadHash(String);
-
-impl SignedPayloadHash {
-    fn new(sha256: &[u8; 32]) -> SignedPayloadHash {
-        SignedPayloadHash(hex::encode(sha256))
-    }
-}
-
-impl Intercept for SignedPayloadHash {
-    fn name(&self) -> &'static str {
-        "s3up-signed-payload-hash"
-    }
-
-    fn modify_before_signing(
-        &self,
-        _context: &mut BeforeTransmitInterceptorContextMut<'_>,
-        _components: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        cfg.interceptor_state()
-            .store_put(PayloadSigningOverride::Precomputed(self.0.clone()));
-        Ok(())
     }
 }
 
@@ -519,44 +412,9 @@ impl Store for SdkStore {
         parts: &[CompletedPart],
         if_none_match: bool,
     ) -> Result<Finished, StoreError> {
-        let parts = parts
-            .iter()
-            .map(|p| {
-                aws_sdk_s3::types::CompletedPart::builder()
-                    .part_number(p.number as i32)
-                    .e_tag(&p.etag)
-                    .checksum_sha256(&p.sha256)
-                    .build()
-            })
-            .collect();
-        let mut req = self
-            .client
-            .complete_multipart_upload()
-            .bucket(&upload.bucket)
-            .key(&upload.key)
-            .upload_id(&upload.upload_id)
-            .multipart_upload(
-                CompletedMultipartUpload::builder()
-                    .set_parts(Some(parts))
-                    .build(),
-            );
-        if if_none_match {
-            req = req.if_none_match("*");
-        }
-        // The SDK turns a 200 answer with an <Error> body into an error itself
-        // (checked by the fault-proxy test `complete_200_with_error_body_is_a_failure`).
-        let request = async {
-            let out = req.send().await.map_err(|e| {
-                self.classify("CompleteMultipartUpload", &upload.bucket, &upload.key, e)
-            })?;
-            Ok(Finished {
-                etag: out.e_tag,
-                checksum_sha256: out.checksum_sha256,
-            })
-        };
-        self.watchdog
-            .complete("CompleteMultipartUpload", request)
-            .await
+        let parts: Vec<CompletePart> = parts.iter().map(CompletePart::from).collect();
+        let done = self.complete_parts(upload, &parts, if_none_match).await?;
+        Ok(done.into())
     }
 
     async fn abort_upload(&self, upload: &UploadHandle) -> Result<(), StoreError> {
@@ -664,10 +522,12 @@ impl ListUploads for SdkStore {
 
 #[cfg(test)]
 pub(super) mod tests {
+    use super::connect::configure;
     use super::*;
-    use aws_sdk_s3::config::{BehaviorVersion, Credentials};
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
     use aws_smithy_http_client::test_util::{capture_request, CaptureRequestReceiver};
     use std::sync::Arc;
+    use std::time::Duration;
 
     pub(super) fn captured() -> (SdkStore, CaptureRequestReceiver) {
         let (http, rx) = capture_request(None);
@@ -687,7 +547,7 @@ pub(super) mod tests {
             watchdog: Watchdog {
                 stall_timeout: Duration::from_secs(5),
             },
-            credentials: presign::CredentialsCache::new(Some(
+            credentials: CredentialsCache::new(Some(
                 aws_sdk_s3::config::SharedCredentialsProvider::new(Credentials::new(
                     "AKID", "SECRET", None, None, "test",
                 )),

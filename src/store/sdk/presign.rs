@@ -1,7 +1,7 @@
-//! What `s3up serve` needs from S3 besides the engine's calls: presigned
-//! UploadPart URLs, a presigned POST form, a Complete whose parts may lack a
-//! checksum, and the bucket's CORS rules. It lives here because this folder is
-//! the only place that touches aws-sdk-s3 (DESIGN §4).
+//! Presigning for `s3up serve`: UploadPart URLs a client PUTs part bodies
+//! to, the POST form a browser uploads a small file with, and the expiry both
+//! are given. It lives here because this folder is the only place that
+//! touches aws-sdk-s3 (DESIGN §4).
 //!
 //! Facts this code relies on (DESIGN §4b, measured on Garage 2.5.0 and moto 5.1.22):
 //! - `presigned()` keeps a checksum set on the request as a *signed header*:
@@ -9,37 +9,31 @@
 //!   S3 (Garage: 400 `InvalidDigest`) refuses a body that does not match it.
 //! - `checksum_algorithm` is never set when presigning: it would add a signed
 //!   `x-amz-sdk-checksum-algorithm` header that browsers do not know to send.
-//!   And with `request_checksum_calculation = WhenRequired` (see `configure`)
+//!   And with `request_checksum_calculation = WhenRequired` (see `connect`)
 //!   the SDK presigns no CRC of its own. Stock Companion presigns the CRC32 of
 //!   an empty body into every part URL, which Garage rejects; this does not.
 //! - SigV4 allows at most 7 days, and a URL never outlives the credentials
 //!   that signed it, so [`SdkStore::presign_expiry`] clamps to both.
-//! - aws-sdk-s3 has no presigned POST. [`SdkStore::presign_post`] signs the
-//!   policy by hand, as AWS documents it ("Authenticating Requests: Browser-Based
+//! - aws-sdk-s3 has no presigned POST. [`SdkStore::presign_post`] builds the
+//!   policy as AWS documents it ("Authenticating Requests: Browser-Based
 //!   Uploads Using POST (AWS Signature Version 4)"): the policy is a JSON
 //!   document, base64-encoded; the signature is HMAC-SHA256 of that base64
-//!   text under the usual SigV4 signing key (date, region, `s3`, `aws4_request`).
+//!   text under the usual SigV4 signing key (date, region, `s3`,
+//!   `aws4_request`), both computed by aws-sigv4, the SDK's own signer.
 
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_s3::config::{Credentials, ProvideCredentials, SharedCredentialsProvider};
-use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
-use aws_sdk_s3::types::{CompletedMultipartUpload, CorsConfiguration};
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 
-use super::errors::{classify, error_chain};
+use super::errors::{classify, fatal};
 use super::SdkStore;
+use crate::store::errors::error_chain;
 use crate::store::{b64, ErrorKind, StoreError, UploadHandle};
 
 /// SigV4's ceiling for a presigned request.
 pub const MAX_PRESIGN_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
-
-/// Credentials are fetched again when they expire sooner than this, so a URL
-/// is never signed with credentials about to lapse.
-const CREDENTIALS_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
 /// The largest single PUT (and POST) S3 accepts, 5 GiB; the POST policy's
 /// `content-length-range` ends there.
@@ -60,84 +54,7 @@ pub struct PresignedPost {
     pub fields: Vec<(String, String)>,
 }
 
-/// A part for Complete, whose checksum is optional (a stock Uppy has none).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CompletePart {
-    pub number: u32,
-    pub etag: String,
-    /// Base64 SHA-256, for uploads created with the SHA-256 algorithm.
-    pub sha256: Option<String>,
-}
-
-/// What CompleteMultipartUpload answered.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Completed {
-    pub location: Option<String>,
-    pub etag: Option<String>,
-    pub checksum_sha256: Option<String>,
-}
-
-/// One CORS rule of a bucket.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct CorsRule {
-    pub allowed_origins: Vec<String>,
-    pub allowed_methods: Vec<String>,
-    pub allowed_headers: Vec<String>,
-    pub expose_headers: Vec<String>,
-    #[serde(rename = "MaxAgeSeconds")]
-    pub max_age_seconds: Option<i32>,
-}
-
-/// The credentials last fetched, shared by every clone of the store, so the
-/// provider (IMDS, SSO …) is asked once per refresh, not once per request.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct CredentialsCache {
-    provider: Option<SharedCredentialsProvider>,
-    cached: Arc<tokio::sync::Mutex<Option<Credentials>>>,
-}
-
-impl CredentialsCache {
-    pub(crate) fn new(provider: Option<SharedCredentialsProvider>) -> CredentialsCache {
-        CredentialsCache {
-            provider,
-            cached: Default::default(),
-        }
-    }
-}
-
-fn fatal(op: &'static str, message: impl Into<String>) -> StoreError {
-    StoreError::new(ErrorKind::Fatal, op, message)
-}
-
 impl SdkStore {
-    /// The credentials the client signs with, refreshed shortly before they expire.
-    async fn credentials(&self) -> Result<Credentials, StoreError> {
-        let mut cached = self.credentials.cached.lock().await;
-        if let Some(c) = cached.as_ref() {
-            let fresh = match c.expiry() {
-                None => true,
-                Some(t) => t
-                    .duration_since(SystemTime::now())
-                    .is_ok_and(|left| left > CREDENTIALS_REFRESH_MARGIN),
-            };
-            if fresh {
-                return Ok(c.clone());
-            }
-        }
-        let provider = self
-            .credentials
-            .provider
-            .as_ref()
-            .ok_or_else(|| fatal("Credentials", "no credentials provider is configured"))?;
-        let c = provider
-            .provide_credentials()
-            .await
-            .map_err(|e| StoreError::new(ErrorKind::Retryable, "Credentials", error_chain(&e)))?;
-        *cached = Some(c.clone());
-        Ok(c)
-    }
-
     /// `wanted`, shortened to SigV4's 7 days and to what is left of the
     /// credentials' life (temporary credentials end every URL they signed).
     pub async fn presign_expiry(&self, wanted: Duration) -> Result<Duration, StoreError> {
@@ -279,129 +196,20 @@ impl SdkStore {
         ]));
         let policy = serde_json::json!({ "expiration": expiration, "conditions": conditions });
         let policy = b64(policy.to_string().as_bytes());
-        let signature = sigv4_post_signature(creds.secret_access_key(), day, &self.region, &policy);
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(now);
+        let signature = sigv4_post_signature(creds.secret_access_key(), at, &self.region, &policy);
         all.push(("policy".into(), policy));
         all.push(("x-amz-signature".into(), signature));
         Ok(PresignedPost { url, fields: all })
     }
-
-    /// CompleteMultipartUpload with each part's checksum when it has one.
-    pub async fn complete_parts(
-        &self,
-        upload: &UploadHandle,
-        parts: &[CompletePart],
-    ) -> Result<Completed, StoreError> {
-        let parts = parts
-            .iter()
-            .map(|p| {
-                aws_sdk_s3::types::CompletedPart::builder()
-                    .part_number(p.number as i32)
-                    .e_tag(&p.etag)
-                    .set_checksum_sha256(p.sha256.clone())
-                    .build()
-            })
-            .collect();
-        let request = async {
-            let out = self
-                .client
-                .complete_multipart_upload()
-                .bucket(&upload.bucket)
-                .key(&upload.key)
-                .upload_id(&upload.upload_id)
-                .multipart_upload(
-                    CompletedMultipartUpload::builder()
-                        .set_parts(Some(parts))
-                        .build(),
-                )
-                .send()
-                .await
-                .map_err(|e| classify("CompleteMultipartUpload", e))?;
-            Ok(Completed {
-                location: out.location,
-                etag: out.e_tag,
-                checksum_sha256: out.checksum_sha256,
-            })
-        };
-        self.watchdog
-            .complete("CompleteMultipartUpload", request)
-            .await
-    }
-
-    /// The bucket's CORS rules; `None` when it has no CORS configuration.
-    pub async fn bucket_cors(&self, bucket: &str) -> Result<Option<Vec<CorsRule>>, StoreError> {
-        let request = async {
-            match self.client.get_bucket_cors().bucket(bucket).send().await {
-                Ok(out) => Ok(Some(
-                    out.cors_rules()
-                        .iter()
-                        .map(|r| CorsRule {
-                            allowed_origins: r.allowed_origins().to_vec(),
-                            allowed_methods: r.allowed_methods().to_vec(),
-                            allowed_headers: r.allowed_headers().to_vec(),
-                            expose_headers: r.expose_headers().to_vec(),
-                            max_age_seconds: r.max_age_seconds(),
-                        })
-                        .collect(),
-                )),
-                Err(SdkError::ServiceError(e))
-                    if e.err().code() == Some("NoSuchCORSConfiguration") =>
-                {
-                    Ok(None)
-                }
-                Err(e) => Err(classify("GetBucketCors", e)),
-            }
-        };
-        self.watchdog.small("GetBucketCors", request).await
-    }
-
-    /// Replaces the bucket's whole CORS configuration with `rule`.
-    pub async fn put_bucket_cors(&self, bucket: &str, rule: &CorsRule) -> Result<(), StoreError> {
-        let built = aws_sdk_s3::types::CorsRule::builder()
-            .set_allowed_origins(Some(rule.allowed_origins.clone()))
-            .set_allowed_methods(Some(rule.allowed_methods.clone()))
-            .set_allowed_headers(Some(rule.allowed_headers.clone()))
-            .set_expose_headers(Some(rule.expose_headers.clone()))
-            .set_max_age_seconds(rule.max_age_seconds)
-            .build()
-            .map_err(|e| fatal("PutBucketCors", error_chain(&e)))?;
-        let config = CorsConfiguration::builder()
-            .cors_rules(built)
-            .build()
-            .map_err(|e| fatal("PutBucketCors", error_chain(&e)))?;
-        let request = async {
-            self.client
-                .put_bucket_cors()
-                .bucket(bucket)
-                .cors_configuration(config)
-                .send()
-                .await
-                .map_err(|e| classify("PutBucketCors", e))?;
-            Ok(())
-        };
-        self.watchdog.small("PutBucketCors", request).await
-    }
 }
 
 /// SigV4's signature of a POST policy: HMAC-SHA256 of the base64 policy under
-/// the signing key for the day, the region and `s3`.
-fn sigv4_post_signature(secret: &str, day: &str, region: &str, policy_b64: &str) -> String {
-    let key = signing_key(secret, day, region, "s3");
-    hex::encode(hmac(&key, policy_b64).as_ref())
-}
-
-/// SigV4's signing key: HMAC chained over the day, region, service and `aws4_request`.
-fn signing_key(secret: &str, day: &str, region: &str, service: &str) -> Vec<u8> {
-    let k_date = hmac(format!("AWS4{secret}").as_bytes(), day);
-    let k_region = hmac(k_date.as_ref(), region);
-    let k_service = hmac(k_region.as_ref(), service);
-    hmac(k_service.as_ref(), "aws4_request").as_ref().to_vec()
-}
-
-fn hmac(key: &[u8], data: &str) -> ring::hmac::Tag {
-    ring::hmac::sign(
-        &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key),
-        data.as_bytes(),
-    )
+/// the signing key for the day of `at`, the region and `s3`, both computed by
+/// aws-sigv4 (the SDK's own signer).
+fn sigv4_post_signature(secret: &str, at: SystemTime, region: &str, policy_b64: &str) -> String {
+    let key = aws_sigv4::sign::v4::generate_signing_key(secret, at, region, "s3");
+    aws_sigv4::sign::v4::calculate_signature(key, policy_b64.as_bytes())
 }
 
 #[cfg(test)]
@@ -451,13 +259,46 @@ mod tests {
         assert!(p.url.contains("X-Amz-SignedHeaders=host&"), "{}", p.url);
     }
 
+    /// AWS's published POST example ("Example: Browser-Based Upload using HTTP
+    /// POST (Using AWS Signature Version 4)"): its base64 policy, signed with
+    /// the example secret on 2015-12-29 in us-east-1.
+    #[test]
+    fn post_signature_matches_aws_example() {
+        assert_eq!(
+            sigv4_post_signature(
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                // 2015-12-29T00:00:00Z, the policy's x-amz-date.
+                SystemTime::UNIX_EPOCH + Duration::from_secs(1_451_347_200),
+                "us-east-1",
+                AWS_EXAMPLE_POLICY
+            ),
+            "8afdbf4008c03f22c2cd3cdb72e4afbb1f6a588f3255ac628749a66d7f09699e"
+        );
+    }
+
+    /// The policy of AWS's POST example, base64 as published (CRLF line ends).
+    const AWS_EXAMPLE_POLICY: &str = "\
+        eyAiZXhwaXJhdGlvbiI6ICIyMDE1LTEyLTMwVDEyOjAwOjAwLjAwMFoiLA0KICAiY29uZGl0aW9ucyI6IFsNCiAgICB7\
+        ImJ1Y2tldCI6ICJzaWd2NGV4YW1wbGVidWNrZXQifSwNCiAgICBbInN0YXJ0cy13aXRoIiwgIiRrZXkiLCAidXNlci91\
+        c2VyMS8iXSwNCiAgICB7ImFjbCI6ICJwdWJsaWMtcmVhZCJ9LA0KICAgIHsic3VjY2Vzc19hY3Rpb25fcmVkaXJlY3Qi\
+        OiAiaHR0cDovL3NpZ3Y0ZXhhbXBsZWJ1Y2tldC5zMy5hbWF6b25hd3MuY29tL3N1Y2Nlc3NmdWxfdXBsb2FkLmh0bWwi\
+        fSwNCiAgICBbInN0YXJ0cy13aXRoIiwgIiRDb250ZW50LVR5cGUiLCAiaW1hZ2UvIl0sDQogICAgeyJ4LWFtei1tZXRh\
+        LXV1aWQiOiAiMTQzNjUxMjM2NTEyNzQifSwNCiAgICB7IngtYW16LXNlcnZlci1zaWRlLWVuY3J5cHRpb24iOiAiQUVT\
+        MjU2In0sDQogICAgWyJzdGFydHMtd2l0aCIsICIkeC1hbXotbWV0YS10YWciLCAiIl0sDQoNCiAgICB7IngtYW16LWNy\
+        ZWRlbnRpYWwiOiAiQUtJQUlPU0ZPRE5ON0VYQU1QTEUvMjAxNTEyMjkvdXMtZWFzdC0xL3MzL2F3czRfcmVxdWVzdCJ9\
+        LA0KICAgIHsieC1hbXotYWxnb3JpdGhtIjogIkFXUzQtSE1BQy1TSEEyNTYifSwNCiAgICB7IngtYW16LWRhdGUiOiAi\
+        MjAxNTEyMjlUMDAwMDAwWiIgfQ0KICBdDQp9";
+
     /// AWS's published example of deriving a SigV4 signing key ("Examples of
-    /// how to derive a signing key for Signature Version 4").
+    /// how to derive a signing key for Signature Version 4"), through the
+    /// function the POST signature uses, from a time as s3up passes it.
     #[test]
     fn signing_key_matches_aws_example() {
-        let key = signing_key(
+        // 2012-02-15T00:00:00Z.
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_329_264_000);
+        let key = aws_sigv4::sign::v4::generate_signing_key(
             "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-            "20120215",
+            at,
             "us-east-1",
             "iam",
         );

@@ -3,21 +3,12 @@
 //! errors from a presigned PUT, so the engine sees the same kinds as from the
 //! SDK store.
 
-use crate::store::sdk::s3_error_kind;
+use crate::store::errors::{error_chain, s3_error_kind};
 use crate::store::{ErrorKind, StoreError};
 
 /// A request that got no answer: refused, reset, timed out, cut short.
 pub(super) fn transport(op: &'static str, e: &reqwest::Error) -> StoreError {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        let said = cause.to_string();
-        if !text.contains(&said) {
-            text.push_str(": ");
-            text.push_str(&said);
-        }
-        source = cause.source();
-    }
+    let text = error_chain(e);
     if e.is_builder() {
         return StoreError::new(ErrorKind::Fatal, op, text.replace('\n', " "));
     }
