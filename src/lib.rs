@@ -27,5 +27,6 @@ pub mod journal;
 pub mod output;
 pub mod plan;
 pub mod progress;
+pub mod protocol;
 pub mod serve;
 pub mod store;

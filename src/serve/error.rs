@@ -1,5 +1,5 @@
 //! Every error `serve` answers: JSON `{"error": "…", "code": "…"}` with the
-//! status that says whose fault it is.
+//! status that says whose fault it is ([`ErrorBody`], in `crate::protocol`).
 //!
 //! `@uppy/aws-s3` treats any non-2xx, and any JSON with an `error` field, as a
 //! failure; `code` is s3up's stable, machine-readable addition. Unlike
@@ -11,6 +11,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use crate::protocol::ErrorBody;
 use crate::store::{ErrorKind, StoreError};
 
 /// One error answer. `code` values are part of the API (README, `/openapi.json`).
@@ -19,15 +20,6 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
-}
-
-/// The JSON body of every error answer.
-#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    /// One line: what went wrong, quoting the value at fault, and what to do.
-    pub error: String,
-    /// Stable and machine-readable, e.g. `bad_key`, `outside_prefix`, `no_such_upload`.
-    pub code: String,
 }
 
 impl ApiError {

@@ -7,7 +7,10 @@
 //! `GET /s3/multipart/{uploadId}?key=`, `GET /s3/multipart/{uploadId}/{n}?key=`,
 //! `GET /s3/multipart/{uploadId}/batch?key=&partNumbers=`,
 //! `POST /s3/multipart/{uploadId}/complete?key=`, `DELETE /s3/multipart/{uploadId}?key=`.
-//! The token goes in `Authorization: Bearer`.
+//! Every body is a [`crate::protocol`] type, the same ones `serve` answers
+//! with. The token goes in `Authorization: Bearer`. This file maps the
+//! [`Store`] calls onto the routes; `http` sends a call and reads its answer,
+//! `signer` asks for part URLs, `errors` classifies what comes back.
 //!
 //! **Which backend** ([`Dialect`]): `GET /healthz` is asked once, without
 //! the token; `serve` answers `{"service": "s3up"}`, Companion has no such
@@ -48,23 +51,26 @@
 //! and the presigned URLs are never logged or written to the journal.
 
 mod errors;
+mod http;
 mod signer;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{CONTENT_LENGTH, ETAG};
-use serde::de::DeserializeOwned;
-use serde::Deserialize;
-use serde_json::json;
+use serde::de::IgnoredAny;
 
-use self::signer::{Signed, Signer};
+use self::http::Wait;
+use self::signer::Signer;
 use super::body::FileBody;
 use super::watchdog::{Stamp, Watchdog};
 use super::{
     b64, CompletedPart, ErrorKind, FileRange, Finished, ListUploads, ListedPart, ListedUpload,
     ObjectInfo, ObjectOptions, PartSums, Store, StoreError, UploadHandle,
+};
+use crate::protocol::{
+    self, CompletePartEntry, CompleteRequest, CompleteResponse, CreateRequest, CreateResponse,
+    ObjectStatus, ParamsResponse, PartEntry,
 };
 
 /// A bearer token for the backend. Never printed: its `Debug` hides it.
@@ -127,111 +133,6 @@ impl std::fmt::Debug for ViaStore {
 #[derive(Debug)]
 pub struct BadBackend(pub String);
 
-/// `POST /s3/multipart`'s answer (`bucket` is `serve`'s; Companion may omit it).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CreateAnswer {
-    key: String,
-    upload_id: String,
-    #[serde(default)]
-    bucket: Option<String>,
-}
-
-/// A part in a listing, in S3's casing as Companion returns it.
-#[derive(Deserialize)]
-struct PartAnswer {
-    #[serde(rename = "PartNumber")]
-    number: u32,
-    #[serde(rename = "Size", default)]
-    size: u64,
-    #[serde(rename = "ETag", default)]
-    etag: String,
-    #[serde(rename = "ChecksumSHA256", default)]
-    checksum_sha256: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct SignAnswer {
-    url: String,
-    #[serde(default)]
-    expires: Option<u64>,
-    #[serde(default)]
-    headers: Option<BTreeMap<String, String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct BatchAnswer {
-    presigned_urls: BTreeMap<String, String>,
-    #[serde(default)]
-    expires: Option<u64>,
-    /// `serve`: each part's headers, when checksums were sent.
-    #[serde(default)]
-    headers: Option<BTreeMap<String, BTreeMap<String, String>>>,
-}
-
-#[derive(Deserialize)]
-struct CompleteAnswer {
-    #[serde(default)]
-    etag: Option<String>,
-    #[serde(rename = "checksumSHA256", default)]
-    checksum_sha256: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ObjectAnswer {
-    exists: bool,
-    #[serde(default)]
-    size: Option<u64>,
-    #[serde(default)]
-    etag: Option<String>,
-    #[serde(rename = "checksumSHA256", default)]
-    checksum_sha256: Option<String>,
-}
-
-/// `GET /s3/params`' answer: a presigned POST form.
-#[derive(Deserialize)]
-struct PostForm {
-    url: String,
-    #[serde(default)]
-    fields: BTreeMap<String, String>,
-}
-
-/// A `multipart/form-data` body with `fields` and an empty `file` last (S3
-/// ignores every field after the file); its Content-Type, with the boundary.
-fn empty_form(fields: &BTreeMap<String, String>) -> (String, Vec<u8>) {
-    let boundary = format!("s3up-{:016x}", fastrand::u64(..));
-    let mut body = String::new();
-    for (name, value) in fields {
-        body.push_str(&format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-        ));
-    }
-    body.push_str(&format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"empty\"\r\n\
-         Content-Type: application/octet-stream\r\n\r\n\r\n--{boundary}--\r\n"
-    ));
-    (
-        format!("multipart/form-data; boundary={boundary}"),
-        body.into_bytes(),
-    )
-}
-
-#[derive(Deserialize)]
-struct Health {
-    #[serde(default)]
-    service: Option<String>,
-}
-
-/// How a backend call is watched.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Wait {
-    Small,
-    /// Complete may take minutes on a large object.
-    Complete,
-}
-
 impl ViaStore {
     /// A store for the backend at `backend` (http or https). Nothing is sent
     /// yet. `own_key`: the user named the object's key.
@@ -271,182 +172,6 @@ impl ViaStore {
     /// The backend's URL, as given (for messages and the journal).
     pub fn backend(&self) -> &str {
         &self.inner.backend
-    }
-
-    /// The backend's dialect, asked once (`GET /healthz`, no token).
-    pub async fn dialect(&self) -> Result<Dialect, StoreError> {
-        let inner = &self.inner;
-        inner
-            .dialect
-            .get_or_try_init(|| async {
-                let url = self.url(&["healthz"]);
-                let request = async {
-                    let resp = inner
-                        .http
-                        .get(url)
-                        .send()
-                        .await
-                        .map_err(|e| errors::transport("backend healthz", &e))?;
-                    if resp.status().as_u16() >= 500 {
-                        let status = resp.status().as_u16();
-                        let body = resp.text().await.unwrap_or_default();
-                        return Err(errors::backend_answer(
-                            "backend healthz",
-                            &inner.backend,
-                            status,
-                            &body,
-                            false,
-                        ));
-                    }
-                    let ok = resp.status().is_success();
-                    let health: Option<Health> = resp.json().await.ok();
-                    let serve = ok && health.and_then(|h| h.service).is_some_and(|s| s == "s3up");
-                    Ok(if serve {
-                        Dialect::Serve
-                    } else {
-                        Dialect::Companion
-                    })
-                };
-                inner.watchdog.small("backend healthz", request).await
-            })
-            .await
-            .copied()
-    }
-
-    /// The backend URL with these path segments appended.
-    fn url(&self, segments: &[&str]) -> reqwest::Url {
-        let mut url = self.inner.base.clone();
-        // `new` checked that the base can take path segments.
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().extend(segments);
-        }
-        url
-    }
-
-    /// Sends one backend request with the token and parses its JSON answer.
-    /// `upload_route`: the request names an open upload (a 404 means it is gone).
-    async fn call<T: DeserializeOwned>(
-        &self,
-        op: &'static str,
-        req: reqwest::RequestBuilder,
-        upload_route: bool,
-        wait: Wait,
-    ) -> Result<T, StoreError> {
-        let inner = &self.inner;
-        let req = req.bearer_auth(&inner.token.0);
-        let request = async {
-            let resp = req.send().await.map_err(|e| errors::transport(op, &e))?;
-            let status = resp.status().as_u16();
-            let body = resp.text().await.map_err(|e| errors::transport(op, &e))?;
-            let value = serde_json::from_str::<serde_json::Value>(&body);
-            // Uppy treats any JSON with an `error` field as a failure; so does s3up.
-            let said_error = value.as_ref().is_ok_and(|v| v.get("error").is_some());
-            if !(200..300).contains(&status) || said_error {
-                return Err(errors::backend_answer(
-                    op,
-                    &inner.backend,
-                    status,
-                    &body,
-                    upload_route,
-                ));
-            }
-            let value = value.map_err(|e| {
-                StoreError::new(
-                    ErrorKind::Fatal,
-                    op,
-                    format!(
-                        "the backend's answer is not JSON ({e}); is {} an s3up serve or Companion URL?",
-                        inner.backend
-                    ),
-                )
-            })?;
-            serde_json::from_value(value).map_err(|e| {
-                StoreError::new(
-                    ErrorKind::Fatal,
-                    op,
-                    format!("the backend's answer is not the expected shape: {e}"),
-                )
-            })
-        };
-        match wait {
-            Wait::Small => inner.watchdog.small(op, request).await,
-            Wait::Complete => inner.watchdog.complete(op, request).await,
-        }
-    }
-
-    /// Signs one part now, with its SHA-256 when the backend is `serve`.
-    async fn sign_now(
-        &self,
-        upload: &UploadHandle,
-        number: u32,
-        sha256: Option<&[u8; 32]>,
-    ) -> Result<Signed, StoreError> {
-        let n = number.to_string();
-        let sum = sha256.map(|s| b64(s));
-        let mut query = vec![("key", upload.key.as_str())];
-        if let Some(sum) = &sum {
-            query.push(("sha256", sum));
-        }
-        let req = self
-            .inner
-            .http
-            .get(self.url(&["s3", "multipart", &upload.upload_id, &n]))
-            .query(&query);
-        let asked = std::time::Instant::now();
-        let answer: SignAnswer = self.call("backend sign", req, true, Wait::Small).await?;
-        Ok(Signed::new(
-            answer.url,
-            answer.headers.unwrap_or_default().into_iter().collect(),
-            sha256.copied(),
-            asked,
-            answer.expires,
-        ))
-    }
-
-    /// Signs several parts in one request (`/batch`), each with its SHA-256
-    /// when `sums` (the backend is `serve`).
-    async fn sign_batch(
-        &self,
-        upload: &UploadHandle,
-        parts: &[(u32, [u8; 32])],
-        sums: bool,
-    ) -> Result<Vec<(u32, Signed)>, StoreError> {
-        let numbers: Vec<String> = parts.iter().map(|(n, _)| n.to_string()).collect();
-        let mut query = vec![
-            ("key", upload.key.clone()),
-            ("partNumbers", numbers.join(",")),
-        ];
-        if sums {
-            let list: Vec<String> = parts.iter().map(|(_, sha)| b64(sha)).collect();
-            query.push(("sha256", list.join(",")));
-        }
-        let req = self
-            .inner
-            .http
-            .get(self.url(&["s3", "multipart", &upload.upload_id, "batch"]))
-            .query(&query);
-        let asked = std::time::Instant::now();
-        let mut answer: BatchAnswer = self.call("backend sign", req, true, Wait::Small).await?;
-        Ok(parts
-            .iter()
-            .filter_map(|(n, sha)| {
-                let url = answer.presigned_urls.remove(&n.to_string())?;
-                let headers = answer
-                    .headers
-                    .as_mut()
-                    .and_then(|h| h.remove(&n.to_string()))
-                    .unwrap_or_default();
-                let signed_for = sums.then_some(*sha);
-                let signed = Signed::new(
-                    url,
-                    headers.into_iter().collect(),
-                    signed_for,
-                    asked,
-                    answer.expires,
-                );
-                Some((*n, signed))
-            })
-            .collect())
     }
 }
 
@@ -508,7 +233,7 @@ impl Store for ViaStore {
             .http
             .get(self.url(&["s3", "object"]))
             .query(&[("key", key)]);
-        let answer: ObjectAnswer = self.call("backend object", req, false, Wait::Small).await?;
+        let answer: ObjectStatus = self.call("backend object", req, false, Wait::Small).await?;
         Ok(answer.exists.then(|| ObjectInfo {
             size: answer.size.unwrap_or(0),
             etag: answer.etag,
@@ -557,15 +282,24 @@ impl Store for ViaStore {
             .http
             .get(self.url(&["s3", "params"]))
             .query(&query);
-        let form: PostForm = self.call(OP, req, false, Wait::Small).await?;
-        let (content_type, bytes) = empty_form(&form.fields);
+        let form: ParamsResponse = self.call(OP, req, false, Wait::Small).await?;
+        // Names as S3 wants them, not percent-encoded; the (empty) file goes
+        // last, because S3 ignores every field after it.
+        let mut body = reqwest::multipart::Form::new().percent_encode_noop();
+        for (name, value) in form.fields {
+            body = body.text(name, value);
+        }
+        let file = reqwest::multipart::Part::bytes(Vec::new())
+            .file_name("empty")
+            .mime_str("application/octet-stream")
+            .map_err(|e| StoreError::new(ErrorKind::Fatal, "PostObject", e.to_string()))?;
+        let body = body.part("file", file);
         let request = async {
             let resp = self
                 .inner
                 .http
                 .post(form.url.as_str())
-                .header(reqwest::header::CONTENT_TYPE, content_type)
-                .body(bytes)
+                .multipart(body)
                 .send()
                 .await
                 .map_err(|e| errors::transport("PostObject", &e))?;
@@ -594,31 +328,33 @@ impl Store for ViaStore {
         opts: &ObjectOptions,
     ) -> Result<UploadHandle, StoreError> {
         let dialect = self.dialect().await?;
-        let metadata: serde_json::Map<String, serde_json::Value> = opts
+        let serve = dialect == Dialect::Serve;
+        let metadata = opts
             .metadata
             .iter()
             .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
             .collect();
-        let mut body = json!({
-            "filename": file_name(key),
+        let body = CreateRequest {
+            filename: Some(file_name(key).to_string()),
             // Companion requires a string here.
-            "type": opts.content_type.as_deref().unwrap_or("application/octet-stream"),
-            "metadata": metadata,
-        });
-        if dialect == Dialect::Serve {
-            body["checksumAlgorithm"] = json!("SHA256");
-            if self.inner.own_key {
-                body["key"] = json!(key);
-            }
-        }
+            content_type: Some(
+                opts.content_type
+                    .as_deref()
+                    .unwrap_or("application/octet-stream")
+                    .to_string(),
+            ),
+            metadata: Some(metadata),
+            key: (serve && self.inner.own_key).then(|| key.to_string()),
+            checksum_algorithm: serve.then(|| protocol::SHA256.to_string()),
+        };
         let req = self
             .inner
             .http
             .post(self.url(&["s3", "multipart"]))
             .json(&body);
-        let answer: CreateAnswer = self.call("backend create", req, false, Wait::Small).await?;
+        let answer: CreateResponse = self.call("backend create", req, false, Wait::Small).await?;
         Ok(UploadHandle {
-            bucket: answer.bucket.unwrap_or_default(),
+            bucket: answer.bucket,
             key: answer.key,
             upload_id: answer.upload_id,
         })
@@ -700,23 +436,23 @@ impl Store for ViaStore {
         _if_none_match: bool,
     ) -> Result<Finished, StoreError> {
         let serve = self.dialect().await? == Dialect::Serve;
-        let parts: Vec<serde_json::Value> = parts
-            .iter()
-            .map(|p| {
-                let mut v = json!({"PartNumber": p.number, "ETag": p.etag});
-                if serve {
-                    v["ChecksumSHA256"] = json!(p.sha256);
-                }
-                v
-            })
-            .collect();
+        let body = CompleteRequest {
+            parts: parts
+                .iter()
+                .map(|p| CompletePartEntry {
+                    part_number: p.number,
+                    etag: p.etag.clone(),
+                    checksum_sha256: serve.then(|| p.sha256.clone()),
+                })
+                .collect(),
+        };
         let req = self
             .inner
             .http
             .post(self.url(&["s3", "multipart", &upload.upload_id, "complete"]))
             .query(&[("key", upload.key.as_str())])
-            .json(&json!({ "parts": parts }));
-        let answer: CompleteAnswer = self
+            .json(&body);
+        let answer: CompleteResponse = self
             .call("backend complete", req, true, Wait::Complete)
             .await?;
         Ok(Finished {
@@ -731,7 +467,8 @@ impl Store for ViaStore {
             .http
             .delete(self.url(&["s3", "multipart", &upload.upload_id]))
             .query(&[("key", upload.key.as_str())]);
-        let _: serde_json::Value = self.call("backend abort", req, true, Wait::Small).await?;
+        // `{}` (`protocol::Empty`) from either backend; nothing in it is read.
+        let _: IgnoredAny = self.call("backend abort", req, true, Wait::Small).await?;
         self.inner.signer.forget_upload(&upload.upload_id);
         Ok(())
     }
@@ -742,11 +479,11 @@ impl Store for ViaStore {
             .http
             .get(self.url(&["s3", "multipart", &upload.upload_id]))
             .query(&[("key", upload.key.as_str())]);
-        let answer: Vec<PartAnswer> = self.call("backend list", req, true, Wait::Small).await?;
+        let answer: Vec<PartEntry> = self.call("backend list", req, true, Wait::Small).await?;
         let mut parts: Vec<ListedPart> = answer
             .into_iter()
             .map(|p| ListedPart {
-                number: p.number,
+                number: p.part_number,
                 size: p.size,
                 etag: p.etag,
                 checksum_sha256: p.checksum_sha256,

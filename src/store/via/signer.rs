@@ -17,6 +17,9 @@
 //! dropped and signed again. Each URL is used once: a retry signs afresh, so
 //! an attempt that the store refused as expired never reuses it. A URL signed
 //! with a checksum is handed out only for a part with that checksum.
+//!
+//! The two signing requests live here too: one part
+//! (`GET /s3/multipart/{uploadId}/{n}`) and a batch (`/batch`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -24,8 +27,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
+use super::http::Wait;
 use super::{Dialect, ViaStore};
-use crate::store::{StoreError, UploadHandle};
+use crate::protocol::{BatchResponse, SignResponse};
+use crate::store::{b64, StoreError, UploadHandle};
 
 /// What a URL's life is taken to be when the backend does not say (Companion
 /// signs for 800 s by default; this stays below it).
@@ -224,7 +229,7 @@ async fn sign_announced(store: &ViaStore, upload: &UploadHandle) {
             upload_id: id,
             numbers: batch.iter().map(|(n, _)| *n).collect(),
         };
-        if let Ok(signed) = store.sign_batch(upload, &batch, sums).await {
+        if let Ok(signed) = sign_batch(store, upload, &batch, sums).await {
             let mut cache = signer.lock();
             for (n, s) in signed {
                 cache.urls.insert((id.to_string(), n), s);
@@ -266,9 +271,82 @@ pub(super) async fn url_for(
         }
         notified.await;
     }
-    store
-        .sign_now(upload, number, serve.then_some(sha256))
-        .await
+    sign_now(store, upload, number, serve.then_some(sha256)).await
+}
+
+/// Signs one part now, with its SHA-256 when the backend is `serve`.
+async fn sign_now(
+    store: &ViaStore,
+    upload: &UploadHandle,
+    number: u32,
+    sha256: Option<&[u8; 32]>,
+) -> Result<Signed, StoreError> {
+    let n = number.to_string();
+    let sum = sha256.map(|s| b64(s));
+    let mut query = vec![("key", upload.key.as_str())];
+    if let Some(sum) = &sum {
+        query.push(("sha256", sum));
+    }
+    let req = store
+        .inner
+        .http
+        .get(store.url(&["s3", "multipart", &upload.upload_id, &n]))
+        .query(&query);
+    let asked = Instant::now();
+    let answer: SignResponse = store.call("backend sign", req, true, Wait::Small).await?;
+    Ok(Signed::new(
+        answer.url,
+        answer.headers.unwrap_or_default().into_iter().collect(),
+        sha256.copied(),
+        asked,
+        answer.expires,
+    ))
+}
+
+/// Signs several parts in one request (`/batch`), each with its SHA-256
+/// when `sums` (the backend is `serve`).
+async fn sign_batch(
+    store: &ViaStore,
+    upload: &UploadHandle,
+    parts: &[(u32, [u8; 32])],
+    sums: bool,
+) -> Result<Vec<(u32, Signed)>, StoreError> {
+    let numbers: Vec<String> = parts.iter().map(|(n, _)| n.to_string()).collect();
+    let mut query = vec![
+        ("key", upload.key.clone()),
+        ("partNumbers", numbers.join(",")),
+    ];
+    if sums {
+        let list: Vec<String> = parts.iter().map(|(_, sha)| b64(sha)).collect();
+        query.push(("sha256", list.join(",")));
+    }
+    let req = store
+        .inner
+        .http
+        .get(store.url(&["s3", "multipart", &upload.upload_id, "batch"]))
+        .query(&query);
+    let asked = Instant::now();
+    let mut answer: BatchResponse = store.call("backend sign", req, true, Wait::Small).await?;
+    Ok(parts
+        .iter()
+        .filter_map(|(n, sha)| {
+            let url = answer.presigned_urls.remove(&n.to_string())?;
+            let headers = answer
+                .headers
+                .as_mut()
+                .and_then(|h| h.remove(&n.to_string()))
+                .unwrap_or_default();
+            let signed_for = sums.then_some(*sha);
+            let signed = Signed::new(
+                url,
+                headers.into_iter().collect(),
+                signed_for,
+                asked,
+                answer.expires,
+            );
+            Some((*n, signed))
+        })
+        .collect())
 }
 
 #[cfg(test)]

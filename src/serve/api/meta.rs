@@ -1,0 +1,40 @@
+//! What the API says about itself and about the caller: `/healthz` and
+//! `/openapi.json`, which anyone may ask, and `/s3/whoami`, which needs a
+//! token.
+
+use axum::{Extension, Json};
+
+use super::ApiDoc;
+use crate::protocol::{ErrorBody, Health, WhoAmI, SERVICE};
+use crate::serve::auth::Caller;
+
+/// s3up: the caller's ID and prefix. The browser page checks the token with
+/// it, and shows each file's key before the upload starts.
+#[utoipa::path(get, path = "/s3/whoami", tag = "s3up",
+    responses(
+        (status = 200, body = WhoAmI),
+        (status = 401, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn whoami(Extension(caller): Extension<Caller>) -> Json<WhoAmI> {
+    Json(WhoAmI {
+        id: caller.id,
+        prefix: caller.scope,
+    })
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "s3up",
+    responses((status = 200, body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        service: SERVICE.into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+}
+
+/// The API document, generated from the handlers ([`ApiDoc`]).
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    use utoipa::OpenApi;
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,328 @@
+//! Companion's multipart routes: create, list parts, sign one part, sign a
+//! batch, complete and abort. Each checks the key against the caller's scope
+//! before the store sees it; s3up's extensions (a checksum algorithm, each
+//! part's SHA-256 signed into its URL and carried to Complete) ride on the
+//! same routes.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::{Extension, Json};
+
+use super::{
+    content_type, json, key_param, metadata, new_key, param, part_number, query, sha256_param,
+    upload, Shared, MAX_PARTS,
+};
+use crate::protocol::{
+    BatchResponse, CompleteRequest, CompleteResponse, CreateRequest, CreateResponse, Empty,
+    ErrorBody, PartEntry, SignResponse, SHA256,
+};
+use crate::serve::auth::Caller;
+use crate::serve::error::ApiError;
+use crate::serve::keys::quoted;
+use crate::serve::AppState;
+use crate::store::sdk::CompletePart;
+use crate::store::{ObjectOptions, Store, UploadHandle};
+
+#[utoipa::path(post, path = "/s3/multipart", tag = "companion",
+    request_body = CreateRequest,
+    responses(
+        (status = 200, body = CreateResponse, description = "The upload was created"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 502, body = ErrorBody), (status = 503, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): Shared,
+    Extension(caller): Extension<Caller>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<CreateResponse>, ApiError> {
+    let req: CreateRequest = json(body)?;
+    let key = new_key(&caller, req.key.as_deref(), req.filename.as_deref())?;
+    let sha256 = match req.checksum_algorithm.as_deref() {
+        None => false,
+        Some(a) if a.eq_ignore_ascii_case(SHA256) => true,
+        Some(a) => {
+            return Err(ApiError::bad_request(
+                "bad_checksum_algorithm",
+                format!(
+                    "checksumAlgorithm '{}' is not supported: use SHA256",
+                    quoted(a)
+                ),
+            ))
+        }
+    };
+    let opts = ObjectOptions {
+        content_type: content_type(req.content_type.as_deref())?,
+        metadata: metadata(req.metadata.unwrap_or_default())?,
+        ..ObjectOptions::default()
+    };
+    let up = state
+        .store
+        .create_multipart(&state.bucket, &key, &opts, sha256)
+        .await
+        .map_err(|e| ApiError::from_store(&e))?;
+    Ok(Json(CreateResponse {
+        key: up.key,
+        upload_id: up.upload_id,
+        bucket: up.bucket,
+        checksum_algorithm: sha256.then(|| SHA256.to_string()),
+    }))
+}
+
+#[utoipa::path(get, path = "/s3/multipart/{uploadId}", tag = "companion",
+    params(("uploadId" = String, Path), ("key" = String, Query, description = "The object key")),
+    responses(
+        (status = 200, body = [PartEntry], description = "Every part, all pages, by number"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 502, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn list_parts(
+    State(state): Shared,
+    Extension(caller): Extension<Caller>,
+    Path(upload_id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Vec<PartEntry>>, ApiError> {
+    let q = query(raw);
+    let up = upload(&state, key_param(&q, &caller)?, &upload_id)?;
+    let parts = state
+        .store
+        .list_parts(&up)
+        .await
+        .map_err(|e| ApiError::from_store(&e))?;
+    Ok(Json(
+        parts
+            .into_iter()
+            .map(|p| PartEntry {
+                part_number: p.number,
+                size: p.size,
+                etag: p.etag,
+                checksum_sha256: p.checksum_sha256,
+            })
+            .collect(),
+    ))
+}
+
+async fn sign_one(
+    state: &AppState,
+    up: &UploadHandle,
+    number: u32,
+    sha256: Option<&str>,
+    expires: std::time::Duration,
+) -> Result<(String, Option<BTreeMap<String, String>>), ApiError> {
+    let p = state
+        .store
+        .presign_upload_part(up, number, sha256, expires)
+        .await
+        .map_err(|e| ApiError::from_store(&e))?;
+    let headers = sha256.map(|_| p.headers.into_iter().collect());
+    Ok((p.url, headers))
+}
+
+#[utoipa::path(get, path = "/s3/multipart/{uploadId}/{partNumber}", tag = "companion",
+    params(("uploadId" = String, Path), ("partNumber" = u32, Path, minimum = 1, maximum = 10000),
+        ("key" = String, Query),
+        ("sha256" = Option<String>, Query, description = "s3up: the part's SHA-256 in base64; signed into the URL")),
+    responses(
+        (status = 200, body = SignResponse),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 502, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn sign_part(
+    State(state): Shared,
+    Extension(caller): Extension<Caller>,
+    Path((upload_id, number)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<SignResponse>, ApiError> {
+    let q = query(raw);
+    let up = upload(&state, key_param(&q, &caller)?, &upload_id)?;
+    let number = part_number(&number)?;
+    let sha256 = param(&q, "sha256").map(sha256_param).transpose()?;
+    let expires = state
+        .store
+        .presign_expiry(state.url_expiry)
+        .await
+        .map_err(|e| ApiError::from_store(&e))?;
+    let (url, headers) = sign_one(&state, &up, number, sha256.as_deref(), expires).await?;
+    Ok(Json(SignResponse {
+        url,
+        expires: Some(expires.as_secs()),
+        headers,
+    }))
+}
+
+#[utoipa::path(get, path = "/s3/multipart/{uploadId}/batch", tag = "companion",
+    params(("uploadId" = String, Path), ("key" = String, Query),
+        ("partNumbers" = String, Query, description = "Comma-separated part numbers, 1 to 10000 of them"),
+        ("sha256" = Option<String>, Query, description = "s3up: comma-separated base64 SHA-256s, one per part number, in the same order")),
+    responses(
+        (status = 200, body = BatchResponse),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 502, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn sign_batch(
+    State(state): Shared,
+    Extension(caller): Extension<Caller>,
+    Path(upload_id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<BatchResponse>, ApiError> {
+    let q = query(raw);
+    let up = upload(&state, key_param(&q, &caller)?, &upload_id)?;
+    let list = param(&q, "partNumbers").ok_or_else(|| {
+        ApiError::bad_request(
+            "bad_part_number",
+            "the part numbers must be passed as a comma-separated query parameter, e.g. ?partNumbers=4,6,7",
+        )
+    })?;
+    let numbers = list
+        .split(',')
+        .map(part_number)
+        .collect::<Result<Vec<u32>, ApiError>>()?;
+    if numbers.len() > MAX_PARTS as usize {
+        return Err(ApiError::bad_request(
+            "too_many_parts",
+            format!("{} part numbers in one batch: at most 10000", numbers.len()),
+        ));
+    }
+    // Each number is signed once: repeats would only multiply the work.
+    let mut seen = std::collections::HashSet::new();
+    if let Some(n) = numbers.iter().find(|n| !seen.insert(**n)) {
+        return Err(ApiError::bad_request(
+            "bad_part_number",
+            format!("part number {n} appears twice in the batch: ask for each part once"),
+        ));
+    }
+    let sums: Option<Vec<String>> = param(&q, "sha256")
+        .map(|s| s.split(',').map(sha256_param).collect())
+        .transpose()?;
+    if let Some(s) = &sums {
+        if s.len() != numbers.len() {
+            return Err(ApiError::bad_request(
+                "bad_checksum",
+                format!(
+                    "{} sha256 values for {} part numbers: send one per part, in the same order",
+                    s.len(),
+                    numbers.len()
+                ),
+            ));
+        }
+    }
+    let expires = state
+        .store
+        .presign_expiry(state.url_expiry)
+        .await
+        .map_err(|e| ApiError::from_store(&e))?;
+    let mut urls = BTreeMap::new();
+    let mut headers = BTreeMap::new();
+    for (i, n) in numbers.iter().enumerate() {
+        let sum = sums.as_ref().and_then(|s| s.get(i)).map(String::as_str);
+        let (url, h) = sign_one(&state, &up, *n, sum, expires).await?;
+        urls.insert(n.to_string(), url);
+        if let Some(h) = h {
+            headers.insert(n.to_string(), h);
+        }
+    }
+    Ok(Json(BatchResponse {
+        presigned_urls: urls,
+        expires: Some(expires.as_secs()),
+        headers: sums.map(|_| headers),
+    }))
+}
+
+#[utoipa::path(post, path = "/s3/multipart/{uploadId}/complete", tag = "companion",
+    params(("uploadId" = String, Path), ("key" = String, Query)),
+    request_body = CompleteRequest,
+    responses(
+        (status = 200, body = CompleteResponse),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 502, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn complete(
+    State(state): Shared,
+    Extension(caller): Extension<Caller>,
+    Path(upload_id): Path<String>,
+    RawQuery(raw): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<CompleteResponse>, ApiError> {
+    let q = query(raw);
+    let up = upload(&state, key_param(&q, &caller)?, &upload_id)?;
+    let req: CompleteRequest = json(body)?;
+    if req.parts.is_empty() || req.parts.len() > MAX_PARTS as usize {
+        return Err(ApiError::bad_request(
+            "bad_parts",
+            format!(
+                "`parts` has {} entries: send 1 to 10000 {{PartNumber, ETag}} objects",
+                req.parts.len()
+            ),
+        ));
+    }
+    let mut parts = Vec::with_capacity(req.parts.len());
+    for p in req.parts {
+        let number = part_number(&p.part_number.to_string())?;
+        if p.etag.is_empty() {
+            return Err(ApiError::bad_request(
+                "bad_parts",
+                format!("part {number} has an empty ETag: send the ETag its PUT returned"),
+            ));
+        }
+        let sha256 = p.checksum_sha256.as_deref().map(sha256_param).transpose()?;
+        parts.push(CompletePart {
+            number,
+            etag: p.etag,
+            sha256,
+        });
+    }
+    parts.sort_by_key(|p| p.number);
+    if let Some(w) = parts.windows(2).find(|w| w[0].number == w[1].number) {
+        return Err(ApiError::bad_request(
+            "bad_parts",
+            format!("part {} is listed twice: send each part once", w[0].number),
+        ));
+    }
+    let done = state
+        .store
+        .complete_parts(&up, &parts, false)
+        .await
+        .map_err(|e| ApiError::from_store(&e))?;
+    Ok(Json(CompleteResponse {
+        location: done.location,
+        key: up.key,
+        bucket: up.bucket,
+        etag: done.etag,
+        checksum_sha256: done.checksum_sha256,
+    }))
+}
+
+#[utoipa::path(delete, path = "/s3/multipart/{uploadId}", tag = "companion",
+    params(("uploadId" = String, Path), ("key" = String, Query)),
+    responses(
+        (status = 200, body = Empty, description = "Aborted"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 502, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn abort(
+    State(state): Shared,
+    Extension(caller): Extension<Caller>,
+    Path(upload_id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Empty>, ApiError> {
+    let q = query(raw);
+    let up = upload(&state, key_param(&q, &caller)?, &upload_id)?;
+    state
+        .store
+        .abort_upload(&up)
+        .await
+        .map_err(|e| ApiError::from_store(&e))?;
+    Ok(Json(Empty {}))
+}

@@ -1,0 +1,121 @@
+//! One backend call: the route's URL, the bearer token, the watchdog, and
+//! the answer read as JSON into a [`crate::protocol`] type, or classified as
+//! an error (`errors`). Also the one call made without the token: asking
+//! `GET /healthz` which backend this is ([`Dialect`]).
+
+use serde::de::DeserializeOwned;
+
+use super::{errors, Dialect, ViaStore};
+use crate::protocol::{Health, SERVICE};
+use crate::store::{ErrorKind, StoreError};
+
+/// How a backend call is watched.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Wait {
+    Small,
+    /// Complete may take minutes on a large object.
+    Complete,
+}
+
+impl ViaStore {
+    /// The backend's dialect, asked once (`GET /healthz`, no token).
+    pub async fn dialect(&self) -> Result<Dialect, StoreError> {
+        let inner = &self.inner;
+        inner
+            .dialect
+            .get_or_try_init(|| async {
+                let url = self.url(&["healthz"]);
+                let request = async {
+                    let resp = inner
+                        .http
+                        .get(url)
+                        .send()
+                        .await
+                        .map_err(|e| errors::transport("backend healthz", &e))?;
+                    if resp.status().as_u16() >= 500 {
+                        let status = resp.status().as_u16();
+                        let body = resp.text().await.unwrap_or_default();
+                        return Err(errors::backend_answer(
+                            "backend healthz",
+                            &inner.backend,
+                            status,
+                            &body,
+                            false,
+                        ));
+                    }
+                    let ok = resp.status().is_success();
+                    let health: Option<Health> = resp.json().await.ok();
+                    let serve = ok && health.is_some_and(|h| h.service == SERVICE);
+                    Ok(if serve {
+                        Dialect::Serve
+                    } else {
+                        Dialect::Companion
+                    })
+                };
+                inner.watchdog.small("backend healthz", request).await
+            })
+            .await
+            .copied()
+    }
+
+    /// The backend URL with these path segments appended.
+    pub(super) fn url(&self, segments: &[&str]) -> reqwest::Url {
+        let mut url = self.inner.base.clone();
+        // `new` checked that the base can take path segments.
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url
+    }
+
+    /// Sends one backend request with the token and parses its JSON answer.
+    /// `upload_route`: the request names an open upload (a 404 means it is gone).
+    pub(super) async fn call<T: DeserializeOwned>(
+        &self,
+        op: &'static str,
+        req: reqwest::RequestBuilder,
+        upload_route: bool,
+        wait: Wait,
+    ) -> Result<T, StoreError> {
+        let inner = &self.inner;
+        let req = req.bearer_auth(&inner.token.0);
+        let request = async {
+            let resp = req.send().await.map_err(|e| errors::transport(op, &e))?;
+            let status = resp.status().as_u16();
+            let body = resp.text().await.map_err(|e| errors::transport(op, &e))?;
+            let value = serde_json::from_str::<serde_json::Value>(&body);
+            // Uppy treats any JSON with an `error` field as a failure; so does s3up.
+            let said_error = value.as_ref().is_ok_and(|v| v.get("error").is_some());
+            if !(200..300).contains(&status) || said_error {
+                return Err(errors::backend_answer(
+                    op,
+                    &inner.backend,
+                    status,
+                    &body,
+                    upload_route,
+                ));
+            }
+            let value = value.map_err(|e| {
+                StoreError::new(
+                    ErrorKind::Fatal,
+                    op,
+                    format!(
+                        "the backend's answer is not JSON ({e}); is {} an s3up serve or Companion URL?",
+                        inner.backend
+                    ),
+                )
+            })?;
+            serde_json::from_value(value).map_err(|e| {
+                StoreError::new(
+                    ErrorKind::Fatal,
+                    op,
+                    format!("the backend's answer is not the expected shape: {e}"),
+                )
+            })
+        };
+        match wait {
+            Wait::Small => inner.watchdog.small(op, request).await,
+            Wait::Complete => inner.watchdog.complete(op, request).await,
+        }
+    }
+}
