@@ -1,10 +1,10 @@
 //! Test support shared by the end-to-end tests: the local S3 servers (`server`),
 //! the fault-injecting HTTP proxy (`proxy`), and helpers to run the built binary
 //! and make test files.
-#![allow(dead_code, unused_imports)]
 
 pub mod browser;
 pub mod proxy;
+pub mod serve;
 pub mod server;
 
 use std::path::{Path, PathBuf};
@@ -41,7 +41,6 @@ pub fn serve_address(child: &mut Child, log: &Path) -> String {
 }
 
 /// Generates both a `garage` and a `moto` test from one body `|srv: &Server| { … }`.
-#[macro_export]
 macro_rules! on_both_servers {
     ($name:ident, $body:expr) => {
         mod $name {
@@ -49,11 +48,11 @@ macro_rules! on_both_servers {
             use super::*;
             #[test]
             fn garage() {
-                ($body)(support::server(support::Kind::Garage));
+                ($body)($crate::support::server($crate::support::Kind::Garage));
             }
             #[test]
             fn moto() {
-                ($body)(support::server(support::Kind::Moto));
+                ($body)($crate::support::server($crate::support::Kind::Moto));
             }
         }
     };
@@ -235,21 +234,71 @@ pub fn spawn(
         .unwrap()
 }
 
+/// `put` held at a moment: one 5 MiB part at a time, and a stall timeout far
+/// beyond any test, so a request the fault proxy stalls (see
+/// [`spawn_held_put`]) holds the run there until the test signals or kills it.
+const HELD_PUT: [&str; 7] = [
+    "put",
+    "--part-size",
+    "5MiB",
+    "--concurrency",
+    "1",
+    "--stall-timeout",
+    "600",
+];
+
+/// Starts `s3up put [extra] FILE URL` as [`spawn`] does, through `proxy`,
+/// held by whatever the proxy's rules stall (see `HELD_PUT`).
+pub fn spawn_held_put(
+    s: &Scratch,
+    srv: &Server,
+    proxy: &proxy::FaultProxy,
+    extra: &[&str],
+    file: &Path,
+    url: &str,
+) -> Child {
+    let args: Vec<&str> = HELD_PUT.iter().chain(extra).copied().collect();
+    spawn(s, srv, &proxy.endpoint(), &args, file, url)
+}
+
+/// Sends `sig` (`-INT` is Ctrl-C, `-STOP` a laptop's sleep) to a spawned s3up.
+pub fn signal(child: &Child, sig: &str) {
+    let status = std::process::Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill {sig} failed");
+}
+
+/// Kills a spawned s3up with SIGKILL (no chance to save or clean up) and reaps it.
+pub fn sigkill(child: &mut Child) {
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
 /// What the last [`spawn`]ed s3up wrote on stderr so far.
 pub fn child_stderr(s: &Scratch) -> String {
     std::fs::read_to_string(s.dir.path().join("child.err")).unwrap_or_default()
 }
 
-/// Asserts that s3up exited with `code`, quoting its output when it did not.
-pub fn assert_exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
+/// Bytes a process wrote, as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A finished process's status, stdout and stderr, for failure messages.
+pub fn describe(out: &Output) -> String {
+    format!(
         "{}\nstdout: {}\nstderr: {}",
         out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+        String::from_utf8_lossy(&out.stdout).trim(),
+        String::from_utf8_lossy(&out.stderr).trim()
+    )
+}
+
+/// Asserts that s3up exited with `code`, quoting its output when it did not.
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(out.status.code(), Some(code), "{}", describe(out));
 }
 
 /// Asserts that s3up succeeded, quoting its output when it did not.

@@ -39,6 +39,8 @@ use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use aws_sdk_s3::Client;
 use sha2::{Digest, Sha256};
 
+use super::describe;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Garage,
@@ -774,15 +776,6 @@ fn run_ok(out: Output, what: &str) -> Result<String, String> {
     } else {
         Err(format!("{what} failed: {}", describe(&out)))
     }
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "{}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout).trim(),
-        String::from_utf8_lossy(&out.stderr).trim()
-    )
 }
 
 fn find_garage() -> Result<PathBuf, String> {
