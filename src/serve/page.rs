@@ -142,8 +142,7 @@ mod tests {
     fn every_import_is_served() {
         for (path, _, body) in FILES.iter().filter(|f| f.1 == JS) {
             for line in body.lines().filter(|l| l.starts_with("import ")) {
-                let Some(name) = line.split("'./").nth(1).and_then(|r| r.split('\'').next())
-                else {
+                let Some(name) = line.split("'./").nth(1).and_then(|r| r.split('\'').next()) else {
                     panic!("{path}: an import not of './NAME': {line}");
                 };
                 assert!(

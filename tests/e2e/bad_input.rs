@@ -1,7 +1,6 @@
 //! Every bad input: one error line that names the value, a documented exit
 //! code, no journal, nothing pending on S3.
 
-
 use std::process::Output;
 
 use crate::support;

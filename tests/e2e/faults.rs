@@ -1,12 +1,13 @@
 //! Faults through the real SDK: a proxy between s3up and the server resets
 //! connections, stalls, and answers errors; the process is killed mid-run.
 
-
 use std::time::{Duration, Instant};
 
 use crate::support;
 use crate::support::proxy::{Fault, FaultProxy, Match, Rule, Schedule};
-use crate::support::{assert_exit, assert_object_equals, assert_ok, wait_for, Scratch, Server, MIB};
+use crate::support::{
+    assert_exit, assert_object_equals, assert_ok, wait_for, Scratch, Server, MIB,
+};
 
 on_both_servers!(resets_and_slowdowns_are_retried, |srv: &Server| {
     let proxy = FaultProxy::start(&srv.endpoint);
@@ -329,31 +330,16 @@ on_both_servers!(sigint_exits_130_with_journal, |srv: &Server| {
     let s = Scratch::new();
     let bucket = srv.new_bucket("sigint");
     let file = s.file("i.bin", 20 * MIB, 8);
-    let mut child = s
-        .s3up_std(srv, &proxy.endpoint())
-        .args([
-            "put",
-            "--part-size",
-            "5MiB",
-            "--concurrency",
-            "1",
-            "--stall-timeout",
-            "600",
-        ])
-        .arg(&file)
-        .arg(format!("s3://{bucket}/i.bin"))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child =
+        support::spawn_held_put(&s, srv, &proxy, &[], &file, &format!("s3://{bucket}/i.bin"));
     wait_for("part 3 to be sent", &mut child, String::new, || {
         proxy.requests().iter().any(|r| r.part_number() == Some(3))
     });
     support::signal(&child, "-INT");
-    let out = child.wait_with_output().unwrap();
-    assert_exit(&out, 130);
+    let status = child.wait().unwrap();
+    let stderr = support::child_stderr(&s);
+    assert_eq!(status.code(), Some(130), "{status}\nstderr: {stderr}");
     let journal = s.only_journal();
-    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(&format!("s3up resume {}", journal["id"].as_str().unwrap())),
         "{stderr}"

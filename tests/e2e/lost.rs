@@ -4,15 +4,13 @@
 //! same `put` run again resumes instead of starting a second upload, and
 //! `--restart` aborts the old one.
 
-
 use std::path::Path;
-use std::process::Child;
 
 use crate::support;
 use crate::support::proxy::{Fault, FaultProxy, Match, RequestRecord, Rule, Schedule};
 use crate::support::{
-    spawn_held_put,
-    assert_exit, assert_object_equals, assert_ok, child_stderr, spawn, Kind, Scratch, Server, MIB,
+    assert_exit, assert_object_equals, assert_ok, child_stderr, spawn, spawn_held_put, Kind,
+    Scratch, Server, MIB,
 };
 
 fn count(reqs: &[RequestRecord], m: impl Fn(&RequestRecord) -> bool) -> usize {
@@ -48,14 +46,7 @@ fn interrupted_put(
         })
     };
     let before = part3(proxy);
-    let mut child = spawn_held_put(
-        s,
-        srv,
-        proxy,
-        &[],
-        file,
-        url,
-    );
+    let mut child = spawn_held_put(s, srv, proxy, &[], file, url);
     let log = || child_stderr(s);
     support::wait_for("part 3 to be sent", &mut child, log, || {
         part3(proxy) > before
@@ -324,7 +315,7 @@ on_both_servers!(
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_nanos();
-        let template = include_str!("data/journal-v1.json");
+        let template = include_str!("../data/journal-v1.json");
         let journal = template
             .replace("@ID@", &id)
             .replace("@UPLOAD_ID@", &upload_id)

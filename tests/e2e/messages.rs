@@ -4,14 +4,15 @@
 //! one document, words from other tools get real answers, and two uploads to
 //! one key are warned about.
 
-
 use std::path::Path;
 use std::process::{Output, Stdio};
 
-use serde_json::Value;
 use crate::support;
-use crate::support::proxy::{Fault, FaultProxy, Match, Rule, Schedule};
-use crate::support::{assert_exit, assert_object_equals, assert_ok, one_error_line, Kind, Scratch, MIB};
+use crate::support::proxy::{Fault, FaultProxy, Match, Rule};
+use crate::support::{
+    assert_exit, assert_object_equals, assert_ok, one_error_line, Kind, Scratch, MIB,
+};
+use serde_json::Value;
 
 /// `s3up ARGS` with no server, no AWS config and dummy credentials.
 fn offline(s: &Scratch, args: &[&str]) -> Output {

@@ -1,7 +1,6 @@
 //! Checks the fault proxy itself, against a fake upstream and a raw TCP client, so that an
 //! end-to-end failure can be blamed on s3up rather than on the test harness.
 
-
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -302,7 +301,11 @@ fn every_nth_and_error_200_and_rule_order() {
         Fault::Error200,
         Schedule::EveryNth(2),
     ));
-    proxy.add_rule(Rule::new(Match::Any, Fault::internal_error(), Schedule::Always));
+    proxy.add_rule(Rule::new(
+        Match::Any,
+        Fault::internal_error(),
+        Schedule::Always,
+    ));
 
     let complete = |proxy: &FaultProxy| send(proxy, "POST", "/b/k?uploadId=u", b"<x/>").unwrap();
     let first = complete(&proxy);

@@ -1,6 +1,5 @@
 //! `s3up put` end to end, through the built binary, against Garage and moto.
 
-
 use crate::support;
 use crate::support::{assert_exit, assert_object_equals, assert_ok, Scratch, Server, MIB};
 

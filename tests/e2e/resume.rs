@@ -4,19 +4,17 @@
 //! truncated journal) are finished or refused as promised, and forgotten
 //! uploads on S3 are found and cleaned up, against Garage and moto.
 
-
 use std::path::{Path, PathBuf};
-use std::process::{Child, Output, Stdio};
+use std::process::{Child, Output};
 use std::time::{Duration, Instant, SystemTime};
 
-use serde_json::Value;
 use crate::support;
 use crate::support::proxy::{Fault, FaultProxy, Match, RequestRecord, Rule, Schedule};
 use crate::support::{
-    spawn_held_put,
-    assert_object_equals, assert_ok, child_stderr, one_error_line, random_bytes, spawn, Kind,
-    Scratch, Server, MIB,
+    assert_object_equals, assert_ok, child_stderr, one_error_line, random_bytes, spawn_held_put,
+    Kind, Scratch, Server, MIB,
 };
+use serde_json::Value;
 
 fn read_json(path: &Path) -> Value {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -256,14 +254,7 @@ on_both_servers!(sigint_then_resume, |srv: &Server| {
     let s = Scratch::new();
     let bucket = srv.new_bucket("sigint");
     let file = s.file("i.bin", 18 * MIB, 21);
-    let mut child = spawn_held_put(
-        &s,
-        srv,
-        &proxy,
-        &[],
-        &file,
-        &format!("s3://{bucket}/i.bin"),
-    );
+    let mut child = spawn_held_put(&s, srv, &proxy, &[], &file, &format!("s3://{bucket}/i.bin"));
     wait_for(&s, "part 3 to be sent", &mut child, || {
         uploaded_parts(&proxy.requests()).contains(&3)
     });
@@ -378,14 +369,7 @@ fn killed_mid_parts(
     ));
     let bucket = srv.new_bucket(name);
     let file = s.file("k.bin", 18 * MIB, 50 + u64::from(stall));
-    let mut child = spawn_held_put(
-        s,
-        srv,
-        proxy,
-        &[],
-        &file,
-        &format!("s3://{bucket}/k.bin"),
-    );
+    let mut child = spawn_held_put(s, srv, &proxy, &[], &file, &format!("s3://{bucket}/k.bin"));
     wait_for(s, "the stalled part", &mut child, || {
         uploaded_parts(&proxy.requests()).contains(&stall)
             && journalled_parts(s) == Some(stall as usize - 1)
@@ -560,7 +544,12 @@ on_both_servers!(changed_source_is_refused, |srv: &Server| {
     };
     let refused = |args: &[&str], why: &str| {
         let out = resume(&s, srv, args);
-        assert_eq!(out.status.code(), Some(1), "{why}: {}", support::text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{why}: {}",
+            support::text(&out.stderr)
+        );
         let line = one_error_line(&out);
         assert!(
             line.contains(abs.to_str().unwrap()) && line.contains("changed"),
@@ -659,14 +648,7 @@ on_both_servers!(
             Fault::Stall,
             Schedule::Always,
         ));
-        let log = std::fs::File::create(s.dir.path().join("child.err")).unwrap();
-        let mut child = s
-            .s3up_std(srv, &proxy.endpoint())
-            .args(["resume", "--concurrency", "1", "--stall-timeout", "600"])
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
+        let mut child = support::spawn_held(&s, srv, &proxy, ["resume"]);
         wait_for(&s, "part 4", &mut child, || {
             uploaded_parts(&proxy.requests()).contains(&4) && journalled_parts(&s) == Some(3)
         });
@@ -764,14 +746,7 @@ on_both_servers!(second_resume_fails_on_the_lock, |srv: &Server| {
         Fault::Stall,
         Schedule::Always,
     ));
-    let log = std::fs::File::create(s.dir.path().join("child.err")).unwrap();
-    let mut first = s
-        .s3up_std(srv, &proxy.endpoint())
-        .args(["resume", "--concurrency", "1", "--stall-timeout", "600"])
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
+    let mut first = support::spawn_held(&s, srv, &proxy, ["resume"]);
     let sent_before = proxy.requests().len();
     wait_for(&s, "the first resume to send part 2", &mut first, || {
         proxy.requests()[sent_before..]
@@ -823,7 +798,11 @@ on_both_servers!(truncated_journal_is_reported, |srv: &Server| {
         .output()
         .unwrap();
     assert_ok(&out);
-    assert!(support::text(&out.stdout).contains(&p.id), "{}", support::text(&out.stdout));
+    assert!(
+        support::text(&out.stdout).contains(&p.id),
+        "{}",
+        support::text(&out.stdout)
+    );
     assert!(
         support::text(&out.stderr).contains("truncated.json"),
         "{}",
@@ -948,7 +927,11 @@ on_both_servers!(orphans_are_listed_and_aborted, |srv: &Server| {
         .output()
         .unwrap();
     assert_ok(&out);
-    assert!(!is_listed(srv, &bucket, &orphan), "{}", support::text(&out.stdout));
+    assert!(
+        !is_listed(srv, &bucket, &orphan),
+        "{}",
+        support::text(&out.stdout)
+    );
     assert!(is_listed(srv, &bucket, &owned.upload_id));
     assert_eq!(s.journals().len(), 1);
 
@@ -979,7 +962,11 @@ fn abort_remote_spares_young_uploads_garage() {
         .output()
         .unwrap();
     assert_ok(&out);
-    assert!(is_listed(srv, &bucket, &upload), "{}", support::text(&out.stdout));
+    assert!(
+        is_listed(srv, &bucket, &upload),
+        "{}",
+        support::text(&out.stdout)
+    );
     assert!(
         support::text(&out.stdout).contains("no in-progress uploads"),
         "{}",

@@ -3,18 +3,14 @@
 //! creates, signs, PUTs, lists and completes. Checksum and expiry enforcement
 //! are proved on Garage only: moto accepts any presigned PUT (DESIGN §4b).
 
-
-use std::path::PathBuf;
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support;
+use crate::support::proxy::{Fault, FaultProxy, Match, Rule};
+use crate::support::serve::{hashed, Serve};
+use crate::support::{assert_object_equals, random_bytes, sha256_b64, Scratch, Server, MIB};
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
-use crate::support;
-use crate::support::serve::{hashed, Serve};
-use crate::support::proxy::{Fault, FaultProxy, Match, Rule, Schedule};
-use crate::support::{assert_object_equals, random_bytes, sha256_b64, Scratch, Server, MIB};
 
 const ALICE: &str = "alice-token-0123456789";
 const BOB: &str = "bob-token-0123456789";
@@ -694,7 +690,10 @@ fn url_expiry_is_real_on_garage() {
 
 fn slow_complete_proxy(srv: &Server) -> FaultProxy {
     let proxy = FaultProxy::start(&srv.endpoint);
-    proxy.add_rule(Rule::always(Match::CompleteMultipartUpload, Fault::Throttle { bytes_per_sec: 60 }));
+    proxy.add_rule(Rule::always(
+        Match::CompleteMultipartUpload,
+        Fault::Throttle { bytes_per_sec: 60 },
+    ));
     proxy
 }
 

@@ -3,15 +3,13 @@
 //! variable at all in its environment. Checksum and expiry enforcement are
 //! proved on Garage only: moto accepts any presigned PUT (DESIGN §4b).
 
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
 use crate::support;
-use crate::support::serve::{hashed, Serve};
 use crate::support::proxy::{Fault, FaultProxy, Match, Rule, Schedule};
+use crate::support::serve::{hashed, Serve};
 use crate::support::{assert_exit, assert_object_equals, sha256_b64, Scratch, Server, MIB};
 
 const TOKEN: &str = "via-token-0123456789abcdef";
@@ -39,15 +37,6 @@ fn client(scratch: &Scratch) -> Command {
 
 fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("run s3up")
-}
-
-fn support::describe(out: &Output) -> String {
-    format!(
-        "status {}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// `put FILE --via URL [KEY] --json` that must succeed; its summary.
@@ -89,7 +78,10 @@ fn all_text(dir: &Path) -> String {
 
 /// The throttle rule: every part's body at `bytes_per_sec`.
 fn throttle(proxy: &FaultProxy, bytes_per_sec: u64) {
-    proxy.add_rule(Rule::always(Match::UploadPart, Fault::Throttle { bytes_per_sec }));
+    proxy.add_rule(Rule::always(
+        Match::UploadPart,
+        Fault::Throttle { bytes_per_sec },
+    ));
 }
 
 on_both_servers!(sizes_through_serve, |srv: &Server| {
@@ -145,7 +137,10 @@ fn serve_signs_parts_ahead_in_batches() {
     let serve = start_serve(srv, &s3.endpoint(), &bucket, &[]);
     throttle(&s3, 2 * MIB);
     let front = FaultProxy::start(&serve.url);
-    front.add_rule(Rule::always(Match::Method("GET"), Fault::Delay { millis: 300 }));
+    front.add_rule(Rule::always(
+        Match::Method("GET"),
+        Fault::Delay { millis: 300 },
+    ));
     let s = Scratch::new();
     let parts = 8u32;
     let concurrency = 2u32;
@@ -226,7 +221,11 @@ fn parts_are_never_signed_without_their_checksum() {
     ]));
     assert_exit(&out, 3);
     s3.clear_rules();
-    front.add_rule(Rule::new(Match::PathEnds("GET", "/healthz"), Fault::Status(503, "SlowDown"), Schedule::FirstN(1)));
+    front.add_rule(Rule::new(
+        Match::PathEnds("GET", "/healthz"),
+        Fault::Status(503, "SlowDown"),
+        Schedule::FirstN(1),
+    ));
     let out = run(client(&s).arg("resume"));
     assert_exit(&out, 0);
     assert_object_equals(srv, &bucket, key, &file);
@@ -554,7 +553,11 @@ fn expired_urls_are_signed_again_for_free() {
     let proxy = FaultProxy::start(&srv.endpoint);
     let serve = start_serve(srv, &proxy.endpoint(), &bucket, &["--url-expiry", "3s"]);
     for n in [2, 4] {
-        proxy.add_rule(Rule::new(Match::UploadPartNumber(n), Fault::Delay { millis: 4_000 }, Schedule::FirstN(1)));
+        proxy.add_rule(Rule::new(
+            Match::UploadPartNumber(n),
+            Fault::Delay { millis: 4_000 },
+            Schedule::FirstN(1),
+        ));
     }
     throttle(&proxy, 1300 * 1024);
     let s = Scratch::new();
@@ -796,7 +799,11 @@ fn companion_on_garage() {
     let proxy = FaultProxy::start(&srv.endpoint);
     let companion = Companion::start(srv, &proxy.endpoint(), &bucket);
     let front = FaultProxy::start(&companion.url);
-    proxy.add_rule(Rule::new(Match::UploadPartNumber(2), Fault::CorruptBody, Schedule::FirstN(1)));
+    proxy.add_rule(Rule::new(
+        Match::UploadPartNumber(2),
+        Fault::CorruptBody,
+        Schedule::FirstN(1),
+    ));
     let s = Scratch::new();
     let file = s.file("comp.bin", 2 * 5 * MIB + 4321, 23);
     let mut cmd = client(&s);
@@ -850,7 +857,11 @@ fn serve_lost_complete_answer_is_recognised() {
     let bucket = srv.new_bucket("via-lost-complete");
     let serve = start_serve(srv, &srv.endpoint, &bucket, &[]);
     let front = FaultProxy::start(&serve.url);
-    front.add_rule(Rule::new(Match::PathEnds("POST", "/complete"), Fault::SwallowAnswer, Schedule::FirstN(1)));
+    front.add_rule(Rule::new(
+        Match::PathEnds("POST", "/complete"),
+        Fault::SwallowAnswer,
+        Schedule::FirstN(1),
+    ));
     let s = Scratch::new();
     let file = s.file("landed.bin", 2 * 5 * MIB + 99, 37);
     let key = "up/alice/landed.bin";
@@ -893,7 +904,11 @@ fn companion_lost_complete_answer_keeps_the_journal() {
     let bucket = srv.new_bucket("via-comp-lost");
     let companion = Companion::start(srv, &srv.endpoint, &bucket);
     let front = FaultProxy::start(&companion.url);
-    front.add_rule(Rule::new(Match::PathEnds("POST", "/complete"), Fault::SwallowAnswer, Schedule::FirstN(1)));
+    front.add_rule(Rule::new(
+        Match::PathEnds("POST", "/complete"),
+        Fault::SwallowAnswer,
+        Schedule::FirstN(1),
+    ));
     let s = Scratch::new();
     let file = s.file("lost.bin", 2 * 5 * MIB + 777, 31);
     let out = run(client(&s).arg("put").arg(&file).args([
@@ -944,7 +959,11 @@ fn backend_429_and_503_are_retried() {
     let serve = start_serve(srv, &srv.endpoint, &bucket, &[]);
     let front = FaultProxy::start(&serve.url);
     for (method, status, code) in [("POST", 429, "TooManyRequests"), ("GET", 503, "SlowDown")] {
-        front.add_rule(Rule::new(Match::Method(method), Fault::Status(status, code), Schedule::EveryNth(2)));
+        front.add_rule(Rule::new(
+            Match::Method(method),
+            Fault::Status(status, code),
+            Schedule::EveryNth(2),
+        ));
     }
     let s = Scratch::new();
     let file = s.file("busy.bin", 12 * MIB, 29);

@@ -9,19 +9,16 @@
 //! The tests take turns (one Chromium at a time): the machine has two cores,
 //! and a browser, Garage and `serve` each want one.
 
-
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use serde_json::Value;
-use sha2::{Digest, Sha256};
 use crate::support;
-use crate::support::serve::{hashed, Serve};
 use crate::support::browser::{Browser, StaticSite};
 use crate::support::proxy::{Fault, FaultProxy, Match, Rule, Schedule};
+use crate::support::serve::{hashed, Serve};
 use crate::support::{assert_object_equals, random_bytes, sha256_b64, Scratch, Server, MIB};
+use serde_json::Value;
 
 const TOKEN: &str = "alice-browser-token-0123456789";
 const JWT_SECRET: &str = "browser-jwt-secret-0123456789abcdef0123";
@@ -40,13 +37,7 @@ const DESCRIBE: &str = "return JSON.stringify({notice: document.getElementById('
 
 /// `s3up serve` for one bucket, applying the bucket's CORS; with `no_auth`,
 /// `--no-auth` instead of the tokens file and the JWT secret.
-fn start_serve(
-    srv: &Server,
-    endpoint: &str,
-    bucket: &str,
-    no_auth: bool,
-    extra: &[&str],
-) -> Serve {
+fn start_serve(srv: &Server, endpoint: &str, bucket: &str, no_auth: bool, extra: &[&str]) -> Serve {
     let serve = Serve::on(srv, endpoint, bucket).args(&["--apply-bucket-cors"]);
     let serve = if no_auth {
         serve.args(&["--no-auth"])
@@ -125,7 +116,10 @@ impl Rig {
     /// while they are on the way.
     fn slow_parts(&self, from: u32, to: u32, bytes_per_sec: u64) {
         for n in from..=to {
-            self.proxy.add_rule(Rule::always(Match::UploadPartNumber(n), Fault::Throttle { bytes_per_sec }));
+            self.proxy.add_rule(Rule::always(
+                Match::UploadPartNumber(n),
+                Fault::Throttle { bytes_per_sec },
+            ));
         }
     }
 
@@ -445,7 +439,11 @@ fn failed_parts_are_retried_and_a_batch_completes() {
 fn lost_complete_answer_is_recovered() {
     let rig = Rig::new("web-lost");
     let file = rig.file("lost.bin", 11 * MIB, 13);
-    rig.proxy.add_rule(Rule::new(Match::CompleteMultipartUpload, Fault::SwallowAnswer, Schedule::FirstN(1)));
+    rig.proxy.add_rule(Rule::new(
+        Match::CompleteMultipartUpload,
+        Fault::SwallowAnswer,
+        Schedule::FirstN(1),
+    ));
     rig.open(3);
     rig.pick(&file);
     rig.wait_state("done");
@@ -509,7 +507,11 @@ fn a_stale_part_landing_after_resume_is_sent_again() {
     let file = rig.file("stale.bin", 24 * MIB, 5);
     // Part 3's first PUT is held in the proxy, its body buffered, and goes on
     // to the store 3 s later: after Pause aborted it and Resume sent it again.
-    rig.proxy.add_rule(Rule::new(Match::UploadPartNumber(3), Fault::Delay { millis: 3000 }, Schedule::FirstN(1)));
+    rig.proxy.add_rule(Rule::new(
+        Match::UploadPartNumber(3),
+        Fault::Delay { millis: 3000 },
+        Schedule::FirstN(1),
+    ));
     // Part 5 is slow, so that Complete comes after the stale body landed.
     rig.slow_parts(5, 5, 1024 * 1024);
     rig.open(2);
@@ -858,7 +860,15 @@ fn page_has_a_strict_csp() {
         html.contains("app.js") && !html.contains("<script>"),
         "{html}"
     );
-    for (path, kind) in [("/app.js", "text/javascript"), ("/style.css", "text/css")] {
+    for (path, kind) in [
+        ("/app.js", "text/javascript"),
+        ("/api.js", "text/javascript"),
+        ("/dom.js", "text/javascript"),
+        ("/records.js", "text/javascript"),
+        ("/upload.js", "text/javascript"),
+        ("/view.js", "text/javascript"),
+        ("/style.css", "text/css"),
+    ] {
         let r = reqwest::blocking::get(format!("{}{path}", serve.url)).unwrap();
         assert_eq!(r.status(), 200, "{path}");
         assert!(

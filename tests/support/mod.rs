@@ -7,13 +7,14 @@ pub mod proxy;
 pub mod serve;
 pub mod server;
 
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-pub use server::{server, Kind, Server};
+pub use server::{describe, server, Kind, Server};
 
 pub const MIB: u64 = 1024 * 1024;
 
@@ -176,7 +177,6 @@ pub fn assert_object_equals(srv: &Server, bucket: &str, key: &str, file: &Path) 
 pub struct Head {
     pub content_type: Option<String>,
     pub metadata: std::collections::HashMap<String, String>,
-    pub storage_class: Option<String>,
 }
 
 pub fn head(srv: &Server, bucket: &str, key: &str) -> Head {
@@ -190,7 +190,6 @@ pub fn head(srv: &Server, bucket: &str, key: &str) -> Head {
     Head {
         content_type: out.content_type().map(str::to_string),
         metadata: out.metadata().cloned().unwrap_or_default(),
-        storage_class: out.storage_class().map(|s| s.as_str().to_string()),
     }
 }
 
@@ -223,32 +222,46 @@ pub fn spawn(
     file: &Path,
     url: &str,
 ) -> Child {
+    let args = args.iter().map(OsStr::new);
+    spawn_args(
+        s,
+        srv,
+        endpoint,
+        args.chain([file.as_os_str(), OsStr::new(url)]),
+    )
+}
+
+/// Starts `s3up ARGS` as [`spawn`] does.
+pub fn spawn_args<A: AsRef<OsStr>>(
+    s: &Scratch,
+    srv: &Server,
+    endpoint: &str,
+    args: impl IntoIterator<Item = A>,
+) -> Child {
     let log = std::fs::File::create(s.dir.path().join("child.err")).unwrap();
     s.s3up_std(srv, endpoint)
         .args(args)
-        .arg(file)
-        .arg(url)
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
         .unwrap()
 }
 
-/// `put` held at a moment: one 5 MiB part at a time, and a stall timeout far
-/// beyond any test, so a request the fault proxy stalls (see
-/// [`spawn_held_put`]) holds the run there until the test signals or kills it.
-const HELD_PUT: [&str; 7] = [
-    "put",
-    "--part-size",
-    "5MiB",
-    "--concurrency",
-    "1",
-    "--stall-timeout",
-    "600",
-];
+/// Starts `s3up ARGS` as [`spawn`] does, through `proxy`, one part at a time
+/// and with a stall timeout far beyond any test: a request the proxy stalls
+/// holds the run at that moment until the test signals or kills it.
+pub fn spawn_held<A: AsRef<OsStr>>(
+    s: &Scratch,
+    srv: &Server,
+    proxy: &proxy::FaultProxy,
+    args: impl IntoIterator<Item = A>,
+) -> Child {
+    let held = ["--concurrency", "1", "--stall-timeout", "600"].map(OsString::from);
+    let args = args.into_iter().map(|a| a.as_ref().to_os_string());
+    spawn_args(s, srv, &proxy.endpoint(), args.chain(held))
+}
 
-/// Starts `s3up put [extra] FILE URL` as [`spawn`] does, through `proxy`,
-/// held by whatever the proxy's rules stall (see `HELD_PUT`).
+/// `put --part-size 5MiB [extra] FILE URL`, held as [`spawn_held`] says.
 pub fn spawn_held_put(
     s: &Scratch,
     srv: &Server,
@@ -257,8 +270,11 @@ pub fn spawn_held_put(
     file: &Path,
     url: &str,
 ) -> Child {
-    let args: Vec<&str> = HELD_PUT.iter().chain(extra).copied().collect();
-    spawn(s, srv, &proxy.endpoint(), &args, file, url)
+    let args = ["put", "--part-size", "5MiB"].iter().chain(extra);
+    let args = args
+        .map(OsStr::new)
+        .chain([file.as_os_str(), OsStr::new(url)]);
+    spawn_held(s, srv, proxy, args)
 }
 
 /// Sends `sig` (`-INT` is Ctrl-C, `-STOP` a laptop's sleep) to a spawned s3up.
@@ -284,16 +300,6 @@ pub fn child_stderr(s: &Scratch) -> String {
 /// Bytes a process wrote, as text.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A finished process's status, stdout and stderr, for failure messages.
-pub fn describe(out: &Output) -> String {
-    format!(
-        "{}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout).trim(),
-        String::from_utf8_lossy(&out.stderr).trim()
-    )
 }
 
 /// Asserts that s3up exited with `code`, quoting its output when it did not.

@@ -39,8 +39,6 @@ use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use aws_sdk_s3::Client;
 use sha2::{Digest, Sha256};
 
-use super::describe;
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Garage,
@@ -768,6 +766,16 @@ fn poll_until(
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// A finished process's status, stdout and stderr, for failure messages.
+pub fn describe(out: &Output) -> String {
+    format!(
+        "{}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout).trim(),
+        String::from_utf8_lossy(&out.stderr).trim()
+    )
 }
 
 fn run_ok(out: Output, what: &str) -> Result<String, String> {
