@@ -1,6 +1,8 @@
-//! The browser uploader (issue 12): one hand-written page, its script and its
-//! style sheet, compiled into the binary from `web/` with `include_str!`, so
-//! `s3up serve` is the whole service and there is nothing to deploy.
+//! The browser uploader (issue 12): one hand-written page, its scripts (ES
+//! modules, loaded with `<script type="module">`, no build step) and its style
+//! sheet, compiled into the binary from `web/` with `include_str!`, so
+//! `s3up serve` is the whole service and there is nothing to deploy. Every
+//! file is one row of [`FILES`]; a new module is one new row.
 //!
 //! The page talks only to `serve` (same origin) and to the store (the part
 //! PUTs), and the Content-Security-Policy says exactly that: scripts and
@@ -8,15 +10,35 @@
 //! `serve` and to the store's origin, no frames, no forms, no plugins. The
 //! store's origin is read from the SDK's own presigned URLs at start-up, so
 //! it follows `--endpoint-url` and path-style exactly as the part URLs do.
+//! `script-src 'self'` covers the modules' `import`s, which are same-origin.
 
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-const INDEX_HTML: &str = include_str!("../../web/index.html");
-const APP_JS: &str = include_str!("../../web/app.js");
-const STYLE_CSS: &str = include_str!("../../web/style.css");
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// Each of the page's files: its path, its Content-Type and its text. A module
+/// must be served as JavaScript, or the browser refuses to run it.
+const FILES: [(&str, &str, &str); 8] = [
+    (
+        "/",
+        "text/html; charset=utf-8",
+        include_str!("../../web/index.html"),
+    ),
+    ("/app.js", JS, include_str!("../../web/app.js")),
+    ("/api.js", JS, include_str!("../../web/api.js")),
+    ("/dom.js", JS, include_str!("../../web/dom.js")),
+    ("/records.js", JS, include_str!("../../web/records.js")),
+    ("/upload.js", JS, include_str!("../../web/upload.js")),
+    ("/view.js", JS, include_str!("../../web/view.js")),
+    (
+        "/style.css",
+        "text/css; charset=utf-8",
+        include_str!("../../web/style.css"),
+    ),
+];
 
 /// The page's response headers, built once at start-up.
 #[derive(Debug, Clone)]
@@ -82,23 +104,18 @@ fn origin(url: &str) -> Option<String> {
     (matches!(scheme, "http" | "https") && ok(host)).then(|| format!("{scheme}://{host}"))
 }
 
-/// `/`, `/app.js` and `/style.css`, open to anyone: the page holds no secret,
-/// and asks for the token itself.
+/// Every file of [`FILES`], open to anyone: the page holds no secret, and
+/// asks for the token itself.
 pub fn routes<S: Clone + Send + Sync + 'static>(page: Page) -> Router<S> {
-    let (p1, p2, p3) = (page.clone(), page.clone(), page);
-    Router::new()
-        .route(
-            "/",
-            get(move || async move { p1.respond("text/html; charset=utf-8", INDEX_HTML) }),
-        )
-        .route(
-            "/app.js",
-            get(move || async move { p2.respond("text/javascript; charset=utf-8", APP_JS) }),
-        )
-        .route(
-            "/style.css",
-            get(move || async move { p3.respond("text/css; charset=utf-8", STYLE_CSS) }),
-        )
+    FILES
+        .iter()
+        .fold(Router::new(), |router, &(path, content_type, body)| {
+            let page = page.clone();
+            router.route(
+                path,
+                get(move || async move { page.respond(content_type, body) }),
+            )
+        })
 }
 
 #[cfg(test)]
@@ -118,6 +135,22 @@ mod tests {
         assert_eq!(origin("https://a;b/"), None);
         assert_eq!(origin("ftp://a/"), None);
         assert_eq!(origin("nonsense"), None);
+    }
+
+    /// Every module a script imports is one the page serves.
+    #[test]
+    fn every_import_is_served() {
+        for (path, _, body) in FILES.iter().filter(|f| f.1 == JS) {
+            for line in body.lines().filter(|l| l.starts_with("import ")) {
+                let Some(name) = line.split("'./").nth(1).and_then(|r| r.split('\'').next()) else {
+                    panic!("{path}: an import not of './NAME': {line}");
+                };
+                assert!(
+                    FILES.iter().any(|f| f.0 == format!("/{name}") && f.1 == JS),
+                    "{path} imports {name}, which is not served"
+                );
+            }
+        }
     }
 
     #[test]

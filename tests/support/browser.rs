@@ -1,17 +1,18 @@
 //! The browser half of the end-to-end tests: Debian's headless Chromium driven
 //! over WebDriver (fantoccini) through a chromedriver this fixture starts and
-//! stops, and a recording HTTP proxy that keeps every answer the page receives
-//! from `serve`, so a test can look through them for credentials.
+//! stops, and a static file server for a page on an origin of its own. The
+//! recording proxy the page is loaded through is the fault proxy's recording
+//! mode ([`super::proxy::FaultProxy::recording`]).
 //!
 //! A missing browser fails the test with a message naming
 //! `scripts/install-servers`; it never skips, so CI cannot pass without it.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -240,148 +241,6 @@ impl Drop for Browser {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
-}
-
-/// One request the page made to `serve`, and the answer it got.
-#[derive(Debug, Clone)]
-pub struct Exchange {
-    pub method: String,
-    pub path: String,
-    pub status: u16,
-    /// The answer's body as received (chunked framing removed).
-    pub body: Vec<u8>,
-}
-
-/// A reverse proxy in front of `serve` that records every answer. The page
-/// is loaded through it, so everything the page fetches from `serve` passes
-/// here. One request per connection (`Connection: close` both ways).
-pub struct Recorder {
-    addr: SocketAddr,
-    log: Arc<Mutex<Vec<Exchange>>>,
-    stop: Arc<AtomicBool>,
-}
-
-impl Recorder {
-    pub fn start(upstream: &str) -> Recorder {
-        let upstream: SocketAddr = upstream
-            .trim_start_matches("http://")
-            .trim_end_matches('/')
-            .parse()
-            .expect("serve's address is host:port");
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the recorder");
-        let addr = listener.local_addr().expect("recorder address");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (log2, stop2) = (log.clone(), stop.clone());
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                if stop2.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(conn) = conn else { continue };
-                let log = log2.clone();
-                std::thread::spawn(move || {
-                    if let Some(x) = relay(conn, upstream) {
-                        log.lock().unwrap_or_else(PoisonError::into_inner).push(x);
-                    }
-                });
-            }
-        });
-        Recorder { addr, log, stop }
-    }
-
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    pub fn exchanges(&self) -> Vec<Exchange> {
-        self.log
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-}
-
-impl Drop for Recorder {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(self.addr);
-    }
-}
-
-fn relay(client: TcpStream, upstream: SocketAddr) -> Option<Exchange> {
-    client
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .ok()?;
-    let mut reader = BufReader::new(client.try_clone().ok()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line).ok()?;
-    let mut parts = request_line.split_whitespace();
-    let method = parts.next()?.to_string();
-    let path = parts.next()?.to_string();
-    let mut head = request_line.clone();
-    let mut length = 0usize;
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).ok()?;
-        if line == "\r\n" || line.is_empty() {
-            break;
-        }
-        let lower = line.to_ascii_lowercase();
-        if let Some(v) = lower.strip_prefix("content-length:") {
-            length = v.trim().parse().ok()?;
-        }
-        if lower.starts_with("connection:") || lower.starts_with("keep-alive:") {
-            continue;
-        }
-        head.push_str(&line);
-    }
-    head.push_str("Connection: close\r\n\r\n");
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-
-    let mut up = TcpStream::connect(upstream).ok()?;
-    up.set_read_timeout(Some(Duration::from_secs(120))).ok()?;
-    up.write_all(head.as_bytes()).ok()?;
-    up.write_all(&body).ok()?;
-    let mut answer = Vec::new();
-    up.read_to_end(&mut answer).ok()?;
-    let mut client = client;
-    let _ = client.write_all(&answer);
-    let _ = client.shutdown(Shutdown::Both);
-
-    let split = answer.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = String::from_utf8_lossy(&answer[..split]).to_ascii_lowercase();
-    let status = head.split_whitespace().nth(1)?.parse().ok()?;
-    let raw = &answer[split + 4..];
-    let body = if head.contains("transfer-encoding: chunked") {
-        dechunk(raw)
-    } else {
-        raw.to_vec()
-    };
-    Some(Exchange {
-        method,
-        path,
-        status,
-        body,
-    })
-}
-
-fn dechunk(mut raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") {
-        let size = std::str::from_utf8(&raw[..eol])
-            .ok()
-            .and_then(|s| usize::from_str_radix(s.split(';').next().unwrap_or("").trim(), 16).ok())
-            .unwrap_or(0);
-        raw = &raw[eol + 2..];
-        if size == 0 || raw.len() < size {
-            break;
-        }
-        out.extend_from_slice(&raw[..size]);
-        raw = &raw[(size + 2).min(raw.len())..];
-    }
-    out
 }
 
 /// A static file server on loopback, for a page whose origin is not

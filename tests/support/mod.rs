@@ -1,19 +1,20 @@
 //! Test support shared by the end-to-end tests: the local S3 servers (`server`),
 //! the fault-injecting HTTP proxy (`proxy`), and helpers to run the built binary
 //! and make test files.
-#![allow(dead_code, unused_imports)]
 
 pub mod browser;
 pub mod proxy;
+pub mod serve;
 pub mod server;
 
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-pub use server::{server, Kind, Server};
+pub use server::{describe, server, Kind, Server};
 
 pub const MIB: u64 = 1024 * 1024;
 
@@ -41,7 +42,6 @@ pub fn serve_address(child: &mut Child, log: &Path) -> String {
 }
 
 /// Generates both a `garage` and a `moto` test from one body `|srv: &Server| { … }`.
-#[macro_export]
 macro_rules! on_both_servers {
     ($name:ident, $body:expr) => {
         mod $name {
@@ -49,11 +49,11 @@ macro_rules! on_both_servers {
             use super::*;
             #[test]
             fn garage() {
-                ($body)(support::server(support::Kind::Garage));
+                ($body)($crate::support::server($crate::support::Kind::Garage));
             }
             #[test]
             fn moto() {
-                ($body)(support::server(support::Kind::Moto));
+                ($body)($crate::support::server($crate::support::Kind::Moto));
             }
         }
     };
@@ -177,7 +177,6 @@ pub fn assert_object_equals(srv: &Server, bucket: &str, key: &str, file: &Path) 
 pub struct Head {
     pub content_type: Option<String>,
     pub metadata: std::collections::HashMap<String, String>,
-    pub storage_class: Option<String>,
 }
 
 pub fn head(srv: &Server, bucket: &str, key: &str) -> Head {
@@ -191,7 +190,6 @@ pub fn head(srv: &Server, bucket: &str, key: &str) -> Head {
     Head {
         content_type: out.content_type().map(str::to_string),
         metadata: out.metadata().cloned().unwrap_or_default(),
-        storage_class: out.storage_class().map(|s| s.as_str().to_string()),
     }
 }
 
@@ -224,15 +222,74 @@ pub fn spawn(
     file: &Path,
     url: &str,
 ) -> Child {
+    let args = args.iter().map(OsStr::new);
+    spawn_args(
+        s,
+        srv,
+        endpoint,
+        args.chain([file.as_os_str(), OsStr::new(url)]),
+    )
+}
+
+/// Starts `s3up ARGS` as [`spawn`] does.
+pub fn spawn_args<A: AsRef<OsStr>>(
+    s: &Scratch,
+    srv: &Server,
+    endpoint: &str,
+    args: impl IntoIterator<Item = A>,
+) -> Child {
     let log = std::fs::File::create(s.dir.path().join("child.err")).unwrap();
     s.s3up_std(srv, endpoint)
         .args(args)
-        .arg(file)
-        .arg(url)
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
         .unwrap()
+}
+
+/// Starts `s3up ARGS` as [`spawn`] does, through `proxy`, one part at a time
+/// and with a stall timeout far beyond any test: a request the proxy stalls
+/// holds the run at that moment until the test signals or kills it.
+pub fn spawn_held<A: AsRef<OsStr>>(
+    s: &Scratch,
+    srv: &Server,
+    proxy: &proxy::FaultProxy,
+    args: impl IntoIterator<Item = A>,
+) -> Child {
+    let held = ["--concurrency", "1", "--stall-timeout", "600"].map(OsString::from);
+    let args = args.into_iter().map(|a| a.as_ref().to_os_string());
+    spawn_args(s, srv, &proxy.endpoint(), args.chain(held))
+}
+
+/// `put --part-size 5MiB [extra] FILE URL`, held as [`spawn_held`] says.
+pub fn spawn_held_put(
+    s: &Scratch,
+    srv: &Server,
+    proxy: &proxy::FaultProxy,
+    extra: &[&str],
+    file: &Path,
+    url: &str,
+) -> Child {
+    let args = ["put", "--part-size", "5MiB"].iter().chain(extra);
+    let args = args
+        .map(OsStr::new)
+        .chain([file.as_os_str(), OsStr::new(url)]);
+    spawn_held(s, srv, proxy, args)
+}
+
+/// Sends `sig` (`-INT` is Ctrl-C, `-STOP` a laptop's sleep) to a spawned s3up.
+pub fn signal(child: &Child, sig: &str) {
+    let status = std::process::Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill {sig} failed");
+}
+
+/// Kills a spawned s3up with SIGKILL (no chance to save or clean up) and reaps it.
+pub fn sigkill(child: &mut Child) {
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
 
 /// What the last [`spawn`]ed s3up wrote on stderr so far.
@@ -240,16 +297,14 @@ pub fn child_stderr(s: &Scratch) -> String {
     std::fs::read_to_string(s.dir.path().join("child.err")).unwrap_or_default()
 }
 
+/// Bytes a process wrote, as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 /// Asserts that s3up exited with `code`, quoting its output when it did not.
 pub fn assert_exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "{}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(code), "{}", describe(out));
 }
 
 /// Asserts that s3up succeeded, quoting its output when it did not.

@@ -4,6 +4,10 @@
 //! The faults travel through the real aws-sdk-s3 client, so the tests exercise the retry and
 //! failure paths of the shipped binary rather than a mock (DESIGN.md §5).
 //!
+//! Started with [`FaultProxy::recording`], it also keeps every answer it relays (status and
+//! body): the browser tests load the page through one, to check that no answer carries a
+//! credential.
+//!
 //! It owns a loopback listener, a tokio runtime on its own OS thread (so plain synchronous
 //! `#[test]` functions can use it, and dropping it ends every connection, stalled ones included),
 //! the fault rules, and a log of every request it saw.
@@ -165,6 +169,32 @@ pub struct Rule {
     pub schedule: Schedule,
 }
 
+impl Rule {
+    pub fn new(matcher: Match, fault: Fault, schedule: Schedule) -> Rule {
+        Rule {
+            matcher,
+            fault,
+            schedule,
+        }
+    }
+
+    /// A rule for every matching request.
+    pub fn always(matcher: Match, fault: Fault) -> Rule {
+        Rule::new(matcher, fault, Schedule::Always)
+    }
+}
+
+/// A request a recording proxy relayed, and the answer it got.
+#[derive(Clone, Debug)]
+pub struct Exchange {
+    pub method: String,
+    /// The request target: path and query.
+    pub target: String,
+    pub status: u16,
+    /// The answer's body as received (chunked framing removed).
+    pub body: Vec<u8>,
+}
+
 /// One request as the proxy saw it.
 #[derive(Clone, Debug)]
 pub struct RequestRecord {
@@ -252,6 +282,8 @@ struct Shared {
     rules: Vec<RuleState>,
     records: Vec<RequestRecord>,
     faults_applied: usize,
+    /// Set by [`FaultProxy::recording`]: every relayed answer is kept here.
+    answers: Option<Vec<Exchange>>,
 }
 
 /// A test that panicked while holding the lock must not turn every later call into a second panic.
@@ -272,6 +304,20 @@ impl FaultProxy {
     /// unless that is a plain-http URL naming a loopback address: the proxy must never reach
     /// beyond this machine.
     pub fn start(upstream_endpoint: &str) -> FaultProxy {
+        FaultProxy::launch(upstream_endpoint, Shared::default())
+    }
+
+    /// Like [`FaultProxy::start`], keeping every answer it relays (see [`FaultProxy::exchanges`]).
+    /// Answers are held whole in memory: for API traffic and pages, not for part bodies.
+    pub fn recording(upstream_endpoint: &str) -> FaultProxy {
+        let shared = Shared {
+            answers: Some(Vec::new()),
+            ..Shared::default()
+        };
+        FaultProxy::launch(upstream_endpoint, shared)
+    }
+
+    fn launch(upstream_endpoint: &str, shared: Shared) -> FaultProxy {
         let upstream = loopback_upstream(upstream_endpoint);
         // Bound before returning, so the endpoint accepts connections as soon as the caller has it.
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
@@ -282,7 +328,7 @@ impl FaultProxy {
         let addr = listener
             .local_addr()
             .expect("fault proxy: listener has no local address");
-        let shared = Arc::new(Mutex::new(Shared::default()));
+        let shared = Arc::new(Mutex::new(shared));
         let (shutdown, stop) = oneshot::channel();
         let state = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
@@ -334,6 +380,12 @@ impl FaultProxy {
 
     pub fn faults_applied(&self) -> usize {
         lock(&self.shared).faults_applied
+    }
+
+    /// Every answer relayed so far, in the order they ended; empty unless started with
+    /// [`FaultProxy::recording`].
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        lock(&self.shared).answers.clone().unwrap_or_default()
     }
 }
 
@@ -777,7 +829,7 @@ async fn forward_with(
         drop(body_done);
         io::Result::Ok(())
     };
-    let download = relay_response(&mut up_rd, &mut wr, req, body_sent);
+    let download = relay_response(&mut up_rd, &mut wr, req, shared, body_sent);
     match tokio::try_join!(upload, download) {
         Ok(((), ())) => close_gracefully(rd, wr).await,
         Err(_) => {
@@ -794,8 +846,10 @@ async fn relay_response(
     up_rd: &mut BufReader<OwnedReadHalf>,
     wr: &mut OwnedWriteHalf,
     req: &Request,
+    shared: &Mutex<Shared>,
     body_sent: oneshot::Receiver<()>,
 ) -> io::Result<()> {
+    let recording = lock(shared).answers.is_some();
     let mut body_sent = Some(body_sent);
     loop {
         let raw = read_head(up_rd).await?.ok_or_else(|| {
@@ -831,7 +885,17 @@ async fn relay_response(
         };
         wr.write_all(&head.with_connection_close(&head.start_line))
             .await?;
-        relay_body(up_rd, &mut Outlet::strict(wr), framing).await?;
+        let mut to_client = Outlet::strict(wr);
+        to_client.kept = recording.then(Vec::new);
+        relay_body(up_rd, &mut to_client, framing).await?;
+        if let (Some(body), Some(answers)) = (to_client.kept, lock(shared).answers.as_mut()) {
+            answers.push(Exchange {
+                method: req.method.clone(),
+                target: req.target.clone(),
+                status,
+                body,
+            });
+        }
         return wr.flush().await;
     }
 }
@@ -892,6 +956,8 @@ struct Outlet<'w, W> {
     rate: Option<u64>,
     /// Flip the next byte written (once), to corrupt a body in flight.
     flip: bool,
+    /// A copy of the body's payload (framing left out), when it is to be recorded.
+    kept: Option<Vec<u8>>,
 }
 
 impl<'w, W: AsyncWrite + Unpin> Outlet<'w, W> {
@@ -901,6 +967,7 @@ impl<'w, W: AsyncWrite + Unpin> Outlet<'w, W> {
             strict: true,
             rate: None,
             flip: false,
+            kept: None,
         }
     }
 
@@ -910,7 +977,16 @@ impl<'w, W: AsyncWrite + Unpin> Outlet<'w, W> {
             strict: false,
             rate: None,
             flip: false,
+            kept: None,
         }
+    }
+
+    /// Writes body payload (not framing): the part a recording keeps.
+    async fn put_payload(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if let Some(kept) = self.kept.as_mut() {
+            kept.extend_from_slice(bytes);
+        }
+        self.put(bytes).await
     }
 
     async fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
@@ -1007,7 +1083,7 @@ where
                     return Ok(len);
                 }
                 let n = buf.len();
-                out.put(buf).await?;
+                out.put_payload(buf).await?;
                 rd.consume(n);
                 len += n as u64;
             }
@@ -1064,7 +1140,7 @@ where
         let n = buf
             .len()
             .min(usize::try_from(remaining).unwrap_or(usize::MAX));
-        out.put(&buf[..n]).await?;
+        out.put_payload(&buf[..n]).await?;
         rd.consume(n);
         remaining -= n as u64;
     }

@@ -768,21 +768,22 @@ fn poll_until(
     }
 }
 
-fn run_ok(out: Output, what: &str) -> Result<String, String> {
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(format!("{what} failed: {}", describe(&out)))
-    }
-}
-
-fn describe(out: &Output) -> String {
+/// A finished process's status, stdout and stderr, for failure messages.
+pub fn describe(out: &Output) -> String {
     format!(
         "{}\nstdout: {}\nstderr: {}",
         out.status,
         String::from_utf8_lossy(&out.stdout).trim(),
         String::from_utf8_lossy(&out.stderr).trim()
     )
+}
+
+fn run_ok(out: Output, what: &str) -> Result<String, String> {
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!("{what} failed: {}", describe(&out)))
+    }
 }
 
 fn find_garage() -> Result<PathBuf, String> {

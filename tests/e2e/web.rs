@@ -2,25 +2,23 @@
 //! WebDriver, loads the page from `s3up serve`, picks files and uploads them
 //! through `serve` to Garage. The part PUTs go through the fault proxy, which
 //! slows chosen parts (so a test can reload, pause or cancel mid-upload) and
-//! records every part it saw; the page is loaded through a recorder, which
+//! records every part it saw; the page is loaded through a second, recording proxy, which
 //! keeps every answer the page got from `serve`, so each test can check that
 //! none carries a credential.
 //!
 //! The tests take turns (one Chromium at a time): the machine has two cores,
 //! and a browser, Garage and `serve` each want one.
 
-mod support;
-
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use crate::support;
+use crate::support::browser::{Browser, StaticSite};
+use crate::support::proxy::{Fault, FaultProxy, Match, Rule, Schedule};
+use crate::support::serve::{hashed, Serve};
+use crate::support::{assert_object_equals, random_bytes, sha256_b64, Scratch, Server, MIB};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
-use support::browser::{Browser, Recorder, StaticSite};
-use support::proxy::{Fault, FaultProxy, Match, Rule, Schedule};
-use support::{assert_object_equals, random_bytes, sha256_b64, Scratch, Server, MIB};
 
 const TOKEN: &str = "alice-browser-token-0123456789";
 const JWT_SECRET: &str = "browser-jwt-secret-0123456789abcdef0123";
@@ -37,72 +35,18 @@ const DESCRIBE: &str = "return JSON.stringify({notice: document.getElementById('
     files: Array.from(document.querySelectorAll('li.file')).map(li => ({state: li.dataset.state, \
     done: li.dataset.partsDone, parts: li.dataset.parts, msg: li.querySelector('.msg').textContent}))})";
 
-/// A running `s3up serve` for one bucket, killed when dropped.
-struct Serve {
-    child: Child,
-    url: String,
-    log: PathBuf,
-    _scratch: Scratch,
-}
-
-impl Serve {
-    fn start(srv: &Server, endpoint: &str, bucket: &str) -> Serve {
-        Serve::start_with(srv, endpoint, bucket, false)
-    }
-
-    /// With `no_auth`, `--no-auth` instead of the tokens file.
-    fn start_with(srv: &Server, endpoint: &str, bucket: &str, no_auth: bool) -> Serve {
-        Serve::start_args(srv, endpoint, bucket, no_auth, &[])
-    }
-
-    fn start_args(
-        srv: &Server,
-        endpoint: &str,
-        bucket: &str,
-        no_auth: bool,
-        extra: &[&str],
-    ) -> Serve {
-        let scratch = Scratch::new();
-        let tokens = scratch.dir.path().join("tokens");
-        let hash = hex::encode(Sha256::digest(TOKEN.as_bytes()));
-        std::fs::write(&tokens, format!("sha256:{hash} alice alice-id\n")).unwrap();
-        let log = scratch.dir.path().join("serve.log");
-        let mut cmd = scratch.s3up_std(srv, endpoint);
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--bucket", bucket])
-            .args(["--prefix", "up", "--apply-bucket-cors"]);
-        let secret = scratch.dir.path().join("jwt-secret");
-        std::fs::write(&secret, JWT_SECRET).unwrap();
-        if no_auth {
-            cmd.arg("--no-auth");
-        } else {
-            cmd.arg("--tokens")
-                .arg(&tokens)
-                .arg("--jwt-secret-file")
-                .arg(&secret);
-        }
-        cmd.args(extra);
-        cmd.stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap());
-        let mut child = cmd.spawn().expect("spawn s3up serve");
-        let url = support::serve_address(&mut child, &log);
-        Serve {
-            url,
-            child,
-            log,
-            _scratch: scratch,
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `s3up serve` for one bucket, applying the bucket's CORS; with `no_auth`,
+/// `--no-auth` instead of the tokens file and the JWT secret.
+fn start_serve(srv: &Server, endpoint: &str, bucket: &str, no_auth: bool, extra: &[&str]) -> Serve {
+    let serve = Serve::on(srv, endpoint, bucket).args(&["--apply-bucket-cors"]);
+    let serve = if no_auth {
+        serve.args(&["--no-auth"])
+    } else {
+        serve
+            .tokens(&format!("{} alice alice-id\n", hashed(TOKEN)))
+            .jwt_secret(JWT_SECRET)
+    };
+    serve.args(extra).start()
 }
 
 /// Garage, a bucket, the fault proxy in front of it, `serve` on the proxy,
@@ -112,7 +56,7 @@ struct Rig {
     bucket: String,
     proxy: FaultProxy,
     serve: Serve,
-    recorder: Recorder,
+    recorder: FaultProxy,
     browser: Browser,
     scratch: Scratch,
     _turn: std::sync::MutexGuard<'static, ()>,
@@ -128,8 +72,8 @@ impl Rig {
         let srv = support::server(support::Kind::Garage);
         let bucket = srv.new_bucket(name);
         let proxy = FaultProxy::start(&srv.endpoint);
-        let serve = Serve::start_with(srv, &proxy.endpoint(), &bucket, !auth);
-        let recorder = Recorder::start(&serve.url);
+        let serve = start_serve(srv, &proxy.endpoint(), &bucket, !auth, &[]);
+        let recorder = FaultProxy::recording(&serve.url);
         let browser = Browser::start();
         Rig {
             srv,
@@ -147,7 +91,7 @@ impl Rig {
     /// `concurrency` parts at once, and waits for it to accept the token.
     fn open(&self, concurrency: u32) {
         self.browser
-            .goto(&format!("{}/#token={TOKEN}", self.recorder.url()));
+            .goto(&format!("{}/#token={TOKEN}", self.recorder.endpoint()));
         self.wait_ready();
         self.settings(concurrency);
     }
@@ -172,11 +116,10 @@ impl Rig {
     /// while they are on the way.
     fn slow_parts(&self, from: u32, to: u32, bytes_per_sec: u64) {
         for n in from..=to {
-            self.proxy.add_rule(Rule {
-                matcher: Match::UploadPartNumber(n),
-                fault: Fault::Throttle { bytes_per_sec },
-                schedule: Schedule::Always,
-            });
+            self.proxy.add_rule(Rule::always(
+                Match::UploadPartNumber(n),
+                Fault::Throttle { bytes_per_sec },
+            ));
         }
     }
 
@@ -288,17 +231,17 @@ impl Rig {
     fn assert_no_credentials(&self) {
         let exchanges = self.recorder.exchanges();
         assert!(
-            exchanges.iter().any(|x| x.path == "/")
-                && exchanges.iter().any(|x| x.path.starts_with("/s3/")),
+            exchanges.iter().any(|x| x.target == "/")
+                && exchanges.iter().any(|x| x.target.starts_with("/s3/")),
             "the recorder saw neither the page nor the API: {:?}",
-            exchanges.iter().map(|x| &x.path).collect::<Vec<_>>()
+            exchanges.iter().map(|x| &x.target).collect::<Vec<_>>()
         );
         assert!(!self.serve.log().contains(TOKEN), "serve logged the token");
         let secret = self.srv.secret_key.as_bytes();
         let key_id = self.srv.access_key.as_str();
         let signed = exchanges
             .iter()
-            .filter(|x| x.path.contains("sha256=") && x.status == 200)
+            .filter(|x| x.target.contains("sha256=") && x.status == 200)
             .collect::<Vec<_>>();
         // The scan sees the presigned URLs themselves (else it proves nothing).
         assert!(
@@ -313,7 +256,7 @@ impl Rig {
                 !x.body.windows(secret.len()).any(|w| w == secret),
                 "the secret key is in the answer to {} {}",
                 x.method,
-                x.path
+                x.target
             );
             for (at, _) in body.match_indices(key_id) {
                 let before = &body[..at];
@@ -321,7 +264,7 @@ impl Rig {
                     before.ends_with("X-Amz-Credential=") || before.ends_with("\"x-amz-credential\":\""),
                     "the access key ID is in the answer to {} {} outside a presigned URL's X-Amz-Credential: {body}",
                     x.method,
-                    x.path
+                    x.target
                 );
             }
         }
@@ -442,17 +385,17 @@ fn failed_parts_are_retried_and_a_batch_completes() {
         (2, Fault::internal_error(), 2),
         (3, Fault::slow_down(), 1),
     ] {
-        rig.proxy.add_rule(Rule {
-            matcher: Match::UploadPartNumber(part),
+        rig.proxy.add_rule(Rule::new(
+            Match::UploadPartNumber(part),
             fault,
-            schedule: Schedule::FirstN(times),
-        });
+            Schedule::FirstN(times),
+        ));
     }
-    rig.proxy.add_rule(Rule {
-        matcher: Match::CreateMultipartUpload,
-        fault: Fault::slow_down(),
-        schedule: Schedule::FirstN(1),
-    });
+    rig.proxy.add_rule(Rule::new(
+        Match::CreateMultipartUpload,
+        Fault::slow_down(),
+        Schedule::FirstN(1),
+    ));
     rig.open(3);
     rig.browser.pick("#files", &[&a, &b]);
     rig.browser.wait_for(
@@ -496,11 +439,11 @@ fn failed_parts_are_retried_and_a_batch_completes() {
 fn lost_complete_answer_is_recovered() {
     let rig = Rig::new("web-lost");
     let file = rig.file("lost.bin", 11 * MIB, 13);
-    rig.proxy.add_rule(Rule {
-        matcher: Match::CompleteMultipartUpload,
-        fault: Fault::SwallowAnswer,
-        schedule: Schedule::FirstN(1),
-    });
+    rig.proxy.add_rule(Rule::new(
+        Match::CompleteMultipartUpload,
+        Fault::SwallowAnswer,
+        Schedule::FirstN(1),
+    ));
     rig.open(3);
     rig.pick(&file);
     rig.wait_state("done");
@@ -564,11 +507,11 @@ fn a_stale_part_landing_after_resume_is_sent_again() {
     let file = rig.file("stale.bin", 24 * MIB, 5);
     // Part 3's first PUT is held in the proxy, its body buffered, and goes on
     // to the store 3 s later: after Pause aborted it and Resume sent it again.
-    rig.proxy.add_rule(Rule {
-        matcher: Match::UploadPartNumber(3),
-        fault: Fault::Delay { millis: 3000 },
-        schedule: Schedule::FirstN(1),
-    });
+    rig.proxy.add_rule(Rule::new(
+        Match::UploadPartNumber(3),
+        Fault::Delay { millis: 3000 },
+        Schedule::FirstN(1),
+    ));
     // Part 5 is slow, so that Complete comes after the stale body landed.
     rig.slow_parts(5, 5, 1024 * 1024);
     rig.open(2);
@@ -756,7 +699,7 @@ fn expired_token_pauses_and_a_new_token_resumes() {
     let file = rig.file("expiry.bin", 16 * MIB, 17);
     rig.slow_parts(2, 4, MIB);
     rig.browser
-        .goto(&format!("{}/#token={}", rig.recorder.url(), jwt(4)));
+        .goto(&format!("{}/#token={}", rig.recorder.endpoint(), jwt(4)));
     rig.wait_ready();
     rig.settings(1);
     rig.pick(&file);
@@ -794,7 +737,7 @@ fn expired_token_pauses_and_a_new_token_resumes() {
 fn wrong_token_shows_a_clear_message() {
     let rig = Rig::new("web-token");
     rig.browser
-        .goto(&format!("{}/#token=not-the-token", rig.recorder.url()));
+        .goto(&format!("{}/#token=not-the-token", rig.recorder.endpoint()));
     rig.browser.wait_for(
         "the refusal",
         "return !document.getElementById('notice').hidden && \
@@ -849,7 +792,7 @@ fn wrong_token_shows_a_clear_message() {
         .recorder
         .exchanges()
         .into_iter()
-        .find(|x| x.path == "/")
+        .find(|x| x.target == "/")
         .expect("the page was fetched");
     assert_eq!(page.status, 200);
     rig.finish();
@@ -870,7 +813,7 @@ fn wrong_token_shows_a_clear_message() {
 #[test]
 fn no_token_asked_with_no_auth() {
     let rig = Rig::with_auth("web-noauth", false);
-    rig.browser.goto(&format!("{}/", rig.recorder.url()));
+    rig.browser.goto(&format!("{}/", rig.recorder.endpoint()));
     rig.wait_ready();
     rig.settings(2);
     assert_eq!(
@@ -897,7 +840,7 @@ fn page_has_a_strict_csp() {
     let _turn = TURN.lock().unwrap_or_else(PoisonError::into_inner);
     let srv = support::server(support::Kind::Garage);
     let bucket = srv.new_bucket("web-csp");
-    let serve = Serve::start(srv, &srv.endpoint, &bucket);
+    let serve = start_serve(srv, &srv.endpoint, &bucket, false, &[]);
     let r = reqwest::blocking::get(format!("{}/", serve.url)).unwrap();
     assert_eq!(r.status(), 200);
     let csp = r
@@ -917,7 +860,15 @@ fn page_has_a_strict_csp() {
         html.contains("app.js") && !html.contains("<script>"),
         "{html}"
     );
-    for (path, kind) in [("/app.js", "text/javascript"), ("/style.css", "text/css")] {
+    for (path, kind) in [
+        ("/app.js", "text/javascript"),
+        ("/api.js", "text/javascript"),
+        ("/dom.js", "text/javascript"),
+        ("/records.js", "text/javascript"),
+        ("/upload.js", "text/javascript"),
+        ("/view.js", "text/javascript"),
+        ("/style.css", "text/css"),
+    ] {
         let r = reqwest::blocking::get(format!("{}{path}", serve.url)).unwrap();
         assert_eq!(r.status(), 200, "{path}");
         assert!(
@@ -943,7 +894,7 @@ fn stock_uppy_page_uploads_through_serve() {
     let srv = support::server(support::Kind::Garage);
     let bucket = srv.new_bucket("web-uppy");
     let site = StaticSite::start(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/uppy"));
-    let serve = Serve::start_args(
+    let serve = start_serve(
         srv,
         &srv.endpoint,
         &bucket,

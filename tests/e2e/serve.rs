@@ -3,90 +3,41 @@
 //! creates, signs, PUTs, lists and completes. Checksum and expiry enforcement
 //! are proved on Garage only: moto accepts any presigned PUT (DESIGN §4b).
 
-mod support;
-
-use std::path::PathBuf;
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support;
+use crate::support::proxy::{Fault, FaultProxy, Match, Rule};
+use crate::support::serve::{hashed, Serve};
+use crate::support::{assert_object_equals, random_bytes, sha256_b64, Scratch, Server, MIB};
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
-use support::proxy::{Fault, FaultProxy, Match, Rule, Schedule};
-use support::{assert_object_equals, random_bytes, sha256_b64, Scratch, Server, MIB};
 
 const ALICE: &str = "alice-token-0123456789";
 const BOB: &str = "bob-token-0123456789";
 const JWT_SECRET: &str = "jwt-secret-0123456789abcdef0123456789";
 
-/// A running `s3up serve`, killed when dropped.
-struct Serve {
-    child: Child,
-    url: String,
-    log: PathBuf,
-    _scratch: Scratch,
+/// `s3up serve` for `bucket` under prefix `up`, with two tokens (alice may
+/// write `up/alice/`, bob `up/bob/`) and JWTs; `extra` adds options.
+fn start_serve(srv: &Server, endpoint: &str, bucket: &str, extra: &[&str]) -> Serve {
+    start_serve_env(srv, endpoint, bucket, extra, &[])
 }
 
-impl Serve {
-    /// `s3up serve` for `bucket` under prefix `up`, with two tokens (alice may
-    /// write `up/alice/`, bob `up/bob/`) and JWTs; `extra` adds options.
-    fn start(srv: &Server, endpoint: &str, bucket: &str, extra: &[&str]) -> Serve {
-        Serve::start_env(srv, endpoint, bucket, extra, &[])
-    }
-
-    fn start_env(
-        srv: &Server,
-        endpoint: &str,
-        bucket: &str,
-        extra: &[&str],
-        envs: &[(&str, &str)],
-    ) -> Serve {
-        let scratch = Scratch::new();
-        let tokens = scratch.dir.path().join("tokens");
-        let alice = hex::encode(Sha256::digest(ALICE.as_bytes()));
-        std::fs::write(
-            &tokens,
-            format!("# test tokens\nsha256:{alice} alice alice-id\n{BOB} bob/ bob-id\n"),
-        )
-        .unwrap();
-        let secret = scratch.dir.path().join("jwt-secret");
-        std::fs::write(&secret, format!("{JWT_SECRET}\n")).unwrap();
-        let log = scratch.dir.path().join("serve.log");
-        let mut cmd = scratch.s3up_std(srv, endpoint);
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--bucket", bucket])
-            .args(["--prefix", "up"])
-            .arg("--tokens")
-            .arg(&tokens)
-            .arg("--jwt-secret-file")
-            .arg(&secret)
-            .args(extra)
-            .envs(envs.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap());
-        let mut child = cmd.spawn().expect("spawn s3up serve");
-        let url = support::serve_address(&mut child, &log);
-        Serve {
-            child,
-            url,
-            log,
-            _scratch: scratch,
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.url)
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn start_serve_env(
+    srv: &Server,
+    endpoint: &str,
+    bucket: &str,
+    extra: &[&str],
+    envs: &[(&str, &str)],
+) -> Serve {
+    Serve::on(srv, endpoint, bucket)
+        .tokens(&format!(
+            "# test tokens\n{} alice alice-id\n{BOB} bob/ bob-id\n",
+            hashed(ALICE)
+        ))
+        .jwt_secret(&format!("{JWT_SECRET}\n"))
+        .args(extra)
+        .envs(envs)
+        .start()
 }
 
 fn client() -> Client {
@@ -148,7 +99,7 @@ fn chunks(data: &[u8], part: usize) -> Vec<&[u8]> {
 fn whole_flow(srv: &Server) {
     let bucket = srv.new_bucket("serve-flow");
     // Two parts a ListParts page: listing 3 parts proves serve reads every page.
-    let serve = Serve::start_env(
+    let serve = start_serve_env(
         srv,
         &srv.endpoint,
         &bucket,
@@ -269,7 +220,7 @@ on_both_servers!(whole_flow_with_sha256_signed_parts, |srv: &Server| {
 /// and nothing more: field names and casing as in serve's module docs.
 fn companion_wire_format(srv: &Server) {
     let bucket = srv.new_bucket("serve-companion");
-    let serve = Serve::start(srv, &srv.endpoint, &bucket, &[]);
+    let serve = start_serve(srv, &srv.endpoint, &bucket, &[]);
     let http = client();
     let data = random_bytes(5 * MIB + 100, 2);
 
@@ -415,7 +366,7 @@ fn now() -> u64 {
 fn every_refusal_has_its_status_and_json_body() {
     let srv = support::server(support::Kind::Garage);
     let bucket = srv.new_bucket("serve-refusals");
-    let serve = Serve::start(srv, &srv.endpoint, &bucket, &[]);
+    let serve = start_serve(srv, &srv.endpoint, &bucket, &[]);
     let http = client();
     let create = |token: &str, body: Value| {
         http.post(serve.url("/s3/multipart"))
@@ -639,7 +590,7 @@ fn every_refusal_has_its_status_and_json_body() {
 fn checksums_are_enforced_by_garage() {
     let srv = support::server(support::Kind::Garage);
     let bucket = srv.new_bucket("serve-checksum");
-    let serve = Serve::start(srv, &srv.endpoint, &bucket, &[]);
+    let serve = start_serve(srv, &srv.endpoint, &bucket, &[]);
     let http = client();
     let created = ok_json(
         as_alice(http.post(serve.url("/s3/multipart")))
@@ -704,7 +655,7 @@ fn checksums_are_enforced_by_garage() {
 fn url_expiry_is_real_on_garage() {
     let srv = support::server(support::Kind::Garage);
     let bucket = srv.new_bucket("serve-expiry");
-    let serve = Serve::start(srv, &srv.endpoint, &bucket, &["--url-expiry", "2s"]);
+    let serve = start_serve(srv, &srv.endpoint, &bucket, &["--url-expiry", "2s"]);
     let http = client();
     let created = ok_json(
         as_alice(http.post(serve.url("/s3/multipart")))
@@ -739,11 +690,10 @@ fn url_expiry_is_real_on_garage() {
 
 fn slow_complete_proxy(srv: &Server) -> FaultProxy {
     let proxy = FaultProxy::start(&srv.endpoint);
-    proxy.add_rule(Rule {
-        matcher: Match::CompleteMultipartUpload,
-        fault: Fault::Throttle { bytes_per_sec: 60 },
-        schedule: Schedule::Always,
-    });
+    proxy.add_rule(Rule::always(
+        Match::CompleteMultipartUpload,
+        Fault::Throttle { bytes_per_sec: 60 },
+    ));
     proxy
 }
 
@@ -784,13 +734,13 @@ fn sigterm_lets_a_slow_complete_finish() {
     let srv = support::server(support::Kind::Garage);
     let bucket = srv.new_bucket("serve-shutdown");
     let proxy = slow_complete_proxy(srv);
-    let mut serve = Serve::start(srv, &proxy.endpoint(), &bucket, &[]);
+    let mut serve = start_serve(srv, &proxy.endpoint(), &bucket, &[]);
     let http = client();
     let complete = upload_one_part(&serve, &http);
     let started = Instant::now();
     let pending = std::thread::spawn(move || complete.send().map(json_of));
     std::thread::sleep(Duration::from_millis(1000));
-    let pid = serve.child.id().to_string();
+    let pid = serve.pid().to_string();
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &pid])
         .status()
@@ -810,7 +760,7 @@ fn sigterm_lets_a_slow_complete_finish() {
     );
     let deadline = Instant::now() + Duration::from_secs(20);
     let exit = loop {
-        if let Some(s) = serve.child.try_wait().unwrap() {
+        if let Some(s) = serve.try_wait() {
             break s;
         }
         assert!(
@@ -830,7 +780,7 @@ fn request_timeout_and_concurrency_cap() {
     let srv = support::server(support::Kind::Garage);
     let bucket = srv.new_bucket("serve-limits");
     let proxy = slow_complete_proxy(srv);
-    let serve = Serve::start(
+    let serve = start_serve(
         srv,
         &proxy.endpoint(),
         &bucket,
@@ -901,7 +851,7 @@ fn bucket_cors_is_checked_and_applied() {
     let srv = support::server(support::Kind::Garage);
     let bucket = srv.new_bucket("serve-cors");
     let origin = "http://127.0.0.1:9999";
-    let serve = Serve::start(srv, &srv.endpoint, &bucket, &["--cors-origin", origin]);
+    let serve = start_serve(srv, &srv.endpoint, &bucket, &["--cors-origin", origin]);
     let warned: Vec<String> = serve
         .log()
         .lines()
@@ -929,7 +879,7 @@ fn bucket_cors_is_checked_and_applied() {
     assert_eq!(r.headers()["access-control-allow-origin"], origin);
     drop(serve);
 
-    let serve = Serve::start(
+    let serve = start_serve(
         srv,
         &srv.endpoint,
         &bucket,
@@ -937,7 +887,7 @@ fn bucket_cors_is_checked_and_applied() {
     );
     assert!(serve.log().contains("applied"), "{}", serve.log());
     drop(serve);
-    let serve = Serve::start(srv, &srv.endpoint, &bucket, &["--cors-origin", origin]);
+    let serve = start_serve(srv, &srv.endpoint, &bucket, &["--cors-origin", origin]);
     assert!(!serve.log().contains("CORS"), "{}", serve.log());
 }
 
@@ -948,7 +898,7 @@ fn store_failures_keep_their_status() {
     let srv = support::server(support::Kind::Garage);
     let bucket = srv.new_bucket("serve-store-errors");
     let proxy = FaultProxy::start(&srv.endpoint);
-    let serve = Serve::start(srv, &proxy.endpoint(), &bucket, &[]);
+    let serve = start_serve(srv, &proxy.endpoint(), &bucket, &[]);
     let http = client();
     let created = ok_json(
         as_alice(http.post(serve.url("/s3/multipart")))
@@ -975,11 +925,7 @@ fn store_failures_keep_their_status() {
         (Fault::internal_error(), 502, "store_error"),
     ] {
         proxy.clear_rules();
-        proxy.add_rule(Rule {
-            matcher: Match::ListParts,
-            fault,
-            schedule: Schedule::Always,
-        });
+        proxy.add_rule(Rule::always(Match::ListParts, fault));
         let r = list();
         if status != 502 {
             assert_eq!(r.headers()["retry-after"], "1");
@@ -1010,7 +956,7 @@ fn schemathesis_finds_no_5xx_and_no_schema_break() {
     );
     let srv = support::server(support::Kind::Garage);
     let bucket = srv.new_bucket("serve-fuzz");
-    let serve = Serve::start(srv, &srv.endpoint, &bucket, &[]);
+    let serve = start_serve(srv, &srv.endpoint, &bucket, &[]);
     let scratch = Scratch::new();
     let started = Instant::now();
     let out = std::process::Command::new(&st)
@@ -1050,7 +996,7 @@ fn schemathesis_finds_no_5xx_and_no_schema_break() {
 fn json_logs_are_one_object_per_request() {
     let srv = support::server(support::Kind::Garage);
     let bucket = srv.new_bucket("serve-logs");
-    let serve = Serve::start(srv, &srv.endpoint, &bucket, &["--json-logs"]);
+    let serve = start_serve(srv, &srv.endpoint, &bucket, &["--json-logs"]);
     let http = client();
     let created = ok_json(
         as_alice(http.post(serve.url("/s3/multipart")))

@@ -3,108 +3,24 @@
 //! variable at all in its environment. Checksum and expiry enforcement are
 //! proved on Garage only: moto accepts any presigned PUT (DESIGN §4b).
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
-use support::proxy::{Fault, FaultProxy, Match, Rule, Schedule};
-use support::{assert_exit, assert_object_equals, sha256_b64, Scratch, Server, MIB};
+use crate::support;
+use crate::support::proxy::{Fault, FaultProxy, Match, Rule, Schedule};
+use crate::support::serve::{hashed, Serve};
+use crate::support::{assert_exit, assert_object_equals, sha256_b64, Scratch, Server, MIB};
 
 const TOKEN: &str = "via-token-0123456789abcdef";
 
-/// A running `s3up serve` for `bucket` under prefix `up`, where [`TOKEN`]
-/// may write `up/alice/`; killed when dropped.
-struct Serve {
-    child: Option<Child>,
-    url: String,
-    log: PathBuf,
-    args: Vec<String>,
-    endpoint: String,
-    scratch: Scratch,
-}
-
-impl Serve {
-    fn start(srv: &Server, endpoint: &str, bucket: &str, extra: &[&str]) -> Serve {
-        let scratch = Scratch::new();
-        let tokens = scratch.dir.path().join("tokens");
-        let hashed = hex::encode(Sha256::digest(TOKEN.as_bytes()));
-        std::fs::write(&tokens, format!("sha256:{hashed} alice alice-id\n")).unwrap();
-        let mut args: Vec<String> = ["serve", "--listen", "127.0.0.1:0", "--bucket", bucket]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        args.extend(["--prefix".into(), "up".into(), "--tokens".into()]);
-        args.push(tokens.to_string_lossy().into_owned());
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let mut serve = Serve {
-            child: None,
-            url: String::new(),
-            log: scratch.dir.path().join("serve.log"),
-            args,
-            endpoint: endpoint.to_string(),
-            scratch,
-        };
-        serve.spawn(srv, None);
-        serve
-    }
-
-    /// Starts the process; `at` reuses an earlier address (a restart).
-    fn spawn(&mut self, srv: &Server, at: Option<&str>) {
-        let mut args = self.args.clone();
-        if let Some(addr) = at {
-            args[2] = addr.to_string();
-        }
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .unwrap();
-        let mut child = self
-            .scratch
-            .s3up_std(srv, &self.endpoint)
-            .args(&args)
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .expect("spawn s3up serve");
-        self.url = support::serve_address(&mut child, &self.log);
-        self.child = Some(child);
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// Starts it again on the same address.
-    fn restart(&mut self, srv: &Server) {
-        let addr = self.url.trim_start_matches("http://").to_string();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            // The old socket may linger a moment; serve reuses the address as
-            // soon as the kernel lets it.
-            if std::net::TcpListener::bind(&addr).is_ok() || Instant::now() > deadline {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        self.spawn(srv, Some(&addr));
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        self.stop();
-    }
+/// `s3up serve` for `bucket` under prefix `up`, where [`TOKEN`] may write
+/// `up/alice/`.
+fn start_serve(srv: &Server, endpoint: &str, bucket: &str, extra: &[&str]) -> Serve {
+    Serve::on(srv, endpoint, bucket)
+        .tokens(&format!("{} alice alice-id\n", hashed(TOKEN)))
+        .args(extra)
+        .start()
 }
 
 /// `s3up` as a client holding only the token: no AWS_* variable at all.
@@ -123,15 +39,6 @@ fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("run s3up")
 }
 
-fn text(out: &Output) -> String {
-    format!(
-        "status {}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 /// `put FILE --via URL [KEY] --json` that must succeed; its summary.
 fn put_ok(
     scratch: &Scratch,
@@ -148,7 +55,7 @@ fn put_ok(
     let out = run(&mut cmd);
     assert_exit(&out, 0);
     serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|_| panic!("no JSON summary: {}", text(&out)))
+        .unwrap_or_else(|_| panic!("no JSON summary: {}", support::describe(&out)))
 }
 
 /// The SHA-256 (base64) of each `part_size` slice of `file`.
@@ -171,16 +78,15 @@ fn all_text(dir: &Path) -> String {
 
 /// The throttle rule: every part's body at `bytes_per_sec`.
 fn throttle(proxy: &FaultProxy, bytes_per_sec: u64) {
-    proxy.add_rule(Rule {
-        matcher: Match::UploadPart,
-        fault: Fault::Throttle { bytes_per_sec },
-        schedule: Schedule::Always,
-    });
+    proxy.add_rule(Rule::always(
+        Match::UploadPart,
+        Fault::Throttle { bytes_per_sec },
+    ));
 }
 
 on_both_servers!(sizes_through_serve, |srv: &Server| {
     let bucket = srv.new_bucket("via-sizes");
-    let serve = Serve::start(srv, &srv.endpoint, &bucket, &[]);
+    let serve = start_serve(srv, &srv.endpoint, &bucket, &[]);
     let s = Scratch::new();
     for (name, size) in [
         ("empty", 0),
@@ -228,14 +134,13 @@ fn serve_signs_parts_ahead_in_batches() {
     let srv = support::server(support::Kind::Garage);
     let bucket = srv.new_bucket("via-ahead");
     let s3 = FaultProxy::start(&srv.endpoint);
-    let serve = Serve::start(srv, &s3.endpoint(), &bucket, &[]);
+    let serve = start_serve(srv, &s3.endpoint(), &bucket, &[]);
     throttle(&s3, 2 * MIB);
     let front = FaultProxy::start(&serve.url);
-    front.add_rule(Rule {
-        matcher: Match::Method("GET"),
-        fault: Fault::Delay { millis: 300 },
-        schedule: Schedule::Always,
-    });
+    front.add_rule(Rule::always(
+        Match::Method("GET"),
+        Fault::Delay { millis: 300 },
+    ));
     let s = Scratch::new();
     let parts = 8u32;
     let concurrency = 2u32;
@@ -299,12 +204,8 @@ fn parts_are_never_signed_without_their_checksum() {
     let srv = support::server(support::Kind::Garage);
     let bucket = srv.new_bucket("via-probe");
     let s3 = FaultProxy::start(&srv.endpoint);
-    let serve = Serve::start(srv, &s3.endpoint(), &bucket, &[]);
-    s3.add_rule(Rule {
-        matcher: Match::UploadPart,
-        fault: Fault::internal_error(),
-        schedule: Schedule::Always,
-    });
+    let serve = start_serve(srv, &s3.endpoint(), &bucket, &[]);
+    s3.add_rule(Rule::always(Match::UploadPart, Fault::internal_error()));
     let front = FaultProxy::start(&serve.url);
     let s = Scratch::new();
     let file = s.file("probe.bin", 3 * 5 * MIB + 5, 43);
@@ -320,11 +221,11 @@ fn parts_are_never_signed_without_their_checksum() {
     ]));
     assert_exit(&out, 3);
     s3.clear_rules();
-    front.add_rule(Rule {
-        matcher: Match::PathEnds("GET", "/healthz"),
-        fault: Fault::Status(503, "SlowDown"),
-        schedule: Schedule::FirstN(1),
-    });
+    front.add_rule(Rule::new(
+        Match::PathEnds("GET", "/healthz"),
+        Fault::Status(503, "SlowDown"),
+        Schedule::FirstN(1),
+    ));
     let out = run(client(&s).arg("resume"));
     assert_exit(&out, 0);
     assert_object_equals(srv, &bucket, key, &file);
@@ -387,7 +288,7 @@ fn sign_requests(front: &FaultProxy) -> (Vec<(Instant, Batch)>, Vec<u32>) {
 fn kill_then_resume(srv: &Server) {
     let bucket = srv.new_bucket("via-kill");
     let proxy = FaultProxy::start(&srv.endpoint);
-    let serve = Serve::start(srv, &proxy.endpoint(), &bucket, &[]);
+    let serve = start_serve(srv, &proxy.endpoint(), &bucket, &[]);
     throttle(&proxy, 4 * MIB);
     let s = Scratch::new();
     let file = s.file("big.bin", 40 * MIB, 11);
@@ -410,7 +311,7 @@ fn kill_then_resume(srv: &Server) {
     support::wait_for(
         "two parts in the journal",
         &mut child,
-        || serve.log_text(),
+        || serve.log(),
         || {
             s.journals().first().is_some_and(|j| {
                 std::fs::read_to_string(j)
@@ -474,7 +375,7 @@ on_both_servers!(sigkill_then_resume, kill_then_resume);
 fn wrong_token_fails_at_once() {
     let srv = support::server(support::Kind::Garage);
     let bucket = srv.new_bucket("via-token");
-    let serve = Serve::start(srv, &srv.endpoint, &bucket, &[]);
+    let serve = start_serve(srv, &srv.endpoint, &bucket, &[]);
     let s = Scratch::new();
     let file = s.file("f.bin", 6 * MIB, 5);
     let started = Instant::now();
@@ -536,7 +437,7 @@ fn serve_stopped_mid_upload_is_resumable() {
     let srv = support::server(support::Kind::Garage);
     let bucket = srv.new_bucket("via-down");
     let proxy = FaultProxy::start(&srv.endpoint);
-    let mut serve = Serve::start(srv, &proxy.endpoint(), &bucket, &[]);
+    let mut serve = start_serve(srv, &proxy.endpoint(), &bucket, &[]);
     throttle(&proxy, 8 * MIB);
     let s = Scratch::new();
     let file = s.file("down.bin", 30 * MIB, 13);
@@ -560,7 +461,7 @@ fn serve_stopped_mid_upload_is_resumable() {
     support::wait_for(
         "a part in the journal",
         &mut child,
-        || serve.log_text(),
+        || serve.log(),
         || {
             s.journals()
                 .first()
@@ -597,12 +498,8 @@ fn abort_forget_drops_a_journal_whose_backend_is_gone() {
     let srv = support::server(support::Kind::Garage);
     let bucket = srv.new_bucket("via-forget");
     let proxy = FaultProxy::start(&srv.endpoint);
-    let mut serve = Serve::start(srv, &proxy.endpoint(), &bucket, &[]);
-    proxy.add_rule(Rule {
-        matcher: Match::UploadPart,
-        fault: Fault::internal_error(),
-        schedule: Schedule::Always,
-    });
+    let mut serve = start_serve(srv, &proxy.endpoint(), &bucket, &[]);
+    proxy.add_rule(Rule::always(Match::UploadPart, Fault::internal_error()));
     let s = Scratch::new();
     let file = s.file("forget.bin", 6 * MIB, 41);
     let key = "up/alice/forget.bin";
@@ -654,13 +551,13 @@ fn expired_urls_are_signed_again_for_free() {
     let srv = support::server(support::Kind::Garage);
     let bucket = srv.new_bucket("via-expiry");
     let proxy = FaultProxy::start(&srv.endpoint);
-    let serve = Serve::start(srv, &proxy.endpoint(), &bucket, &["--url-expiry", "3s"]);
+    let serve = start_serve(srv, &proxy.endpoint(), &bucket, &["--url-expiry", "3s"]);
     for n in [2, 4] {
-        proxy.add_rule(Rule {
-            matcher: Match::UploadPartNumber(n),
-            fault: Fault::Delay { millis: 4_000 },
-            schedule: Schedule::FirstN(1),
-        });
+        proxy.add_rule(Rule::new(
+            Match::UploadPartNumber(n),
+            Fault::Delay { millis: 4_000 },
+            Schedule::FirstN(1),
+        ));
     }
     throttle(&proxy, 1300 * 1024);
     let s = Scratch::new();
@@ -727,7 +624,7 @@ fn a_404_from_the_backend_keeps_the_journal() {
     let srv = support::server(support::Kind::Garage);
     let bucket = srv.new_bucket("via-gone");
     let proxy = FaultProxy::start(&srv.endpoint);
-    let serve = Serve::start(srv, &proxy.endpoint(), &bucket, &[]);
+    let serve = start_serve(srv, &proxy.endpoint(), &bucket, &[]);
     throttle(&proxy, 4 * MIB);
     let s = Scratch::new();
     let file = s.file("gone.bin", 30 * MIB, 19);
@@ -751,7 +648,7 @@ fn a_404_from_the_backend_keeps_the_journal() {
     support::wait_for(
         "a journal",
         &mut child,
-        || serve.log_text(),
+        || serve.log(),
         || !s.journals().is_empty(),
     );
     child.kill().unwrap();
@@ -902,11 +799,11 @@ fn companion_on_garage() {
     let proxy = FaultProxy::start(&srv.endpoint);
     let companion = Companion::start(srv, &proxy.endpoint(), &bucket);
     let front = FaultProxy::start(&companion.url);
-    proxy.add_rule(Rule {
-        matcher: Match::UploadPartNumber(2),
-        fault: Fault::CorruptBody,
-        schedule: Schedule::FirstN(1),
-    });
+    proxy.add_rule(Rule::new(
+        Match::UploadPartNumber(2),
+        Fault::CorruptBody,
+        Schedule::FirstN(1),
+    ));
     let s = Scratch::new();
     let file = s.file("comp.bin", 2 * 5 * MIB + 4321, 23);
     let mut cmd = client(&s);
@@ -958,13 +855,13 @@ fn companion_on_garage() {
 fn serve_lost_complete_answer_is_recognised() {
     let srv = support::server(support::Kind::Garage);
     let bucket = srv.new_bucket("via-lost-complete");
-    let serve = Serve::start(srv, &srv.endpoint, &bucket, &[]);
+    let serve = start_serve(srv, &srv.endpoint, &bucket, &[]);
     let front = FaultProxy::start(&serve.url);
-    front.add_rule(Rule {
-        matcher: Match::PathEnds("POST", "/complete"),
-        fault: Fault::SwallowAnswer,
-        schedule: Schedule::FirstN(1),
-    });
+    front.add_rule(Rule::new(
+        Match::PathEnds("POST", "/complete"),
+        Fault::SwallowAnswer,
+        Schedule::FirstN(1),
+    ));
     let s = Scratch::new();
     let file = s.file("landed.bin", 2 * 5 * MIB + 99, 37);
     let key = "up/alice/landed.bin";
@@ -1007,11 +904,11 @@ fn companion_lost_complete_answer_keeps_the_journal() {
     let bucket = srv.new_bucket("via-comp-lost");
     let companion = Companion::start(srv, &srv.endpoint, &bucket);
     let front = FaultProxy::start(&companion.url);
-    front.add_rule(Rule {
-        matcher: Match::PathEnds("POST", "/complete"),
-        fault: Fault::SwallowAnswer,
-        schedule: Schedule::FirstN(1),
-    });
+    front.add_rule(Rule::new(
+        Match::PathEnds("POST", "/complete"),
+        Fault::SwallowAnswer,
+        Schedule::FirstN(1),
+    ));
     let s = Scratch::new();
     let file = s.file("lost.bin", 2 * 5 * MIB + 777, 31);
     let out = run(client(&s).arg("put").arg(&file).args([
@@ -1059,14 +956,14 @@ fn companion_lost_complete_answer_keeps_the_journal() {
 fn backend_429_and_503_are_retried() {
     let srv = support::server(support::Kind::Moto);
     let bucket = srv.new_bucket("via-busy");
-    let serve = Serve::start(srv, &srv.endpoint, &bucket, &[]);
+    let serve = start_serve(srv, &srv.endpoint, &bucket, &[]);
     let front = FaultProxy::start(&serve.url);
     for (method, status, code) in [("POST", 429, "TooManyRequests"), ("GET", 503, "SlowDown")] {
-        front.add_rule(Rule {
-            matcher: Match::Method(method),
-            fault: Fault::Status(status, code),
-            schedule: Schedule::EveryNth(2),
-        });
+        front.add_rule(Rule::new(
+            Match::Method(method),
+            Fault::Status(status, code),
+            Schedule::EveryNth(2),
+        ));
     }
     let s = Scratch::new();
     let file = s.file("busy.bin", 12 * MIB, 29);

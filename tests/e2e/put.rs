@@ -1,8 +1,7 @@
 //! `s3up put` end to end, through the built binary, against Garage and moto.
 
-mod support;
-
-use support::{assert_exit, assert_object_equals, assert_ok, Scratch, Server, MIB};
+use crate::support;
+use crate::support::{assert_exit, assert_object_equals, assert_ok, Scratch, Server, MIB};
 
 fn put_and_check(srv: &Server, size: u64, part_size: Option<&str>) {
     let s = Scratch::new();
@@ -129,11 +128,10 @@ on_both_servers!(explicit_content_type_and_storage_class, |srv: &Server| {
 fn garage_lists_each_parts_sha256() {
     let srv = support::server(support::Kind::Garage);
     let proxy = support::proxy::FaultProxy::start(&srv.endpoint);
-    proxy.add_rule(support::proxy::Rule {
-        matcher: support::proxy::Match::CompleteMultipartUpload,
-        fault: support::proxy::Fault::internal_error(),
-        schedule: support::proxy::Schedule::Always,
-    });
+    proxy.add_rule(support::proxy::Rule::always(
+        support::proxy::Match::CompleteMultipartUpload,
+        support::proxy::Fault::internal_error(),
+    ));
     let s = Scratch::new();
     let bucket = srv.new_bucket("cksum");
     let size = 13 * MIB + 5;

@@ -1,8 +1,6 @@
 //! Checks the fault proxy itself, against a fake upstream and a raw TCP client, so that an
 //! end-to-end failure can be blamed on s3up rather than on the test harness.
 
-mod support;
-
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,7 +8,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use support::proxy::{Fault, FaultProxy, Match, Rule, Schedule};
+use crate::support::proxy::{Fault, FaultProxy, Match, Rule, Schedule};
 
 /// A fake S3 server: answers every request 200 and reports what it received in headers.
 struct Upstream {
@@ -163,14 +161,6 @@ fn send(proxy: &FaultProxy, method: &str, target: &str, body: &[u8]) -> io::Resu
     })
 }
 
-fn rule(matcher: Match, fault: Fault, schedule: Schedule) -> Rule {
-    Rule {
-        matcher,
-        fault,
-        schedule,
-    }
-}
-
 #[test]
 fn forwards_a_1_mib_put_with_its_length_and_closes_both_hops() {
     let server = upstream();
@@ -220,7 +210,7 @@ fn forwards_a_chunked_body_with_its_framing() {
 fn slow_down_answers_503_with_the_s3_code_without_reaching_the_server() {
     let server = upstream();
     let proxy = FaultProxy::start(&server.endpoint);
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::new(
         Match::UploadPart,
         Fault::slow_down(),
         Schedule::Always,
@@ -255,7 +245,7 @@ fn slow_down_answers_503_with_the_s3_code_without_reaching_the_server() {
 fn reset_mid_body_fails_the_client() {
     let server = upstream();
     let proxy = FaultProxy::start(&server.endpoint);
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::new(
         Match::PutObject,
         Fault::ResetMidBody,
         Schedule::Always,
@@ -288,7 +278,7 @@ fn reset_mid_body_fails_the_client() {
 fn first_n_applies_once_then_passes() {
     let server = upstream();
     let proxy = FaultProxy::start(&server.endpoint);
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::new(
         Match::Any,
         Fault::internal_error(),
         Schedule::FirstN(1),
@@ -306,12 +296,16 @@ fn first_n_applies_once_then_passes() {
 fn every_nth_and_error_200_and_rule_order() {
     let server = upstream();
     let proxy = FaultProxy::start(&server.endpoint);
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::new(
         Match::CompleteMultipartUpload,
         Fault::Error200,
         Schedule::EveryNth(2),
     ));
-    proxy.add_rule(rule(Match::Any, Fault::internal_error(), Schedule::Always));
+    proxy.add_rule(Rule::new(
+        Match::Any,
+        Fault::internal_error(),
+        Schedule::Always,
+    ));
 
     let complete = |proxy: &FaultProxy| send(proxy, "POST", "/b/k?uploadId=u", b"<x/>").unwrap();
     let first = complete(&proxy);
@@ -336,7 +330,7 @@ fn ratio_is_deterministic_for_a_seed() {
     let server = upstream();
     let pattern = |seed| {
         let proxy = FaultProxy::start(&server.endpoint);
-        proxy.add_rule(rule(
+        proxy.add_rule(Rule::new(
             Match::Method("GET"),
             Fault::internal_error(),
             Schedule::Ratio { percent: 50, seed },
@@ -357,7 +351,7 @@ fn ratio_is_deterministic_for_a_seed() {
 fn stall_holds_the_request_until_the_proxy_is_dropped() {
     let server = upstream();
     let proxy = FaultProxy::start(&server.endpoint);
-    proxy.add_rule(rule(Match::ListParts, Fault::Stall, Schedule::Always));
+    proxy.add_rule(Rule::new(Match::ListParts, Fault::Stall, Schedule::Always));
     let mut stream = connect(&proxy);
     stream
         .write_all(b"GET /b/k?uploadId=u HTTP/1.1\r\nHost: x\r\n\r\n")

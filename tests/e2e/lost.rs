@@ -4,35 +4,14 @@
 //! same `put` run again resumes instead of starting a second upload, and
 //! `--restart` aborts the old one.
 
-mod support;
-
 use std::path::Path;
-use std::process::Child;
 
-use support::proxy::{Fault, FaultProxy, Match, RequestRecord, Rule, Schedule};
-use support::{
-    assert_exit, assert_object_equals, assert_ok, child_stderr, spawn, Kind, Scratch, Server, MIB,
+use crate::support;
+use crate::support::proxy::{Fault, FaultProxy, Match, RequestRecord, Rule, Schedule};
+use crate::support::{
+    assert_exit, assert_object_equals, assert_ok, child_stderr, spawn, spawn_held_put, Kind,
+    Scratch, Server, MIB,
 };
-
-fn rule(matcher: Match, fault: Fault, schedule: Schedule) -> Rule {
-    Rule {
-        matcher,
-        fault,
-        schedule,
-    }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn signal(child: &Child, sig: &str) {
-    let status = std::process::Command::new("kill")
-        .args([sig, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
 
 fn count(reqs: &[RequestRecord], m: impl Fn(&RequestRecord) -> bool) -> usize {
     reqs.iter().filter(|r| m(r)).count()
@@ -55,7 +34,7 @@ fn interrupted_put(
     url: &str,
     sig: &str,
 ) {
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::new(
         Match::UploadPartNumber(3),
         Fault::Stall,
         Schedule::Always,
@@ -67,29 +46,14 @@ fn interrupted_put(
         })
     };
     let before = part3(proxy);
-    let mut child = spawn(
-        s,
-        srv,
-        &proxy.endpoint(),
-        &[
-            "put",
-            "--part-size",
-            "5MiB",
-            "--concurrency",
-            "1",
-            "--stall-timeout",
-            "600",
-        ],
-        file,
-        url,
-    );
+    let mut child = spawn_held_put(s, srv, proxy, &[], file, url);
     let log = || child_stderr(s);
     support::wait_for("part 3 to be sent", &mut child, log, || {
         part3(proxy) > before
     });
     // Let the journal writer save parts 1 and 2 (it saves every 200 ms).
     std::thread::sleep(std::time::Duration::from_millis(500));
-    signal(&child, sig);
+    support::signal(&child, sig);
     let status = child.wait().unwrap();
     if sig == "-INT" {
         assert_eq!(status.code(), Some(130), "{}", child_stderr(s));
@@ -130,7 +94,7 @@ on_both_servers!(
             .output()
             .unwrap();
         assert_exit(&out, 3);
-        let err = text(&out.stderr);
+        let err = support::text(&out.stderr);
         assert!(
             err.contains("another endpoint") && err.contains(&format!("s3up abort {id}")),
             "{err}"
@@ -178,7 +142,7 @@ on_both_servers!(
             .output()
             .unwrap();
         assert_ok(&out);
-        let err = text(&out.stderr);
+        let err = support::text(&out.stderr);
         assert!(err.contains("resuming"), "{err}");
         let reqs = proxy.requests();
         assert_eq!(count(&reqs, is_create), 1, "no second upload was created");
@@ -221,7 +185,7 @@ on_both_servers!(
 
 on_both_servers!(a_lost_create_answer_leaves_no_orphan, |srv: &Server| {
     let proxy = FaultProxy::start(&srv.endpoint);
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::new(
         Match::CreateMultipartUpload,
         Fault::SwallowAnswer,
         Schedule::FirstN(1),
@@ -229,7 +193,7 @@ on_both_servers!(a_lost_create_answer_leaves_no_orphan, |srv: &Server| {
     // Complete fails, so the uploads are looked at while still open: Garage
     // drops an older unfinished upload of a key once a newer one completes,
     // which would hide an orphan the run left.
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::new(
         Match::CompleteMultipartUpload,
         Fault::internal_error(),
         Schedule::Always,
@@ -257,7 +221,7 @@ on_both_servers!(a_lost_create_answer_leaves_no_orphan, |srv: &Server| {
         // date (2010-11-10), so s3up cannot tell when the lost Create's upload
         // began and must not abort it: it names it instead.
         assert_eq!(others.len(), 1, "{others:?}");
-        let err = text(&out.stderr);
+        let err = support::text(&out.stderr);
         assert!(
             err.contains(&others[0].1) && err.contains("list-pending --remote"),
             "{err}"
@@ -282,7 +246,7 @@ on_both_servers!(
     ctrl_c_during_create_leaves_nothing_unrecorded,
     |srv: &Server| {
         let proxy = FaultProxy::start(&srv.endpoint);
-        proxy.add_rule(rule(
+        proxy.add_rule(Rule::new(
             Match::CreateMultipartUpload,
             Fault::Stall,
             Schedule::FirstN(1),
@@ -304,7 +268,7 @@ on_both_servers!(
             || child_stderr(&s),
             || proxy.requests().iter().any(is_create),
         );
-        signal(&child, "-INT");
+        support::signal(&child, "-INT");
         let status = child.wait().unwrap();
         assert_eq!(status.code(), Some(130), "{}", child_stderr(&s));
         assert!(
@@ -351,7 +315,7 @@ on_both_servers!(
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_nanos();
-        let template = include_str!("data/journal-v1.json");
+        let template = include_str!("../data/journal-v1.json");
         let journal = template
             .replace("@ID@", &id)
             .replace("@UPLOAD_ID@", &upload_id)

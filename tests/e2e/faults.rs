@@ -1,24 +1,17 @@
 //! Faults through the real SDK: a proxy between s3up and the server resets
 //! connections, stalls, and answers errors; the process is killed mid-run.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::proxy::{Fault, FaultProxy, Match, Rule, Schedule};
-use support::{assert_exit, assert_object_equals, assert_ok, wait_for, Scratch, Server, MIB};
-
-fn rule(matcher: Match, fault: Fault, schedule: Schedule) -> Rule {
-    Rule {
-        matcher,
-        fault,
-        schedule,
-    }
-}
+use crate::support;
+use crate::support::proxy::{Fault, FaultProxy, Match, Rule, Schedule};
+use crate::support::{
+    assert_exit, assert_object_equals, assert_ok, wait_for, Scratch, Server, MIB,
+};
 
 on_both_servers!(resets_and_slowdowns_are_retried, |srv: &Server| {
     let proxy = FaultProxy::start(&srv.endpoint);
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::new(
         Match::UploadPart,
         Fault::ResetMidBody,
         Schedule::Ratio {
@@ -26,7 +19,7 @@ on_both_servers!(resets_and_slowdowns_are_retried, |srv: &Server| {
             seed: 7,
         },
     ));
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::new(
         Match::UploadPart,
         Fault::slow_down(),
         Schedule::Ratio {
@@ -34,7 +27,7 @@ on_both_servers!(resets_and_slowdowns_are_retried, |srv: &Server| {
             seed: 99,
         },
     ));
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::new(
         Match::CreateMultipartUpload,
         Fault::slow_down(),
         Schedule::FirstN(1),
@@ -80,7 +73,7 @@ on_both_servers!(
     part_failing_past_retries_exits_3_with_journal,
     |srv: &Server| {
         let proxy = FaultProxy::start(&srv.endpoint);
-        proxy.add_rule(rule(
+        proxy.add_rule(Rule::new(
             Match::UploadPartNumber(2),
             Fault::internal_error(),
             Schedule::Always,
@@ -149,7 +142,7 @@ on_both_servers!(
 
 on_both_servers!(stalled_request_is_retried, |srv: &Server| {
     let proxy = FaultProxy::start(&srv.endpoint);
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::new(
         Match::UploadPartNumber(1),
         Fault::Stall,
         Schedule::FirstN(1),
@@ -171,7 +164,7 @@ on_both_servers!(stalled_request_is_retried, |srv: &Server| {
 
 on_both_servers!(complete_200_with_error_body_is_a_failure, |srv: &Server| {
     let proxy = FaultProxy::start(&srv.endpoint);
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::new(
         Match::CompleteMultipartUpload,
         Fault::Error200,
         Schedule::FirstN(1),
@@ -198,7 +191,7 @@ on_both_servers!(complete_200_with_error_body_is_a_failure, |srv: &Server| {
 
     // And when it never stops, the run ends resumable.
     proxy.clear_rules();
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::new(
         Match::CompleteMultipartUpload,
         Fault::Error200,
         Schedule::Always,
@@ -269,7 +262,7 @@ on_both_servers!(parts_carry_one_sha256_and_no_sdk_crc, |srv: &Server| {
 on_both_servers!(sigkill_leaves_a_usable_journal, |srv: &Server| {
     let proxy = FaultProxy::start(&srv.endpoint);
     // Part 6 hangs, so the run is still going when it is killed.
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::new(
         Match::UploadPartNumber(6),
         Fault::Stall,
         Schedule::Always,
@@ -300,8 +293,7 @@ on_both_servers!(sigkill_leaves_a_usable_journal, |srv: &Server| {
             v["parts"].as_array().map_or(0, Vec::len) >= 3
         })
     });
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    support::sigkill(&mut child);
     let journal = s.only_journal();
     let upload_id = journal["upload_id"].as_str().unwrap();
     assert!(!upload_id.is_empty());
@@ -330,7 +322,7 @@ on_both_servers!(sigkill_leaves_a_usable_journal, |srv: &Server| {
 
 on_both_servers!(sigint_exits_130_with_journal, |srv: &Server| {
     let proxy = FaultProxy::start(&srv.endpoint);
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::new(
         Match::UploadPartNumber(3),
         Fault::Stall,
         Schedule::Always,
@@ -338,35 +330,16 @@ on_both_servers!(sigint_exits_130_with_journal, |srv: &Server| {
     let s = Scratch::new();
     let bucket = srv.new_bucket("sigint");
     let file = s.file("i.bin", 20 * MIB, 8);
-    let mut child = s
-        .s3up_std(srv, &proxy.endpoint())
-        .args([
-            "put",
-            "--part-size",
-            "5MiB",
-            "--concurrency",
-            "1",
-            "--stall-timeout",
-            "600",
-        ])
-        .arg(&file)
-        .arg(format!("s3://{bucket}/i.bin"))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child =
+        support::spawn_held_put(&s, srv, &proxy, &[], &file, &format!("s3://{bucket}/i.bin"));
     wait_for("part 3 to be sent", &mut child, String::new, || {
         proxy.requests().iter().any(|r| r.part_number() == Some(3))
     });
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    assert_exit(&out, 130);
+    support::signal(&child, "-INT");
+    let status = child.wait().unwrap();
+    let stderr = support::child_stderr(&s);
+    assert_eq!(status.code(), Some(130), "{status}\nstderr: {stderr}");
     let journal = s.only_journal();
-    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(&format!("s3up resume {}", journal["id"].as_str().unwrap())),
         "{stderr}"
@@ -391,7 +364,7 @@ on_both_servers!(sigint_exits_130_with_journal, |srv: &Server| {
 fn garage_slow_but_moving_part_is_not_a_stall() {
     let srv = support::server(support::Kind::Garage);
     let proxy = FaultProxy::start(&srv.endpoint);
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::new(
         Match::UploadPart,
         Fault::Throttle {
             bytes_per_sec: 4 * MIB,
@@ -430,7 +403,7 @@ fn garage_slow_but_moving_part_is_not_a_stall() {
 // every part, and resume completes.
 on_both_servers!(sigint_during_complete_exits_130, |srv: &Server| {
     let proxy = FaultProxy::start(&srv.endpoint);
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::new(
         Match::CompleteMultipartUpload,
         Fault::Stall,
         Schedule::Always,
@@ -478,7 +451,7 @@ on_both_servers!(sigint_during_complete_exits_130, |srv: &Server| {
 // run stops resumable, and `resume` finds the object complete.
 on_both_servers!(lost_complete_answer_is_recognised, |srv: &Server| {
     let proxy = FaultProxy::start(&srv.endpoint);
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::new(
         Match::CompleteMultipartUpload,
         Fault::SwallowAnswer,
         Schedule::FirstN(1),
@@ -498,7 +471,7 @@ on_both_servers!(lost_complete_answer_is_recognised, |srv: &Server| {
     assert!(s.journals().is_empty());
 
     proxy.clear_rules();
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::new(
         Match::CompleteMultipartUpload,
         Fault::SwallowAnswer,
         Schedule::Always,

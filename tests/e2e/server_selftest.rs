@@ -3,10 +3,8 @@
 //! upload made outside s3up. When these fail, the e2e failures that follow are
 //! about the fixture, not s3up.
 
-mod support;
-
+use crate::support::server::{server, Kind};
 use sha2::{Digest, Sha256};
-use support::server::{server, Kind};
 
 fn round_trip(kind: Kind) {
     let server = server(kind);

@@ -1,12 +1,11 @@
 //! Every bad input: one error line that names the value, a documented exit
 //! code, no journal, nothing pending on S3.
 
-mod support;
-
 use std::process::Output;
 
-use support::proxy::FaultProxy;
-use support::{assert_exit, one_error_line, Scratch, Server, MIB};
+use crate::support;
+use crate::support::proxy::FaultProxy;
+use crate::support::{assert_exit, one_error_line, Scratch, Server, MIB};
 
 /// Runs `s3up put ARGS…` against `srv` and checks the common promises.
 fn refused(

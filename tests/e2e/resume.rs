@@ -4,30 +4,17 @@
 //! truncated journal) are finished or refused as promised, and forgotten
 //! uploads on S3 are found and cleaned up, against Garage and moto.
 
-mod support;
-
 use std::path::{Path, PathBuf};
-use std::process::{Child, Output, Stdio};
+use std::process::{Child, Output};
 use std::time::{Duration, Instant, SystemTime};
 
-use serde_json::Value;
-use support::proxy::{Fault, FaultProxy, Match, RequestRecord, Rule, Schedule};
-use support::{
-    assert_object_equals, assert_ok, child_stderr, one_error_line, random_bytes, spawn, Kind,
-    Scratch, Server, MIB,
+use crate::support;
+use crate::support::proxy::{Fault, FaultProxy, Match, RequestRecord, Rule, Schedule};
+use crate::support::{
+    assert_object_equals, assert_ok, child_stderr, one_error_line, random_bytes, spawn_held_put,
+    Kind, Scratch, Server, MIB,
 };
-
-fn rule(matcher: Match, fault: Fault, schedule: Schedule) -> Rule {
-    Rule {
-        matcher,
-        fault,
-        schedule,
-    }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use serde_json::Value;
 
 fn read_json(path: &Path) -> Value {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -96,7 +83,7 @@ struct Pending {
 /// journalled, but CompleteMultipartUpload is answered 500, so `put` exits 3.
 fn pending_upload(s: &Scratch, srv: &Server, bucket: &str, key: &str, file: &Path) -> Pending {
     let proxy = FaultProxy::start(&srv.endpoint);
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::new(
         Match::CompleteMultipartUpload,
         Fault::internal_error(),
         Schedule::Always,
@@ -108,7 +95,7 @@ fn pending_upload(s: &Scratch, srv: &Server, bucket: &str, key: &str, file: &Pat
         .arg(format!("s3://{bucket}/{key}"))
         .output()
         .unwrap();
-    let err = text(&out.stderr);
+    let err = support::text(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");
     let id = err
         .split("s3up resume ")
@@ -179,26 +166,16 @@ fn sigkill_then_resume(srv: &Server, phase: Phase) {
         Phase::MidParts => (Match::UploadPartNumber(3), Fault::Stall, 2),
         Phase::BeforeComplete => (Match::CompleteMultipartUpload, Fault::internal_error(), 4),
     };
-    proxy.add_rule(rule(matcher, fault, Schedule::Always));
+    proxy.add_rule(Rule::new(matcher, fault, Schedule::Always));
     let s = Scratch::new();
     let bucket = srv.new_bucket("kill");
     // 4 parts: 5 + 5 + 5 + 3 MiB.
     let file = s.file("k.bin", 18 * MIB, 18 + parts_before_kill);
-    let mut child = spawn(
+    let mut child = spawn_held_put(
         &s,
         srv,
-        &proxy.endpoint(),
-        &[
-            "put",
-            "--part-size",
-            "5MiB",
-            "--concurrency",
-            "1",
-            "--stall-timeout",
-            "600",
-            "--retries",
-            "100",
-        ],
+        &proxy,
+        &["--retries", "100"],
         &file,
         &format!("s3://{bucket}/k.bin"),
     );
@@ -206,8 +183,7 @@ fn sigkill_then_resume(srv: &Server, phase: Phase) {
         let reached = proxy.requests().iter().any(|r| matcher_hit(r, phase));
         reached && journalled_parts(&s) == Some(parts_before_kill as usize)
     });
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    support::sigkill(&mut child);
 
     let journal = s.only_journal();
     assert_eq!(
@@ -220,7 +196,7 @@ fn sigkill_then_resume(srv: &Server, phase: Phase) {
 
     let out = resume(&s, srv, &[]);
     assert_ok(&out);
-    let err = text(&out.stderr);
+    let err = support::text(&out.stderr);
     assert!(
         err.contains(&format!(
             "{parts_before_kill} of 4 parts already on S3, sending {}",
@@ -229,7 +205,7 @@ fn sigkill_then_resume(srv: &Server, phase: Phase) {
         "{err}"
     );
     // The summary tells the bytes this run sent (and its rate) from the object's size.
-    let summary = text(&out.stdout);
+    let summary = support::text(&out.stdout);
     let left: u64 = [5, 5, 5, 3][parts_before_kill as usize..].iter().sum();
     let sent = if left == 18 {
         String::from("; ") // all of it: no separate figure
@@ -270,7 +246,7 @@ on_both_servers!(sigkill_before_complete_then_resume, |srv: &Server| {
 
 on_both_servers!(sigint_then_resume, |srv: &Server| {
     let proxy = FaultProxy::start(&srv.endpoint);
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::new(
         Match::UploadPartNumber(3),
         Fault::Stall,
         Schedule::Always,
@@ -278,30 +254,11 @@ on_both_servers!(sigint_then_resume, |srv: &Server| {
     let s = Scratch::new();
     let bucket = srv.new_bucket("sigint");
     let file = s.file("i.bin", 18 * MIB, 21);
-    let mut child = spawn(
-        &s,
-        srv,
-        &proxy.endpoint(),
-        &[
-            "put",
-            "--part-size",
-            "5MiB",
-            "--concurrency",
-            "1",
-            "--stall-timeout",
-            "600",
-        ],
-        &file,
-        &format!("s3://{bucket}/i.bin"),
-    );
+    let mut child = spawn_held_put(&s, srv, &proxy, &[], &file, &format!("s3://{bucket}/i.bin"));
     wait_for(&s, "part 3 to be sent", &mut child, || {
         uploaded_parts(&proxy.requests()).contains(&3)
     });
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    support::signal(&child, "-INT");
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130), "{}", child_stderr(&s));
     let journal = s.only_journal();
@@ -316,9 +273,9 @@ on_both_servers!(sigint_then_resume, |srv: &Server| {
     let out = resume(&s, srv, &[]);
     assert_ok(&out);
     assert!(
-        text(&out.stderr).contains("2 of 4 parts already on S3"),
+        support::text(&out.stderr).contains("2 of 4 parts already on S3"),
         "{}",
-        text(&out.stderr)
+        support::text(&out.stderr)
     );
     assert_object_equals(srv, &bucket, "i.bin", &file);
     assert!(s.journals().is_empty());
@@ -364,9 +321,9 @@ on_both_servers!(
             .unwrap();
         assert_ok(&out);
         assert!(
-            text(&out.stderr).contains("5 of 5 parts already on S3, sending 0"),
+            support::text(&out.stderr).contains("5 of 5 parts already on S3, sending 0"),
             "{}",
-            text(&out.stderr)
+            support::text(&out.stderr)
         );
         assert_eq!(uploaded_parts(&proxy.requests()), Vec::<u32>::new());
         assert_object_equals(srv, &bucket, "l.bin", &file);
@@ -405,35 +362,19 @@ fn killed_mid_parts(
     stall: u32,
 ) -> (PathBuf, String, PathBuf) {
     let proxy = FaultProxy::start(&srv.endpoint);
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::new(
         Match::UploadPartNumber(stall),
         Fault::Stall,
         Schedule::Always,
     ));
     let bucket = srv.new_bucket(name);
     let file = s.file("k.bin", 18 * MIB, 50 + u64::from(stall));
-    let mut child = spawn(
-        s,
-        srv,
-        &proxy.endpoint(),
-        &[
-            "put",
-            "--part-size",
-            "5MiB",
-            "--concurrency",
-            "1",
-            "--stall-timeout",
-            "600",
-        ],
-        &file,
-        &format!("s3://{bucket}/k.bin"),
-    );
+    let mut child = spawn_held_put(s, srv, &proxy, &[], &file, &format!("s3://{bucket}/k.bin"));
     wait_for(s, "the stalled part", &mut child, || {
         uploaded_parts(&proxy.requests()).contains(&stall)
             && journalled_parts(s) == Some(stall as usize - 1)
     });
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    support::sigkill(&mut child);
     let journal = s.journals().pop().expect("the journal is kept");
     (file, bucket, journal)
 }
@@ -456,7 +397,7 @@ on_both_servers!(
         assert_ok(&out);
         assert_object_equals(srv, &bucket, "k.bin", &file);
         assert_eq!(uploaded_parts(&proxy.requests()), vec![1, 3, 4]);
-        let err = text(&out.stderr);
+        let err = support::text(&out.stderr);
         assert!(
             err.contains("2 of 4 parts already on S3, sending 2 (checking 2 of them")
                 && err.contains("part 1 on S3 did not match")
@@ -531,9 +472,9 @@ on_both_servers!(list_parts_is_paginated, |srv: &Server| {
         "all 6 parts were found across the pages"
     );
     assert!(
-        text(&out.stderr).contains("6 of 6 parts already on S3, sending 0"),
+        support::text(&out.stderr).contains("6 of 6 parts already on S3, sending 0"),
         "{}",
-        text(&out.stderr)
+        support::text(&out.stderr)
     );
     assert_object_equals(srv, &bucket, "p.bin", &file);
     assert!(s.journals().is_empty());
@@ -603,7 +544,12 @@ on_both_servers!(changed_source_is_refused, |srv: &Server| {
     };
     let refused = |args: &[&str], why: &str| {
         let out = resume(&s, srv, args);
-        assert_eq!(out.status.code(), Some(1), "{why}: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{why}: {}",
+            support::text(&out.stderr)
+        );
         let line = one_error_line(&out);
         assert!(
             line.contains(abs.to_str().unwrap()) && line.contains("changed"),
@@ -643,9 +589,9 @@ on_both_servers!(changed_source_is_refused, |srv: &Server| {
     let out = resume(&s, srv, &[]);
     assert_ok(&out);
     assert!(
-        text(&out.stderr).contains("did not match"),
+        support::text(&out.stderr).contains("did not match"),
         "{}",
-        text(&out.stderr)
+        support::text(&out.stderr)
     );
     assert_object_equals(srv, &bucket, "c.bin", &file);
     assert!(s.journals().is_empty());
@@ -686,7 +632,7 @@ on_both_servers!(
 
         // --no-verify cannot vouch for the parts: refused, nothing changed.
         let out = resume(&s, srv, &["--no-verify"]);
-        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert_eq!(out.status.code(), Some(1), "{}", support::text(&out.stderr));
         let line = one_error_line(&out);
         assert!(
             line.contains("was modified since upload")
@@ -697,24 +643,16 @@ on_both_servers!(
         // A resume killed after checking: the journal already holds the new
         // mtime and only parts whose hashes matched.
         let proxy = FaultProxy::start(&srv.endpoint);
-        proxy.add_rule(rule(
+        proxy.add_rule(Rule::new(
             Match::UploadPartNumber(4),
             Fault::Stall,
             Schedule::Always,
         ));
-        let log = std::fs::File::create(s.dir.path().join("child.err")).unwrap();
-        let mut child = s
-            .s3up_std(srv, &proxy.endpoint())
-            .args(["resume", "--concurrency", "1", "--stall-timeout", "600"])
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
+        let mut child = support::spawn_held(&s, srv, &proxy, ["resume"]);
         wait_for(&s, "part 4", &mut child, || {
             uploaded_parts(&proxy.requests()).contains(&4) && journalled_parts(&s) == Some(3)
         });
-        child.kill().unwrap();
-        child.wait().unwrap();
+        support::sigkill(&mut child);
         assert!(
             child_stderr(&s).contains("was modified since upload"),
             "{}",
@@ -755,7 +693,7 @@ on_both_servers!(upload_aborted_elsewhere, |srv: &Server| {
     let started = Instant::now();
     let out = resume(&s, srv, &[]);
     let took = started.elapsed();
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{}", support::text(&out.stderr));
     assert!(took < Duration::from_secs(5), "took {took:?}");
     let line = one_error_line(&out);
     assert!(
@@ -775,7 +713,7 @@ on_both_servers!(second_resume_fails_on_the_lock, |srv: &Server| {
     let file = s.file("w.bin", 16 * MIB, 14);
     let url = format!("s3://{bucket}/w.bin");
     let proxy = FaultProxy::start(&srv.endpoint);
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::new(
         Match::UploadPartNumber(2),
         Fault::internal_error(),
         Schedule::Always,
@@ -788,7 +726,7 @@ on_both_servers!(second_resume_fails_on_the_lock, |srv: &Server| {
         .arg(&url)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "{}", support::text(&out.stderr));
     let journal = s.only_journal();
     let id = journal["id"].as_str().unwrap().to_string();
     let done = part_numbers(&journal);
@@ -803,19 +741,12 @@ on_both_servers!(second_resume_fails_on_the_lock, |srv: &Server| {
     );
 
     proxy.clear_rules();
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::new(
         Match::UploadPartNumber(2),
         Fault::Stall,
         Schedule::Always,
     ));
-    let log = std::fs::File::create(s.dir.path().join("child.err")).unwrap();
-    let mut first = s
-        .s3up_std(srv, &proxy.endpoint())
-        .args(["resume", "--concurrency", "1", "--stall-timeout", "600"])
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
+    let mut first = support::spawn_held(&s, srv, &proxy, ["resume"]);
     let sent_before = proxy.requests().len();
     wait_for(&s, "the first resume to send part 2", &mut first, || {
         proxy.requests()[sent_before..]
@@ -836,7 +767,7 @@ on_both_servers!(second_resume_fails_on_the_lock, |srv: &Server| {
     let started = Instant::now();
     let out = resume(&s, srv, &[&id]);
     assert!(started.elapsed() < Duration::from_secs(5));
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{}", support::text(&out.stderr));
     let line = one_error_line(&out);
     assert!(
         line.contains(&id) && line.contains("in use") && line.contains(".lock"),
@@ -867,11 +798,15 @@ on_both_servers!(truncated_journal_is_reported, |srv: &Server| {
         .output()
         .unwrap();
     assert_ok(&out);
-    assert!(text(&out.stdout).contains(&p.id), "{}", text(&out.stdout));
     assert!(
-        text(&out.stderr).contains("truncated.json"),
+        support::text(&out.stdout).contains(&p.id),
         "{}",
-        text(&out.stderr)
+        support::text(&out.stdout)
+    );
+    assert!(
+        support::text(&out.stderr).contains("truncated.json"),
+        "{}",
+        support::text(&out.stderr)
     );
 
     let out = s
@@ -893,7 +828,7 @@ on_both_servers!(truncated_journal_is_reported, |srv: &Server| {
     );
 
     let out = resume(&s, srv, &["truncated"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{}", support::text(&out.stderr));
     let line = one_error_line(&out);
     assert!(
         line.contains(bad.to_str().unwrap()) && line.contains("damaged"),
@@ -922,7 +857,7 @@ on_both_servers!(orphans_are_listed_and_aborted, |srv: &Server| {
         .output()
         .unwrap();
     assert_ok(&out);
-    let stdout = text(&out.stdout);
+    let stdout = support::text(&out.stdout);
     let row = |needle: &str| {
         stdout
             .lines()
@@ -973,7 +908,7 @@ on_both_servers!(orphans_are_listed_and_aborted, |srv: &Server| {
         .output()
         .unwrap();
     assert_ok(&out);
-    let stdout = text(&out.stdout);
+    let stdout = support::text(&out.stdout);
     assert!(
         stdout.contains("orphan/x.bin") && stdout.contains(&orphan) && stdout.contains("--yes"),
         "{stdout}"
@@ -992,7 +927,11 @@ on_both_servers!(orphans_are_listed_and_aborted, |srv: &Server| {
         .output()
         .unwrap();
     assert_ok(&out);
-    assert!(!is_listed(srv, &bucket, &orphan), "{}", text(&out.stdout));
+    assert!(
+        !is_listed(srv, &bucket, &orphan),
+        "{}",
+        support::text(&out.stdout)
+    );
     assert!(is_listed(srv, &bucket, &owned.upload_id));
     assert_eq!(s.journals().len(), 1);
 
@@ -1023,11 +962,15 @@ fn abort_remote_spares_young_uploads_garage() {
         .output()
         .unwrap();
     assert_ok(&out);
-    assert!(is_listed(srv, &bucket, &upload), "{}", text(&out.stdout));
     assert!(
-        text(&out.stdout).contains("no in-progress uploads"),
+        is_listed(srv, &bucket, &upload),
         "{}",
-        text(&out.stdout)
+        support::text(&out.stdout)
+    );
+    assert!(
+        support::text(&out.stdout).contains("no in-progress uploads"),
+        "{}",
+        support::text(&out.stdout)
     );
 }
 
@@ -1047,9 +990,9 @@ on_both_servers!(abort_by_id, |srv: &Server| {
         .unwrap();
     assert_ok(&out);
     assert!(
-        text(&out.stdout).contains(&format!("aborted {}", a.id)),
+        support::text(&out.stdout).contains(&format!("aborted {}", a.id)),
         "{}",
-        text(&out.stdout)
+        support::text(&out.stdout)
     );
     assert!(!is_listed(srv, &bucket, &a.upload_id));
     assert!(!jpath(&a.id).exists());
@@ -1064,9 +1007,9 @@ on_both_servers!(abort_by_id, |srv: &Server| {
         .unwrap();
     assert_ok(&out);
     assert!(
-        text(&out.stdout).contains("already gone"),
+        support::text(&out.stdout).contains("already gone"),
         "{}",
-        text(&out.stdout)
+        support::text(&out.stdout)
     );
     assert!(s.journals().is_empty(), "{:?}", s.journals());
 
@@ -1092,7 +1035,7 @@ on_both_servers!(resume_without_argument_and_all, |srv: &Server| {
         .collect();
 
     let out = resume(&s, srv, &[]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{}", support::text(&out.stderr));
     let line = one_error_line(&out);
     assert!(
         ids.iter().all(|id| line.contains(id.as_str())) && line.contains("--all"),
@@ -1124,7 +1067,7 @@ on_both_servers!(
             })
             .collect();
         let out = resume(&s, srv, &[]);
-        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert_eq!(out.status.code(), Some(1), "{}", support::text(&out.stderr));
         let line = one_error_line(&out);
         for (i, (id, file)) in pending.iter().enumerate() {
             let named = format!("{id} ({} -> s3://{bucket}/dir/w{i}.bin)", file.display());

@@ -6,15 +6,14 @@
 //! proxy records each request's body length once it has forwarded all of it,
 //! which is the most the store can have acknowledged at any moment.
 
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support;
+use crate::support::proxy::{Fault, FaultProxy, Match, Rule};
+use crate::support::{assert_object_equals, Kind, Scratch, Server, MIB};
 use serde_json::Value;
-use support::proxy::{Fault, FaultProxy, Match, Rule, Schedule};
-use support::{assert_object_equals, Kind, Scratch, Server, MIB};
 
 /// The link's rate.
 const RATE: u64 = 4 * MIB;
@@ -23,13 +22,12 @@ const RATE: u64 = 4 * MIB;
 /// a last of 4 MiB) through a proxy throttled to [`RATE`].
 fn throttled_put(s: &Scratch, srv: &Server, bucket: &str) -> (FaultProxy, Child) {
     let proxy = FaultProxy::start(&srv.endpoint);
-    proxy.add_rule(Rule {
-        matcher: Match::UploadPart,
-        fault: Fault::Throttle {
+    proxy.add_rule(Rule::always(
+        Match::UploadPart,
+        Fault::Throttle {
             bytes_per_sec: RATE,
         },
-        schedule: Schedule::Always,
-    });
+    ));
     let file = s.file("slow.bin", 24 * MIB, 13);
     let child = s
         .s3up_std(srv, &proxy.endpoint())

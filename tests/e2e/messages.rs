@@ -4,18 +4,15 @@
 //! one document, words from other tools get real answers, and two uploads to
 //! one key are warned about.
 
-mod support;
-
 use std::path::Path;
 use std::process::{Output, Stdio};
 
+use crate::support;
+use crate::support::proxy::{Fault, FaultProxy, Match, Rule};
+use crate::support::{
+    assert_exit, assert_object_equals, assert_ok, one_error_line, Kind, Scratch, MIB,
+};
 use serde_json::Value;
-use support::proxy::{Fault, FaultProxy, Match, Rule, Schedule};
-use support::{assert_exit, assert_object_equals, assert_ok, one_error_line, Kind, Scratch, MIB};
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// `s3up ARGS` with no server, no AWS config and dummy credentials.
 fn offline(s: &Scratch, args: &[&str]) -> Output {
@@ -36,14 +33,6 @@ fn offline(s: &Scratch, args: &[&str]) -> Output {
 fn says(out: &Output, code: i32, want: &str) {
     assert_exit(out, code);
     assert_eq!(one_error_line(out), format!("s3up: error: {want}"));
-}
-
-fn rule(matcher: Match, fault: Fault) -> Rule {
-    Rule {
-        matcher,
-        fault,
-        schedule: Schedule::Always,
-    }
 }
 
 // Item 3: the URL that gave no answer is named, as aws names it.
@@ -111,7 +100,7 @@ fn suggested_commands_carry_the_connection_options() {
     let bucket = srv.new_bucket("again");
     let file = s.file("g.bin", 11 * MIB, 2);
     let proxy = FaultProxy::start(&srv.endpoint);
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::always(
         Match::CompleteMultipartUpload,
         Fault::internal_error(),
     ));
@@ -163,7 +152,7 @@ fn suggested_commands_carry_the_connection_options() {
     ]);
     assert_exit(&out, 3);
     // After the warning that this is not the endpoint the journal records.
-    let err = text(&out.stderr);
+    let err = support::text(&out.stderr);
     let line = err.lines().last().unwrap();
     assert!(
         line.contains(&format!(
@@ -181,9 +170,9 @@ fn suggested_commands_carry_the_connection_options() {
     let out = run(&["resume", &id, "--endpoint-url", &ep, "--region", "garage"]);
     assert_ok(&out);
     assert!(
-        text(&out.stderr).contains(&format!("s3up: resuming {id} to {dest} at {ep}: ")),
+        support::text(&out.stderr).contains(&format!("s3up: resuming {id} to {dest} at {ep}: ")),
         "{}",
-        text(&out.stderr)
+        support::text(&out.stderr)
     );
     assert_object_equals(srv, &bucket, "g.bin", &file);
 }
@@ -270,7 +259,7 @@ fn json_is_one_document() {
     let s = Scratch::new();
     let bucket = srv.new_bucket("json");
     let proxy = FaultProxy::start(&srv.endpoint);
-    proxy.add_rule(rule(
+    proxy.add_rule(Rule::always(
         Match::CompleteMultipartUpload,
         Fault::internal_error(),
     ));
@@ -300,7 +289,7 @@ fn json_is_one_document() {
         .unwrap();
     assert_ok(&out);
     let doc: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)));
+        .unwrap_or_else(|e| panic!("{e}: {}", support::text(&out.stdout)));
     let records = doc.as_array().expect("an array");
     assert_eq!(records.len(), 2, "{doc}");
     for r in records {
@@ -381,7 +370,7 @@ fn usage_errors_read_well_and_answer_other_tools_words() {
     );
     let help = offline(&s, &["resume", "--help"]);
     assert_ok(&help);
-    let help = text(&help.stdout);
+    let help = support::text(&help.stdout);
     let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
         help.contains("when there are several, it names each one and exits"),
@@ -435,7 +424,7 @@ fn small_things_are_said_plainly() {
         .unwrap();
     assert_ok(&out);
     assert_eq!(
-        text(&out.stdout),
+        support::text(&out.stdout),
         format!("no in-progress uploads under s3://{bucket}/ are older than 7d\n")
     );
 }
@@ -449,7 +438,7 @@ fn a_second_upload_to_the_same_key_is_warned() {
     let first = s.file("one.bin", 11 * MIB, 6);
     let second = s.file("two.bin", 11 * MIB, 7);
     let proxy = FaultProxy::start(&srv.endpoint);
-    proxy.add_rule(rule(Match::UploadPart, Fault::Stall));
+    proxy.add_rule(Rule::always(Match::UploadPart, Fault::Stall));
     let url = format!("s3://{bucket}/same.bin");
     let mut running = s
         .s3up_std(srv, &proxy.endpoint())
@@ -483,5 +472,5 @@ fn a_second_upload_to_the_same_key_is_warned() {
          completes last replaces the other's object",
         std::fs::canonicalize(&first).unwrap().display()
     );
-    assert_eq!(text(&out.stderr).trim_end(), want);
+    assert_eq!(support::text(&out.stderr).trim_end(), want);
 }
