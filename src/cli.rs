@@ -411,47 +411,51 @@ mod tests {
     #[test]
     fn duration_flags_share_one_syntax() {
         let parse = |args: &[&str]| Cli::try_parse_from(args.iter().copied());
-        let put = |flag: &str, value: &str| {
-            match parse(&["s3up", "put", "f", "s3://bkt/k", flag, value]) {
+        let put =
+            |flag: &str, value: &str| match parse(&["s3up", "put", "f", "s3://bkt/k", flag, value])
+            {
                 Ok(Cli {
                     command: Command::Put(p),
                     ..
                 }) => Ok(p.tuning.stall_timeout),
                 Ok(_) => unreachable!("put parses as put"),
                 Err(e) => Err(e.to_string()),
-            }
-        };
+            };
         assert_eq!(put("--stall-timeout", "30"), Ok(Duration::from_secs(30)));
         assert_eq!(put("--stall-timeout", "2m"), Ok(Duration::from_secs(120)));
         assert!(put("--stall-timeout", "0").is_err());
         let expiry = |value: &str| {
-            parse(&["s3up", "serve", "--listen", "127.0.0.1:0", "--bucket", "bkt"])
-                .and_then(|_| {
-                    parse(&[
-                        "s3up",
-                        "serve",
-                        "--listen",
-                        "127.0.0.1:0",
-                        "--bucket",
-                        "bkt",
-                        "--url-expiry",
-                        value,
-                    ])
-                })
-                .map(|c| match c.command {
-                    Command::Serve(s) => (s.url_expiry, s.request_timeout),
-                    _ => unreachable!("serve parses as serve"),
-                })
-                .map_err(|e| e.to_string())
+            parse(&[
+                "s3up",
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--bucket",
+                "bkt",
+            ])
+            .and_then(|_| {
+                parse(&[
+                    "s3up",
+                    "serve",
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--bucket",
+                    "bkt",
+                    "--url-expiry",
+                    value,
+                ])
+            })
+            .map(|c| match c.command {
+                Command::Serve(s) => (s.url_expiry, s.request_timeout),
+                _ => unreachable!("serve parses as serve"),
+            })
+            .map_err(|e| e.to_string())
         };
         assert_eq!(
             expiry("900"),
             Ok((Duration::from_secs(900), Duration::from_secs(300)))
         );
         assert!(expiry("8d").unwrap_err().contains("outside 1s to 7d"));
-        assert_eq!(
-            Age::parse("7d").map(|a| a.text),
-            Ok("7d".to_string())
-        );
+        assert_eq!(Age::parse("7d").map(|a| a.text), Ok("7d".to_string()));
     }
 }

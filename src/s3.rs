@@ -209,7 +209,9 @@ mod tests {
         assert!(Location::parse(&format!("s3://bkt/{long}"))
             .unwrap_err()
             .contains("1024-byte"));
-        assert!(Location::check_key(&long).unwrap_err().contains("1024-byte"));
+        assert!(Location::check_key(&long)
+            .unwrap_err()
+            .contains("1024-byte"));
         assert!(Location::check_key(&long[1..]).is_ok());
     }
 }

@@ -243,7 +243,11 @@ mod tests {
             ("7d", 604_800),
             ("1w", 604_800),
         ] {
-            assert_eq!(parse_duration(text), Ok(Duration::from_secs(secs)), "{text}");
+            assert_eq!(
+                parse_duration(text),
+                Ok(Duration::from_secs(secs)),
+                "{text}"
+            );
             assert_eq!(parse_timeout(text), Ok(Duration::from_secs(secs)), "{text}");
         }
         assert!(parse_timeout("0").unwrap_err().contains("'0'"));
