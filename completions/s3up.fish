@@ -45,7 +45,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand put" -l token -d 'The --via ba
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l part-size -d 'Size of each part, 5MiB to 5GiB; K, M, G, T are powers of 1024 (8M = 8MiB) [default: 8MiB, raised when the file needs more than 10,000 parts]' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l concurrency -d 'How many parts are uploaded at once' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l retries -d 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3' -r
-complete -c s3up -n "__fish_s3up_using_subcommand put" -l stall-timeout -d 'Seconds without progress after which a request counts as stalled and is retried' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l stall-timeout -d 'How long a request may make no progress before it counts as stalled and is retried, e.g. 30 (seconds), 30s or 2m' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l progress -d 'How to show progress on stderr: auto (a bar when stderr is a terminal), json (one JSON object a second, for CI logs and GUIs), or none. The bar and the rate count only what the store has acknowledged' -r -f -a "auto\t'A bar when stderr is a terminal, else nothing'
 json\t'One JSON object a second on stderr (acknowledged and sent bytes, rate, ETA, parts)'
 none\t'Nothing'"
@@ -83,7 +83,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand cp" -l token -d 'The --via bac
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l part-size -d 'Size of each part, 5MiB to 5GiB; K, M, G, T are powers of 1024 (8M = 8MiB) [default: 8MiB, raised when the file needs more than 10,000 parts]' -r
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l concurrency -d 'How many parts are uploaded at once' -r
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l retries -d 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3' -r
-complete -c s3up -n "__fish_s3up_using_subcommand cp" -l stall-timeout -d 'Seconds without progress after which a request counts as stalled and is retried' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l stall-timeout -d 'How long a request may make no progress before it counts as stalled and is retried, e.g. 30 (seconds), 30s or 2m' -r
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l progress -d 'How to show progress on stderr: auto (a bar when stderr is a terminal), json (one JSON object a second, for CI logs and GUIs), or none. The bar and the rate count only what the store has acknowledged' -r -f -a "auto\t'A bar when stderr is a terminal, else nothing'
 json\t'One JSON object a second on stderr (acknowledged and sent bytes, rate, ETA, parts)'
 none\t'Nothing'"
@@ -119,7 +119,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand resume" -l token-file -d 'Read
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l token -d 'The --via backend\'s token itself. Other users of this machine can see it in `ps`: prefer --token-file or S3UP_TOKEN' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l concurrency -d 'How many parts are uploaded at once' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l retries -d 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3' -r
-complete -c s3up -n "__fish_s3up_using_subcommand resume" -l stall-timeout -d 'Seconds without progress after which a request counts as stalled and is retried' -r
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l stall-timeout -d 'How long a request may make no progress before it counts as stalled and is retried, e.g. 30 (seconds), 30s or 2m' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l progress -d 'How to show progress on stderr: auto (a bar when stderr is a terminal), json (one JSON object a second, for CI logs and GUIs), or none. The bar and the rate count only what the store has acknowledged' -r -f -a "auto\t'A bar when stderr is a terminal, else nothing'
 json\t'One JSON object a second on stderr (acknowledged and sent bytes, rate, ETA, parts)'
 none\t'Nothing'"
@@ -158,11 +158,11 @@ complete -c s3up -n "__fish_s3up_using_subcommand abort" -s h -l help -d 'Print 
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l listen -d 'Address to listen on, e.g. 127.0.0.1:8080, or 0.0.0.0:8080 behind a TLS proxy' -r
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l bucket -d 'The bucket uploads go to' -r
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l prefix -d 'Every key lies under this prefix (each caller\'s own prefix comes after it)' -r
-complete -c s3up -n "__fish_s3up_using_subcommand serve" -l url-expiry -d 'How long a presigned URL stays valid, e.g. 15m, 1h; at most 7d, and never past the credentials\' own expiry' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l url-expiry -d 'How long a presigned URL stays valid, e.g. 15m, 1h, 900 (seconds); at most 7d, and never past the credentials\' own expiry' -r
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l tokens -d 'Bearer tokens: lines \'sha256:HEX PREFIX [ID]\' (see the README)' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l jwt-secret-file -d 'Accept HS256 JWTs signed with this file\'s contents; \'exp\' is enforced and the \'prefix\' claim names what the caller may write' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l cors-origin -d 'Let browser pages from this origin call serve (repeatable; * for any)' -r
-complete -c s3up -n "__fish_s3up_using_subcommand serve" -l request-timeout -d 'Seconds a request may take before it is answered 408' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l request-timeout -d 'How long a request may take before it is answered 408, e.g. 300 (seconds) or 5m' -r
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l max-concurrent -d 'Requests served at once; more are answered 503 at once' -r
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r

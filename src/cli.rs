@@ -1,16 +1,19 @@
-//! The command line: clap definitions and the checks of single values.
+//! The command line: clap's derive definitions, and nothing else.
 //!
 //! Everything a user can get wrong in one value (a malformed S3 URL, a part size
 //! outside S3's limits, concurrency 0) is rejected here, by clap, with exit code 2
-//! and a message that quotes the value. Checks that need the file system or the
-//! network belong to `cmd`.
+//! and a message that quotes the value; the parsing itself lives with what it
+//! parses ([`crate::units`] for sizes and durations, [`crate::s3`] for locations
+//! and S3's limits), and the functions at the end only join the two. Checks that
+//! need the file system or the network belong to `cmd`.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::plan::MAX_PART_SIZE;
+use crate::s3::{Location, Target};
+use crate::units::{self, Age};
 
 /// Upload large files to Amazon S3 (or any S3-compatible store) with a multipart
 /// upload that survives interruptions.
@@ -100,7 +103,7 @@ pub struct PutArgs {
 
     /// Destination, as s3://BUCKET/KEY; with --via, the KEY to ask the backend
     /// for (optional: without it the backend chooses one from the file name)
-    #[arg(value_name = "S3_URL", value_parser = parse_target, required_unless_present = "via")]
+    #[arg(value_name = "S3_URL", value_parser = Target::parse, required_unless_present = "via")]
     pub dest: Option<Target>,
 
     /// Upload through this backend (`s3up serve`, or an Uppy Companion) with
@@ -162,8 +165,8 @@ pub struct ResumeArgs {
 pub struct ListPendingArgs {
     /// List the in-progress uploads S3 holds under s3://BUCKET[/PREFIX] instead
     /// (they cost storage until completed or aborted)
-    #[arg(long, value_name = "S3_URL", value_parser = S3Url::parse)]
-    pub remote: Option<S3Url>,
+    #[arg(long, value_name = "S3_URL", value_parser = Location::parse)]
+    pub remote: Option<Location>,
 
     /// Print a JSON array on stdout
     #[arg(long)]
@@ -182,8 +185,8 @@ pub struct AbortArgs {
     pub ids: Vec<String>,
 
     /// Abort in-progress uploads S3 holds under s3://BUCKET[/PREFIX] (with --older-than)
-    #[arg(long, value_name = "S3_URL", value_parser = S3Url::parse)]
-    pub remote: Option<S3Url>,
+    #[arg(long, value_name = "S3_URL", value_parser = Location::parse)]
+    pub remote: Option<Location>,
 
     /// Only uploads started longer ago than this, e.g. 7d, 12h, 30m, 0s (required with --remote)
     #[arg(long, value_name = "AGE", value_parser = Age::parse, requires = "remote")]
@@ -219,25 +222,6 @@ pub struct TokenArgs {
     pub token: Option<String>,
 }
 
-/// `put`'s destination: `s3://BUCKET/KEY`, or with --via a bare key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    S3(S3Url),
-    Key(String),
-}
-
-/// An `s3://` URL is checked as one; anything else is a key for --via
-/// (`put` refuses it without --via, quoting S3Url's message).
-fn parse_target(s: &str) -> Result<Target, String> {
-    if s.starts_with("s3://") {
-        S3Url::parse(s).map(Target::S3)
-    } else if s.len() > 1024 {
-        Err(format!("the key '{s}' is longer than S3's 1024-byte limit"))
-    } else {
-        Ok(Target::Key(s.to_string()))
-    }
-}
-
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on, e.g. 127.0.0.1:8080, or 0.0.0.0:8080 behind a TLS proxy
@@ -252,8 +236,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "PREFIX", default_value = "")]
     pub prefix: String,
 
-    /// How long a presigned URL stays valid, e.g. 15m, 1h; at most 7d, and never
-    /// past the credentials' own expiry
+    /// How long a presigned URL stays valid, e.g. 15m, 1h, 900 (seconds); at most
+    /// 7d, and never past the credentials' own expiry
     #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_url_expiry)]
     pub url_expiry: Duration,
 
@@ -283,8 +267,9 @@ pub struct ServeArgs {
     #[arg(long)]
     pub json_logs: bool,
 
-    /// Seconds a request may take before it is answered 408
-    #[arg(long, value_name = "SECS", default_value = "300", value_parser = parse_seconds)]
+    /// How long a request may take before it is answered 408, e.g. 300 (seconds)
+    /// or 5m
+    #[arg(long, value_name = "DURATION", default_value = "300", value_parser = units::parse_timeout)]
     pub request_timeout: Duration,
 
     /// Requests served at once; more are answered 503 at once
@@ -303,15 +288,16 @@ pub struct Tuning {
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=100))]
     pub retries: u32,
 
-    /// Seconds without progress after which a request counts as stalled and is retried
-    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_seconds)]
+    /// How long a request may make no progress before it counts as stalled and
+    /// is retried, e.g. 30 (seconds), 30s or 2m
+    #[arg(long, value_name = "DURATION", default_value = "30", value_parser = units::parse_timeout)]
     pub stall_timeout: Duration,
 
     /// How to show progress on stderr: auto (a bar when stderr is a terminal),
     /// json (one JSON object a second, for CI logs and GUIs), or none. The bar
     /// and the rate count only what the store has acknowledged
     #[arg(long, value_name = "MODE", value_enum, default_value = "auto")]
-    pub progress: crate::progress::Mode,
+    pub progress: ProgressMode,
 
     /// Same as --progress none
     #[arg(long, conflicts_with = "progress")]
@@ -324,6 +310,17 @@ pub struct Tuning {
     /// Print one JSON summary object on stdout when done
     #[arg(long)]
     pub json: bool,
+}
+
+/// How progress is shown (`--progress`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProgressMode {
+    /// A bar when stderr is a terminal, else nothing
+    Auto,
+    /// One JSON object a second on stderr (acknowledged and sent bytes, rate, ETA, parts)
+    Json,
+    /// Nothing
+    None,
 }
 
 impl Tuning {
@@ -345,7 +342,7 @@ pub struct ObjectArgs {
     pub storage_class: Option<String>,
 
     /// User metadata stored with the object (x-amz-meta-KEY); repeatable
-    #[arg(long = "metadata", value_name = "KEY=VALUE", value_parser = parse_metadata)]
+    #[arg(long = "metadata", value_name = "KEY=VALUE", value_parser = crate::s3::parse_metadata)]
     pub metadata: Vec<(String, String)>,
 
     /// Fail instead of overwriting when the key already exists
@@ -353,181 +350,16 @@ pub struct ObjectArgs {
     pub if_none_match: bool,
 }
 
-/// An `s3://BUCKET/KEY` location.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct S3Url {
-    pub bucket: String,
-    pub key: String,
-}
-
-impl S3Url {
-    /// Parses `s3://BUCKET[/KEY]`. The bucket must follow S3's naming rules.
-    pub fn parse(s: &str) -> Result<S3Url, String> {
-        let rest = s
-            .strip_prefix("s3://")
-            .ok_or_else(|| format!("'{s}' is not an S3 URL: write it as s3://BUCKET/KEY"))?;
-        let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
-        if bucket.is_empty() {
-            return Err(format!(
-                "'{s}' has no bucket name: write it as s3://BUCKET/KEY"
-            ));
-        }
-        let valid_chars = bucket
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
-        let alnum_ends = bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
-        if !(3..=63).contains(&bucket.len()) || !valid_chars || !alnum_ends {
-            return Err(format!(
-                "'{bucket}' in '{s}' is not a valid bucket name: 3 to 63 lowercase letters, \
-                 digits, dots or hyphens, starting and ending with a letter or digit"
-            ));
-        }
-        if key.len() > 1024 {
-            return Err(format!(
-                "the key in '{s}' is longer than S3's 1024-byte limit"
-            ));
-        }
-        Ok(S3Url {
-            bucket: bucket.to_string(),
-            key: key.to_string(),
-        })
-    }
-}
-
-impl std::fmt::Display for S3Url {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "s3://{}/{}", self.bucket, self.key)
-    }
-}
-
-/// Parses a byte size: a number with an optional unit K, M, G or T (powers of
-/// 1024, also written KiB, MiB, KB, MB …, any case) or B.
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let digits_end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(digits_end);
-    if unit.starts_with('.') && !num.is_empty() {
-        return Err(decimal_size(s, num, unit));
-    }
-    let n: u64 = num.parse().map_err(|_| {
-        format!("'{s}' is not a size: write a number with an optional unit, like 8MiB or 64M")
-    })?;
-    let shift = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 0,
-        "k" | "kb" | "kib" => 10,
-        "m" | "mb" | "mib" => 20,
-        "g" | "gb" | "gib" => 30,
-        "t" | "tb" | "tib" => 40,
-        _ => {
-            return Err(format!(
-                "'{s}' has an unknown unit: use K, M, G or T (powers of 1024)"
-            ))
-        }
-    };
-    n.checked_mul(1u64 << shift)
-        .ok_or_else(|| format!("'{s}' is too large"))
-}
-
-/// The message for a size with a decimal point, such as `5.5MiB`: sizes
-/// are whole numbers, so it says the same size in the next smaller unit.
-fn decimal_size(s: &str, whole: &str, rest: &str) -> String {
-    let frac_end = rest[1..]
-        .find(|c: char| !c.is_ascii_digit())
-        .map_or(rest.len(), |i| i + 1);
-    let (frac, unit) = rest.split_at(frac_end);
-    let units = ["", "k", "m", "g", "t"];
-    let names = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let unit_lower = unit.trim().to_ascii_lowercase();
-    let level = units.iter().position(|u| {
-        !u.is_empty()
-            && (unit_lower == *u || unit_lower == format!("{u}b") || unit_lower == format!("{u}ib"))
-    });
-    let exact = level.and_then(|level| {
-        let value: f64 = format!("{whole}{frac}").parse().ok()?;
-        let smaller = value * 1024.0;
-        (smaller.fract() == 0.0).then(|| format!(", like {}{}", smaller as u64, names[level - 1]))
-    });
-    format!(
-        "'{s}' is not a whole number: sizes take no decimals. Write it in a smaller unit{}",
-        exact.unwrap_or_default()
-    )
-}
-
 fn parse_part_size(s: &str) -> Result<u64, String> {
-    let n = parse_size(s)?;
-    if !(crate::plan::min_part_size()..=MAX_PART_SIZE).contains(&n) {
-        return Err(format!(
-            "part size '{s}' ({}) is outside S3's limits: use 5MiB to 5GiB",
-            crate::output::size(n)
-        ));
-    }
-    Ok(n)
+    crate::s3::check_part_size(s, units::parse_size(s)?, crate::plan::min_part_size())
 }
 
-fn parse_seconds(s: &str) -> Result<Duration, String> {
-    match s.parse::<u64>() {
-        Ok(n) if n > 0 => Ok(Duration::from_secs(n)),
-        _ => Err(format!("'{s}' is not a whole number of seconds above 0")),
-    }
-}
-
-/// An age as the user wrote it (`7d`), and how long that is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Age {
-    pub text: String,
-    pub duration: Duration,
-}
-
-impl Age {
-    fn parse(s: &str) -> Result<Age, String> {
-        Ok(Age {
-            text: s.trim().to_string(),
-            duration: parse_age(s)?,
-        })
-    }
-}
-
-/// Parses an age: a whole number with a unit s, m, h, d or w.
-pub fn parse_age(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("'{s}' is not an age: write a number and a unit, like 7d or 12h"))?;
-    let secs = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        _ => return Err(format!("'{s}' has no unit: use s, m, h, d or w, like 7d")),
-    };
-    n.checked_mul(secs)
-        .map(Duration::from_secs)
-        .ok_or_else(|| format!("'{s}' is too long"))
+fn parse_url_expiry(s: &str) -> Result<Duration, String> {
+    crate::s3::check_presign_expiry(s, units::parse_duration(s)?)
 }
 
 fn parse_bucket(s: &str) -> Result<String, String> {
-    let url = S3Url::parse(&format!("s3://{s}"))?;
-    if !url.key.is_empty() {
-        return Err(format!(
-            "'{s}' is not a bucket name: give the prefix with --prefix"
-        ));
-    }
-    Ok(url.bucket)
-}
-
-/// A presigned URL's life: 1 second to SigV4's 7 days.
-fn parse_url_expiry(s: &str) -> Result<Duration, String> {
-    let d = parse_age(s)?;
-    if d < Duration::from_secs(1) || d > Duration::from_secs(7 * 86_400) {
-        return Err(format!(
-            "URL expiry '{s}' is outside 1s to 7d, the range SigV4 allows"
-        ));
-    }
-    Ok(d)
+    crate::s3::bucket_name(s)
 }
 
 fn parse_endpoint(s: &str) -> Result<String, String> {
@@ -553,30 +385,10 @@ fn parse_journal_id(s: &str) -> Result<String, String> {
     }
 }
 
-fn parse_metadata(s: &str) -> Result<(String, String), String> {
-    let (k, v) = s
-        .split_once('=')
-        .ok_or_else(|| format!("'{s}' is not KEY=VALUE"))?;
-    let key_ok = !k.is_empty()
-        && k.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
-    if !key_ok {
-        return Err(format!(
-            "metadata key '{k}' must be non-empty ASCII letters, digits, '-', '_' or '.'"
-        ));
-    }
-    if !v.is_ascii() || v.chars().any(|c| c.is_ascii_control()) {
-        return Err(format!(
-            "metadata value '{v}' must be printable ASCII (S3 sends it in an HTTP header)"
-        ));
-    }
-    Ok((k.to_ascii_lowercase(), v.to_string()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::MIN_PART_SIZE;
+    use crate::s3::MIN_PART_SIZE;
     use clap::CommandFactory;
 
     #[test]
@@ -585,89 +397,65 @@ mod tests {
     }
 
     #[test]
-    fn sizes() {
-        assert_eq!(parse_size("8MiB"), Ok(8 << 20));
-        assert_eq!(parse_size("64M"), Ok(64 << 20));
-        assert_eq!(parse_size("5GiB"), Ok(5 << 30));
-        assert_eq!(parse_size("5gb"), Ok(5 << 30));
-        assert_eq!(parse_size("1234"), Ok(1234));
-        assert!(parse_size("").is_err());
-        assert!(parse_size("8 furlongs").is_err());
-        assert!(parse_size("-1M").is_err());
-        assert!(parse_size("99999999999T").is_err());
+    fn part_sizes() {
         assert!(parse_part_size("4M").unwrap_err().contains("5MiB to 5GiB"));
         assert!(parse_part_size("6G").is_err());
         assert_eq!(parse_part_size("5M"), Ok(MIN_PART_SIZE));
-    }
-
-    #[test]
-    fn s3_urls() {
-        let u = S3Url::parse("s3://my-bucket/a/b.bin").unwrap();
-        assert_eq!(
-            (u.bucket.as_str(), u.key.as_str()),
-            ("my-bucket", "a/b.bin")
-        );
-        assert_eq!(S3Url::parse("s3://bkt").unwrap().key, "");
-        assert_eq!(S3Url::parse("s3://bkt/dir/").unwrap().key, "dir/");
-        for bad in [
-            "bkt/key",
-            "s3:/bkt/k",
-            "s3:///k",
-            "s3://B/k",
-            "s3://ab/k",
-            "s3://-ab/k",
-        ] {
-            let err = S3Url::parse(bad).unwrap_err();
-            assert!(err.contains('\''), "{bad}: {err}");
-        }
-    }
-
-    #[test]
-    fn ages() {
-        assert_eq!(parse_age("7d"), Ok(Duration::from_secs(7 * 86_400)));
-        assert_eq!(parse_age("0s"), Ok(Duration::ZERO));
-        assert_eq!(parse_age("90m"), Ok(Duration::from_secs(5400)));
-        assert!(parse_age("7").unwrap_err().contains("'7'"));
-        assert!(parse_age("d").is_err());
-        assert!(parse_age("3y").is_err());
-        assert_eq!(Age::parse("7d").map(|a| a.text), Ok("7d".to_string()));
-    }
-
-    // Issue 13, item 8: `5.5MiB` was called "an unknown unit".
-    #[test]
-    fn decimal_sizes_are_explained() {
-        assert_eq!(
-            parse_size("5.5MiB"),
-            Err(
-                "'5.5MiB' is not a whole number: sizes take no decimals. Write it in a smaller \
-                 unit, like 5632KiB"
-                    .to_string()
-            )
-        );
-        assert_eq!(
-            parse_size("1.5G"),
-            Err(
-                "'1.5G' is not a whole number: sizes take no decimals. Write it in a smaller \
-                 unit, like 1536MiB"
-                    .to_string()
-            )
-        );
-        assert!(parse_size("0.3B").unwrap_err().ends_with("smaller unit"));
         assert_eq!(
             parse_part_size("6G"),
             Err("part size '6G' (6.0 GiB) is outside S3's limits: use 5MiB to 5GiB".to_string())
         );
     }
 
+    // Issue 17: every duration flag takes the one syntax, a bare number in seconds.
     #[test]
-    fn metadata() {
+    fn duration_flags_share_one_syntax() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args.iter().copied());
+        let put =
+            |flag: &str, value: &str| match parse(&["s3up", "put", "f", "s3://bkt/k", flag, value])
+            {
+                Ok(Cli {
+                    command: Command::Put(p),
+                    ..
+                }) => Ok(p.tuning.stall_timeout),
+                Ok(_) => unreachable!("put parses as put"),
+                Err(e) => Err(e.to_string()),
+            };
+        assert_eq!(put("--stall-timeout", "30"), Ok(Duration::from_secs(30)));
+        assert_eq!(put("--stall-timeout", "2m"), Ok(Duration::from_secs(120)));
+        assert!(put("--stall-timeout", "0").is_err());
+        let expiry = |value: &str| {
+            parse(&[
+                "s3up",
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--bucket",
+                "bkt",
+            ])
+            .and_then(|_| {
+                parse(&[
+                    "s3up",
+                    "serve",
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--bucket",
+                    "bkt",
+                    "--url-expiry",
+                    value,
+                ])
+            })
+            .map(|c| match c.command {
+                Command::Serve(s) => (s.url_expiry, s.request_timeout),
+                _ => unreachable!("serve parses as serve"),
+            })
+            .map_err(|e| e.to_string())
+        };
         assert_eq!(
-            parse_metadata("Owner=me"),
-            Ok(("owner".into(), "me".into()))
+            expiry("900"),
+            Ok((Duration::from_secs(900), Duration::from_secs(300)))
         );
-        assert_eq!(parse_metadata("a=b=c"), Ok(("a".into(), "b=c".into())));
-        assert!(parse_metadata("novalue").is_err());
-        assert!(parse_metadata("=v").is_err());
-        assert!(parse_metadata("k=é").is_err());
+        assert!(expiry("8d").unwrap_err().contains("outside 1s to 7d"));
+        assert_eq!(Age::parse("7d").map(|a| a.text), Ok("7d".to_string()));
     }
 }

@@ -6,8 +6,11 @@
 //! One engine, any store. The engine decides what happens to an upload; a store
 //! is how one reaches S3; commands turn arguments into engine calls and outcomes
 //! into text. Modules, one concern each:
-//! - [`cli`]: the command line (clap), and checks of single values
-//! - [`cmd`]: one file per subcommand: arguments -> engine -> output
+//! - [`units`]: sizes, rates and durations, parsed and printed (a leaf)
+//! - [`s3`]: `s3://BUCKET/KEY` locations and every S3 limit, with its source (a leaf)
+//! - [`cli`]: the command line (clap derive definitions only)
+//! - [`cmd`]: one file per subcommand: arguments -> engine -> output; `cmd::context`
+//!   for what they share
 //! - [`output`]: every user-facing word: summaries, `--json`, tables, errors and hints
 //! - [`error`]: the error type and its exit codes
 //! - [`plan`]: pure part planning under S3's size rules
@@ -17,6 +20,8 @@
 //! - [`progress`]: the progress bar (the engine's progress interface)
 //! - [`store`]: the backend-neutral store trait; `store::sdk` is the only
 //!   module that touches aws-sdk-s3
+//! - [`protocol`]: the wire types of Companion's S3 routes and s3up's extensions,
+//!   shared by `serve` and `store::via`
 //! - [`serve`]: `s3up serve`, the presigning backend (axum)
 
 pub mod cli;
@@ -28,5 +33,7 @@ pub mod output;
 pub mod plan;
 pub mod progress;
 pub mod protocol;
+pub mod s3;
 pub mod serve;
 pub mod store;
+pub mod units;

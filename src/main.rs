@@ -19,8 +19,8 @@ fn main() {
                 _ => None,
             };
             let what = invalid
-                .and_then(s3up::output::foreign_option)
-                .unwrap_or_else(|| s3up::output::clap_error_line(&e.to_string()));
+                .and_then(s3up::output::usage::foreign_option)
+                .unwrap_or_else(|| s3up::output::usage::clap_error_line(&e.to_string()));
             eprintln!("s3up: error: {what}. Run `s3up --help` for usage");
             std::process::exit(s3up::error::EXIT_USAGE);
         }

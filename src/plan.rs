@@ -1,16 +1,14 @@
 //! Part planning: how a file of a given size is cut into numbered parts.
 //!
 //! This module is pure (no I/O) so the S3 size rules can be tested exhaustively.
-//! The limits come from the Amazon S3 user guide, "Amazon S3 multipart upload
-//! limits" (docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html).
+//! The limits themselves, with their source, are in [`crate::s3`].
 
 use std::fmt;
 
-/// 1 MiB, the unit part sizes are rounded to.
-pub const MIB: u64 = 1024 * 1024;
-/// Smallest part S3 accepts, except for the last part of an upload.
-pub const MIN_PART_SIZE: u64 = 5 * MIB;
-/// The smallest part size the CLI accepts: [`MIN_PART_SIZE`], except in a
+use crate::s3::{MAX_OBJECT_SIZE, MAX_PARTS, MAX_PART_SIZE, MIN_PART_SIZE};
+use crate::units::MIB;
+
+/// The smallest part size the CLI accepts: S3's [`MIN_PART_SIZE`], except in a
 /// `bench-floor` build, where `S3UP_BENCH_MIN_PART_SIZE` may lower it.
 pub fn min_part_size() -> u64 {
     #[cfg(feature = "bench-floor")]
@@ -23,13 +21,6 @@ pub fn min_part_size() -> u64 {
     MIN_PART_SIZE
 }
 
-/// Largest part S3 accepts.
-pub const MAX_PART_SIZE: u64 = 5 * 1024 * MIB;
-/// Part numbers run from 1 to this, inclusive.
-pub const MAX_PARTS: u64 = 10_000;
-/// Largest object S3 stores: "48.8 TiB" in the limits table above, that is 50 TB
-/// (it was 5 TiB until December 2025; S3-compatible stores may be lower).
-pub const MAX_OBJECT_SIZE: u64 = 50_000_000_000_000;
 /// Default part size: small enough that a retry resends little, large enough
 /// that a 78 GiB file still fits in 10,000 parts without raising it.
 pub const DEFAULT_PART_SIZE: u64 = 8 * MIB;

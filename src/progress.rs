@@ -9,8 +9,12 @@
 //! "sent". The rate and the ETA come from a sliding [`Window`] over the
 //! acknowledged bytes, so they describe the link, not the socket buffers.
 //!
-//! A ticker thread redraws the line (or prints the JSON sample); the engine's
-//! calls only update counters, so a busy worker never waits for the terminal.
+//! The engine's calls only update counters, so a busy worker never waits for
+//! the terminal. indicatif's steady tick redraws the bar, with the whole line
+//! drawn by our own template key ([`Snapshot::line`] fits it to the width,
+//! dropping fields, which no indicatif template does). `--progress json` keeps
+//! its own one-second sampler thread: it prints a new line each time to a
+//! pipe, which no indicatif draw target does (they redraw one line in place).
 
 use std::collections::VecDeque;
 use std::io::{IsTerminal, Write};
@@ -18,21 +22,11 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
+use crate::cli::ProgressMode as Mode;
 use crate::engine::{PartStats, Progress};
-use crate::output::size;
-
-/// How progress is shown (`--progress`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Mode {
-    /// A bar when stderr is a terminal, else nothing
-    Auto,
-    /// One JSON object a second on stderr (acknowledged and sent bytes, rate, ETA, parts)
-    Json,
-    /// Nothing
-    None,
-}
+use crate::units::{clock, rate, size};
 
 /// How far back the rate looks. Long enough to span several parts on a slow
 /// link (acknowledgements come a part at a time), short enough to follow a
@@ -121,14 +115,12 @@ impl Snapshot {
     /// line never wraps and the bar is never a useless `[> ]`.
     pub fn line(&self, width: usize) -> String {
         let done = format!("{}/{}", size(self.acked), size(self.total));
-        let rate = self
-            .rate
-            .map_or("?/s".to_string(), |r| format!("{}/s", size(r as u64)));
-        let eta = self.eta().map_or("?".to_string(), duration);
+        let rate = self.rate.map_or("?/s".to_string(), rate);
+        let eta = self.eta().map_or("?".to_string(), clock);
         let parts = format!("parts {}/{}", self.parts_done, self.parts_total);
         let in_flight = self.sent.saturating_sub(self.acked);
         let sent = (in_flight > 0).then(|| format!("(+{} sent)", size(in_flight)));
-        let elapsed = format!("[{}]", duration(self.elapsed.as_secs()));
+        let elapsed = format!("[{}]", clock(self.elapsed.as_secs()));
         // From the most to the least expendable.
         let mut fields: Vec<Option<String>> = vec![
             Some(elapsed),
@@ -183,15 +175,6 @@ fn bar(done: u64, total: u64, len: usize) -> String {
     s
 }
 
-/// "42s", "3m05s", "1h02m".
-fn duration(secs: u64) -> String {
-    match secs {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
-        s => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
-    }
-}
-
 #[derive(Debug, Default)]
 struct State {
     total: u64,
@@ -231,8 +214,10 @@ enum Shown {
 pub struct Display {
     shown: Shown,
     state: Arc<Mutex<State>>,
+    /// Draws the line on a terminal; indicatif's steady tick redraws it.
     bar: ProgressBar,
-    ticker: Mutex<Option<(std::sync::mpsc::Sender<()>, JoinHandle<()>)>>,
+    /// `--progress json`'s sampler, stopped by dropping the sender.
+    json: Mutex<Option<(std::sync::mpsc::Sender<()>, JoinHandle<()>)>>,
     /// With `S3UP_TIMINGS`: when the command started, to print the parts
     /// phase's timings against.
     timings: Option<Instant>,
@@ -243,6 +228,10 @@ const BAR_TICK: Duration = Duration::from_millis(200);
 /// How often a JSON sample is printed.
 const JSON_TICK: Duration = Duration::from_secs(1);
 
+fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl Display {
     /// A display in `mode`; `Auto` draws a bar when stderr is a terminal.
     pub fn new(mode: Mode, timings: Option<Instant>) -> Display {
@@ -251,24 +240,41 @@ impl Display {
             Mode::Json => Shown::Json,
             Mode::Auto | Mode::None => Shown::Nothing,
         };
-        let target = if shown == Shown::Bar {
-            ProgressDrawTarget::stderr()
+        let state = Arc::new(Mutex::new(State::default()));
+        let bar = if shown == Shown::Bar {
+            ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
         } else {
-            ProgressDrawTarget::hidden()
+            ProgressBar::hidden()
         };
-        let bar = ProgressBar::with_draw_target(None, target);
-        bar.set_style(ProgressStyle::with_template("{msg}").expect("the template is a constant"));
+        // The whole line is ours ([`Snapshot::line`]), drawn from the state
+        // at each tick: indicatif's own keys would follow its position, that
+        // is the bytes written, not the bytes acknowledged.
+        let drawn = state.clone();
+        let line = move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let width = console::Term::stderr()
+                .size_checked()
+                .map_or(80, |(_, w)| w as usize);
+            // One column short: a line that fills the terminal exactly
+            // wraps on some terminals.
+            let snapshot = lock(&drawn).snapshot(Instant::now());
+            let _ = w.write_str(&snapshot.line(width.saturating_sub(1)));
+        };
+        bar.set_style(
+            ProgressStyle::with_template("{line}")
+                .expect("the template is a constant")
+                .with_key("line", line),
+        );
         Display {
             shown,
-            state: Arc::new(Mutex::new(State::default())),
+            state,
             bar,
-            ticker: Mutex::new(None),
+            json: Mutex::new(None),
             timings,
         }
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.state)
     }
 
     /// What the display shows now.
@@ -276,27 +282,30 @@ impl Display {
         self.state().snapshot(Instant::now())
     }
 
-    /// Draws (or prints) the current state once.
-    fn show(shown: Shown, bar: &ProgressBar, s: &Snapshot) {
-        match shown {
-            Shown::Nothing => {}
-            Shown::Bar => {
-                let width = console::Term::stderr()
-                    .size_checked()
-                    .map_or(80, |(_, w)| w as usize);
-                // One column short: a line that fills the terminal exactly
-                // wraps on some terminals.
-                bar.set_message(s.line(width.saturating_sub(1)));
-            }
-            Shown::Json => {
-                let mut err = std::io::stderr().lock();
-                let _ = writeln!(err, "{}", s.json());
-            }
-        }
+    /// One `--progress json` sample on stderr.
+    fn print_json(s: &Snapshot) {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "{}", s.json());
     }
 
-    fn stop_ticker(&self) {
-        let ticker = self.ticker.lock().unwrap_or_else(|e| e.into_inner()).take();
+    /// Starts printing a JSON sample a second: after the first second, as
+    /// `end` prints the last one.
+    fn start_json(&self) {
+        self.stop_json();
+        let (stop, ticks) = std::sync::mpsc::channel::<()>();
+        let state = self.state.clone();
+        let handle = std::thread::spawn(move || {
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                ticks.recv_timeout(JSON_TICK)
+            {
+                Display::print_json(&lock(&state).snapshot(Instant::now()));
+            }
+        });
+        *self.json.lock().unwrap_or_else(|e| e.into_inner()) = Some((stop, handle));
+    }
+
+    fn stop_json(&self) {
+        let ticker = self.json.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some((stop, handle)) = ticker {
             drop(stop);
             let _ = handle.join();
@@ -317,38 +326,12 @@ impl Progress for Display {
             s.window.start(now, done);
             s.began.get_or_insert(now);
         }
-        if self.shown == Shown::Nothing {
-            return;
+        match self.shown {
+            Shown::Nothing => {}
+            // Drawn at once, then every tick.
+            Shown::Bar => self.bar.enable_steady_tick(BAR_TICK),
+            Shown::Json => self.start_json(),
         }
-        self.stop_ticker();
-        let (stop, ticks) = std::sync::mpsc::channel::<()>();
-        let (shown, state, bar) = (self.shown, self.state.clone(), self.bar.clone());
-        let every = if shown == Shown::Json {
-            JSON_TICK
-        } else {
-            BAR_TICK
-        };
-        let handle = std::thread::spawn(move || {
-            // The bar is drawn at once; the JSON stream starts after a
-            // second, and `end` prints its last sample.
-            let mut draw = shown == Shown::Bar;
-            loop {
-                if draw {
-                    let now = Instant::now();
-                    let snapshot = state
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .snapshot(now);
-                    Display::show(shown, &bar, &snapshot);
-                }
-                draw = true;
-                match ticks.recv_timeout(every) {
-                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-                    _ => return,
-                }
-            }
-        });
-        *self.ticker.lock().unwrap_or_else(|e| e.into_inner()) = Some((stop, handle));
     }
 
     fn advance(&self, bytes: u64) {
@@ -380,26 +363,27 @@ impl Progress for Display {
         }
     }
 
-    /// Stops the ticker and removes the bar (on success or failure alike), so
-    /// messages print cleanly; `--progress json` ends with a last sample.
+    /// Stops the ticking and removes the bar (on success or failure alike),
+    /// so messages print cleanly; `--progress json` ends with a last sample.
     fn end(&self) {
-        self.stop_ticker();
+        self.stop_json();
         if self.shown == Shown::Json {
-            Display::show(self.shown, &self.bar, &self.snapshot());
+            Display::print_json(&self.snapshot());
         }
+        self.bar.disable_steady_tick();
         self.bar.finish_and_clear();
     }
 
     fn parts_finished(&self, stats: &PartStats) {
         if let Some(start) = self.timings {
-            crate::output::timings(start, stats);
+            crate::output::summary::timings(start, stats);
         }
     }
 }
 
 impl Drop for Display {
     fn drop(&mut self) {
-        self.stop_ticker();
+        self.stop_json();
     }
 }
 

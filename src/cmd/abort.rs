@@ -1,12 +1,14 @@
 //! `s3up abort ID ... [--forget]` and `s3up abort --remote s3://BUCKET[/PREFIX] --older-than AGE [--yes]`.
 
-use super::{connect, connection_for, journal_dir, remote_uploads, LIST_STALL_TIMEOUT};
-use crate::cli::{AbortArgs, Age, GlobalArgs, S3Url};
+use super::context::{connect, connection_for, journal_dir, remote_uploads, LIST_STALL_TIMEOUT};
+use crate::cli::{AbortArgs, GlobalArgs};
 use crate::engine::{abort::until_gone, Dest};
 use crate::error::{Error, Result};
 use crate::journal::{self, JournalDir};
 use crate::output;
+use crate::s3::Location;
 use crate::store::UploadHandle;
+use crate::units::Age;
 
 pub(super) async fn abort(global: &GlobalArgs, args: AbortArgs) -> Result<()> {
     let dir = journal_dir(global)?;
@@ -14,13 +16,13 @@ pub(super) async fn abort(global: &GlobalArgs, args: AbortArgs) -> Result<()> {
         (Some(remote), Some(older)) => {
             return abort_remote(global, &dir, remote, older, args.yes).await
         }
-        (Some(remote), None) => return Err(output::remote_needs_age(remote)),
+        (Some(remote), None) => return Err(output::abort::remote_needs_age(remote)),
         _ => {}
     }
     for id in &args.ids {
         let path = dir.journal_path(id);
         if !path.exists() {
-            return Err(output::no_such_id(id, dir.path()));
+            return Err(output::abort::no_such_id(id, dir.path()));
         }
         let journal = JournalDir::load_path(&path).map_err(Error::Failed)?;
         let lock = dir.lock(id).map_err(Error::Failed)?;
@@ -33,23 +35,23 @@ pub(super) async fn abort(global: &GlobalArgs, args: AbortArgs) -> Result<()> {
             let (store, _) = connect(&connection, LIST_STALL_TIMEOUT, &args.token).await?;
             until_gone(&store, &journal.upload())
                 .await
-                .map_err(|e| output::store_failure(&e, &dest))
+                .map_err(|e| output::failure::store_failure(&e, &dest))
         }
         .await;
         let was_there = match aborted {
             Ok(was_there) => Some(was_there),
             Err(e) if args.forget => {
-                output::forgetting_unaborted(id, &dest, &journal.upload_id, &e);
+                output::abort::forgetting_unaborted(id, &dest, &journal.upload_id, &e);
                 None
             }
-            Err(e) => return Err(output::abort_failed(e, id)),
+            Err(e) => return Err(output::abort::abort_failed(e, id)),
         };
         dir.remove(id)
-            .map_err(|e| output::cannot_remove_journal(&path, &e))?;
+            .map_err(|e| output::failure::cannot_remove_journal(&path, &e))?;
         drop(lock);
         match was_there {
-            Some(was_there) => output::aborted(id, &dest, was_there),
-            None => output::forgot(id, &dest),
+            Some(was_there) => output::abort::aborted(id, &dest, was_there),
+            None => output::abort::forgot(id, &dest),
         }
     }
     Ok(())
@@ -58,7 +60,7 @@ pub(super) async fn abort(global: &GlobalArgs, args: AbortArgs) -> Result<()> {
 async fn abort_remote(
     global: &GlobalArgs,
     dir: &JournalDir,
-    remote: &S3Url,
+    remote: &Location,
     older: &Age,
     yes: bool,
 ) -> Result<()> {
@@ -71,7 +73,7 @@ async fn abort_remote(
         .filter(|u| u.initiated_unix.is_some_and(|t| t <= cutoff))
         .collect();
     if stale.is_empty() {
-        output::none_stale(&remote, &older.text);
+        output::abort::none_stale(&remote, &older.text);
         return Ok(());
     }
     let journals = dir.list_async().await;
@@ -82,7 +84,7 @@ async fn abort_remote(
             key: u.key.clone(),
         };
         if !yes {
-            output::stale_upload(&dest, u, false);
+            output::abort::stale_upload(&dest, u, false);
             continue;
         }
         let owner = journals
@@ -91,7 +93,7 @@ async fn abort_remote(
             .find(|j| j.upload_id == u.upload_id);
         let lock = match owner.map(|j| (j, dir.lock(&j.id))) {
             Some((j, Err(_))) if dir.is_locked(&j.id) => {
-                output::skipped_running(&dest, u, &j.id);
+                output::abort::skipped_running(&dest, u, &j.id);
                 skipped += 1;
                 continue;
             }
@@ -106,16 +108,16 @@ async fn abort_remote(
         };
         until_gone(&store, &upload)
             .await
-            .map_err(|e| output::store_failure(&e, &dest))?;
+            .map_err(|e| output::failure::store_failure(&e, &dest))?;
         if let Some(j) = owner {
             let _ = dir.remove(&j.id);
         }
         drop(lock);
-        output::stale_upload(&dest, u, true);
+        output::abort::stale_upload(&dest, u, true);
     }
     if skipped > 0 {
-        return Err(output::skipped_some(stale.len() - skipped, skipped));
+        return Err(output::abort::skipped_some(stale.len() - skipped, skipped));
     }
-    output::stale_total(stale.len(), yes);
+    output::abort::stale_total(stale.len(), yes);
     Ok(())
 }

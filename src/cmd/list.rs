@@ -2,12 +2,13 @@
 
 use std::path::PathBuf;
 
-use super::{journal_dir, remote_uploads};
-use crate::cli::{GlobalArgs, ListPendingArgs, S3Url};
+use super::context::{journal_dir, remote_uploads};
+use crate::cli::{GlobalArgs, ListPendingArgs};
 use crate::engine::Dest;
 use crate::error::Result;
 use crate::journal::Journal;
-use crate::output::{self, LocalEntry, RemoteRow};
+use crate::output::list::{self, LocalEntry, RemoteRow};
+use crate::s3::Location;
 use crate::store::{Store, UploadHandle};
 
 pub(super) async fn list_pending(global: &GlobalArgs, args: ListPendingArgs) -> Result<()> {
@@ -20,14 +21,14 @@ pub(super) async fn list_pending(global: &GlobalArgs, args: ListPendingArgs) -> 
         .iter()
         .map(|(path, j)| (path, j.as_ref().map(|j| (j, dir.is_locked(&j.id)))))
         .collect();
-    output::local_pending(dir.path(), &local, args.json);
+    list::local_pending(dir.path(), &local, args.json);
     Ok(())
 }
 
 async fn list_remote(
     global: &GlobalArgs,
     args: &ListPendingArgs,
-    remote: &S3Url,
+    remote: &Location,
     entries: &[(PathBuf, std::result::Result<Journal, String>)],
 ) -> Result<()> {
     let remote = Dest::from(remote);
@@ -46,6 +47,6 @@ async fn list_remote(
             .find(|j| j.upload_id == u.upload_id && j.bucket == remote.bucket);
         rows.push((u, parts, owner));
     }
-    output::remote_pending(&remote, &rows, args.json);
+    list::remote_pending(&remote, &rows, args.json);
     Ok(())
 }

@@ -1,25 +1,24 @@
 //! `s3up put FILE s3://BUCKET/KEY`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use std::path::PathBuf;
-
-use super::resume::resume_one;
-use super::{
-    connect, connect_via, connection, journal_dir, on_ctrl_c, open_source, progress, run_and_report,
+use super::context::{
+    connect, connect_via, connection, journal_dir, on_ctrl_c, open_source, progress, style,
 };
-use super::{style, Sending};
-use crate::cli::{GlobalArgs, ObjectArgs, PutArgs, ResumeArgs, S3Url, Target};
+use super::resume::{resume_journal, Resume};
+use super::{run_and_report, Sending};
+use crate::cli::{GlobalArgs, ObjectArgs, PutArgs};
 use crate::engine::abort::until_gone;
 use crate::engine::reconcile;
 use crate::engine::session::{self, NewUpload};
 use crate::engine::{single, Dest};
 use crate::error::{Error, Result};
 use crate::journal::{Journal, JournalDir, Source};
-use crate::output::{self, Summary};
+use crate::output::{self, summary::Summary};
 use crate::plan::{Plan, DEFAULT_PART_SIZE};
+use crate::s3::{Location, Target};
 use crate::store::ObjectOptions;
 use crate::store::{AnyStore, Connection};
 
@@ -39,7 +38,7 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
     // Create and the journal's first save, must not leave an upload unrecorded.
     let cancel = on_ctrl_c();
     if args.file.as_os_str() == "-" {
-        return Err(output::no_stdin());
+        return Err(output::put::no_stdin());
     }
     check_metadata(&args.object)?;
     let (file, source) = open_source(&args.file)?;
@@ -50,14 +49,14 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
         let name = args
             .file
             .file_name()
-            .ok_or_else(|| output::no_file_name(&args.file))?;
+            .ok_or_else(|| output::failure::no_file_name(&args.file))?;
         dest.key.push_str(&name.to_string_lossy());
     }
     let plan = Plan::new(source.size, args.part_size.unwrap_or(DEFAULT_PART_SIZE))
-        .map_err(|e| output::cannot_plan(&args.file, &e))?;
+        .map_err(|e| output::failure::cannot_plan(&args.file, &e))?;
     let tuning = &args.tuning;
     if let (Some(from), false) = (plan.raised_from, tuning.quiet || tuning.json) {
-        output::part_size_raised(source.size, from, &plan);
+        output::put::part_size_raised(source.size, from, &plan);
     }
     let opts = object_options(&args.object, &args.file);
     let (store, used) = match &args.via {
@@ -71,7 +70,7 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
     if opts.if_none_match {
         session::check_absent(&*store, &dest, tuning.attempts())
             .await
-            .map_err(output::engine_error)?;
+            .map_err(output::failure::engine_error)?;
     }
 
     // Through a backend a small file goes up as one part of a multipart
@@ -90,8 +89,8 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
             &progress(tuning, started),
         )
         .await
-        .map_err(output::engine_error)?;
-        let record = output::report(
+        .map_err(output::failure::engine_error)?;
+        let record = output::summary::report(
             style(tuning),
             &Summary {
                 id: None,
@@ -105,12 +104,12 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
                 started,
             },
         );
-        output::json_document(record.into_iter().collect(), false);
+        output::summary::json_document(record.into_iter().collect(), false);
         return Ok(());
     }
 
     dir.create()
-        .map_err(|e| output::journal_dir_create(dir.path(), &e))?;
+        .map_err(|e| output::failure::journal_dir_create(dir.path(), &e))?;
 
     // The same command run again after an interruption resumes the upload it
     // started, instead of starting a second one (and leaving the first open).
@@ -124,28 +123,25 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
             [] => {}
             [(path, journal)] => {
                 if !tuning.quiet && !tuning.json {
-                    output::resuming_earlier(&journal.id, &args.file);
+                    output::put::resuming_earlier(&journal.id, &args.file);
                 }
                 // A new mtime alone is settled by the resume, which verifies
                 // every part it reuses; a new size cannot be resumed.
                 if reconcile::check_source(journal, &source).is_err() {
-                    return Err(output::changed_use_restart(journal, &args.file));
+                    return Err(output::put::changed_use_restart(journal, &args.file));
                 }
-                let resume = ResumeArgs {
-                    targets: Vec::new(),
-                    all: false,
-                    no_verify: false,
-                    verify: false,
-                    token: args.token.clone(),
-                    tuning: tuning.clone(),
+                let how = Resume {
+                    token: &args.token,
+                    tuning,
+                    verify: true,
                 };
-                let record = resume_one(global, &resume, &dir, path, &cancel, started).await?;
-                output::json_document(record.into_iter().collect(), false);
+                let record = resume_journal(global, &how, &dir, path, &cancel, started).await?;
+                output::summary::json_document(record.into_iter().collect(), false);
                 return Ok(());
             }
             several => {
                 let ids: Vec<&str> = several.iter().map(|(_, j)| j.id.as_str()).collect();
-                return Err(output::several_earlier(&args.file, &dest, &ids));
+                return Err(output::put::several_earlier(&args.file, &dest, &ids));
             }
         }
     }
@@ -160,8 +156,8 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
     };
     let started_upload = session::start(&*store, &dir, new, tuning.attempts(), &cancel)
         .await
-        .map_err(output::engine_error)?;
-    if let Some(text) = output::swept(&dest_for_messages, &started_upload.sweep) {
+        .map_err(output::failure::engine_error)?;
+    if let Some(text) = output::failure::swept(&dest_for_messages, &started_upload.sweep) {
         output::warning(&text);
     }
     let todo = plan.parts().collect();
@@ -183,7 +179,7 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
         Vec::new(),
     )
     .await?;
-    output::json_document(record.into_iter().collect(), false);
+    output::summary::json_document(record.into_iter().collect(), false);
     Ok(())
 }
 
@@ -192,7 +188,7 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
 fn check_metadata(args: &ObjectArgs) -> Result<()> {
     for (i, (name, value)) in args.metadata.iter().enumerate() {
         if let Some((_, first)) = args.metadata[..i].iter().find(|(n, _)| n == name) {
-            return Err(output::metadata_clash(name, first, value));
+            return Err(output::put::metadata_clash(name, first, value));
         }
     }
     Ok(())
@@ -214,7 +210,7 @@ async fn warn_if_running(dir: &JournalDir, dest: &Dest, used: &Connection) {
         })
         .collect();
     if !running.is_empty() {
-        output::same_destination(dest, &running);
+        output::put::same_destination(dest, &running);
     }
 }
 
@@ -251,7 +247,7 @@ async fn unfinished(
 fn destination(args: &PutArgs) -> Result<Dest> {
     match (&args.dest, &args.via) {
         (Some(Target::S3(url)), None) => Ok(Dest::from(url)),
-        (Some(Target::S3(url)), Some(_)) => Err(output::s3_url_with_via(url)),
+        (Some(Target::S3(url)), Some(_)) => Err(output::put::s3_url_with_via(url)),
         (Some(Target::Key(key)), Some(_)) => Ok(Dest {
             bucket: String::new(),
             key: key.clone(),
@@ -260,10 +256,10 @@ fn destination(args: &PutArgs) -> Result<Dest> {
             bucket: String::new(),
             key: String::new(),
         }),
-        (Some(Target::Key(s)), None) => Err(output::not_an_s3_url(
-            S3Url::parse(s).err().unwrap_or_default(),
+        (Some(Target::Key(s)), None) => Err(output::put::not_an_s3_url(
+            Location::parse(s).err().unwrap_or_default(),
         )),
-        (None, None) => Err(output::not_an_s3_url(
+        (None, None) => Err(output::put::not_an_s3_url(
             "no destination was given: write it as s3://BUCKET/KEY".to_string(),
         )),
     }
@@ -280,11 +276,11 @@ async fn restart(
     let lock = dir.lock(&journal.id).map_err(Error::Failed)?;
     until_gone(store, &journal.upload())
         .await
-        .map_err(|e| output::store_failure(&e, dest))?;
+        .map_err(|e| output::failure::store_failure(&e, dest))?;
     dir.remove_async(&journal.id)
         .await
-        .map_err(|e| output::cannot_remove_journal(path, &e))?;
+        .map_err(|e| output::failure::cannot_remove_journal(path, &e))?;
     drop(lock);
-    output::restarted(&journal.id);
+    output::put::restarted(&journal.id);
     Ok(())
 }

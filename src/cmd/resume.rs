@@ -4,14 +4,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::Sending;
-use super::{connect, connection_for, journal_dir, on_ctrl_c, open_source, run_and_report};
-use crate::cli::{GlobalArgs, ResumeArgs};
+use super::context::{connect, connection_for, journal_dir, on_ctrl_c, open_source};
+use super::{run_and_report, Sending};
+use crate::cli::{GlobalArgs, ResumeArgs, TokenArgs, Tuning};
 use crate::engine::reconcile::{self, Reconciled, SourceState};
 use crate::engine::{Cancel, Dest};
 use crate::error::{Error, Result};
 use crate::journal::{self, JournalDir};
-use crate::output;
+use crate::output::{self, summary::Record};
 use crate::plan::Plan;
 
 fn stem(p: &Path) -> String {
@@ -40,14 +40,14 @@ async fn select_journals(dir: &JournalDir, args: &ResumeArgs) -> Result<Vec<Path
             .map(|(p, _)| p)
             .collect();
         return match good.len() {
-            0 => Err(output::nothing_pending(dir.path())),
+            0 => Err(output::resume::nothing_pending(dir.path())),
             1 => Ok(vec![good[0].clone()]),
             _ => {
                 let pending: Vec<_> = entries
                     .iter()
                     .filter_map(|(_, j)| j.as_ref().ok())
                     .collect();
-                Err(output::several_pending(&pending))
+                Err(output::resume::several_pending(&pending))
             }
         };
     }
@@ -67,9 +67,9 @@ async fn select_journals(dir: &JournalDir, args: &ResumeArgs) -> Result<Vec<Path
         }
         let Ok(abs) = std::fs::canonicalize(target) else {
             return Err(if is_id {
-                output::unknown_target(target)
+                output::resume::unknown_target(target)
             } else {
-                output::not_an_id_or_file(target)
+                output::resume::not_an_id_or_file(target)
             });
         };
         let owners: Vec<&PathBuf> = entries
@@ -79,10 +79,10 @@ async fn select_journals(dir: &JournalDir, args: &ResumeArgs) -> Result<Vec<Path
             .collect();
         match owners.as_slice() {
             [one] => chosen.push((*one).clone()),
-            [] => return Err(output::no_upload_of(target)),
+            [] => return Err(output::resume::no_upload_of(target)),
             many => {
                 let ids: Vec<String> = many.iter().map(|p| stem(p)).collect();
-                return Err(output::several_uploads_of(
+                return Err(output::resume::several_uploads_of(
                     target,
                     many.len(),
                     &ids.join(", "),
@@ -108,10 +108,15 @@ pub(super) async fn resume(global: &GlobalArgs, args: ResumeArgs) -> Result<()> 
     let mut outcome = Ok(());
     for path in &paths {
         if cancel.is_raised() {
-            outcome = Err(output::stopped_before_next());
+            outcome = Err(output::resume::stopped_before_next());
             break;
         }
-        let result = resume_one(global, &args, &dir, path, &cancel, started).await;
+        let how = Resume {
+            token: &args.token,
+            tuning: &args.tuning,
+            verify: !args.no_verify,
+        };
+        let result = resume_journal(global, &how, &dir, path, &cancel, started).await;
         started = Instant::now();
         match result {
             Ok(record) => records.extend(record),
@@ -123,7 +128,7 @@ pub(super) async fn resume(global: &GlobalArgs, args: ResumeArgs) -> Result<()> 
                 if args.tuning.json {
                     let journal = JournalDir::load_path(path).ok();
                     let file = journal.as_ref().map(|j| j.source.path.as_path());
-                    records.push(output::json_failure(&stem(path), file, &e));
+                    records.push(output::summary::json_failure(&stem(path), file, &e));
                 } else {
                     output::error_line(&e);
                 }
@@ -132,46 +137,61 @@ pub(super) async fn resume(global: &GlobalArgs, args: ResumeArgs) -> Result<()> 
         }
     }
     if args.tuning.json && (several || outcome.is_ok()) {
-        output::json_document(records, several);
+        output::summary::json_document(records, several);
     }
     outcome?;
     if failed > 0 {
-        return Err(output::some_failed(failed, total));
+        return Err(output::resume::some_failed(failed, total));
     }
     Ok(())
 }
 
-pub(super) async fn resume_one(
+/// How one journal is resumed: by `resume`, or by `put` when it finds its
+/// own unfinished upload.
+pub(super) struct Resume<'a> {
+    /// The `--via` backend's token, if the upload goes through one.
+    pub token: &'a TokenArgs,
+    pub tuning: &'a Tuning,
+    /// Re-read the parts the journal names and compare them with the file
+    /// (false: `--no-verify`).
+    pub verify: bool,
+}
+
+/// Resumes the upload whose journal is at `path`: locks it, checks the
+/// source, reconciles with the store, sends what is missing and completes.
+/// Returns the `--json` record, when asked for.
+pub(super) async fn resume_journal(
     global: &GlobalArgs,
-    args: &ResumeArgs,
+    how: &Resume<'_>,
     dir: &JournalDir,
     path: &Path,
     cancel: &Cancel,
     started: Instant,
-) -> Result<Option<serde_json::Value>> {
-    let tuning = &args.tuning;
+) -> Result<Option<Record>> {
+    let tuning = how.tuning;
     let quiet = tuning.quiet || tuning.json;
     let journal = JournalDir::load_path(path).map_err(Error::Failed)?;
     let id = journal.id.clone();
     let lock = dir.lock(&id).map_err(Error::Failed)?;
     // Another run may have finished or changed it while we waited for nothing.
-    let journal = JournalDir::load_path(path).map_err(|_| output::finished_meanwhile(&id))?;
+    let journal =
+        JournalDir::load_path(path).map_err(|_| output::resume::finished_meanwhile(&id))?;
     let dest = Dest {
         bucket: journal.bucket.clone(),
         key: journal.key.clone(),
     };
-    let (file, now) =
-        open_source(&journal.source.path).map_err(|e| output::source_missing(&e, &id, &dest))?;
+    let (file, now) = open_source(&journal.source.path)
+        .map_err(|e| output::resume::source_missing(&e, &id, &dest))?;
     let mut journal = journal;
-    if reconcile::check_source(&journal, &now).map_err(output::engine_error)?
+    if reconcile::check_source(&journal, &now).map_err(output::failure::engine_error)?
         == SourceState::Touched
     {
         // Size and mtime no longer vouch for the parts: only their hashes can.
-        if args.no_verify {
-            return Err(output::touched_no_verify(&journal));
+        if !how.verify {
+            return Err(output::resume::touched_no_verify(&journal));
         }
         if !quiet {
-            output::touched(&journal);
+            output::resume::touched(&journal);
         }
         // Saved by the reconciliation, which then trusts no part unverified.
         journal.source = now.clone();
@@ -179,40 +199,42 @@ pub(super) async fn resume_one(
     let plan = Plan::new(now.size, journal.part_size)
         .ok()
         .filter(|p| p.part_size == journal.part_size && p.part_count == journal.part_count)
-        .ok_or_else(|| output::bad_plan(path, now.size, &id))?;
+        .ok_or_else(|| output::resume::bad_plan(path, now.size, &id))?;
     let (store, used) = connect(
         &connection_for(global, &journal),
         tuning.stall_timeout,
-        &args.token,
+        how.token,
     )
     .await?;
     let store = Arc::new(store);
     let recorded = journal.connection.endpoint_url.as_deref();
     let at_recorded_endpoint = used.endpoint_url.as_deref() == recorded;
     if !at_recorded_endpoint {
-        output::other_endpoint(&id, used.endpoint_url.as_deref(), recorded);
+        output::resume::other_endpoint(&id, used.endpoint_url.as_deref(), recorded);
     }
     let reconciled = reconcile::reconcile(
         &*store,
         dir,
         journal,
         &plan,
-        !args.no_verify,
+        how.verify,
         tuning.attempts(),
         cancel,
         at_recorded_endpoint,
     )
     .await
-    .map_err(output::engine_error)?;
+    .map_err(output::failure::engine_error)?;
     let (journal, todo, candidates) = match reconciled {
         Reconciled::AlreadyCompleted(info) => {
             let etag = info.etag.as_deref();
             if tuning.json {
                 let file = &now.path;
-                return Ok(Some(output::json_already_completed(&id, file, &dest, etag)));
+                return Ok(Some(output::summary::json_already_completed(
+                    &id, file, &dest, etag,
+                )));
             }
             if !tuning.quiet {
-                output::already_completed(&id, &dest, etag);
+                output::resume::already_completed(&id, &dest, etag);
             }
             return Ok(None);
         }
@@ -223,7 +245,7 @@ pub(super) async fn resume_one(
         } => (*journal, todo, candidates),
     };
     if !quiet {
-        output::resuming(&output::Resuming {
+        output::resume::resuming(&output::resume::Resuming {
             id: &id,
             dest: &dest,
             at: &output::endpoint(&used),

@@ -25,14 +25,14 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
     let prefix = keys::normalize_prefix(&args.prefix);
     if !prefix.is_empty() {
         keys::check_form(&prefix)
-            .map_err(|e| Error::Usage(format!("--prefix '{}': {}", args.prefix, e.message)))?;
+            .map_err(|e| output::serve::bad_prefix(&args.prefix, &e.message))?;
     }
     init_logs(args.json_logs);
 
-    let conn = super::connection(global);
-    let store = SdkStore::connect(&conn, STORE_STALL_TIMEOUT, super::list_page_size())
+    let conn = super::context::connection(global);
+    let store = SdkStore::connect(&conn, STORE_STALL_TIMEOUT, super::context::list_page_size())
         .await
-        .map_err(|e| output::connect_error(e, conn.profile.as_deref()))?;
+        .map_err(|e| output::failure::connect_error(e, conn.profile.as_deref()))?;
     bucket_cors(&store, &args).await?;
     // The page's CSP names the origin the part URLs point at.
     let store_url = store.bucket_url(&args.bucket).await.ok();
@@ -40,15 +40,10 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .map_err(|e| {
-            Error::failed(format!(
-                "cannot listen on {}: {e}. Choose another address or port with --listen",
-                args.listen
-            ))
-        })?;
+        .map_err(|e| output::serve::cannot_listen(args.listen, &e))?;
     let addr = listener
         .local_addr()
-        .map_err(|e| Error::failed(format!("cannot read the listening address: {e}")))?;
+        .map_err(|e| output::serve::cannot_read_address(&e))?;
     let state = Arc::new(AppState {
         store,
         bucket: args.bucket.clone(),
@@ -64,16 +59,11 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
             cors_origins: args.cors_origins.clone(),
         },
     );
-    // The one line on stdout: scripts and tests read the address from it
-    // (useful with port 0).
-    println!(
-        "s3up serve: listening on http://{addr} for s3://{}/{prefix}",
-        args.bucket
-    );
+    output::serve::listening(addr, &args.bucket, &prefix);
     let _ = std::io::stdout().flush();
     serve::serve(listener, app)
         .await
-        .map_err(|e| Error::failed(format!("serving on {addr} failed: {e}")))?;
+        .map_err(|e| output::serve::serving_failed(addr, &e))?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -81,20 +71,12 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
 fn auth(args: &ServeArgs) -> Result<Auth> {
     if args.no_auth {
         if !args.listen.ip().is_loopback() {
-            return Err(Error::Usage(format!(
-                "--no-auth is refused on {}, which is not a loopback address: without authentication anyone \
-                 who reaches the port could write to the bucket. Listen on 127.0.0.1, or use --tokens or --jwt-secret-file",
-                args.listen
-            )));
+            return Err(output::serve::no_auth_refused(args.listen));
         }
         return Ok(Auth::open(&args.prefix));
     }
     if args.tokens.is_none() && args.jwt_secret_file.is_none() {
-        return Err(Error::Usage(
-            "serve needs authentication: give --tokens FILE or --jwt-secret-file FILE \
-             (or --no-auth, on a loopback address only)"
-                .into(),
-        ));
+        return Err(output::serve::auth_needed());
     }
     let (auth, warnings) = Auth::load(
         &args.prefix,
@@ -103,7 +85,7 @@ fn auth(args: &ServeArgs) -> Result<Auth> {
     )
     .map_err(Error::Usage)?;
     for w in warnings {
-        eprintln!("s3up: warning: {w}");
+        output::warning(&w);
     }
     Ok(auth)
 }
@@ -143,36 +125,24 @@ async fn bucket_cors(store: &SdkStore, args: &ServeArgs) -> Result<()> {
         store
             .put_bucket_cors(&args.bucket, &wanted)
             .await
-            .map_err(|e| {
-                Error::failed(format!(
-                    "cannot set the CORS configuration of bucket '{}': {e}. Apply {json} yourself",
-                    args.bucket
-                ))
-            })?;
+            .map_err(|e| output::serve::cannot_set_cors(&args.bucket, &e, &json))?;
         tracing::info!(bucket = %args.bucket, cors = %json, "applied the bucket's CORS configuration");
         return Ok(());
     }
     match store.bucket_cors(&args.bucket).await {
         Ok(rules) => {
             if let Some(gap) = serve::bucket_cors_gap(rules.as_deref(), &args.cors_origins) {
-                tracing::warn!(
-                    "bucket '{}': {gap}, so browsers cannot upload to the presigned URLs. \
-                     Apply {json} (e.g. `aws s3api put-bucket-cors --bucket {} --cors-configuration '{json}'`), \
-                     or restart with --apply-bucket-cors",
-                    args.bucket,
-                    args.bucket
-                );
+                tracing::warn!("{}", output::serve::cors_gap(&args.bucket, &gap, &json));
             }
             Ok(())
         }
-        Err(e) if e.kind == ErrorKind::NoSuchBucket => Err(Error::failed(format!(
-            "bucket '{}' does not exist: create it, or name another with --bucket",
-            args.bucket
-        ))),
+        Err(e) if e.kind == ErrorKind::NoSuchBucket => {
+            Err(output::serve::no_such_bucket(&args.bucket))
+        }
         Err(e) => {
             tracing::warn!(
-                "bucket '{}': cannot read its CORS configuration ({e}); browsers need {json}",
-                args.bucket
+                "{}",
+                output::serve::cors_unreadable(&args.bucket, &e, &json)
             );
             Ok(())
         }

@@ -1,0 +1,260 @@
+//! What every command makes of the global arguments: the connection to a
+//! store (or a `--via` backend with its token), the journal directory, the
+//! options every suggested command carries, the Ctrl-C flag, the source file,
+//! and how progress and results are shown.
+//!
+//! The one place that turns the command line's options into a store
+//! ([`connect`]), so every subcommand reaches S3 the same way.
+
+use std::fs::File;
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::cli::{GlobalArgs, ProgressMode, TokenArgs, Tuning};
+use crate::engine::{Cancel, Dest, Progress};
+use crate::error::{Error, Result};
+use crate::journal::{Journal, JournalDir, Source};
+use crate::output::failure;
+use crate::output::hint::{quote, set_again_options};
+use crate::output::summary::Style;
+use crate::progress::Display;
+use crate::s3::Location;
+use crate::store::sdk::SdkStore;
+use crate::store::via::{Token, ViaStore};
+use crate::store::{AnyStore, Connection};
+
+/// Records, for every hint this run prints, the options that say where its
+/// journals and uploads are (see [`crate::output::hint::suggest`]).
+pub(super) fn set_hints(global: &GlobalArgs) {
+    set_again_options(again_options(global));
+}
+
+/// The engine's destination for a parsed location (the engine keeps its
+/// own `Dest` until the two become one type).
+impl From<&Location> for Dest {
+    fn from(u: &Location) -> Dest {
+        Dest {
+            bucket: u.bucket.clone(),
+            key: u.key.clone(),
+        }
+    }
+}
+
+/// Builds the store the options name, and returns it with the connection
+/// actually used (the region filled in), for the journal. A `--via` upload
+/// (`conn.via`) needs the backend's token from `token`.
+pub(super) async fn connect(
+    conn: &Connection,
+    stall_timeout: Duration,
+    token: &TokenArgs,
+) -> Result<(AnyStore, Connection)> {
+    if let Some(backend) = &conn.via {
+        return connect_via(backend, token, stall_timeout, false);
+    }
+    let sdk = SdkStore::connect(conn, stall_timeout, list_page_size())
+        .await
+        .map_err(|e| failure::connect_error(e, conn.profile.as_deref()))?;
+    let used = Connection {
+        region: Some(sdk.region.clone()),
+        endpoint_url: sdk.endpoint_url.clone(),
+        ..conn.clone()
+    };
+    Ok((AnyStore::Sdk(sdk), used))
+}
+
+/// The store for a `--via` backend; `own_key`: the user named the key.
+/// Nothing is sent until the first call.
+pub(super) fn connect_via(
+    backend: &str,
+    token: &TokenArgs,
+    stall_timeout: Duration,
+    own_key: bool,
+) -> Result<(AnyStore, Connection)> {
+    let token = read_token(token, backend)?;
+    let store = ViaStore::new(backend, token, stall_timeout, own_key)
+        .map_err(|e| failure::bad_backend(&e.0))?;
+    let used = Connection {
+        via: Some(store.backend().to_string()),
+        ..Connection::default()
+    };
+    Ok((AnyStore::Via(store), used))
+}
+
+/// The backend's token: from --token-file, else --token (with a warning: it
+/// shows in `ps`), else S3UP_TOKEN.
+fn read_token(args: &TokenArgs, backend: &str) -> Result<Token> {
+    if let Some(path) = &args.token_file {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| failure::token_file_error(path, &e))?;
+        return Token::new(&text).ok_or_else(|| failure::token_file_empty(path));
+    }
+    if let Some(t) = &args.token {
+        failure::token_on_command_line();
+        return Token::new(t).ok_or_else(|| failure::token_missing(backend));
+    }
+    std::env::var("S3UP_TOKEN")
+        .ok()
+        .and_then(|t| Token::new(&t))
+        .ok_or_else(|| failure::token_missing(backend))
+}
+
+/// `S3UP_LIST_PAGE_SIZE`: exists so the tests can prove pagination without
+/// creating 1,001 parts.
+pub(super) fn list_page_size() -> Option<i32> {
+    std::env::var("S3UP_LIST_PAGE_SIZE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n: &i32| *n > 0)
+}
+
+/// The options given on the command line that say where the journals and
+/// the uploads are, as they must be repeated in a suggested command (see
+/// [`crate::output::hint::suggest`]). Values that came from the environment are left out:
+/// the environment will give them again.
+fn again_options(global: &GlobalArgs) -> String {
+    let from_env = |var: &str, value: &str| std::env::var(var).is_ok_and(|v| v == value);
+    let mut options = String::new();
+    let mut add = |name: &str, value: Option<&str>| {
+        if let Some(v) = value {
+            options.push_str(&format!(" --{name} {}", quote(v)));
+        }
+    };
+    add(
+        "endpoint-url",
+        global.endpoint_url.as_deref().filter(|u| {
+            !from_env("AWS_ENDPOINT_URL", u) && !from_env("AWS_ENDPOINT_URL", &format!("{u}/"))
+        }),
+    );
+    add("profile", global.profile.as_deref());
+    add("region", global.region.as_deref());
+    let journal_dir = global.journal_dir.as_ref().map(|d| d.display().to_string());
+    add(
+        "journal-dir",
+        journal_dir
+            .as_deref()
+            .filter(|d| !from_env("S3UP_JOURNAL_DIR", d)),
+    );
+    if global.path_style {
+        options.push_str(" --path-style");
+    }
+    options
+}
+
+pub(super) fn connection(global: &GlobalArgs) -> Connection {
+    Connection {
+        endpoint_url: global.endpoint_url.clone(),
+        region: global.region.clone(),
+        profile: global.profile.clone(),
+        path_style: global.path_style,
+        via: None,
+    }
+}
+
+/// The journal's connection, with whatever the user gave on this command line
+/// (or in AWS_ENDPOINT_URL) on top. The endpoint actually reached is compared
+/// with the journal's after connecting ([`crate::engine::gone`]).
+pub(super) fn connection_for(global: &GlobalArgs, journal: &Journal) -> Connection {
+    let saved = &journal.connection;
+    // A backend's upload is reached only through that backend.
+    if saved.via.is_some() {
+        return saved.clone();
+    }
+    Connection {
+        endpoint_url: global
+            .endpoint_url
+            .clone()
+            .or_else(|| saved.endpoint_url.clone()),
+        region: global.region.clone().or_else(|| saved.region.clone()),
+        profile: global.profile.clone().or_else(|| saved.profile.clone()),
+        path_style: global.path_style || saved.path_style,
+        via: None,
+    }
+}
+
+pub(super) fn journal_dir(global: &GlobalArgs) -> Result<JournalDir> {
+    JournalDir::resolve(global.journal_dir.clone()).map_err(Error::Failed)
+}
+
+/// The uploads a store holds under `remote` (bucket and key prefix), with
+/// the store, for `list-pending --remote` and `abort --remote`.
+pub(super) async fn remote_uploads(
+    global: &GlobalArgs,
+    remote: &Dest,
+) -> Result<(AnyStore, Vec<crate::store::ListedUpload>)> {
+    use crate::store::ListUploads;
+    let (store, _) = connect(
+        &connection(global),
+        LIST_STALL_TIMEOUT,
+        &TokenArgs::default(),
+    )
+    .await?;
+    let uploads = crate::engine::retry::retry(LIST_ATTEMPTS, || {
+        store.list_uploads(&remote.bucket, &remote.key)
+    })
+    .await
+    .map_err(|e| failure::store_failure(&e, remote))?;
+    Ok((store, uploads))
+}
+
+/// Attempts per call for commands that only list or abort.
+const LIST_ATTEMPTS: u32 = 4;
+/// Stall timeout for commands that only list or abort.
+pub(super) const LIST_STALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Opens the source: a readable regular file, with its absolute path and metadata.
+pub(super) fn open_source(path: &Path) -> Result<(Arc<File>, Source)> {
+    let meta = std::fs::metadata(path).map_err(|e| failure::file_error(path, &e))?;
+    if meta.is_dir() {
+        return Err(failure::file_error(
+            path,
+            &io::Error::from(io::ErrorKind::IsADirectory),
+        ));
+    }
+    if !meta.is_file() {
+        return Err(failure::not_a_regular_file(path));
+    }
+    let file = File::open(path).map_err(|e| failure::file_error(path, &e))?;
+    let abs = std::fs::canonicalize(path).map_err(|e| failure::file_error(path, &e))?;
+    let meta = file.metadata().map_err(|e| failure::file_error(path, &e))?;
+    Ok((Arc::new(file), Source::of(&abs, &meta)))
+}
+
+/// A flag raised by the first Ctrl-C; a second Ctrl-C exits at once (the
+/// journal is consistent at every moment, so nothing is lost by not waiting).
+pub(super) fn on_ctrl_c() -> Cancel {
+    let (raise, cancel) = Cancel::new();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return; // no handler could be installed: never cancel
+        }
+        crate::output::ctrl_c();
+        let _ = raise.send(true);
+        let _ = tokio::signal::ctrl_c().await;
+        std::process::exit(crate::error::EXIT_INTERRUPTED);
+    });
+    cancel
+}
+
+pub(super) fn style(tuning: &Tuning) -> Style {
+    Style {
+        json: tuning.json,
+        quiet: tuning.quiet,
+    }
+}
+
+/// The progress display `tuning` asks for. With `S3UP_TIMINGS` (for
+/// scripts/bench) it also prints what the parts phase cost.
+/// `-q` and `--json` hide the bar, but not a `--progress json` asked for
+/// by name: it goes to stderr, apart from the summary.
+pub(super) fn progress(tuning: &Tuning, started: Instant) -> Arc<dyn Progress> {
+    let quiet = tuning.quiet || tuning.json;
+    let timings = std::env::var_os("S3UP_TIMINGS").map(|_| started);
+    let mode = match tuning.progress {
+        _ if tuning.no_progress => ProgressMode::None,
+        ProgressMode::Auto if quiet => ProgressMode::None,
+        mode => mode,
+    };
+    Arc::new(Display::new(mode, timings))
+}

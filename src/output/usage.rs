@@ -1,0 +1,76 @@
+//! Command-line errors clap finds, as one line (`main` prints them), and
+//! what s3up answers to options other tools have.
+
+/// clap's error as one line: without its `error:` prefix, usage block and
+/// "For more information" line; a list under a line ending in ':' (missing
+/// arguments) follows that line, comma-separated, and other lines (clap's
+/// tips) follow after a semicolon.
+pub fn clap_error_line(text: &str) -> String {
+    let mut line = String::new();
+    let mut in_list = false;
+    for l in text.lines().map(str::trim) {
+        if l.is_empty() || l.starts_with("Usage:") || l.starts_with("For more") {
+            continue;
+        }
+        let l = l.strip_prefix("error: ").unwrap_or(l);
+        if line.is_empty() {
+            line.push_str(l);
+        } else if line.ends_with(':') {
+            line.push(' ');
+            line.push_str(l);
+            in_list = true;
+            continue;
+        } else if in_list && !l.starts_with("tip:") {
+            line.push_str(", ");
+            line.push_str(l);
+            continue;
+        } else {
+            line.push_str("; ");
+            line.push_str(l);
+        }
+        in_list = false;
+    }
+    line.trim_end_matches('.').to_string()
+}
+
+/// What s3up answers to options users bring from other tools (aws s3 cp),
+/// instead of clap's nearest match (`--recursive` is not `--retries`).
+pub fn foreign_option(arg: &str) -> Option<String> {
+    match arg {
+        "--recursive" => Some(
+            "s3up uploads one file per command; --recursive (a whole directory) is not \
+             supported yet. Run one `s3up put FILE s3://BUCKET/PREFIX/` per file, e.g. \
+             `for f in DIR/*; do s3up put \"$f\" s3://BUCKET/PREFIX/; done`"
+                .to_string(),
+        ),
+        "--dryrun" | "--dry-run" => Some(format!(
+            "s3up has no {arg}: `put` uploads, and creates nothing on S3 until the file, the \
+             URL and the credentials have passed their checks. (`s3up abort --remote` without \
+             --yes only lists what it would abort)"
+        )),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Issue 13, item 6: "the following required arguments were not provided:; <S3_URL>".
+    #[test]
+    fn clap_errors_become_one_readable_line() {
+        let missing = "error: the following required arguments were not provided:\n  <FILE>\n  \
+                       <S3_URL>\n\nUsage: s3up put <FILE> <S3_URL>\n\nFor more information, \
+                       try '--help'.\n";
+        assert_eq!(
+            clap_error_line(missing),
+            "the following required arguments were not provided: <FILE>, <S3_URL>"
+        );
+        let tip = "error: unexpected argument '--retrys' found\n\n  tip: a similar argument \
+                   exists: '--retries'\n\nUsage: s3up put <FILE> <S3_URL>\n";
+        assert_eq!(
+            clap_error_line(tip),
+            "unexpected argument '--retrys' found; tip: a similar argument exists: '--retries'"
+        );
+    }
+}
