@@ -2,7 +2,7 @@
 
 use super::context::{connect, connection_for, journal_dir, remote_uploads, LIST_STALL_TIMEOUT};
 use crate::cli::{AbortArgs, GlobalArgs};
-use crate::engine::{abort::until_gone, Dest};
+use crate::engine::abort::until_gone;
 use crate::error::{Error, Result};
 use crate::journal::{self, JournalDir};
 use crate::output;
@@ -26,10 +26,7 @@ pub(super) async fn abort(global: &GlobalArgs, args: AbortArgs) -> Result<()> {
         }
         let journal = JournalDir::load_path(&path).map_err(Error::Failed)?;
         let lock = dir.lock(id).map_err(Error::Failed)?;
-        let dest = Dest {
-            bucket: journal.bucket.clone(),
-            key: journal.key.clone(),
-        };
+        let dest = journal.location();
         let aborted = async {
             let connection = connection_for(global, &journal);
             let (store, _) = connect(&connection, LIST_STALL_TIMEOUT, &args.token).await?;
@@ -64,7 +61,7 @@ async fn abort_remote(
     older: &Age,
     yes: bool,
 ) -> Result<()> {
-    let remote = Dest::from(remote);
+    let remote = remote.clone();
     let (store, uploads) = remote_uploads(global, &remote).await?;
     let cutoff = journal::now_unix().saturating_sub(older.duration.as_secs());
     // An upload with no start time is never taken for stale.
@@ -79,7 +76,7 @@ async fn abort_remote(
     let journals = dir.list_async().await;
     let mut skipped = 0;
     for u in &stale {
-        let dest = Dest {
+        let dest = Location {
             bucket: remote.bucket.clone(),
             key: u.key.clone(),
         };

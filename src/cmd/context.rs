@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::cli::{GlobalArgs, ProgressMode, TokenArgs, Tuning};
-use crate::engine::{Cancel, Dest, Progress};
+use crate::engine::{Cancel, Progress};
 use crate::error::{Error, Result};
 use crate::journal::{Journal, JournalDir, Source};
 use crate::output::failure;
@@ -32,16 +32,7 @@ pub(super) fn set_hints(global: &GlobalArgs) {
 }
 
 /// The engine's destination for a parsed location (the engine keeps its
-/// own `Dest` until the two become one type).
-impl From<&Location> for Dest {
-    fn from(u: &Location) -> Dest {
-        Dest {
-            bucket: u.bucket.clone(),
-            key: u.key.clone(),
-        }
-    }
-}
-
+/// own `Location` until the two become one type).
 /// Builds the store the options name, and returns it with the connection
 /// actually used (the region filled in), for the journal. A `--via` upload
 /// (`conn.via`) needs the backend's token from `token`.
@@ -181,7 +172,7 @@ pub(super) fn journal_dir(global: &GlobalArgs) -> Result<JournalDir> {
 /// the store, for `list-pending --remote` and `abort --remote`.
 pub(super) async fn remote_uploads(
     global: &GlobalArgs,
-    remote: &Dest,
+    remote: &Location,
 ) -> Result<(AnyStore, Vec<crate::store::ListedUpload>)> {
     use crate::store::ListUploads;
     let (store, _) = connect(

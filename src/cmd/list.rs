@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::context::{journal_dir, remote_uploads};
 use crate::cli::{GlobalArgs, ListPendingArgs};
-use crate::engine::Dest;
+
 use crate::error::Result;
 use crate::journal::Journal;
 use crate::output::list::{self, LocalEntry, RemoteRow};
@@ -31,7 +31,7 @@ async fn list_remote(
     remote: &Location,
     entries: &[(PathBuf, std::result::Result<Journal, String>)],
 ) -> Result<()> {
-    let remote = Dest::from(remote);
+    let remote = remote.clone();
     let (store, uploads) = remote_uploads(global, &remote).await?;
     let mut rows: Vec<RemoteRow<'_>> = Vec::new();
     for u in &uploads {

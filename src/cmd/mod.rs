@@ -24,7 +24,7 @@ use clap::CommandFactory;
 
 use crate::cli::{Cli, Command, Tuning};
 use crate::engine::verify::Candidate;
-use crate::engine::{run_multipart, Cancel, Dest, Run};
+use crate::engine::{run_multipart, Cancel, Run};
 use crate::error::Result;
 use crate::journal::{Journal, JournalDir, Lock};
 use crate::output::{self, summary::Record, summary::Summary};
@@ -95,10 +95,7 @@ async fn run_and_report(
     if !done.resent.is_empty() && !s.tuning.quiet && !s.tuning.json {
         output::resume::parts_resent(&done.journal.source.path, &done.resent);
     }
-    let dest = Dest {
-        bucket: done.journal.bucket.clone(),
-        key: done.journal.key.clone(),
-    };
+    let dest = done.journal.location();
     Ok(output::summary::report(
         style(s.tuning),
         &Summary {

@@ -13,7 +13,7 @@ use crate::cli::{GlobalArgs, ObjectArgs, PutArgs};
 use crate::engine::abort::until_gone;
 use crate::engine::reconcile;
 use crate::engine::session::{self, NewUpload};
-use crate::engine::{single, Dest};
+use crate::engine::single;
 use crate::error::{Error, Result};
 use crate::journal::{Journal, JournalDir, Source};
 use crate::output::{self, summary::Summary};
@@ -197,7 +197,7 @@ fn check_metadata(args: &ObjectArgs) -> Result<()> {
 /// Warns when a running s3up (one that holds its journal's lock) uploads to
 /// the same destination at the same endpoint: both would complete, and the
 /// last one would silently replace the other's object.
-async fn warn_if_running(dir: &JournalDir, dest: &Dest, used: &Connection) {
+async fn warn_if_running(dir: &JournalDir, dest: &Location, used: &Connection) {
     let journals = dir.list_async().await;
     let running: Vec<&Journal> = journals
         .iter()
@@ -221,7 +221,7 @@ async fn warn_if_running(dir: &JournalDir, dest: &Dest, used: &Connection) {
 async fn unfinished(
     dir: &JournalDir,
     source: &Source,
-    dest: &Dest,
+    dest: &Location,
     used: &Connection,
     own_key: bool,
 ) -> Vec<(PathBuf, Journal)> {
@@ -244,15 +244,15 @@ async fn unfinished(
 
 /// Where `put` sends the file: `s3://BUCKET/KEY`, or with --via the KEY
 /// asked for (empty: the backend chooses).
-fn destination(args: &PutArgs) -> Result<Dest> {
+fn destination(args: &PutArgs) -> Result<Location> {
     match (&args.dest, &args.via) {
-        (Some(Target::S3(url)), None) => Ok(Dest::from(url)),
+        (Some(Target::S3(url)), None) => Ok(url.clone()),
         (Some(Target::S3(url)), Some(_)) => Err(output::put::s3_url_with_via(url)),
-        (Some(Target::Key(key)), Some(_)) => Ok(Dest {
+        (Some(Target::Key(key)), Some(_)) => Ok(Location {
             bucket: String::new(),
             key: key.clone(),
         }),
-        (None, Some(_)) => Ok(Dest {
+        (None, Some(_)) => Ok(Location {
             bucket: String::new(),
             key: String::new(),
         }),
@@ -271,7 +271,7 @@ async fn restart(
     dir: &JournalDir,
     path: &Path,
     journal: &Journal,
-    dest: &Dest,
+    dest: &Location,
 ) -> Result<()> {
     let lock = dir.lock(&journal.id).map_err(Error::Failed)?;
     until_gone(store, &journal.upload())

@@ -8,7 +8,7 @@ use super::context::{connect, connection_for, journal_dir, on_ctrl_c, open_sourc
 use super::{run_and_report, Sending};
 use crate::cli::{GlobalArgs, ResumeArgs, TokenArgs, Tuning};
 use crate::engine::reconcile::{self, Reconciled, SourceState};
-use crate::engine::{Cancel, Dest};
+use crate::engine::Cancel;
 use crate::error::{Error, Result};
 use crate::journal::{self, JournalDir};
 use crate::output::{self, summary::Record};
@@ -176,10 +176,7 @@ pub(super) async fn resume_journal(
     // Another run may have finished or changed it while we waited for nothing.
     let journal =
         JournalDir::load_path(path).map_err(|_| output::resume::finished_meanwhile(&id))?;
-    let dest = Dest {
-        bucket: journal.bucket.clone(),
-        key: journal.key.clone(),
-    };
+    let dest = journal.location();
     let (file, now) = open_source(&journal.source.path)
         .map_err(|e| output::resume::source_missing(&e, &id, &dest))?;
     let mut journal = journal;

@@ -16,7 +16,7 @@ use super::abort::until_gone;
 use super::context::Run;
 use super::gone::stopped_by;
 use super::retry::retry;
-use super::{Dest, Error};
+use super::Error;
 use crate::journal::{Journal, Lock, PartRecord, Source};
 use crate::store::{
     b64, CompletedPart, ErrorKind, Finished, ListUploads, ObjectInfo, Store, StoreError,
@@ -120,13 +120,6 @@ pub async fn landed<S: Store>(store: &S, journal: &Journal, attempts: u32) -> La
     }
 }
 
-fn dest_of(journal: &Journal) -> Dest {
-    Dest {
-        bucket: journal.bucket.clone(),
-        key: journal.key.clone(),
-    }
-}
-
 /// Checks the source and the journal, completes the upload, verifies the
 /// object and removes the journal.
 pub(super) async fn complete<S: ListUploads>(
@@ -193,7 +186,7 @@ pub(super) async fn complete<S: ListUploads>(
                 (Landed::Unknown(check), _) => {
                     return Err(Error::Undetermined {
                         id,
-                        dest: dest_of(&journal),
+                        dest: journal.location(),
                         error: Box::new(e),
                         check: Box::new(check),
                     })
@@ -210,7 +203,7 @@ pub(super) async fn complete<S: ListUploads>(
                     }
                     let _ = run.dir.remove_async(&id).await;
                     return Err(Error::Exists {
-                        dest: dest_of(&journal),
+                        dest: journal.location(),
                         aborted: true,
                     });
                 }
@@ -221,7 +214,7 @@ pub(super) async fn complete<S: ListUploads>(
     if let (Some(got), Some(want)) = (&finished.checksum_sha256, composite_sha256(&journal.parts)) {
         if digest_part(got) != digest_part(&want) {
             return Err(Error::ChecksumMismatch {
-                dest: dest_of(&journal),
+                dest: journal.location(),
                 got: got.clone(),
                 want,
                 multipart: true,

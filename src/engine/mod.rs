@@ -57,6 +57,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::journal::SaveStats;
+use crate::s3::Location;
 use crate::store::StoreError;
 pub use context::Run;
 pub use gone::Unconfirmed;
@@ -122,19 +123,6 @@ pub struct PartStats {
     pub saves: SaveStats,
 }
 
-/// Where an object goes: bucket and key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Dest {
-    pub bucket: String,
-    pub key: String,
-}
-
-impl std::fmt::Display for Dest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "s3://{}/{}", self.bucket, self.key)
-    }
-}
-
 /// Why the engine stopped. `id` is the journal's ID wherever one exists;
 /// `crate::output` words each case and `crate::error` gives its exit code.
 #[derive(Debug)]
@@ -183,10 +171,10 @@ pub enum Error {
     },
     /// A conditional write (`if_none_match`) and the key exists; `aborted` when an upload was
     /// aborted (and its journal removed) because of it.
-    Exists { dest: Dest, aborted: bool },
+    Exists { dest: Location, aborted: bool },
     /// The store completed the object but reports another checksum.
     ChecksumMismatch {
-        dest: Dest,
+        dest: Location,
         got: String,
         want: String,
         multipart: bool,
@@ -196,7 +184,7 @@ pub enum Error {
     /// told (`check`); the journal is kept.
     Undetermined {
         id: String,
-        dest: Dest,
+        dest: Location,
         error: Box<StoreError>,
         check: Box<StoreError>,
     },
@@ -208,12 +196,12 @@ pub enum Error {
     /// The journal could not be written after Create, so the upload was aborted.
     JournalStart { dir: PathBuf, error: String },
     /// A store call failed before any upload existed (nothing to resume).
-    Store { dest: Dest, error: StoreError },
+    Store { dest: Location, error: StoreError },
     /// Create failed (`error`) or Ctrl-C stopped it (`None`), after attempts
     /// whose answers were lost: `sweep` says what became of the uploads they
     /// may have made. Nothing to resume.
     NotStarted {
-        dest: Dest,
+        dest: Location,
         error: Option<StoreError>,
         sweep: Box<session::Sweep>,
     },
@@ -226,7 +214,7 @@ pub enum Error {
     /// ListParts failed in a way that leaves the upload resumable.
     ListFailed {
         id: String,
-        dest: Dest,
+        dest: Location,
         error: Box<StoreError>,
     },
     /// ListParts answered that the upload no longer exists. The journal was
@@ -235,7 +223,7 @@ pub enum Error {
     /// but the object there is not this file's).
     GoneAtResume {
         id: String,
-        dest: Dest,
+        dest: Location,
         path: PathBuf,
         all_sent: bool,
         kept: Option<Box<Unconfirmed>>,

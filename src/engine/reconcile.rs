@@ -27,7 +27,7 @@ use super::complete::{landed, Landed};
 use super::gone::forget_if_gone;
 use super::retry::retry;
 use super::verify::{Candidate, Expect};
-use super::{Cancel, Dest, Error};
+use super::{Cancel, Error};
 use crate::journal::{self, Journal, JournalDir, Source};
 use crate::plan::{Part, Plan};
 use crate::store::{ErrorKind, ListUploads, ObjectInfo};
@@ -92,10 +92,7 @@ pub async fn reconcile<S: ListUploads>(
 ) -> Result<Reconciled, Error> {
     let id = journal.id.clone();
     let upload = journal.upload();
-    let dest = Dest {
-        bucket: journal.bucket.clone(),
-        key: journal.key.clone(),
-    };
+    let dest = journal.location();
     let listing = retry(attempts, || store.list_parts(&upload));
     let listed = tokio::select! {
         listed = listing => listed,

@@ -13,14 +13,19 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::abort::until_gone;
 use super::retry::{retry, retry_or_cancel};
-use super::{Cancel, Dest, Error};
+use super::{Cancel, Error};
 use crate::journal::{self, Journal, JournalDir, Lock, Source, JOURNAL_VERSION};
 use crate::plan::Plan;
+use crate::s3::Location;
 use crate::store::{Connection, ErrorKind, ListUploads, ObjectOptions, Store, StoreError};
 
 /// For a conditional write (`if_none_match`): fails with [`Error::Exists`] when the key is taken,
 /// before anything is created, so there is nothing to clean up.
-pub async fn check_absent<S: Store>(store: &S, dest: &Dest, attempts: u32) -> Result<(), Error> {
+pub async fn check_absent<S: Store>(
+    store: &S,
+    dest: &Location,
+    attempts: u32,
+) -> Result<(), Error> {
     let existing = retry(attempts, || store.head_object(&dest.bucket, &dest.key))
         .await
         .map_err(|error| Error::Store {
@@ -38,7 +43,7 @@ pub async fn check_absent<S: Store>(store: &S, dest: &Dest, attempts: u32) -> Re
 
 /// What a new upload is: where it goes, how, and from which file.
 pub struct NewUpload {
-    pub dest: Dest,
+    pub dest: Location,
     pub object: ObjectOptions,
     /// How the store was reached, recorded so `resume` reconnects the same way.
     pub connection: Connection,
@@ -191,7 +196,7 @@ pub async fn start<S: ListUploads>(
 async fn sweep<S: ListUploads>(
     store: &S,
     dir: &JournalDir,
-    dest: &Dest,
+    dest: &Location,
     began: u64,
     keep: Option<&str>,
     lost: u32,

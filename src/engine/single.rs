@@ -13,8 +13,9 @@ use std::sync::Arc;
 use super::hash::hash;
 use super::meter::send_metered;
 use super::retry::retry;
-use super::{Dest, Error, Progress};
+use super::{Error, Progress};
 use crate::plan::Part;
+use crate::s3::Location;
 use crate::store::{b64, ErrorKind, Finished, ObjectOptions, Store, StoreError};
 
 /// After a lost answer, the object at `dest` is this file's when its size and
@@ -22,7 +23,7 @@ use crate::store::{b64, ErrorKind, Finished, ObjectOptions, Store, StoreError};
 /// store cannot say, that is the error, not "exists".
 async fn own_object<S: Store>(
     store: &S,
-    dest: &Dest,
+    dest: &Location,
     len: u64,
     sha: &[u8; 32],
     attempts: u32,
@@ -77,7 +78,7 @@ pub async fn put_single<S: Store>(
     file: &Arc<File>,
     path: &Path,
     whole: Part,
-    dest: &Dest,
+    dest: &Location,
     opts: &ObjectOptions,
     attempts: u32,
     progress: &Arc<dyn Progress>,

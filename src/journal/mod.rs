@@ -58,6 +58,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::plan::{Part, Plan};
+use crate::s3::Location;
 use crate::store::{Connection, ObjectOptions, UploadHandle};
 
 #[cfg(test)]
@@ -167,6 +168,14 @@ impl Journal {
             bucket: self.bucket.clone(),
             key: self.key.clone(),
             upload_id: self.upload_id.clone(),
+        }
+    }
+
+    /// Where the object goes.
+    pub fn location(&self) -> Location {
+        Location {
+            bucket: self.bucket.clone(),
+            key: self.key.clone(),
         }
     }
 }

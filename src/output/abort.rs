@@ -6,7 +6,7 @@ use std::path::Path;
 use super::hint::suggest;
 use super::list::age;
 use super::{count, warning};
-use crate::engine::Dest;
+
 use crate::error::Error;
 use crate::s3::Location;
 use crate::store::ListedUpload;
@@ -19,7 +19,7 @@ pub fn no_such_id(id: &str, dir: &Path) -> Error {
     ))
 }
 
-pub fn aborted(id: &str, dest: &Dest, was_there: bool) {
+pub fn aborted(id: &str, dest: &Location, was_there: bool) {
     if was_there {
         println!("aborted {id} ({dest}) and removed its journal");
     } else {
@@ -42,19 +42,19 @@ pub fn abort_failed(e: Error, id: &str) -> Error {
 
 /// `abort --forget` after a failed abort, before the journal goes: what may
 /// be left open, named so that it can still be found (stderr).
-pub fn forgetting_unaborted(id: &str, dest: &Dest, upload_id: &str, e: &Error) {
+pub fn forgetting_unaborted(id: &str, dest: &Location, upload_id: &str, e: &Error) {
     warning(&format!(
         "could not abort {id} ({e}); forgetting it anyway. Upload ID {upload_id} at \
          {dest} may stay open and keep costing storage until a lifecycle rule removes it"
     ));
 }
 
-pub fn forgot(id: &str, dest: &Dest) {
+pub fn forgot(id: &str, dest: &Location) {
     println!("removed the journal of {id} ({dest}) without aborting the upload");
 }
 
 /// `age` as the user wrote it (`7d`, not 604800s).
-pub fn none_stale(remote: &Dest, age: &str) {
+pub fn none_stale(remote: &Location, age: &str) {
     println!("no in-progress uploads under {remote} are older than {age}");
 }
 
@@ -68,7 +68,7 @@ pub fn remote_needs_age(remote: &Location) -> Error {
     ))
 }
 
-pub fn stale_upload(dest: &Dest, u: &ListedUpload, done: bool) {
+pub fn stale_upload(dest: &Location, u: &ListedUpload, done: bool) {
     let started = u.initiated_unix.map_or("?".to_string(), age);
     let verb = if done { "aborted" } else { "would abort" };
     println!(
@@ -77,7 +77,7 @@ pub fn stale_upload(dest: &Dest, u: &ListedUpload, done: bool) {
     );
 }
 
-pub fn skipped_running(dest: &Dest, u: &ListedUpload, id: &str) {
+pub fn skipped_running(dest: &Location, u: &ListedUpload, id: &str) {
     warning(&format!(
         "skipped {dest} upload {}: a running s3up is using it (journal {id})",
         u.upload_id

@@ -14,8 +14,9 @@ use std::path::Path;
 use super::hint::{quote, suggest};
 use super::warning;
 use crate::engine::session::Sweep;
-use crate::engine::{self, Dest};
+use crate::engine::{self};
 use crate::error::Error;
+use crate::s3::Location;
 use crate::store::sdk::ConnectError;
 use crate::store::{ErrorKind, StoreError};
 
@@ -115,7 +116,7 @@ pub fn cannot_remove_journal(path: &Path, e: &io::Error) -> Error {
     Error::failed(format!("cannot remove journal '{}': {e}", path.display()))
 }
 
-fn exists(dest: &Dest) -> String {
+fn exists(dest: &Location) -> String {
     format!(
         "'{dest}' already exists and --if-none-match was given. Choose another key, or drop \
          --if-none-match to overwrite"
@@ -133,7 +134,7 @@ fn check_credentials(e: &StoreError) -> &'static str {
 }
 
 /// The message for a store failure that happened before anything needs resuming.
-pub fn store_failure(e: &StoreError, dest: &Dest) -> Error {
+pub fn store_failure(e: &StoreError, dest: &Location) -> Error {
     Error::failed(match e.kind {
         ErrorKind::NoSuchBucket => format!(
             "bucket '{}' does not exist ({e}). Check the name in '{dest}', or create the bucket",
@@ -237,7 +238,7 @@ fn what_stopped(part: Option<(u32, u64)>, error: &StoreError) -> String {
 }
 
 /// What the user must hear of a sweep after lost Create answers, if anything.
-pub fn swept(dest: &Dest, sweep: &Sweep) -> Option<String> {
+pub fn swept(dest: &Location, sweep: &Sweep) -> Option<String> {
     let remote = format!("s3://{}/{}", dest.bucket, dest.key);
     if let Some(e) = &sweep.unlisted {
         return Some(format!(
@@ -422,7 +423,7 @@ fn gone(id: String, what: String, kept: Option<Box<engine::Unconfirmed>>) -> Err
 /// When a resume listed the parts.
 fn gone_at_resume(
     id: String,
-    dest: &Dest,
+    dest: &Location,
     path: &Path,
     all_sent: bool,
     kept: Option<Box<engine::Unconfirmed>>,
@@ -452,7 +453,7 @@ fn gone_at_resume(
 }
 
 /// Complete failed in a way a lost earlier answer explains.
-fn undetermined(id: String, dest: &Dest, error: &StoreError, check: &StoreError) -> Error {
+fn undetermined(id: String, dest: &Location, error: &StoreError, check: &StoreError) -> Error {
     let reason = format!(
         "{error}, which a lost answer to an earlier attempt would explain: the upload \
          may have completed, but whether the object at {dest} is this upload's could \
@@ -470,7 +471,7 @@ fn undetermined(id: String, dest: &Dest, error: &StoreError, check: &StoreError)
 
 // The object is not what was sent, or not to be written.
 
-fn exists_error(dest: &Dest, aborted: bool) -> Error {
+fn exists_error(dest: &Location, aborted: bool) -> Error {
     if aborted {
         return Error::failed(format!(
             "'{dest}' already exists and --if-none-match was given, so the upload \
@@ -480,7 +481,7 @@ fn exists_error(dest: &Dest, aborted: bool) -> Error {
     Error::failed(exists(dest))
 }
 
-fn checksum_mismatch(dest: &Dest, got: &str, want: &str, multipart: bool) -> Error {
+fn checksum_mismatch(dest: &Location, got: &str, want: &str, multipart: bool) -> Error {
     Error::failed(if multipart {
         format!(
             "S3 completed '{dest}' but reports checksum {got}, while the parts sent give \
@@ -515,7 +516,7 @@ fn changed_since(id: &str, path: &Path, size_then: u64, size_now: u64) -> Error 
 // Nothing was started.
 
 /// Create failed (`error`) or Ctrl-C stopped it (`None`), after a sweep.
-fn not_started(dest: &Dest, error: Option<&StoreError>, sweep: &Sweep) -> Error {
+fn not_started(dest: &Location, error: Option<&StoreError>, sweep: &Sweep) -> Error {
     let Some(error) = error else {
         return Error::InterruptedAtStart(
             swept(dest, sweep).map_or(String::new(), |s| format!(" ({s})")),
@@ -537,7 +538,7 @@ mod tests {
         let undetermined = |check: ErrorKind| {
             engine_error(engine::Error::Undetermined {
                 id: "abc123".into(),
-                dest: Dest {
+                dest: Location {
                     bucket: "b".into(),
                     key: "k".into(),
                 },

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::{destination, warning};
-use crate::engine::Dest;
+use crate::s3::Location;
+
 use crate::journal::{self, Journal};
 use crate::store::{ListedPart, ListedUpload};
 use crate::units;
@@ -158,7 +159,7 @@ pub type RemoteRow<'a> = (
     Option<&'a Journal>,
 );
 
-pub fn remote_pending(remote: &Dest, rows: &[RemoteRow<'_>], json: bool) {
+pub fn remote_pending(remote: &Location, rows: &[RemoteRow<'_>], json: bool) {
     if json {
         let v: Vec<RemoteRecord<'_>> = rows
             .iter()

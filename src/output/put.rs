@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::hint::suggest;
 use super::{note, warning};
-use crate::engine::Dest;
+
 use crate::error::Error;
 use crate::journal::Journal;
 use crate::s3::Location;
@@ -45,7 +45,7 @@ pub fn s3_url_with_via(url: &Location) -> Error {
 
 /// Other running s3up uploads to the same destination: the last to
 /// complete wins.
-pub fn same_destination(dest: &Dest, others: &[&Journal]) {
+pub fn same_destination(dest: &Location, others: &[&Journal]) {
     let each: Vec<String> = others
         .iter()
         .map(|j| format!("{} from '{}'", j.id, j.source.path.display()))
@@ -99,7 +99,7 @@ pub fn changed_use_restart(journal: &Journal, file: &Path) -> Error {
 }
 
 /// `put` found several earlier uploads of the same file to the same destination.
-pub fn several_earlier(file: &Path, dest: &Dest, ids: &[&str]) -> Error {
+pub fn several_earlier(file: &Path, dest: &Location, ids: &[&str]) -> Error {
     Error::failed(format!(
         "'{}' has {} unfinished uploads to {dest} ({}). Resume one with {}, or \
          run the same command with --restart to abort them all and start afresh",

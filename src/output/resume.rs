@@ -5,7 +5,8 @@ use std::path::Path;
 
 use super::hint::suggest;
 use super::{note, warning};
-use crate::engine::Dest;
+use crate::s3::Location;
+
 use crate::error::Error;
 use crate::journal::Journal;
 
@@ -91,7 +92,7 @@ pub fn finished_meanwhile(id: &str) -> Error {
     ))
 }
 
-pub fn source_missing(e: &Error, id: &str, dest: &Dest) -> Error {
+pub fn source_missing(e: &Error, id: &str, dest: &Location) -> Error {
     Error::failed(format!(
         "{e}; it is the source of upload {id} to {dest}. Put the file back, or give up \
          with {}",
@@ -146,7 +147,7 @@ pub fn other_endpoint(id: &str, used: Option<&str>, recorded: Option<&str>) {
 /// are re-read and compared with the file while the others are sent.
 pub struct Resuming<'a> {
     pub id: &'a str,
-    pub dest: &'a Dest,
+    pub dest: &'a Location,
     /// The endpoint, as [`endpoint`] words it.
     pub at: &'a str,
     pub on_store: usize,
@@ -182,7 +183,7 @@ pub fn parts_resent(path: &Path, numbers: &[u32]) {
     ));
 }
 
-pub fn already_completed(id: &str, dest: &Dest, etag: Option<&str>) {
+pub fn already_completed(id: &str, dest: &Location, etag: Option<&str>) {
     println!(
         "upload {id} had already completed on S3: {dest} ETag {}",
         etag.unwrap_or("")

@@ -6,8 +6,9 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::engine::{Dest, PartStats};
+use crate::engine::PartStats;
 use crate::error::Error;
+use crate::s3::Location;
 use crate::store::Finished;
 use crate::units;
 
@@ -23,7 +24,7 @@ pub struct Summary<'a> {
     /// The journal's ID (`None` for a file sent with one PutObject).
     pub id: Option<&'a str>,
     pub file: &'a Path,
-    pub dest: &'a Dest,
+    pub dest: &'a Location,
     /// The object's size.
     pub size: u64,
     /// The bytes this run sent (less after a resume).
@@ -146,7 +147,12 @@ pub fn json_failure(id: &str, file: Option<&Path>, e: &Error) -> Record {
 }
 
 /// The `--json` record of an upload whose Complete had already landed.
-pub fn json_already_completed(id: &str, file: &Path, dest: &Dest, etag: Option<&str>) -> Record {
+pub fn json_already_completed(
+    id: &str,
+    file: &Path,
+    dest: &Location,
+    etag: Option<&str>,
+) -> Record {
     Record::AlreadyCompleted(AlreadyCompleted {
         id: id.to_string(),
         file: file.to_path_buf(),

@@ -33,9 +33,10 @@ use super::complete::composite_sha256;
 use super::reconcile::{reconcile, Reconciled};
 use super::session::{self, NewUpload};
 use super::verify::Expect;
-use super::{abort, run_multipart, Cancel, Completed, Dest, Error, Progress, Run};
+use super::{abort, run_multipart, Cancel, Completed, Error, Progress, Run};
 use crate::journal::{Journal, JournalDir, Lock, PartRecord, Source};
 use crate::plan::{Part, Plan};
+use crate::s3::Location;
 use crate::store::faulty::{Faulty, Gate, Op};
 use crate::store::memory::MemoryStore;
 use crate::store::{b64, Connection, ErrorKind, ObjectOptions, Store};
@@ -91,8 +92,8 @@ struct Fixture {
     if_none_match: bool,
 }
 
-fn dest() -> Dest {
-    Dest {
+fn dest() -> Location {
+    Location {
         bucket: "bkt".into(),
         key: "dir/file.bin".into(),
     }
