@@ -20,6 +20,9 @@ pub const MAX_PARTS: u64 = 10_000;
 /// Largest object S3 stores: "48.8 TiB" in the limits table above, that is 50 TB
 /// (it was 5 TiB until December 2025; S3-compatible stores may be lower).
 pub const MAX_OBJECT_SIZE: u64 = 50_000_000_000_000;
+/// The largest single PutObject (and POST upload) S3 accepts, 5 GiB: the POST
+/// policy's `content-length-range` ends there (user guide, "Uploading objects").
+pub const MAX_SINGLE_UPLOAD: u64 = 5 * 1024 * MIB;
 /// Longest key, in bytes of UTF-8 (user guide, "Naming Amazon S3 objects").
 pub const MAX_KEY_BYTES: usize = 1024;
 /// Bucket names are 3 to 63 characters long (user guide, "General purpose

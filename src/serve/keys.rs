@@ -16,8 +16,7 @@
 
 use super::error::ApiError;
 
-/// S3's limit on a key's length in bytes.
-pub const MAX_KEY_BYTES: usize = 1024;
+use crate::s3::MAX_KEY_BYTES;
 
 /// Hex digits of randomness in a default key: 64 bits, enough that two
 /// uploads of the same file name never collide in practice.
@@ -57,7 +56,9 @@ pub fn check_form(key: &str) -> Result<(), ApiError> {
         return bad("is empty: pass the key that create returned, as ?key=");
     }
     if key.len() > MAX_KEY_BYTES {
-        return bad("is longer than S3's 1024-byte limit: use a shorter name");
+        return bad(&format!(
+            "is longer than S3's {MAX_KEY_BYTES}-byte limit: use a shorter name"
+        ));
     }
     if key.starts_with('/') {
         return bad("starts with '/': keys are relative, write it without the leading '/'");

@@ -35,7 +35,7 @@ use crate::store::UploadHandle;
 
 /// S3's part numbers run from 1 to this; also the most parts a batch or a
 /// Complete may name.
-pub const MAX_PARTS: u32 = 10_000;
+pub use crate::s3::MAX_PARTS;
 
 /// The largest request body, as Companion allows: a Complete of 10,000 parts
 /// in Companion's format (`{PartNumber, ETag}`, about 75 bytes each) fits.
@@ -122,7 +122,7 @@ fn upload(state: &AppState, key: String, upload_id: &str) -> Result<UploadHandle
 
 fn part_number(s: &str) -> Result<u32, ApiError> {
     match s.trim().parse::<u32>() {
-        Ok(n) if (1..=MAX_PARTS).contains(&n) => Ok(n),
+        Ok(n) if (1..=MAX_PARTS).contains(&u64::from(n)) => Ok(n),
         _ => Err(ApiError::bad_request(
             "bad_part_number",
             format!(

@@ -32,12 +32,7 @@ use super::SdkStore;
 use crate::store::errors::error_chain;
 use crate::store::{b64, ErrorKind, StoreError, UploadHandle};
 
-/// SigV4's ceiling for a presigned request.
-pub const MAX_PRESIGN_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
-
-/// The largest single PUT (and POST) S3 accepts, 5 GiB; the POST policy's
-/// `content-length-range` ends there.
-pub const MAX_SINGLE_UPLOAD: u64 = 5 << 30;
+use crate::s3::{MAX_PRESIGN_EXPIRY, MAX_SINGLE_UPLOAD};
 
 /// A presigned request: the URL, and the headers the client must send with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
