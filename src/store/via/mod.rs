@@ -62,7 +62,7 @@ use serde::de::IgnoredAny;
 
 use self::http::Wait;
 use self::signer::Signer;
-use super::body::FileBody;
+use super::body::{hash_range, FileBody};
 use super::watchdog::{Stamp, Watchdog};
 use super::{
     b64, CompletedPart, ErrorKind, FileRange, Finished, ListUploads, ListedPart, ListedUpload,
@@ -175,33 +175,25 @@ impl ViaStore {
     }
 }
 
-/// Base64 MD5 of a file range, for `Content-MD5`; read on the blocking pool.
+/// Base64 MD5 of a file range, for `Content-MD5`, through the one hashing
+/// routine ([`hash_range`]) on the blocking pool. Only a part the engine did
+/// not hash ahead comes here, so the SHA-256 it also computes costs little.
 async fn content_md5(range: &FileRange) -> Result<String, StoreError> {
-    use md5::{Digest, Md5};
-    use std::os::unix::fs::FileExt;
     let (file, offset, len) = (range.file.clone(), range.offset, range.len);
-    let digest = tokio::task::spawn_blocking(move || {
-        let mut h = Md5::new();
-        let mut buf = vec![0u8; 1 << 20];
-        let mut done = 0u64;
-        while done < len {
-            let n = (len - done).min(buf.len() as u64) as usize;
-            file.read_exact_at(&mut buf[..n], offset + done)?;
-            h.update(&buf[..n]);
-            done += n as u64;
-        }
-        Ok::<_, std::io::Error>(h.finalize())
-    })
-    .await
-    .map_err(|e| StoreError::new(ErrorKind::Fatal, "UploadPart", e.to_string()))?
-    .map_err(|e| {
-        StoreError::new(
-            ErrorKind::Fatal,
-            "UploadPart",
-            format!("cannot read the part: {e}"),
-        )
-    })?;
-    Ok(b64(&digest))
+    let sums = tokio::task::spawn_blocking(move || hash_range(&file, offset, len, true, None))
+        .await
+        .map_err(|e| StoreError::new(ErrorKind::Fatal, "UploadPart", e.to_string()))?
+        .map_err(|e| {
+            StoreError::new(
+                ErrorKind::Fatal,
+                "UploadPart",
+                format!("cannot read the part: {e}"),
+            )
+        })?;
+    let md5 = sums
+        .md5
+        .ok_or_else(|| StoreError::new(ErrorKind::Fatal, "UploadPart", "no MD5 was computed"))?;
+    Ok(b64(&md5))
 }
 
 /// The last path segment of a key: the file name Companion builds its key from.
