@@ -174,7 +174,7 @@ pub(super) async fn remote_uploads(
     global: &GlobalArgs,
     remote: &Location,
 ) -> Result<(AnyStore, Vec<crate::store::ListedUpload>)> {
-    use crate::store::ListUploads;
+    use crate::store::Store;
     let (store, _) = connect(
         &connection(global),
         LIST_STALL_TIMEOUT,

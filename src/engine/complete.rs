@@ -18,9 +18,7 @@ use super::gone::stopped_by;
 use super::retry::retry;
 use super::Error;
 use crate::journal::{Journal, Lock, PartRecord, Source};
-use crate::store::{
-    b64, CompletedPart, ErrorKind, Finished, ListUploads, ObjectInfo, Store, StoreError,
-};
+use crate::store::{b64, CompletedPart, ErrorKind, Finished, ObjectInfo, Store, StoreError};
 
 /// The checksum S3 reports for a completed multipart upload with SHA-256:
 /// the SHA-256 of the parts' digests, then "-N".
@@ -122,7 +120,7 @@ pub async fn landed<S: Store>(store: &S, journal: &Journal, attempts: u32) -> La
 
 /// Checks the source and the journal, completes the upload, verifies the
 /// object and removes the journal.
-pub(super) async fn complete<S: ListUploads>(
+pub(super) async fn complete<S: Store>(
     run: &Run<S>,
     journal: Journal,
     lock: Lock,

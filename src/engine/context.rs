@@ -8,10 +8,10 @@ use std::sync::Arc;
 use super::{Cancel, Progress};
 use crate::journal::JournalDir;
 use crate::plan::Plan;
-use crate::store::ListUploads;
+use crate::store::Store;
 
 /// Everything a multipart run needs.
-pub struct Run<S: ListUploads> {
+pub struct Run<S: Store> {
     pub store: Arc<S>,
     pub dir: JournalDir,
     pub file: Arc<File>,

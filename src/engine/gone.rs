@@ -15,7 +15,7 @@ use super::context::Run;
 use super::retry::retry;
 use super::Error;
 use crate::journal::{Journal, JournalDir};
-use crate::store::{ErrorKind, ListUploads, StoreError};
+use crate::store::{ErrorKind, Store, StoreError};
 
 /// Why an upload that a store called missing was not forgotten.
 #[derive(Debug, Clone)]
@@ -33,7 +33,7 @@ pub enum Unconfirmed {
 /// Confirms that `journal`'s upload is gone and removes the journal, or says
 /// why it was kept. `at_recorded_endpoint`: the store reached is the one the
 /// journal records.
-pub async fn forget_if_gone<S: ListUploads>(
+pub async fn forget_if_gone<S: Store>(
     store: &S,
     dir: &JournalDir,
     journal: &Journal,
@@ -61,7 +61,7 @@ pub async fn forget_if_gone<S: ListUploads>(
 
 /// What a store error that stopped a run means for the journal: an upload
 /// the store confirms it no longer has is forgotten; anything else stays resumable.
-pub(super) async fn stopped_by<S: ListUploads>(
+pub(super) async fn stopped_by<S: Store>(
     run: &Run<S>,
     journal: &Journal,
     part: Option<u32>,

@@ -30,7 +30,7 @@ use super::verify::{Candidate, Expect};
 use super::{Cancel, Error};
 use crate::journal::{self, Journal, JournalDir, Source};
 use crate::plan::{Part, Plan};
-use crate::store::{ErrorKind, ListUploads, ObjectInfo};
+use crate::store::{ErrorKind, ObjectInfo, Store};
 
 /// What resuming an upload comes to.
 #[derive(Debug)]
@@ -80,7 +80,7 @@ pub fn check_source(journal: &Journal, now: &Source) -> Result<SourceState, Erro
 /// Lists the parts the store holds and sorts them into trusted parts (kept in
 /// the journal), candidates to verify, and parts to send; see the module docs.
 #[allow(clippy::too_many_arguments)]
-pub async fn reconcile<S: ListUploads>(
+pub async fn reconcile<S: Store>(
     store: &S,
     dir: &JournalDir,
     mut journal: Journal,

@@ -14,7 +14,7 @@ use super::workers::send_parts;
 use super::{Error, PartStats};
 use crate::journal::{Journal, JournalWriter, Lock};
 use crate::plan::Part;
-use crate::store::{Finished, ListUploads};
+use crate::store::{Finished, Store};
 
 /// A finished multipart upload.
 #[derive(Debug)]
@@ -33,7 +33,7 @@ pub struct Completed {
 /// [`super::verify`]) and sending again those that do not, then completes
 /// the upload and removes the journal. `journal` must already be saved and
 /// `lock` held; it names neither the todo nor the candidates.
-pub async fn run_multipart<S: ListUploads>(
+pub async fn run_multipart<S: Store>(
     run: &Run<S>,
     journal: Journal,
     lock: Lock,

@@ -17,7 +17,7 @@ use super::{Cancel, Error};
 use crate::journal::{self, Journal, JournalDir, Lock, Source, JOURNAL_VERSION};
 use crate::plan::Plan;
 use crate::s3::Location;
-use crate::store::{Connection, ErrorKind, ListUploads, ObjectOptions, Store, StoreError};
+use crate::store::{Connection, ErrorKind, ObjectOptions, Store, StoreError};
 
 /// For a conditional write (`if_none_match`): fails with [`Error::Exists`] when the key is taken,
 /// before anything is created, so there is nothing to clean up.
@@ -84,7 +84,7 @@ const CLOCK_SKEW_SECS: u64 = 120;
 /// Creates the upload on the store and makes it durable in a locked journal.
 /// Ctrl-C (`cancel`) is honoured at any moment; an upload it may have left
 /// half-made is swept up before returning [`Error::NotStarted`].
-pub async fn start<S: ListUploads>(
+pub async fn start<S: Store>(
     store: &S,
     dir: &JournalDir,
     new: NewUpload,
@@ -193,7 +193,7 @@ pub async fn start<S: ListUploads>(
 /// unowned ones outside it are named too: a store whose clock (or whose
 /// ListMultipartUploads, like moto's fixed 2010 date) cannot be trusted may
 /// hide this run's upload among them, and a user must hear of it.
-async fn sweep<S: ListUploads>(
+async fn sweep<S: Store>(
     store: &S,
     dir: &JournalDir,
     dest: &Location,

@@ -27,12 +27,12 @@ use super::verify::{verify_all, Candidate, Verifier};
 use super::{Cancel, Progress};
 use crate::journal::{Journal, JournalWriter, PartRecord, PartSender};
 use crate::plan::Part;
-use crate::store::{b64, ListUploads, Store, UploadHandle};
+use crate::store::{b64, Store, UploadHandle};
 
 /// Sends the queue's parts (`todo`, then whatever the verifier of
 /// `candidates` finds changed); returns why it stopped early, if it did, and
 /// the candidates that were sent again.
-pub(super) async fn send_parts<S: ListUploads>(
+pub(super) async fn send_parts<S: Store>(
     run: &Run<S>,
     journal: &Journal,
     writer: &JournalWriter,

@@ -20,8 +20,8 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
 
 use super::{
-    CompletedPart, ErrorKind, FileRange, Finished, ListUploads, ListedPart, ListedUpload,
-    ObjectInfo, ObjectOptions, PartSums, Store, StoreError, UploadHandle,
+    CompletedPart, ErrorKind, FileRange, Finished, ListedPart, ListedUpload, ObjectInfo,
+    ObjectOptions, PartSums, Store, StoreError, UploadHandle,
 };
 
 /// The kinds of call, for counting and for choosing where a fault goes.
@@ -328,9 +328,7 @@ impl<S: Store> Store for Faulty<S> {
         let call = self.inner.completed_object(upload);
         self.with_fault(Op::CompletedObject, None, call).await
     }
-}
 
-impl<S: ListUploads> ListUploads for Faulty<S> {
     async fn list_uploads(
         &self,
         bucket: &str,

@@ -18,8 +18,8 @@ use sha2::{Digest, Sha256};
 
 use super::body::hash_range;
 use super::{
-    b64, CompletedPart, ErrorKind, FileRange, Finished, ListUploads, ListedPart, ListedUpload,
-    ObjectInfo, ObjectOptions, PartSums, Store, StoreError, UploadHandle,
+    b64, CompletedPart, ErrorKind, FileRange, Finished, ListedPart, ListedUpload, ObjectInfo,
+    ObjectOptions, PartSums, Store, StoreError, UploadHandle,
 };
 
 struct StoredPart {
@@ -321,9 +321,7 @@ impl Store for MemoryStore {
             })
             .collect())
     }
-}
 
-impl ListUploads for MemoryStore {
     async fn list_uploads(
         &self,
         bucket: &str,

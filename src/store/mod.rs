@@ -10,8 +10,8 @@
 //!   backend may choose the key; every later call takes that handle;
 //! - "did this Complete land?" is a store question ([`Store::completed_object`]),
 //!   because only the store knows how to look at the finished object;
-//! - listing a bucket's uploads is a separate trait ([`ListUploads`]), because a
-//!   presigning backend may not offer it;
+//! - listing a bucket's uploads ([`Store::list_uploads`]) is a call every store
+//!   answers, a presigning backend with an error that says it cannot list;
 //! - [`ErrorKind::Expired`] marks a presigned request that is too old: it is
 //!   signed again, and that does not spend an attempt;
 //! - [`Store::will_send`] tells the store which part comes next, with its
@@ -295,6 +295,16 @@ pub trait Store: Send + Sync + 'static {
         upload: &UploadHandle,
     ) -> impl Future<Output = Result<Vec<ListedPart>, StoreError>> + Send;
 
+    /// Every open upload under `prefix`, all pages. A store that cannot list
+    /// (a presigning backend: Companion's routes have no such call) answers
+    /// with an error that says so, and the engine then treats an upload's
+    /// absence as unconfirmed (`engine::gone`), never as proven.
+    fn list_uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<ListedUpload>, StoreError>> + Send;
+
     /// The object an upload's Complete would have made, or `None` when there is
     /// none: how the engine asks "did this Complete land?" after a lost answer.
     /// A Complete lands as the object at the upload's key.
@@ -304,16 +314,6 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<ObjectInfo>, StoreError>> + Send {
         self.head_object(&upload.bucket, &upload.key)
     }
-}
-
-/// Listing a bucket's open uploads, which not every store offers.
-pub trait ListUploads: Store {
-    /// Every open upload under `prefix`, all pages.
-    fn list_uploads(
-        &self,
-        bucket: &str,
-        prefix: &str,
-    ) -> impl Future<Output = Result<Vec<ListedUpload>, StoreError>> + Send;
 }
 
 /// Base64, as S3 writes checksums.
@@ -415,9 +415,7 @@ impl Store for AnyStore {
     ) -> Result<Option<ObjectInfo>, StoreError> {
         dispatch!(self, s => s.completed_object(upload))
     }
-}
 
-impl ListUploads for AnyStore {
     async fn list_uploads(
         &self,
         bucket: &str,

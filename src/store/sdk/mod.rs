@@ -26,8 +26,8 @@ use self::errors::classify;
 use super::body::FileBody;
 use super::watchdog::{Stamp, Watchdog};
 use super::{
-    b64, CompletedPart, ErrorKind, FileRange, Finished, ListUploads, ListedPart, ListedUpload,
-    ObjectInfo, ObjectOptions, PartSums, Store, StoreError, UploadHandle,
+    b64, CompletedPart, ErrorKind, FileRange, Finished, ListedPart, ListedUpload, ObjectInfo,
+    ObjectOptions, PartSums, Store, StoreError, UploadHandle,
 };
 
 /// The storage classes the SDK knows, for the CLI's value check.
@@ -472,9 +472,7 @@ impl Store for SdkStore {
         parts.dedup_by_key(|p| p.number);
         Ok(parts)
     }
-}
 
-impl ListUploads for SdkStore {
     async fn list_uploads(
         &self,
         bucket: &str,

@@ -42,7 +42,7 @@
 //! attempt, and the retry signs a fresh URL.
 //!
 //! **Listing uploads**: a backend does not list a bucket's uploads, so
-//! [`ListUploads::list_uploads`] fails (Fatal). `engine::gone` then cannot
+//! [`Store::list_uploads`] fails (Fatal). `engine::gone` then cannot
 //! confirm that an upload is gone, and keeps its journal: a 404 from the
 //! backend never removes a journal on its own.
 //!
@@ -65,8 +65,8 @@ use self::signer::Signer;
 use super::body::{hash_range, FileBody};
 use super::watchdog::{Stamp, Watchdog};
 use super::{
-    b64, CompletedPart, ErrorKind, FileRange, Finished, ListUploads, ListedPart, ListedUpload,
-    ObjectInfo, ObjectOptions, PartSums, Store, StoreError, UploadHandle,
+    b64, CompletedPart, ErrorKind, FileRange, Finished, ListedPart, ListedUpload, ObjectInfo,
+    ObjectOptions, PartSums, Store, StoreError, UploadHandle,
 };
 use crate::protocol::{
     self, CompletePartEntry, CompleteRequest, CompleteResponse, CreateRequest, CreateResponse,
@@ -485,9 +485,7 @@ impl Store for ViaStore {
         parts.dedup_by_key(|p| p.number);
         Ok(parts)
     }
-}
 
-impl ListUploads for ViaStore {
     /// Never offered by a backend: see the module docs.
     async fn list_uploads(
         &self,
