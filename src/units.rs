@@ -4,9 +4,17 @@
 //! command line, so `cli` (parsing), `output` and `progress` (printing) all
 //! use it without depending on each other. Sizes are binary (K = 1024); every
 //! duration flag takes one syntax (`30`, `30s`, `5m`, `12h`, `7d`, `1w`), a bare
-//! number being seconds.
+//! number being seconds. The wall clock in Unix seconds ([`now_unix`]), as
+//! journals and listings record times, lives here too.
 
 use std::time::Duration;
+
+/// The wall clock in whole seconds since the Unix epoch (0 before it).
+pub fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
 
 /// 1 MiB.
 pub const MIB: u64 = 1024 * 1024;

@@ -4,7 +4,7 @@ use super::context::{connect, connection_for, journal_dir, remote_uploads, LIST_
 use crate::cli::{AbortArgs, GlobalArgs};
 use crate::engine::abort::until_gone;
 use crate::error::{Error, Result};
-use crate::journal::{self, JournalDir};
+use crate::journal::JournalDir;
 use crate::output;
 use crate::s3::Location;
 use crate::store::UploadHandle;
@@ -63,7 +63,7 @@ async fn abort_remote(
 ) -> Result<()> {
     let remote = remote.clone();
     let (store, uploads) = remote_uploads(global, &remote).await?;
-    let cutoff = journal::now_unix().saturating_sub(older.duration.as_secs());
+    let cutoff = crate::units::now_unix().saturating_sub(older.duration.as_secs());
     // An upload with no start time is never taken for stale.
     let stale: Vec<_> = uploads
         .iter()

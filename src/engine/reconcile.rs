@@ -28,7 +28,7 @@ use super::gone::forget_if_gone;
 use super::retry::retry;
 use super::verify::{Candidate, Expect};
 use super::{Cancel, Error};
-use crate::journal::{self, Journal, JournalDir, Source};
+use crate::journal::{Journal, JournalDir, Source};
 use crate::plan::{Part, Plan};
 use crate::store::{ErrorKind, ObjectInfo, Store};
 
@@ -180,7 +180,7 @@ pub async fn reconcile<S: Store>(
         }
     }
     journal.parts = trusted;
-    journal.updated_unix = journal::now_unix();
+    journal.updated_unix = crate::units::now_unix();
     dir.save_async(&journal)
         .await
         .map_err(|error| Error::JournalResave {

@@ -91,7 +91,7 @@ pub async fn start<S: Store>(
     attempts: u32,
     cancel: &Cancel,
 ) -> Result<Started, Error> {
-    let began = journal::now_unix();
+    let began = crate::units::now_unix();
     let lost = AtomicU32::new(0);
     let created = retry_or_cancel(attempts, cancel, || async {
         let r = store
@@ -129,7 +129,7 @@ pub async fn start<S: Store>(
             });
         }
     };
-    let now = journal::now_unix();
+    let now = crate::units::now_unix();
     let journal = Journal {
         version: JOURNAL_VERSION,
         id: journal::id_for(&upload.upload_id),
@@ -211,7 +211,7 @@ async fn sweep<S: Store>(
             }
         }
     };
-    let until = journal::now_unix() + CLOCK_SKEW_SECS;
+    let until = crate::units::now_unix() + CLOCK_SKEW_SECS;
     let owned: Vec<String> = dir
         .list_async()
         .await

@@ -7,7 +7,8 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::{now_unix, Journal, JournalDir, PartRecord};
+use super::{Journal, JournalDir, PartRecord};
+use crate::units::now_unix;
 
 /// The writer saves at most this often. A crash loses at most this much of the
 /// parts' acknowledgements (resume re-hashes those parts and reuses them, or

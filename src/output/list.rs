@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{destination, warning};
 use crate::s3::Location;
 
-use crate::journal::{self, Journal};
+use crate::journal::Journal;
 use crate::store::{ListedPart, ListedUpload};
 use crate::units;
 
@@ -59,7 +59,7 @@ fn print_json<T: Serialize>(rows: &[T]) {
 
 /// "42s", "5m", "3h", "2d": how long ago `unix` was.
 pub(super) fn age(unix: u64) -> String {
-    units::age(journal::now_unix().saturating_sub(unix))
+    units::age(crate::units::now_unix().saturating_sub(unix))
 }
 
 /// One local journal, for `list-pending`: parsed (and whether a run holds

@@ -183,7 +183,7 @@ impl Store for MemoryStore {
             Upload {
                 bucket: bucket.into(),
                 key: key.into(),
-                initiated_unix: crate::journal::now_unix(),
+                initiated_unix: crate::units::now_unix(),
                 parts: BTreeMap::new(),
             },
         );
