@@ -146,7 +146,7 @@ pub(super) async fn complete<S: Store>(
         .map(|p| CompletedPart {
             number: p.number,
             etag: p.etag.clone(),
-            sha256: p.sha256.clone(),
+            sha256: Some(p.sha256.clone()),
         })
         .collect();
     let upload = journal.upload();
@@ -178,6 +178,7 @@ pub(super) async fn complete<S: Store>(
             };
             match (ours, e.kind) {
                 (Landed::Ours(info), _) => Finished {
+                    location: None,
                     etag: info.etag,
                     checksum_sha256: info.checksum_sha256,
                 },

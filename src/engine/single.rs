@@ -35,6 +35,7 @@ async fn own_object<S: Store>(
             if info.size == len && info.checksum_sha256.as_deref() == Some(&b64(sha)) =>
         {
             Ok(Finished {
+                location: None,
                 etag: info.etag,
                 checksum_sha256: info.checksum_sha256,
             })

@@ -164,6 +164,7 @@ impl Store for MemoryStore {
         };
         state.objects.insert(at, info.clone());
         Ok(Finished {
+            location: None,
             etag: info.etag,
             checksum_sha256: info.checksum_sha256,
         })
@@ -262,7 +263,7 @@ impl Store for MemoryStore {
             let stored = up
                 .parts
                 .get(&p.number)
-                .filter(|s| s.etag == p.etag && s.sha256 == p.sha256)
+                .filter(|s| s.etag == p.etag && p.sha256.as_ref() == Some(&s.sha256))
                 .ok_or_else(|| err(ErrorKind::Fatal, OP, "InvalidPart"))?;
             size += stored.size;
             use base64::Engine;
@@ -287,6 +288,7 @@ impl Store for MemoryStore {
         state.uploads.remove(&upload.upload_id);
         state.objects.insert(at, info.clone());
         Ok(Finished {
+            location: None,
             etag: info.etag,
             checksum_sha256: info.checksum_sha256,
         })

@@ -176,13 +176,17 @@ pub struct PartSums {
 pub struct CompletedPart {
     pub number: u32,
     pub etag: String,
-    /// Base64 SHA-256 of the part, as sent with UploadPart.
-    pub sha256: String,
+    /// Base64 SHA-256 of the part, as sent with UploadPart; `None` for a part
+    /// sent without one (a Companion client's, through `serve`).
+    pub sha256: Option<String>,
 }
 
 /// What the store says about a finished object.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Finished {
+    /// The object's URL as the store names it, where it says (`serve` passes
+    /// it on to its client).
+    pub location: Option<String>,
     pub etag: Option<String>,
     /// Base64 SHA-256 as S3 reports it (composite "…-N" for multipart uploads).
     pub checksum_sha256: Option<String>,

@@ -23,7 +23,7 @@ use crate::serve::auth::Caller;
 use crate::serve::error::ApiError;
 use crate::serve::keys::quoted;
 use crate::serve::AppState;
-use crate::store::sdk::CompletePart;
+use crate::store::CompletedPart;
 use crate::store::{ObjectOptions, Store, UploadHandle};
 
 #[utoipa::path(post, path = "/s3/multipart", tag = "companion",
@@ -275,7 +275,7 @@ pub async fn complete(
             ));
         }
         let sha256 = p.checksum_sha256.as_deref().map(sha256_param).transpose()?;
-        parts.push(CompletePart {
+        parts.push(CompletedPart {
             number,
             etag: p.etag,
             sha256,
@@ -290,7 +290,7 @@ pub async fn complete(
     }
     let done = state
         .store
-        .complete_parts(&up, &parts, false)
+        .complete_upload(&up, &parts, false)
         .await
         .map_err(|e| ApiError::from_store(&e))?;
     Ok(Json(CompleteResponse {

@@ -35,44 +35,6 @@ pub fn storage_classes() -> &'static [&'static str] {
     StorageClass::values()
 }
 
-/// A part for [`SdkStore::complete_parts`]. Its checksum is optional: the
-/// engine always has one, a stock Uppy client behind `serve` has none.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CompletePart {
-    pub number: u32,
-    pub etag: String,
-    /// Base64 SHA-256, for uploads created with the SHA-256 algorithm.
-    pub sha256: Option<String>,
-}
-
-impl From<&CompletedPart> for CompletePart {
-    fn from(p: &CompletedPart) -> CompletePart {
-        CompletePart {
-            number: p.number,
-            etag: p.etag.clone(),
-            sha256: Some(p.sha256.clone()),
-        }
-    }
-}
-
-/// What CompleteMultipartUpload answered.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Completed {
-    /// The object's URL as the store names it; `serve` passes it on.
-    pub location: Option<String>,
-    pub etag: Option<String>,
-    pub checksum_sha256: Option<String>,
-}
-
-impl From<Completed> for Finished {
-    fn from(c: Completed) -> Finished {
-        Finished {
-            etag: c.etag,
-            checksum_sha256: c.checksum_sha256,
-        }
-    }
-}
-
 /// The real store: aws-sdk-s3.
 #[derive(Clone, Debug)]
 pub struct SdkStore {
@@ -135,56 +97,6 @@ impl SdkStore {
             })
         };
         self.watchdog.small("CreateMultipartUpload", request).await
-    }
-
-    /// CompleteMultipartUpload, the only one: the engine's (through
-    /// [`Store::complete_upload`]) and `serve`'s. Each part's checksum is sent
-    /// when it has one; `if_none_match` makes it a conditional write.
-    pub async fn complete_parts(
-        &self,
-        upload: &UploadHandle,
-        parts: &[CompletePart],
-        if_none_match: bool,
-    ) -> Result<Completed, StoreError> {
-        let parts = parts
-            .iter()
-            .map(|p| {
-                aws_sdk_s3::types::CompletedPart::builder()
-                    .part_number(p.number as i32)
-                    .e_tag(&p.etag)
-                    .set_checksum_sha256(p.sha256.clone())
-                    .build()
-            })
-            .collect();
-        let mut req = self
-            .client
-            .complete_multipart_upload()
-            .bucket(&upload.bucket)
-            .key(&upload.key)
-            .upload_id(&upload.upload_id)
-            .multipart_upload(
-                CompletedMultipartUpload::builder()
-                    .set_parts(Some(parts))
-                    .build(),
-            );
-        if if_none_match {
-            req = req.if_none_match("*");
-        }
-        // The SDK turns a 200 answer with an <Error> body into an error itself
-        // (checked by the fault-proxy test `complete_200_with_error_body_is_a_failure`).
-        let request = async {
-            let out = req.send().await.map_err(|e| {
-                self.classify("CompleteMultipartUpload", &upload.bucket, &upload.key, e)
-            })?;
-            Ok(Completed {
-                location: out.location,
-                etag: out.e_tag,
-                checksum_sha256: out.checksum_sha256,
-            })
-        };
-        self.watchdog
-            .complete("CompleteMultipartUpload", request)
-            .await
     }
 }
 
@@ -346,6 +258,7 @@ impl Store for SdkStore {
                 .await
                 .map_err(|e| self.classify("PutObject", bucket, key, e))?;
             Ok(Finished {
+                location: None,
                 etag: out.e_tag,
                 checksum_sha256: out.checksum_sha256,
             })
@@ -406,15 +319,54 @@ impl Store for SdkStore {
             .await
     }
 
+    /// CompleteMultipartUpload, the only one: the engine's (through
+    /// [`Store::complete_upload`]) and `serve`'s. Each part's checksum is sent
+    /// when it has one; `if_none_match` makes it a conditional write.
     async fn complete_upload(
         &self,
         upload: &UploadHandle,
         parts: &[CompletedPart],
         if_none_match: bool,
     ) -> Result<Finished, StoreError> {
-        let parts: Vec<CompletePart> = parts.iter().map(CompletePart::from).collect();
-        let done = self.complete_parts(upload, &parts, if_none_match).await?;
-        Ok(done.into())
+        let parts = parts
+            .iter()
+            .map(|p| {
+                aws_sdk_s3::types::CompletedPart::builder()
+                    .part_number(p.number as i32)
+                    .e_tag(&p.etag)
+                    .set_checksum_sha256(p.sha256.clone())
+                    .build()
+            })
+            .collect();
+        let mut req = self
+            .client
+            .complete_multipart_upload()
+            .bucket(&upload.bucket)
+            .key(&upload.key)
+            .upload_id(&upload.upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            );
+        if if_none_match {
+            req = req.if_none_match("*");
+        }
+        // The SDK turns a 200 answer with an <Error> body into an error itself
+        // (checked by the fault-proxy test `complete_200_with_error_body_is_a_failure`).
+        let request = async {
+            let out = req.send().await.map_err(|e| {
+                self.classify("CompleteMultipartUpload", &upload.bucket, &upload.key, e)
+            })?;
+            Ok(Finished {
+                location: out.location,
+                etag: out.e_tag,
+                checksum_sha256: out.checksum_sha256,
+            })
+        };
+        self.watchdog
+            .complete("CompleteMultipartUpload", request)
+            .await
     }
 
     async fn abort_upload(&self, upload: &UploadHandle) -> Result<(), StoreError> {

@@ -306,6 +306,7 @@ impl Store for ViaStore {
                 return Err(errors::s3_answer("PostObject", status, &text));
             }
             Ok(Finished {
+                location: None,
                 etag: header_etag.or_else(|| errors::xml_field(&text, "ETag").map(str::to_string)),
                 checksum_sha256: None,
             })
@@ -434,7 +435,7 @@ impl Store for ViaStore {
                 .map(|p| CompletePartEntry {
                     part_number: p.number,
                     etag: p.etag.clone(),
-                    checksum_sha256: serve.then(|| p.sha256.clone()),
+                    checksum_sha256: p.sha256.clone().filter(|_| serve),
                 })
                 .collect(),
         };
@@ -448,6 +449,7 @@ impl Store for ViaStore {
             .call("backend complete", req, true, Wait::Complete)
             .await?;
         Ok(Finished {
+            location: answer.location,
             etag: answer.etag,
             checksum_sha256: answer.checksum_sha256,
         })
