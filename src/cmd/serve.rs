@@ -119,7 +119,7 @@ fn init_logs(json: bool) {
 /// miss, or, with `--apply-bucket-cors`, replaces them. A missing bucket stops
 /// `serve` here, before it answers anyone.
 async fn bucket_cors(store: &SdkStore, args: &ServeArgs) -> Result<()> {
-    let wanted = serve::wanted_bucket_cors(&args.cors_origins);
+    let wanted = serve::bucket_cors::wanted_bucket_cors(&args.cors_origins);
     let json = serde_json::json!({ "CORSRules": [&wanted] }).to_string();
     if args.apply_bucket_cors {
         store
@@ -131,7 +131,9 @@ async fn bucket_cors(store: &SdkStore, args: &ServeArgs) -> Result<()> {
     }
     match store.bucket_cors(&args.bucket).await {
         Ok(rules) => {
-            if let Some(gap) = serve::bucket_cors_gap(rules.as_deref(), &args.cors_origins) {
+            if let Some(gap) =
+                serve::bucket_cors::bucket_cors_gap(rules.as_deref(), &args.cors_origins)
+            {
                 tracing::warn!("{}", output::serve::cors_gap(&args.bucket, &gap, &json));
             }
             Ok(())

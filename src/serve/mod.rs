@@ -69,9 +69,6 @@ pub mod keys;
 pub mod middleware;
 pub mod page;
 
-// `cmd::serve` names these as `serve::…`.
-pub use bucket_cors::{bucket_cors_gap, wanted_bucket_cors};
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
