@@ -143,8 +143,9 @@ impl Age {
 /// the uploads still being sent, and a bare `7` meant as days would take
 /// uploads seven seconds old.
 pub fn parse_age(s: &str) -> Result<Duration, String> {
-    let (_, unit) = split_duration(s)?;
-    if unit.is_empty() {
+    let (_, unit) = split_duration(s)
+        .map_err(|_| format!("'{s}' is not an age: write a number and a unit, like 7d or 12h"))?;
+    if !matches!(unit, "s" | "m" | "h" | "d" | "w") {
         return Err(format!("'{s}' has no unit: use s, m, h, d or w, like 7d"));
     }
     parse_duration(s)
@@ -241,6 +242,14 @@ mod tests {
     }
 
     // Issue 17: one syntax for every duration flag, a bare number in seconds.
+    #[test]
+    fn ages_keep_their_own_words() {
+        assert!(parse_age("abc").unwrap_err().contains("is not an age"));
+        assert!(parse_age("3y").unwrap_err().contains("has no unit"));
+        assert!(parse_age("7").unwrap_err().contains("has no unit"));
+        assert_eq!(parse_age("2h"), Ok(Duration::from_secs(7200)));
+    }
+
     #[test]
     fn every_duration_takes_one_syntax() {
         for (text, secs) in [

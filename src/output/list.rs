@@ -19,7 +19,7 @@ use crate::units;
 enum LocalRecord<'a> {
     Journal {
         id: &'a str,
-        file: &'a Path,
+        file: String,
         destination: String,
         backend: Option<&'a str>,
         upload_id: &'a str,
@@ -31,7 +31,7 @@ enum LocalRecord<'a> {
         running: bool,
     },
     Damaged {
-        journal: &'a Path,
+        journal: String,
         error: &'a str,
     },
 }
@@ -46,12 +46,13 @@ struct RemoteRecord<'a> {
     parts: Option<usize>,
     bytes: Option<u64>,
     journal: Option<&'a str>,
-    file: Option<&'a Path>,
+    file: Option<String>,
 }
 
 /// A JSON array on stdout.
 fn print_json<T: Serialize>(rows: &[T]) {
-    // Plain data of strings and numbers: serializing it cannot fail.
+    // Plain data of strings and numbers (paths made valid UTF-8 with
+    // U+FFFD where they are not): serializing it cannot fail.
     if let Ok(text) = serde_json::to_string(rows) {
         println!("{text}");
     }
@@ -73,7 +74,7 @@ pub fn local_pending(dir: &Path, entries: &[LocalEntry<'_>], json: bool) {
             .map(|(path, j)| match j {
                 Ok((j, running)) => LocalRecord::Journal {
                     id: &j.id,
-                    file: &j.source.path,
+                    file: j.source.path.to_string_lossy().into_owned(),
                     destination: format!("s3://{}/{}", j.bucket, j.key),
                     backend: j.connection.via.as_deref(),
                     upload_id: &j.upload_id,
@@ -85,7 +86,7 @@ pub fn local_pending(dir: &Path, entries: &[LocalEntry<'_>], json: bool) {
                     running: *running,
                 },
                 Err(e) => LocalRecord::Damaged {
-                    journal: path.as_path(),
+                    journal: path.to_string_lossy().into_owned(),
                     error: e.as_str(),
                 },
             })
@@ -173,7 +174,7 @@ pub fn remote_pending(remote: &Location, rows: &[RemoteRow<'_>], json: bool) {
                     .as_ref()
                     .map(|p| p.iter().map(|p| p.size).sum::<u64>()),
                 journal: owner.map(|j| j.id.as_str()),
-                file: owner.map(|j| j.source.path.as_path()),
+                file: owner.map(|j| j.source.path.to_string_lossy().into_owned()),
             })
             .collect();
         print_json(&v);

@@ -49,7 +49,7 @@ pub enum Record {
 #[derive(Debug, Serialize)]
 pub struct Uploaded {
     id: Option<String>,
-    file: std::path::PathBuf,
+    file: String,
     bucket: String,
     key: String,
     size: u64,
@@ -65,7 +65,7 @@ pub struct Uploaded {
 #[derive(Debug, Serialize)]
 pub struct AlreadyCompleted {
     id: String,
-    file: std::path::PathBuf,
+    file: String,
     bucket: String,
     key: String,
     etag: String,
@@ -76,7 +76,7 @@ pub struct AlreadyCompleted {
 #[derive(Debug, Serialize)]
 pub struct Failed {
     id: String,
-    file: Option<std::path::PathBuf>,
+    file: Option<String>,
     error: String,
     exit_code: i32,
 }
@@ -91,7 +91,7 @@ pub fn report(style: Style, s: &Summary<'_>) -> Option<Record> {
     if style.json {
         return Some(Record::Uploaded(Uploaded {
             id: s.id.map(str::to_string),
-            file: s.file.to_path_buf(),
+            file: s.file.to_string_lossy().into_owned(),
             bucket: dest.bucket.clone(),
             key: dest.key.clone(),
             size,
@@ -130,7 +130,8 @@ pub fn json_document(records: Vec<Record>, several: bool) {
         (false, [one]) => serde_json::to_string(one),
         _ => serde_json::to_string(&records),
     };
-    // Plain data of strings and numbers: serializing it cannot fail.
+    // Plain data of strings and numbers (paths made valid UTF-8 with U+FFFD
+    // where they are not): serializing it cannot fail.
     if let Ok(text) = text {
         println!("{text}");
     }
@@ -140,7 +141,7 @@ pub fn json_document(records: Vec<Record>, several: bool) {
 pub fn json_failure(id: &str, file: Option<&Path>, e: &Error) -> Record {
     Record::Failed(Failed {
         id: id.to_string(),
-        file: file.map(Path::to_path_buf),
+        file: file.map(|f| f.to_string_lossy().into_owned()),
         error: e.to_string(),
         exit_code: e.exit_code(),
     })
@@ -155,7 +156,7 @@ pub fn json_already_completed(
 ) -> Record {
     Record::AlreadyCompleted(AlreadyCompleted {
         id: id.to_string(),
-        file: file.to_path_buf(),
+        file: file.to_string_lossy().into_owned(),
         bucket: dest.bucket.clone(),
         key: dest.key.clone(),
         etag: etag.unwrap_or("").to_string(),
