@@ -88,6 +88,19 @@ pub struct Snapshot {
     pub elapsed: Duration,
 }
 
+/// One `--progress json` sample, in the order its fields are printed.
+#[derive(serde::Serialize)]
+struct Sample {
+    acked_bytes: u64,
+    sent_bytes: u64,
+    total_bytes: u64,
+    rate_bytes_per_sec: Option<u64>,
+    eta_seconds: Option<u64>,
+    parts_done: u64,
+    parts_total: u64,
+    elapsed_seconds: f64,
+}
+
 impl Snapshot {
     /// Seconds left at the current rate.
     pub fn eta(&self) -> Option<u64> {
@@ -97,17 +110,18 @@ impl Snapshot {
 
     /// The `--progress json` line.
     pub fn json(&self) -> String {
-        serde_json::json!({
-            "acked_bytes": self.acked,
-            "sent_bytes": self.sent,
-            "total_bytes": self.total,
-            "rate_bytes_per_sec": self.rate.map(|r| r.round() as u64),
-            "eta_seconds": self.eta(),
-            "parts_done": self.parts_done,
-            "parts_total": self.parts_total,
-            "elapsed_seconds": (self.elapsed.as_secs_f64() * 10.0).round() / 10.0,
-        })
-        .to_string()
+        let sample = Sample {
+            acked_bytes: self.acked,
+            sent_bytes: self.sent,
+            total_bytes: self.total,
+            rate_bytes_per_sec: self.rate.map(|r| r.round() as u64),
+            eta_seconds: self.eta(),
+            parts_done: self.parts_done,
+            parts_total: self.parts_total,
+            elapsed_seconds: (self.elapsed.as_secs_f64() * 10.0).round() / 10.0,
+        };
+        // Numbers only: serializing them cannot fail.
+        serde_json::to_string(&sample).unwrap_or_default()
     }
 
     /// The bar's line, fitted to `width` columns: the bar itself shrinks
