@@ -24,8 +24,8 @@ pub(super) async fn abort(global: &GlobalArgs, args: AbortArgs) -> Result<()> {
         if !path.exists() {
             return Err(output::abort::no_such_id(id, dir.path()));
         }
-        let journal = JournalDir::load_path(&path).map_err(Error::Failed)?;
-        let lock = dir.lock(id).map_err(Error::Failed)?;
+        let journal = JournalDir::load_path(&path)?;
+        let lock = dir.lock(id)?;
         let dest = journal.location();
         let aborted = async {
             let connection = connection_for(global, &journal);
@@ -94,7 +94,7 @@ async fn abort_remote(
                 skipped += 1;
                 continue;
             }
-            Some((_, Err(e))) => return Err(Error::Failed(e)),
+            Some((_, Err(e))) => return Err(Error::from(e)),
             Some((_, Ok(lock))) => Some(lock),
             None => None,
         };

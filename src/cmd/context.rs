@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::cli::{GlobalArgs, ProgressMode, TokenArgs, Tuning};
 use crate::engine::{Cancel, Progress};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::journal::{Journal, JournalDir, Source};
 use crate::output::failure;
 use crate::output::hint::{quote, set_again_options};
@@ -165,7 +165,7 @@ pub(super) fn connection_for(global: &GlobalArgs, journal: &Journal) -> Connecti
 }
 
 pub(super) fn journal_dir(global: &GlobalArgs) -> Result<JournalDir> {
-    JournalDir::resolve(global.journal_dir.clone()).map_err(Error::Failed)
+    Ok(JournalDir::resolve(global.journal_dir.clone())?)
 }
 
 /// The uploads a store holds under `remote` (bucket and key prefix), with

@@ -6,7 +6,7 @@ use super::context::{journal_dir, remote_uploads};
 use crate::cli::{GlobalArgs, ListPendingArgs};
 
 use crate::error::Result;
-use crate::journal::Journal;
+use crate::journal::{Journal, JournalError};
 use crate::output::list::{self, LocalEntry, RemoteRow};
 use crate::s3::Location;
 use crate::store::{Store, UploadHandle};
@@ -29,7 +29,7 @@ async fn list_remote(
     global: &GlobalArgs,
     args: &ListPendingArgs,
     remote: &Location,
-    entries: &[(PathBuf, std::result::Result<Journal, String>)],
+    entries: &[(PathBuf, std::result::Result<Journal, JournalError>)],
 ) -> Result<()> {
     let remote = remote.clone();
     let (store, uploads) = remote_uploads(global, &remote).await?;

@@ -14,7 +14,7 @@ use crate::engine::abort::until_gone;
 use crate::engine::reconcile;
 use crate::engine::session::{self, NewUpload};
 use crate::engine::single;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::journal::{Journal, JournalDir, Source};
 use crate::output::{self, summary::Summary};
 use crate::plan::{Plan, DEFAULT_PART_SIZE};
@@ -273,7 +273,7 @@ async fn restart(
     journal: &Journal,
     dest: &Location,
 ) -> Result<()> {
-    let lock = dir.lock(&journal.id).map_err(Error::Failed)?;
+    let lock = dir.lock(&journal.id)?;
     until_gone(store, &journal.upload())
         .await
         .map_err(|e| output::failure::store_failure(&e, dest))?;

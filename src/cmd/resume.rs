@@ -31,7 +31,7 @@ async fn select_journals(dir: &JournalDir, args: &ResumeArgs) -> Result<Vec<Path
         // A damaged journal is not a candidate; say so, and choose among the rest.
         for (_, j) in &entries {
             if let Err(e) = j {
-                output::warning(e);
+                output::warning(&e.to_string());
             }
         }
         let good: Vec<&PathBuf> = entries
@@ -170,9 +170,9 @@ pub(super) async fn resume_journal(
 ) -> Result<Option<Record>> {
     let tuning = how.tuning;
     let quiet = tuning.quiet || tuning.json;
-    let journal = JournalDir::load_path(path).map_err(Error::Failed)?;
+    let journal = JournalDir::load_path(path)?;
     let id = journal.id.clone();
-    let lock = dir.lock(&id).map_err(Error::Failed)?;
+    let lock = dir.lock(&id)?;
     // Another run may have finished or changed it while we waited for nothing.
     let journal =
         JournalDir::load_path(path).map_err(|_| output::resume::finished_meanwhile(&id))?;

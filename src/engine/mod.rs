@@ -56,7 +56,7 @@ mod workers;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::journal::SaveStats;
+use crate::journal::{JournalError, SaveStats};
 use crate::s3::Location;
 use crate::store::StoreError;
 pub use context::Run;
@@ -194,7 +194,7 @@ pub enum Error {
         error: std::io::Error,
     },
     /// The journal could not be written after Create, so the upload was aborted.
-    JournalStart { dir: PathBuf, error: String },
+    JournalStart { dir: PathBuf, error: JournalError },
     /// A store call failed before any upload existed (nothing to resume).
     Store { dest: Location, error: StoreError },
     /// Create failed (`error`) or Ctrl-C stopped it (`None`), after attempts

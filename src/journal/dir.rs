@@ -1,4 +1,7 @@
 //! The journal directory: where journals live, atomic saves, and the lock.
+//!
+//! What can go wrong here is a [`JournalError`], facts only: the words a user
+//! reads are in `crate::output::journal`, like every other message.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -6,6 +9,27 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use super::{Journal, JOURNAL_VERSION};
+
+/// What went wrong with the journal directory or one journal file.
+#[derive(Debug)]
+pub enum JournalError {
+    /// No `--journal-dir` and no home directory to put one in.
+    NoHome,
+    /// The lock file cannot be opened.
+    LockFile { path: PathBuf, error: io::Error },
+    /// Another process holds the lock of upload `id`.
+    InUse { id: String, path: PathBuf },
+    /// Taking the lock failed for another reason.
+    Lock { path: PathBuf, error: io::Error },
+    /// The journal file cannot be read.
+    Unreadable { path: PathBuf, error: io::Error },
+    /// The journal file is not a journal: `why` says what is wrong with it.
+    Damaged { path: PathBuf, why: String },
+    /// The journal was written by an s3up with another journal version.
+    Version { path: PathBuf, found: u32 },
+    /// Saving the journal failed (or its blocking task did).
+    Save(String),
+}
 
 /// The directory journals live in.
 #[derive(Debug, Clone)]
@@ -15,15 +39,11 @@ pub struct JournalDir {
 
 impl JournalDir {
     /// The directory named by the user, or the platform's data directory.
-    pub fn resolve(explicit: Option<PathBuf>) -> Result<JournalDir, String> {
+    pub fn resolve(explicit: Option<PathBuf>) -> Result<JournalDir, JournalError> {
         let path = match explicit {
             Some(p) => p,
             None => directories::ProjectDirs::from("", "", "s3up")
-                .ok_or_else(|| {
-                    "cannot find a home directory for the journal. Pass --journal-dir DIR \
-                     or set S3UP_JOURNAL_DIR"
-                        .to_string()
-                })?
+                .ok_or(JournalError::NoHome)?
                 .data_dir()
                 .join("journal"),
         };
@@ -56,7 +76,7 @@ impl JournalDir {
     }
 
     /// Takes the exclusive lock of upload `id`, failing at once if another process has it.
-    pub fn lock(&self, id: &str) -> Result<Lock, String> {
+    pub fn lock(&self, id: &str) -> Result<Lock, JournalError> {
         let path = self.lock_path(id);
         let file = OpenOptions::new()
             .create(true)
@@ -64,17 +84,17 @@ impl JournalDir {
             .write(true)
             .mode(0o600)
             .open(&path)
-            .map_err(|e| format!("cannot open lock file '{}': {e}", path.display()))?;
+            .map_err(|error| JournalError::LockFile {
+                path: path.clone(),
+                error,
+            })?;
         match file.try_lock() {
             Ok(()) => Ok(Lock(file)),
-            Err(fs::TryLockError::WouldBlock) => Err(format!(
-                "upload {id} is in use by another s3up process (it holds '{}'). \
-                 Wait for it to finish, or stop it first",
-                path.display()
-            )),
-            Err(fs::TryLockError::Error(e)) => {
-                Err(format!("cannot lock '{}': {e}", path.display()))
-            }
+            Err(fs::TryLockError::WouldBlock) => Err(JournalError::InUse {
+                id: id.to_string(),
+                path,
+            }),
+            Err(fs::TryLockError::Error(error)) => Err(JournalError::Lock { path, error }),
         }
     }
 
@@ -98,37 +118,34 @@ impl JournalDir {
     }
 
     /// Reads and checks one journal file.
-    pub fn load_path(path: &Path) -> Result<Journal, String> {
-        let bytes =
-            fs::read(path).map_err(|e| format!("cannot read journal '{}': {e}", path.display()))?;
-        let journal: Journal = serde_json::from_slice(&bytes).map_err(|e| {
-            format!(
-                "journal '{}' is damaged ({e}). Remove it, and abort the upload on S3 with \
-                 `s3up abort --remote` if it is still listed",
-                path.display()
-            )
+    pub fn load_path(path: &Path) -> Result<Journal, JournalError> {
+        let bytes = fs::read(path).map_err(|error| JournalError::Unreadable {
+            path: path.to_path_buf(),
+            error,
         })?;
+        let journal: Journal =
+            serde_json::from_slice(&bytes).map_err(|e| JournalError::Damaged {
+                path: path.to_path_buf(),
+                why: e.to_string(),
+            })?;
         if journal.part_size == 0 || journal.part_count == 0 || journal.id.is_empty() {
-            return Err(format!(
-                "journal '{}' is damaged (no part size, part count or id). Remove it, and abort \
-                 the upload on S3 with `s3up abort --remote` if it is still listed",
-                path.display()
-            ));
+            return Err(JournalError::Damaged {
+                path: path.to_path_buf(),
+                why: "no part size, part count or id".to_string(),
+            });
         }
         if journal.version != JOURNAL_VERSION {
-            return Err(format!(
-                "journal '{}' has version {}, this s3up reads version {JOURNAL_VERSION}. \
-                 Use the s3up that wrote it",
-                path.display(),
-                journal.version
-            ));
+            return Err(JournalError::Version {
+                path: path.to_path_buf(),
+                found: journal.version,
+            });
         }
         Ok(journal)
     }
 
     /// Every `*.json` journal in the directory, sorted by file name, each parsed
     /// or with the reason it could not be; a missing directory holds none.
-    pub fn list(&self) -> Vec<(PathBuf, Result<Journal, String>)> {
+    pub fn list(&self) -> Vec<(PathBuf, Result<Journal, JournalError>)> {
         let Ok(entries) = fs::read_dir(&self.path) else {
             return Vec::new();
         };
@@ -179,7 +196,7 @@ impl JournalDir {
         self.off_runtime(move || dir.remove(&id)).await?
     }
 
-    pub async fn list_async(&self) -> Vec<(PathBuf, Result<Journal, String>)> {
+    pub async fn list_async(&self) -> Vec<(PathBuf, Result<Journal, JournalError>)> {
         let dir = self.clone();
         self.off_runtime(move || dir.list())
             .await
@@ -187,15 +204,16 @@ impl JournalDir {
     }
 
     /// Takes the lock of `journal` and saves it: the start of a run.
-    pub async fn lock_and_save(&self, journal: &Journal) -> Result<Lock, String> {
+    pub async fn lock_and_save(&self, journal: &Journal) -> Result<Lock, JournalError> {
         let (dir, journal) = (self.clone(), journal.clone());
         self.off_runtime(move || {
             let lock = dir.lock(&journal.id)?;
-            dir.save(&journal).map_err(|e| e.to_string())?;
+            dir.save(&journal)
+                .map_err(|e| JournalError::Save(e.to_string()))?;
             Ok(lock)
         })
         .await
-        .map_err(|e| e.to_string())?
+        .map_err(|e| JournalError::Save(e.to_string()))?
     }
 
     /// Runs `f` on the blocking pool. In tests, a directory named in
@@ -269,11 +287,13 @@ mod tests {
         let path = tmp.path().join("x.json");
         fs::write(&path, b"{\"version\": 1, \"id\": ").unwrap();
         let err = JournalDir::load_path(&path).unwrap_err();
+        let err = err.to_string();
         assert!(err.contains("x.json") && err.contains("damaged"), "{err}");
         let mut j = serde_json::to_value(sample(vec![])).unwrap();
         j["version"] = 99.into();
         fs::write(&path, j.to_string()).unwrap();
         let err = JournalDir::load_path(&path).unwrap_err();
+        let err = err.to_string();
         assert!(err.contains("version 99"), "{err}");
     }
 
@@ -282,7 +302,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let dir = JournalDir::resolve(Some(tmp.path().to_path_buf())).unwrap();
         let held = dir.lock("abc").unwrap();
-        let err = dir.lock("abc").unwrap_err();
+        let err = dir.lock("abc").unwrap_err().to_string();
         assert!(err.contains("abc") && err.contains("in use"), "{err}");
         drop(held);
         dir.lock("abc").unwrap();

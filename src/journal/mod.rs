@@ -63,7 +63,7 @@ use crate::store::{Connection, ObjectOptions, UploadHandle};
 
 #[cfg(test)]
 pub(crate) use dir::SLOW_DIRS;
-pub use dir::{JournalDir, Lock};
+pub use dir::{JournalDir, JournalError, Lock};
 pub use writer::{JournalWriter, PartSender, SaveStats, WriterStopped};
 
 pub const JOURNAL_VERSION: u32 = 1;

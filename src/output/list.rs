@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{destination, warning};
 use crate::s3::Location;
 
-use crate::journal::Journal;
+use crate::journal::{Journal, JournalError};
 use crate::store::{ListedPart, ListedUpload};
 use crate::units;
 
@@ -32,7 +32,7 @@ enum LocalRecord<'a> {
     },
     Damaged {
         journal: String,
-        error: &'a str,
+        error: String,
     },
 }
 
@@ -65,7 +65,7 @@ pub(super) fn age(unix: u64) -> String {
 
 /// One local journal, for `list-pending`: parsed (and whether a run holds
 /// it), or the reason it could not be.
-pub type LocalEntry<'a> = (&'a PathBuf, Result<(&'a Journal, bool), &'a String>);
+pub type LocalEntry<'a> = (&'a PathBuf, Result<(&'a Journal, bool), &'a JournalError>);
 
 pub fn local_pending(dir: &Path, entries: &[LocalEntry<'_>], json: bool) {
     if json {
@@ -87,7 +87,7 @@ pub fn local_pending(dir: &Path, entries: &[LocalEntry<'_>], json: bool) {
                 },
                 Err(e) => LocalRecord::Damaged {
                     journal: path.to_string_lossy().into_owned(),
-                    error: e.as_str(),
+                    error: e.to_string(),
                 },
             })
             .collect();
@@ -96,7 +96,7 @@ pub fn local_pending(dir: &Path, entries: &[LocalEntry<'_>], json: bool) {
     }
     for (_, j) in entries {
         if let Err(e) = j {
-            warning(e);
+            warning(&e.to_string());
         }
     }
     let good: Vec<(&Journal, bool)> = entries.iter().filter_map(|(_, j)| j.ok()).collect();

@@ -8,17 +8,16 @@
 //! a suggested command is written, [`failure`] words what went wrong
 //! (`crate::error::Error`'s own `Display` included, so `error` needs no words),
 //! [`summary`] holds the `--json` records, [`usage`] the command-line errors,
-//! and one module per command holds its own lines and tables.
+//! [`journal`] the journal directory's errors (`journal::JournalError`), and
+//! one module per command holds its own lines and tables.
 //!
-//! Two kinds of text live elsewhere, on purpose: `s3up serve`'s HTTP error
-//! bodies (`serve::auth`, `serve::api`) are the API's words, read by programs;
-//! and the journal's own load and lock errors are worded in `journal::dir`,
-//! which this module depends on (wording them here would need a structured
-//! error type there first).
+//! One kind of text lives elsewhere, on purpose: `s3up serve`'s HTTP error
+//! bodies (`serve::auth`, `serve::api`) are the API's words, read by programs.
 
 pub mod abort;
 pub mod failure;
 pub mod hint;
+pub mod journal;
 pub mod list;
 pub mod put;
 pub mod resume;
