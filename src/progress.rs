@@ -242,8 +242,8 @@ const BAR_TICK: Duration = Duration::from_millis(200);
 /// How often a JSON sample is printed.
 const JSON_TICK: Duration = Duration::from_secs(1);
 
-fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(|e| e.into_inner())
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Display {
@@ -315,11 +315,11 @@ impl Display {
                 Display::print_json(&lock(&state).snapshot(Instant::now()));
             }
         });
-        *self.json.lock().unwrap_or_else(|e| e.into_inner()) = Some((stop, handle));
+        *lock(&self.json) = Some((stop, handle));
     }
 
     fn stop_json(&self) {
-        let ticker = self.json.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let ticker = lock(&self.json).take();
         if let Some((stop, handle)) = ticker {
             drop(stop);
             let _ = handle.join();

@@ -31,8 +31,6 @@ pub(super) fn set_hints(global: &GlobalArgs) {
     set_again_options(again_options(global));
 }
 
-/// The engine's destination for a parsed location (the engine keeps its
-/// own `Location` until the two become one type).
 /// Builds the store the options name, and returns it with the connection
 /// actually used (the region filled in), for the journal. A `--via` upload
 /// (`conn.via`) needs the backend's token from `token`.

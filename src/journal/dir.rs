@@ -28,7 +28,7 @@ pub enum JournalError {
     /// The journal was written by an s3up with another journal version.
     Version { path: PathBuf, found: u32 },
     /// Saving the journal failed (or its blocking task did).
-    Save(String),
+    Save(io::Error),
 }
 
 /// The directory journals live in.
@@ -208,12 +208,11 @@ impl JournalDir {
         let (dir, journal) = (self.clone(), journal.clone());
         self.off_runtime(move || {
             let lock = dir.lock(&journal.id)?;
-            dir.save(&journal)
-                .map_err(|e| JournalError::Save(e.to_string()))?;
+            dir.save(&journal).map_err(JournalError::Save)?;
             Ok(lock)
         })
         .await
-        .map_err(|e| JournalError::Save(e.to_string()))?
+        .map_err(JournalError::Save)?
     }
 
     /// Runs `f` on the blocking pool. In tests, a directory named in

@@ -239,7 +239,7 @@ fn what_stopped(part: Option<(u32, u64)>, error: &StoreError) -> String {
 
 /// What the user must hear of a sweep after lost Create answers, if anything.
 pub fn swept(dest: &Location, sweep: &Sweep) -> Option<String> {
-    let remote = format!("s3://{}/{}", dest.bucket, dest.key);
+    let remote = dest.to_string();
     if let Some(e) = &sweep.unlisted {
         return Some(format!(
             "a Create answer was lost, and the uploads it may have made could not be listed \

@@ -43,7 +43,7 @@ impl fmt::Display for JournalError {
                  Use the s3up that wrote it",
                 path.display()
             ),
-            JournalError::Save(why) => f.write_str(why),
+            JournalError::Save(error) => write!(f, "{error}"),
         }
     }
 }

@@ -75,7 +75,7 @@ pub fn local_pending(dir: &Path, entries: &[LocalEntry<'_>], json: bool) {
                 Ok((j, running)) => LocalRecord::Journal {
                     id: &j.id,
                     file: j.source.path.to_string_lossy().into_owned(),
-                    destination: format!("s3://{}/{}", j.bucket, j.key),
+                    destination: j.location().to_string(),
                     backend: j.connection.via.as_deref(),
                     upload_id: &j.upload_id,
                     parts_done: j.parts.len(),

@@ -72,8 +72,8 @@ pub fn endpoint(used: &crate::store::Connection) -> String {
 pub fn destination(j: &Journal) -> String {
     match &j.connection.via {
         Some(via) if j.bucket.is_empty() => format!("{} via {via}", j.key),
-        Some(via) => format!("s3://{}/{} via {via}", j.bucket, j.key),
-        None => format!("s3://{}/{}", j.bucket, j.key),
+        Some(via) => format!("{} via {via}", j.location()),
+        None => j.location().to_string(),
     }
 }
 

@@ -88,13 +88,12 @@ pub fn restarted(id: &str) {
 /// `put` found an earlier upload of a file that has changed since.
 pub fn changed_use_restart(journal: &Journal, file: &Path) -> Error {
     Error::failed(format!(
-        "'{}' changed since upload {} to s3://{}/{} started, and s3up never mixes old and new \
+        "'{}' changed since upload {} to {} started, and s3up never mixes old and new \
          bytes in one object. Run the same command with --restart to abort that upload and \
          send the file afresh",
         file.display(),
         journal.id,
-        journal.bucket,
-        journal.key
+        journal.location()
     ))
 }
 

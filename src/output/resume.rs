@@ -22,15 +22,7 @@ pub fn nothing_pending(dir: &Path) -> Error {
 pub fn several_pending(pending: &[&Journal]) -> Error {
     let each: Vec<String> = pending
         .iter()
-        .map(|j| {
-            format!(
-                "{} ({} -> s3://{}/{})",
-                j.id,
-                j.source.path.display(),
-                j.bucket,
-                j.key
-            )
-        })
+        .map(|j| format!("{} ({} -> {})", j.id, j.source.path.display(), j.location()))
         .collect();
     Error::failed(format!(
         "{} uploads are pending: {}. Name one with {}, or use --all. \
