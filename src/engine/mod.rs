@@ -54,7 +54,7 @@ pub mod verify;
 mod workers;
 
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::journal::{JournalError, SaveStats};
 use crate::s3::Location;
@@ -110,6 +110,43 @@ pub trait Progress: Send + Sync {
     fn end(&self);
     /// The parts phase is over (before Complete): what it cost.
     fn parts_finished(&self, _stats: &PartStats) {}
+    /// What the run is doing changed (see [`Status`]); a display shows the
+    /// latest until the next one.
+    fn status(&self, _status: &Status) {}
+}
+
+/// What a run is doing beyond moving bytes, so a display can say it: each
+/// new one replaces the last, and [`Status::Sending`] clears it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    /// Parts are moving again (after any of the others).
+    Sending,
+    /// A call failed with an answer from the store (5xx, SlowDown, a refused
+    /// checksum) and is tried again after `wait`: attempt `attempt` of
+    /// `attempts` comes next. `part` is the part's number, if a part's call.
+    Retrying {
+        part: Option<u32>,
+        op: &'static str,
+        attempt: u32,
+        attempts: u32,
+        error: String,
+        wait: Duration,
+    },
+    /// A request sent nothing for `idle`, the stall timeout: it is dropped
+    /// and the link checked.
+    Stalled { part: Option<u32>, idle: Duration },
+    /// No answer at all from `endpoint` since `since`: no new part starts,
+    /// and the endpoint is probed again at `next_probe`. `error` is the last
+    /// failure, on one line.
+    Offline {
+        since: SystemTime,
+        endpoint: String,
+        error: String,
+        next_probe: Instant,
+    },
+    /// The process did not run for `gap` (a laptop asleep, SIGSTOP): the
+    /// requests in flight are dropped and sent again at once.
+    Woke { gap: Duration },
 }
 
 /// What sending the parts cost, for timing reports and the benchmark.
