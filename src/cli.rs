@@ -293,6 +293,14 @@ pub struct Tuning {
     #[arg(long, value_name = "DURATION", default_value = "30", value_parser = units::parse_timeout)]
     pub stall_timeout: Duration,
 
+    /// How long to wait for a store (or backend) that gives no answer at all
+    /// (connection refused or reset, no route, a hang), probing it meanwhile:
+    /// e.g. 1h, 30m or 0. Attempts that fail while it is down are not counted
+    /// against --retries. When the wait runs out the run stops, resumable, with
+    /// exit code 3; 0 stops at once, as the retries run out
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = units::parse_duration)]
+    pub max_offline: Duration,
+
     /// How to show progress on stderr: auto (a bar when stderr is a terminal),
     /// json (one JSON object a second, for CI logs and GUIs), or none. The bar
     /// and the rate count only what the store has acknowledged

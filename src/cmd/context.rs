@@ -13,6 +13,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::cli::{GlobalArgs, ProgressMode, TokenArgs, Tuning};
+use crate::engine::link::{Link, Probe};
+use crate::engine::retry::Retry;
 use crate::engine::{Cancel, Progress};
 use crate::error::Result;
 use crate::journal::{Journal, JournalDir, Source};
@@ -179,12 +181,38 @@ pub(super) async fn remote_uploads(
         &TokenArgs::default(),
     )
     .await?;
-    let uploads = crate::engine::retry::retry(LIST_ATTEMPTS, || {
-        store.list_uploads(&remote.bucket, &remote.key)
-    })
-    .await
-    .map_err(|e| failure::store_failure(&e, remote))?;
+    let policy = Retry::fail_fast(LIST_ATTEMPTS);
+    let uploads =
+        crate::engine::retry::retry(&policy, || store.list_uploads(&remote.bucket, &remote.key))
+            .await
+            .map_err(|e| failure::store_failure(&e, remote))?;
     Ok((store, uploads))
+}
+
+/// How the calls of `put` and `resume` to `store` are retried: `--retries`
+/// per call, and a link that waits up to `--max-offline` while the store (or
+/// backend) gives no answer, probing it, and reports what it does to
+/// `progress`.
+pub(super) fn retry_policy(
+    store: &Arc<AnyStore>,
+    bucket: &str,
+    tuning: &Tuning,
+    progress: &Arc<dyn Progress>,
+) -> Retry {
+    use crate::store::Store;
+    let (probed, bucket) = (store.clone(), bucket.to_string());
+    let probe: Probe = Box::new(move || {
+        let (store, bucket) = (probed.clone(), bucket.clone());
+        Box::pin(async move { store.probe(&bucket).await })
+    });
+    let link = Link::new(
+        probe,
+        store.endpoint(),
+        tuning.max_offline,
+        tuning.stall_timeout,
+        progress.clone(),
+    );
+    Retry::new(tuning.attempts(), link)
 }
 
 /// Attempts per call for commands that only list or abort.

@@ -23,14 +23,15 @@ use std::time::Instant;
 use clap::CommandFactory;
 
 use crate::cli::{Cli, Command, Tuning};
+use crate::engine::retry::Retry;
 use crate::engine::verify::Candidate;
-use crate::engine::{run_multipart, Cancel, Run};
+use crate::engine::{run_multipart, Cancel, Progress, Run};
 use crate::error::Result;
 use crate::journal::{Journal, JournalDir, Lock};
 use crate::output::{self, summary::Record, summary::Summary};
 use crate::plan::{Part, Plan};
 use crate::store::AnyStore;
-use context::{progress, style};
+use context::style;
 
 pub async fn run(cli: Cli) -> Result<()> {
     context::set_hints(&cli.global);
@@ -61,6 +62,9 @@ struct Sending<'a> {
     file: Arc<File>,
     plan: Plan,
     tuning: &'a Tuning,
+    /// The display, and the retry policy that reports to it.
+    progress: Arc<dyn Progress>,
+    retry: Retry,
     cancel: Cancel,
     started: Instant,
     /// The store reached is the one the journal records.
@@ -83,8 +87,8 @@ async fn run_and_report(
         file: s.file,
         plan: s.plan,
         concurrency: s.tuning.concurrency,
-        attempts: s.tuning.attempts(),
-        progress: progress(s.tuning, s.started),
+        retry: s.retry,
+        progress: s.progress,
         cancel: s.cancel,
         stop_before_complete: stop_before_complete(),
         at_recorded_endpoint: s.at_recorded_endpoint,

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::context::{
-    connect, connect_via, connection, journal_dir, on_ctrl_c, open_source, progress, style,
+    connect, connect_via, connection, journal_dir, on_ctrl_c, open_source, progress, retry_policy,
+    style,
 };
 use super::resume::{resume_journal, Resume};
 use super::{run_and_report, Sending};
@@ -66,9 +67,11 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
     let store = Arc::new(store);
     let dir = journal_dir(global)?;
     warn_if_running(&dir, &dest, &used).await;
+    let progress = progress(tuning, started);
+    let policy = retry_policy(&store, &dest.bucket, tuning, &progress);
 
     if opts.if_none_match {
-        session::check_absent(&*store, &dest, tuning.attempts())
+        session::check_absent(&*store, &dest, &policy)
             .await
             .map_err(output::failure::engine_error)?;
     }
@@ -79,14 +82,7 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
     if plan.is_single() && (args.via.is_none() || source.size == 0) {
         let whole = plan.part(1).expect("a plan has at least one part");
         let finished = single::put_single(
-            &*store,
-            &file,
-            &args.file,
-            whole,
-            &dest,
-            &opts,
-            tuning.attempts(),
-            &progress(tuning, started),
+            &*store, &file, &args.file, whole, &dest, &opts, &policy, &progress,
         )
         .await
         .map_err(output::failure::engine_error)?;
@@ -154,7 +150,7 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
         source,
         plan,
     };
-    let started_upload = session::start(&*store, &dir, new, tuning.attempts(), &cancel)
+    let started_upload = session::start(&*store, &dir, new, &policy, &cancel)
         .await
         .map_err(output::failure::engine_error)?;
     if let Some(text) = output::failure::swept(&dest_for_messages, &started_upload.sweep) {
@@ -167,6 +163,8 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
         file,
         plan,
         tuning,
+        progress,
+        retry: policy,
         cancel,
         started,
         at_recorded_endpoint: true,

@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::context::{connect, connection_for, journal_dir, on_ctrl_c, open_source};
+use super::context::{
+    connect, connection_for, journal_dir, on_ctrl_c, open_source, progress, retry_policy,
+};
 use super::{run_and_report, Sending};
 use crate::cli::{GlobalArgs, ResumeArgs, TokenArgs, Tuning};
 use crate::engine::reconcile::{self, Reconciled, SourceState};
@@ -209,13 +211,15 @@ pub(super) async fn resume_journal(
     if !at_recorded_endpoint {
         output::resume::other_endpoint(&id, used.endpoint_url.as_deref(), recorded);
     }
+    let progress = progress(tuning, started);
+    let policy = retry_policy(&store, &journal.bucket, tuning, &progress);
     let reconciled = reconcile::reconcile(
         &*store,
         dir,
         journal,
         &plan,
         how.verify,
-        tuning.attempts(),
+        &policy,
         cancel,
         at_recorded_endpoint,
     )
@@ -258,6 +262,8 @@ pub(super) async fn resume_journal(
         file,
         plan,
         tuning,
+        progress,
+        retry: policy,
         cancel: cancel.clone(),
         started,
         at_recorded_endpoint,

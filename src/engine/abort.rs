@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::retry::retry;
+use super::retry::{retry, Retry};
 use crate::store::{ErrorKind, Store, StoreError, UploadHandle};
 
 /// Rounds of abort-then-check before giving up.
@@ -15,8 +15,9 @@ const ROUNDS: u32 = 5;
 /// already gone before this call.
 pub async fn until_gone<S: Store>(store: &S, upload: &UploadHandle) -> Result<bool, StoreError> {
     let mut was_there = true;
+    let policy = Retry::fail_fast(4);
     for round in 0..ROUNDS {
-        match retry(4, || store.abort_upload(upload)).await {
+        match retry(&policy, || store.abort_upload(upload)).await {
             Ok(()) => {}
             Err(e) if e.kind == ErrorKind::NoSuchUpload => was_there &= round > 0,
             Err(e) => return Err(e),

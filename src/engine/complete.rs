@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use super::abort::until_gone;
 use super::context::Run;
 use super::gone::stopped_by;
-use super::retry::retry;
+use super::retry::{retry, Retry};
 use super::Error;
 use crate::journal::{Journal, Lock, PartRecord, Source};
 use crate::store::{b64, CompletedPart, ErrorKind, Finished, ObjectInfo, Store, StoreError};
@@ -101,9 +101,9 @@ pub enum Landed {
 
 /// Asks the store (with retries) whether the object an upload's Complete would
 /// make is there: how a Complete whose answer was lost is recognised.
-pub async fn landed<S: Store>(store: &S, journal: &Journal, attempts: u32) -> Landed {
+pub async fn landed<S: Store>(store: &S, journal: &Journal, policy: &Retry) -> Landed {
     let upload = journal.upload();
-    match retry(attempts, || store.completed_object(&upload)).await {
+    match retry(policy, || store.completed_object(&upload)).await {
         Err(e) => Landed::Unknown(e),
         Ok(None) => Landed::NotOurs,
         Ok(Some(info)) => match is_our_object(&info, journal) {
@@ -151,7 +151,7 @@ pub(super) async fn complete<S: Store>(
         .collect();
     let upload = journal.upload();
     let mut attempts_made = 0;
-    let completing = retry(run.attempts, || {
+    let completing = retry(&run.retry, || {
         attempts_made += 1;
         run.store
             .complete_upload(&upload, &parts, journal.object.if_none_match)
@@ -172,7 +172,7 @@ pub(super) async fn complete<S: Store>(
                     ErrorKind::NoSuchUpload | ErrorKind::PreconditionFailed
                 );
             let ours = if lost_answer {
-                landed(&*run.store, &journal, run.attempts).await
+                landed(&*run.store, &journal, &run.retry).await
             } else {
                 Landed::NotOurs
             };

@@ -5,6 +5,7 @@
 use std::fs::File;
 use std::sync::Arc;
 
+use super::retry::Retry;
 use super::{Cancel, Progress};
 use crate::journal::JournalDir;
 use crate::plan::Plan;
@@ -18,7 +19,7 @@ pub struct Run<S: Store> {
     pub plan: Plan,
     pub concurrency: u32,
     /// Attempts per call before the run stops.
-    pub attempts: u32,
+    pub retry: Retry,
     pub progress: Arc<dyn Progress>,
     pub cancel: Cancel,
     /// Leave the upload open instead of completing it (`bench-floor` builds only).

@@ -12,7 +12,7 @@
 //! ([`stopped_by`]).
 
 use super::context::Run;
-use super::retry::retry;
+use super::retry::{retry, Retry};
 use super::Error;
 use crate::journal::{Journal, JournalDir};
 use crate::store::{ErrorKind, Store, StoreError};
@@ -38,16 +38,14 @@ pub async fn forget_if_gone<S: Store>(
     dir: &JournalDir,
     journal: &Journal,
     at_recorded_endpoint: bool,
-    attempts: u32,
+    policy: &Retry,
 ) -> Result<(), Unconfirmed> {
     if !at_recorded_endpoint {
         return Err(Unconfirmed::OtherEndpoint);
     }
-    let listed = retry(attempts, || {
-        store.list_uploads(&journal.bucket, &journal.key)
-    })
-    .await
-    .map_err(|e| Unconfirmed::CannotList(Box::new(e)))?;
+    let listed = retry(policy, || store.list_uploads(&journal.bucket, &journal.key))
+        .await
+        .map_err(|e| Unconfirmed::CannotList(Box::new(e)))?;
     if listed
         .iter()
         .any(|u| u.upload_id == journal.upload_id && u.key == journal.key)
@@ -76,7 +74,7 @@ pub(super) async fn stopped_by<S: Store>(
                 &run.dir,
                 journal,
                 run.at_recorded_endpoint,
-                run.attempts,
+                &run.retry,
             )
             .await
             .err()

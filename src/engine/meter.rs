@@ -6,7 +6,7 @@ use std::fs::File;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use super::retry::retry;
+use super::retry::{retry, Retry};
 use super::Progress;
 use crate::plan::Part;
 use crate::store::{FileRange, Meter, StoreError};
@@ -56,11 +56,11 @@ impl Attempt {
     }
 }
 
-/// Sends `part` with `send`, retried up to `attempts` times. The progress moves
+/// Sends `part` with `send`, retried as `policy` says. The progress moves
 /// as the body goes out, and a failed attempt takes its bytes back, so a
 /// resent part is counted once.
 pub async fn send_metered<T, F, Fut>(
-    attempts: u32,
+    policy: &Retry,
     progress: &Arc<dyn Progress>,
     file: &Arc<File>,
     part: Part,
@@ -70,7 +70,7 @@ where
     F: FnMut(FileRange) -> Fut,
     Fut: Future<Output = Result<T, StoreError>>,
 {
-    retry(attempts, || {
+    retry(policy, || {
         let attempt = Attempt::new(progress);
         // The bytes are read again from the file as they are sent.
         let sending = send(FileRange {

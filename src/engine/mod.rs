@@ -42,6 +42,7 @@ pub mod context;
 mod error;
 pub mod gone;
 mod hash;
+pub mod link;
 mod meter;
 pub mod reconcile;
 pub mod retry;

@@ -25,7 +25,7 @@ use std::collections::HashMap;
 
 use super::complete::{landed, Landed};
 use super::gone::forget_if_gone;
-use super::retry::retry;
+use super::retry::{retry, Retry};
 use super::verify::{Candidate, Expect};
 use super::{Cancel, Error};
 use crate::journal::{Journal, JournalDir, Source};
@@ -86,14 +86,14 @@ pub async fn reconcile<S: Store>(
     mut journal: Journal,
     plan: &Plan,
     verify: bool,
-    attempts: u32,
+    policy: &Retry,
     cancel: &Cancel,
     at_recorded_endpoint: bool,
 ) -> Result<Reconciled, Error> {
     let id = journal.id.clone();
     let upload = journal.upload();
     let dest = journal.location();
-    let listing = retry(attempts, || store.list_parts(&upload));
+    let listing = retry(policy, || store.list_parts(&upload));
     let listed = tokio::select! {
         listed = listing => listed,
         () = cancel.cancelled() => return Err(Error::Interrupted { id, saved: None }),
@@ -105,7 +105,7 @@ pub async fn reconcile<S: Store>(
         Err(e) if e.kind == ErrorKind::NoSuchUpload => {
             let all_sent = journal.missing(plan).next().is_none();
             let done = if all_sent && at_recorded_endpoint {
-                landed(store, &journal, attempts).await
+                landed(store, &journal, policy).await
             } else {
                 Landed::NotOurs
             };
@@ -121,7 +121,7 @@ pub async fn reconcile<S: Store>(
                     check: Box::new(check),
                 }),
                 Landed::NotOurs => {
-                    let kept = forget_if_gone(store, dir, &journal, at_recorded_endpoint, attempts)
+                    let kept = forget_if_gone(store, dir, &journal, at_recorded_endpoint, policy)
                         .await
                         .err()
                         .map(Box::new);

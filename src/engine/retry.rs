@@ -5,11 +5,19 @@
 //! presigned request is signed again and retried at once, without spending an
 //! attempt, a few times in a row at most: a store that calls every fresh
 //! signature expired has a clock problem that retrying will not fix.
+//!
+//! A failure with no answer at all goes to the [`Link`] first: if the link
+//! turns out to be down, the request waits until it is back and is tried
+//! again without spending an attempt (see [`super::link`]). A request in
+//! flight when the process is found to have slept is dropped and sent again
+//! at once, free too.
 
 use std::future::Future;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use super::Cancel;
+use super::link::{no_answer, Link, Lost};
+use super::{Cancel, Status};
 use crate::store::{ErrorKind, StoreError};
 
 /// First retry waits about this long; each further one twice as long.
@@ -30,34 +38,124 @@ pub fn backoff(attempt: u32) -> Duration {
     half + half.mul_f64(fastrand::f64())
 }
 
+/// How the calls of one command are retried: attempts per call, and the
+/// link that waits while the store gives no answer.
+#[derive(Clone)]
+pub struct Retry {
+    /// Attempts per call: the first one, then `--retries` more.
+    pub attempts: u32,
+    pub link: Arc<Link>,
+    /// The part a call is for, as the display names it.
+    pub part: Option<u32>,
+}
+
+impl Retry {
+    pub fn new(attempts: u32, link: Arc<Link>) -> Retry {
+        Retry {
+            attempts,
+            link,
+            part: None,
+        }
+    }
+
+    /// `attempts` per call and no waiting for the link: every failure spends
+    /// an attempt.
+    pub fn fail_fast(attempts: u32) -> Retry {
+        Retry::new(attempts, Link::fail_fast())
+    }
+
+    /// The same policy, for the calls of part `number`.
+    pub fn part(&self, number: u32) -> Retry {
+        Retry {
+            part: Some(number),
+            ..self.clone()
+        }
+    }
+
+    /// The same link with another number of attempts.
+    pub fn with_attempts(&self, attempts: u32) -> Retry {
+        Retry {
+            attempts,
+            ..self.clone()
+        }
+    }
+}
+
+/// What one attempt came to.
+enum Tried<T> {
+    Done(Result<T, StoreError>),
+    /// The process slept while it was in flight.
+    Woken,
+}
+
+/// Runs one attempt, dropping it if the process is found to have slept.
+async fn attempt<T>(link: &Link, op: impl Future<Output = Result<T, StoreError>>) -> Tried<T> {
+    let mut woken = link.woken();
+    tokio::select! {
+        r = op => Tried::Done(r),
+        Ok(()) = woken.changed() => Tried::Woken,
+    }
+}
+
 /// Runs `op` until it succeeds, fails in a way retrying cannot fix, or has been
-/// tried `attempts` times. A retryable error that ends the run carries how many
+/// tried `policy.attempts` times (attempts that failed while the link was
+/// down do not count). A retryable error that ends the run carries how many
 /// attempts were made.
-pub async fn retry<T, F, Fut>(attempts: u32, mut op: F) -> Result<T, StoreError>
+pub async fn retry<T, F, Fut>(policy: &Retry, mut op: F) -> Result<T, StoreError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, StoreError>>,
 {
+    let link = &policy.link;
     let mut attempt = 1;
     let mut resigned = 0;
     loop {
-        match op().await {
-            Ok(v) => return Ok(v),
-            Err(e) if e.kind == ErrorKind::Expired && resigned < MAX_FREE_RESIGNS => {
+        link.online().await?;
+        let started = Instant::now();
+        let mut e = match self::attempt(link, op()).await {
+            Tried::Done(Ok(v)) => {
+                link.recovered();
+                return Ok(v);
+            }
+            Tried::Done(Err(e)) => e,
+            Tried::Woken => continue,
+        };
+        if e.kind == ErrorKind::Expired {
+            if resigned < MAX_FREE_RESIGNS {
                 resigned += 1;
+                continue;
             }
-            Err(e) if e.is_retryable() && e.kind != ErrorKind::Expired && attempt < attempts => {
-                tokio::time::sleep(backoff(attempt)).await;
-                attempt += 1;
-                resigned = 0;
-            }
-            Err(mut e) => {
-                if e.is_retryable() {
-                    e.gave_up_after = Some(attempt);
-                }
-                return Err(e);
-            }
+            e.gave_up_after = Some(attempt);
+            return Err(e);
         }
+        if !e.is_retryable() {
+            return Err(e);
+        }
+        if e.kind == ErrorKind::Stalled && link.waits() {
+            link.say(Status::Stalled {
+                part: policy.part,
+                idle: link.stall_timeout(),
+            });
+        }
+        if no_answer(&e) && link.lost(&e, started).await? == Lost::Free {
+            continue;
+        }
+        if attempt >= policy.attempts {
+            e.gave_up_after = Some(attempt);
+            return Err(e);
+        }
+        let wait = backoff(attempt);
+        link.say(Status::Retrying {
+            part: policy.part,
+            op: e.op,
+            attempt: attempt + 1,
+            attempts: policy.attempts,
+            error: e.message.clone(),
+            wait,
+        });
+        tokio::time::sleep(wait).await;
+        attempt += 1;
+        resigned = 0;
     }
 }
 
@@ -65,7 +163,7 @@ where
 /// attempt is in flight (it is dropped, and may or may not have had its
 /// effect) or waiting out its backoff. `None` when cancelled.
 pub async fn retry_or_cancel<T, F, Fut>(
-    attempts: u32,
+    policy: &Retry,
     cancel: &Cancel,
     op: F,
 ) -> Option<Result<T, StoreError>>
@@ -76,7 +174,7 @@ where
     tokio::select! {
         biased;
         () = cancel.cancelled() => None,
-        r = retry(attempts, op) => Some(r),
+        r = retry(policy, op) => Some(r),
     }
 }
 

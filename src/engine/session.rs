@@ -12,7 +12,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::abort::until_gone;
-use super::retry::{retry, retry_or_cancel};
+use super::retry::{retry, retry_or_cancel, Retry};
 use super::{Cancel, Error};
 use crate::journal::{self, Journal, JournalDir, Lock, Source, JOURNAL_VERSION};
 use crate::plan::Plan;
@@ -24,9 +24,9 @@ use crate::store::{Connection, ErrorKind, ObjectOptions, Store, StoreError};
 pub async fn check_absent<S: Store>(
     store: &S,
     dest: &Location,
-    attempts: u32,
+    policy: &Retry,
 ) -> Result<(), Error> {
-    let existing = retry(attempts, || store.head_object(&dest.bucket, &dest.key))
+    let existing = retry(policy, || store.head_object(&dest.bucket, &dest.key))
         .await
         .map_err(|error| Error::Store {
             dest: dest.clone(),
@@ -88,12 +88,12 @@ pub async fn start<S: Store>(
     store: &S,
     dir: &JournalDir,
     new: NewUpload,
-    attempts: u32,
+    policy: &Retry,
     cancel: &Cancel,
 ) -> Result<Started, Error> {
     let began = crate::units::now_unix();
     let lost = AtomicU32::new(0);
-    let created = retry_or_cancel(attempts, cancel, || async {
+    let created = retry_or_cancel(policy, cancel, || async {
         let r = store
             .create_upload(&new.dest.bucket, &new.dest.key, &new.object)
             .await;
@@ -112,7 +112,7 @@ pub async fn start<S: Store>(
         Some(Ok(upload)) => upload,
         failed => {
             let sweep = if lost > 0 {
-                sweep(store, dir, &new.dest, began, None, lost, attempts).await
+                sweep(store, dir, &new.dest, began, None, lost, policy).await
             } else {
                 Sweep::default()
             };
@@ -163,7 +163,7 @@ pub async fn start<S: Store>(
             began,
             Some(&upload.upload_id),
             lost,
-            attempts,
+            policy,
         )
         .await
     } else {
@@ -200,9 +200,9 @@ async fn sweep<S: Store>(
     began: u64,
     keep: Option<&str>,
     lost: u32,
-    attempts: u32,
+    policy: &Retry,
 ) -> Sweep {
-    let listed = match retry(attempts, || store.list_uploads(&dest.bucket, &dest.key)).await {
+    let listed = match retry(policy, || store.list_uploads(&dest.bucket, &dest.key)).await {
         Ok(l) => l,
         Err(e) => {
             return Sweep {
@@ -235,7 +235,7 @@ async fn sweep<S: Store>(
             key: u.key.clone(),
             upload_id: u.upload_id.clone(),
         };
-        match retry(attempts, || store.list_parts(&handle)).await {
+        match retry(policy, || store.list_parts(&handle)).await {
             Ok(parts) if parts.is_empty() && in_window => candidates.push(handle),
             Ok(parts) if parts.is_empty() => outside.push(handle.upload_id),
             _ => {}

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use super::hash::hash;
 use super::meter::send_metered;
-use super::retry::retry;
+use super::retry::{retry, Retry};
 use super::{Error, Progress};
 use crate::plan::Part;
 use crate::s3::Location;
@@ -26,10 +26,10 @@ async fn own_object<S: Store>(
     dest: &Location,
     len: u64,
     sha: &[u8; 32],
-    attempts: u32,
+    policy: &Retry,
     refused: StoreError,
 ) -> Result<Finished, Error> {
-    let found = retry(attempts, || store.head_object(&dest.bucket, &dest.key)).await;
+    let found = retry(policy, || store.head_object(&dest.bucket, &dest.key)).await;
     match found {
         Ok(Some(info))
             if info.size == len && info.checksum_sha256.as_deref() == Some(&b64(sha)) =>
@@ -81,7 +81,7 @@ pub async fn put_single<S: Store>(
     whole: Part,
     dest: &Location,
     opts: &ObjectOptions,
-    attempts: u32,
+    policy: &Retry,
     progress: &Arc<dyn Progress>,
 ) -> Result<Finished, Error> {
     // The progress is up while the file is hashed, too: with a large
@@ -96,7 +96,7 @@ pub async fn put_single<S: Store>(
                 error,
             })?;
         let mut attempts_made = 0;
-        let sent = send_metered(attempts, progress, file, whole, |body| {
+        let sent = send_metered(policy, progress, file, whole, |body| {
             attempts_made += 1;
             store.put_object(&dest.bucket, &dest.key, body, sha, opts)
         })
@@ -107,7 +107,7 @@ pub async fn put_single<S: Store>(
                 f
             }
             Err(e) if e.kind == ErrorKind::PreconditionFailed && attempts_made > 1 => {
-                own_object(store, dest, whole.len, &sha, attempts, e).await?
+                own_object(store, dest, whole.len, &sha, policy, e).await?
             }
             Err(error) => {
                 return Err(Error::Store {

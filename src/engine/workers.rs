@@ -23,6 +23,7 @@ use super::context::Run;
 use super::error::Stop;
 use super::hash::{hash_ahead, Hashed, HASH_JOBS};
 use super::meter::send_metered;
+use super::retry::Retry;
 use super::verify::{verify_all, Candidate, Verifier};
 use super::{Cancel, Progress};
 use crate::journal::{Journal, JournalWriter, PartRecord, PartSender};
@@ -90,7 +91,7 @@ pub(super) async fn send_parts<S: Store>(
                     upload: upload.clone(),
                     journal: writer.sender(),
                     progress: run.progress.clone(),
-                    attempts: run.attempts,
+                    retry: run.retry.clone(),
                     first_part_at: first_part_at.clone(),
                 };
                 workers.spawn(worker, part, permit);
@@ -274,7 +275,7 @@ struct Worker<S> {
     upload: Arc<UploadHandle>,
     journal: PartSender,
     progress: Arc<dyn Progress>,
-    attempts: u32,
+    retry: Retry,
     first_part_at: Arc<OnceLock<Instant>>,
 }
 
@@ -290,10 +291,16 @@ impl<S: Store> Worker<S> {
         self.first_part_at.get_or_init(Instant::now);
         // The bytes are read a second time as they are sent; if the file
         // changed in between, S3's checksum check rejects the part.
-        let etag = send_metered(self.attempts, &self.progress, &self.file, part, |body| {
-            self.store
-                .upload_part(&self.upload, part.number, body, sums)
-        })
+        let etag = send_metered(
+            &self.retry.part(part.number),
+            &self.progress,
+            &self.file,
+            part,
+            |body| {
+                self.store
+                    .upload_part(&self.upload, part.number, body, sums)
+            },
+        )
         .await
         .map_err(|e| Stop::Part(part.number, e))?;
         self.journal

@@ -75,6 +75,9 @@ pub struct StoreError {
     pub message: String,
     /// Set by the engine when it stopped retrying this call after that many attempts.
     pub gave_up_after: Option<u32>,
+    /// Set by the engine when it stopped waiting for a store that gave no
+    /// answer for this long (`--max-offline`).
+    pub offline_for: Option<std::time::Duration>,
     /// No answer came from the store (connection refused, reset, timed out):
     /// the request may or may not have had its effect.
     pub transport: bool,
@@ -93,6 +96,7 @@ impl StoreError {
             op,
             message: message.into(),
             gave_up_after: None,
+            offline_for: None,
             transport: false,
             status: None,
             unsent: false,
@@ -122,6 +126,13 @@ impl std::fmt::Display for StoreError {
         if let Some(n) = self.gave_up_after {
             let plural = if n == 1 { "" } else { "s" };
             write!(f, " (gave up after {n} attempt{plural})")?;
+        }
+        if let Some(d) = self.offline_for {
+            let waited = crate::units::clock(d.as_secs());
+            write!(
+                f,
+                " (no answer for {waited}; gave up waiting, see --max-offline)"
+            )?;
         }
         Ok(())
     }
@@ -223,6 +234,18 @@ pub struct ListedUpload {
 /// The calls the engine makes. Requests own their data so calls can move into tasks.
 pub trait Store: Send + Sync + 'static {
     /// The object's size and checksum, or `None` when the key does not exist.
+    /// One request whose answer, whatever it says, shows that the store is
+    /// reachable: `Ok` once anything answered, `Err` with no answer. The
+    /// engine probes with it while the link looks down (`engine::link`).
+    fn probe(&self, _bucket: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async { Ok(()) }
+    }
+
+    /// What [`Store::probe`] reaches, as a message names it.
+    fn endpoint(&self) -> String {
+        "the store".to_string()
+    }
+
     fn head_object(
         &self,
         bucket: &str,
@@ -344,6 +367,17 @@ macro_rules! dispatch {
 }
 
 impl Store for AnyStore {
+    async fn probe(&self, bucket: &str) -> Result<(), StoreError> {
+        dispatch!(self, s => s.probe(bucket))
+    }
+
+    fn endpoint(&self) -> String {
+        match self {
+            AnyStore::Sdk(s) => s.endpoint(),
+            AnyStore::Via(s) => s.endpoint(),
+        }
+    }
+
     async fn head_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectInfo>, StoreError> {
         dispatch!(self, s => s.head_object(bucket, key))
     }

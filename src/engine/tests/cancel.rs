@@ -43,7 +43,8 @@ async fn ctrl_c_during_create_leaves_nothing_unrecorded() {
     let fx = Fixture::new();
     let held = fx.store.hold(Op::CreateUpload, 1);
     let (raise, cancel) = Cancel::new();
-    let starting = session::start(&*fx.store, &fx.dir, fx.new_upload(), 3, &cancel);
+    let policy = Retry::fail_fast(3);
+    let starting = session::start(&*fx.store, &fx.dir, fx.new_upload(), &policy, &cancel);
     let ctrl_c = async {
         held.arrived().await;
         raise.send(true).unwrap();
@@ -66,7 +67,14 @@ async fn ctrl_c_while_verifying_keeps_the_journal() {
     let journal = fx.journal(&id);
     let (raise, cancel) = Cancel::new();
     let reconciled = reconcile(
-        &*fx.store, &fx.dir, journal, &fx.plan, true, 3, &cancel, true,
+        &*fx.store,
+        &fx.dir,
+        journal,
+        &fx.plan,
+        true,
+        &Retry::fail_fast(3),
+        &cancel,
+        true,
     )
     .await
     .unwrap();

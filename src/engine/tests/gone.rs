@@ -88,7 +88,14 @@ async fn a_missing_upload_at_another_endpoint_keeps_its_journal() {
     let (_, cancel) = Cancel::new();
     let journal = fx.journal(&id);
     let result = reconcile(
-        &*fx.store, &fx.dir, journal, &fx.plan, false, 3, &cancel, false,
+        &*fx.store,
+        &fx.dir,
+        journal,
+        &fx.plan,
+        false,
+        &Retry::fail_fast(3),
+        &cancel,
+        false,
     )
     .await;
     assert!(

@@ -31,6 +31,7 @@ use std::sync::Arc;
 
 use super::complete::composite_sha256;
 use super::reconcile::{reconcile, Reconciled};
+use super::retry::Retry;
 use super::session::{self, NewUpload};
 use super::verify::Expect;
 use super::{abort, run_multipart, Cancel, Completed, Error, Progress, Run};
@@ -137,9 +138,15 @@ impl Fixture {
             source: self.source.clone(),
             plan: self.plan,
         };
-        let started = session::start(&*self.store, &self.dir, new, 3, &Cancel::new().1)
-            .await
-            .unwrap();
+        let started = session::start(
+            &*self.store,
+            &self.dir,
+            new,
+            &Retry::fail_fast(3),
+            &Cancel::new().1,
+        )
+        .await
+        .unwrap();
         (started.journal, started.lock)
     }
 
@@ -155,7 +162,7 @@ impl Fixture {
             file: self.file.clone(),
             plan: self.plan,
             concurrency,
-            attempts,
+            retry: Retry::fail_fast(attempts),
             progress: self.progress.clone(),
             cancel,
             stop_before_complete: false,
@@ -281,7 +288,7 @@ impl Fixture {
             journal,
             &self.plan,
             verify,
-            3,
+            &Retry::fail_fast(3),
             &cancel,
             true,
         )

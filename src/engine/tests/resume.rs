@@ -21,7 +21,14 @@ async fn resume_sorts_parts_into_trusted_candidates_and_todo() {
         journal.parts[1].etag = "\"something else\"".into();
         let (_, cancel) = Cancel::new();
         let reconciled = reconcile(
-            &*fx.store, &fx.dir, journal, &fx.plan, verify, 3, &cancel, true,
+            &*fx.store,
+            &fx.dir,
+            journal,
+            &fx.plan,
+            verify,
+            &Retry::fail_fast(3),
+            &cancel,
+            true,
         )
         .await
         .unwrap();
@@ -90,7 +97,14 @@ async fn resume_finds_an_upload_whose_complete_landed_late() {
     let journal = fx.journal(&id);
     let (_, cancel) = Cancel::new();
     let reconciled = reconcile(
-        &*fx.store, &fx.dir, journal, &fx.plan, false, 3, &cancel, true,
+        &*fx.store,
+        &fx.dir,
+        journal,
+        &fx.plan,
+        false,
+        &Retry::fail_fast(3),
+        &cancel,
+        true,
     )
     .await
     .unwrap();

@@ -20,7 +20,7 @@ async fn a_lost_put_answer_is_recognised() {
         small,
         &dest(),
         &opts,
-        3,
+        &Retry::fail_fast(3),
         &progress,
     )
     .await
@@ -46,7 +46,7 @@ async fn a_lost_put_answer_is_recognised() {
         part2,
         &at,
         &plain,
-        3,
+        &Retry::fail_fast(3),
         &progress,
     )
     .await
@@ -59,7 +59,7 @@ async fn a_lost_put_answer_is_recognised() {
         small,
         &at,
         &opts,
-        3,
+        &Retry::fail_fast(3),
         &progress,
     )
     .await;

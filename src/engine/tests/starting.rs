@@ -16,7 +16,14 @@ async fn a_failed_start_aborts_the_upload_it_created() {
         source: fx.source.clone(),
         plan: fx.plan,
     };
-    let result = session::start(&*fx.store, &dir, new, 3, &Cancel::new().1).await;
+    let result = session::start(
+        &*fx.store,
+        &dir,
+        new,
+        &Retry::fail_fast(3),
+        &Cancel::new().1,
+    )
+    .await;
     assert!(
         matches!(result, Err(Error::JournalStart { .. })),
         "{result:?}"
@@ -60,9 +67,15 @@ async fn journal_io_does_not_block_the_runtime() {
 async fn a_lost_create_answer_leaves_no_second_upload() {
     let fx = Fixture::new();
     fx.store.lose_answer(Op::CreateUpload, 1);
-    let started = session::start(&*fx.store, &fx.dir, fx.new_upload(), 3, &Cancel::new().1)
-        .await
-        .unwrap();
+    let started = session::start(
+        &*fx.store,
+        &fx.dir,
+        fx.new_upload(),
+        &Retry::fail_fast(3),
+        &Cancel::new().1,
+    )
+    .await
+    .unwrap();
     assert_eq!(fx.store.calls(Op::CreateUpload), 2);
     assert_eq!(
         fx.memory().open_uploads(),
@@ -94,9 +107,15 @@ async fn the_sweep_never_touches_an_upload_another_client_may_own() {
         .unwrap();
     fx.store.upload_part(&theirs, 1, body, sums).await.unwrap();
     fx.store.lose_answer(Op::CreateUpload, 2);
-    let started = session::start(&*fx.store, &fx.dir, fx.new_upload(), 3, &Cancel::new().1)
-        .await
-        .unwrap();
+    let started = session::start(
+        &*fx.store,
+        &fx.dir,
+        fx.new_upload(),
+        &Retry::fail_fast(3),
+        &Cancel::new().1,
+    )
+    .await
+    .unwrap();
     let open = fx.memory().open_uploads();
     assert!(open.contains(&theirs.upload_id), "{open:?}");
     assert!(open.contains(&started.journal.upload_id));
@@ -107,7 +126,14 @@ async fn the_sweep_never_touches_an_upload_another_client_may_own() {
     fx.store.lose_answer(Op::CreateUpload, 1);
     fx.store.lose_answer(Op::CreateUpload, 2);
     fx.store.fail(Op::CreateUpload, 3..=3, ErrorKind::Fatal);
-    let result = session::start(&*fx.store, &fx.dir, fx.new_upload(), 3, &Cancel::new().1).await;
+    let result = session::start(
+        &*fx.store,
+        &fx.dir,
+        fx.new_upload(),
+        &Retry::fail_fast(3),
+        &Cancel::new().1,
+    )
+    .await;
     assert!(matches!(result, Err(Error::Store { .. })), "{result:?}");
     assert!(fx.memory().open_uploads().is_empty());
 
@@ -120,9 +146,15 @@ async fn the_sweep_never_touches_an_upload_another_client_may_own() {
         .await
         .unwrap();
     fx.store.lose_answer(Op::CreateUpload, 2);
-    let started = session::start(&*fx.store, &fx.dir, fx.new_upload(), 3, &Cancel::new().1)
-        .await
-        .unwrap();
+    let started = session::start(
+        &*fx.store,
+        &fx.dir,
+        fx.new_upload(),
+        &Retry::fail_fast(3),
+        &Cancel::new().1,
+    )
+    .await
+    .unwrap();
     assert_eq!(started.sweep.left.len(), 2, "{:?}", started.sweep);
     assert!(started.sweep.needs_telling());
     assert_eq!(fx.memory().open_uploads().len(), 3, "nothing was aborted");

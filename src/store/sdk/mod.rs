@@ -196,6 +196,19 @@ impl SdkStore {
 }
 
 impl Store for SdkStore {
+    /// HeadBucket: any answer, 403 and 404 included, shows S3 is reachable.
+    async fn probe(&self, bucket: &str) -> Result<(), StoreError> {
+        match self.client.head_bucket().bucket(bucket).send().await {
+            Ok(_) | Err(SdkError::ServiceError(_)) => Ok(()),
+            Err(e) => Err(self.classify("HeadBucket", bucket, "", e)),
+        }
+    }
+
+    fn endpoint(&self) -> String {
+        let aws = || format!("S3 ({})", self.region);
+        self.endpoint_url.clone().unwrap_or_else(aws)
+    }
+
     async fn head_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectInfo>, StoreError> {
         let request = async {
             match self

@@ -18,6 +18,48 @@ pub(super) enum Wait {
 }
 
 impl ViaStore {
+    /// Whether the backend and, once a part has gone there, S3 answer at all
+    /// (`Store::probe`): `GET /healthz` and a `HEAD` of the last part's
+    /// origin, whatever their status.
+    pub(super) async fn reachable(&self) -> Result<(), StoreError> {
+        let inner = &self.inner;
+        inner
+            .http
+            .get(self.url(&["healthz"]))
+            .send()
+            .await
+            .map_err(|e| errors::transport("backend healthz", &e))?;
+        let origin = inner
+            .part_origin
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(origin) = origin {
+            inner
+                .http
+                .head(origin)
+                .send()
+                .await
+                .map_err(|e| errors::transport("S3 probe", &e))?;
+        }
+        Ok(())
+    }
+
+    /// Keeps the origin (scheme, host, port) of a part's presigned URL, for
+    /// [`ViaStore::reachable`].
+    pub(super) fn note_part_origin(&self, url: &str) {
+        let Ok(mut origin) = reqwest::Url::parse(url) else {
+            return;
+        };
+        origin.set_path("/");
+        origin.set_query(None);
+        *self
+            .inner
+            .part_origin
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(origin);
+    }
+
     /// The backend's dialect, asked once (`GET /healthz`, no token).
     pub async fn dialect(&self) -> Result<Dialect, StoreError> {
         let inner = &self.inner;

@@ -119,6 +119,9 @@ struct Inner {
     own_key: bool,
     dialect: tokio::sync::OnceCell<Dialect>,
     signer: Signer,
+    /// Where the last part went (S3, through a presigned URL): probed beside
+    /// the backend while the link looks down.
+    part_origin: std::sync::Mutex<Option<reqwest::Url>>,
 }
 
 impl std::fmt::Debug for ViaStore {
@@ -165,6 +168,7 @@ impl ViaStore {
                 own_key,
                 dialect: tokio::sync::OnceCell::new(),
                 signer: Signer::default(),
+                part_origin: std::sync::Mutex::default(),
             }),
         })
     }
@@ -199,6 +203,14 @@ fn file_name(key: &str) -> &str {
 }
 
 impl Store for ViaStore {
+    async fn probe(&self, _bucket: &str) -> Result<(), StoreError> {
+        self.reachable().await
+    }
+
+    fn endpoint(&self) -> String {
+        self.inner.backend.clone()
+    }
+
     /// Through `serve`'s object-status route, which is also how a lost
     /// Complete is recognised (the default `completed_object`); Companion has
     /// none, so there the answer is an error, and the engine keeps the journal.
@@ -366,6 +378,7 @@ impl Store for ViaStore {
         };
         let stamp = Stamp::new();
         let len = body.len;
+        self.note_part_origin(&signed.url);
         let mut req = self
             .inner
             .http
