@@ -325,7 +325,7 @@ async fn check(inner: Arc<Inner>, first: StoreError) {
         };
         if now >= deadline {
             let mut gave_up = first;
-            gave_up.offline_for = Some(now - began);
+            gave_up.offline_for = Some((now - began).as_secs().try_into().unwrap_or(u32::MAX));
             inner.phase.send_replace(Phase::GaveUp(gave_up));
             return;
         }

@@ -76,8 +76,8 @@ pub struct StoreError {
     /// Set by the engine when it stopped retrying this call after that many attempts.
     pub gave_up_after: Option<u32>,
     /// Set by the engine when it stopped waiting for a store that gave no
-    /// answer for this long (`--max-offline`).
-    pub offline_for: Option<std::time::Duration>,
+    /// answer for this many seconds (`--max-offline`).
+    pub offline_for: Option<u32>,
     /// No answer came from the store (connection refused, reset, timed out):
     /// the request may or may not have had its effect.
     pub transport: bool,
@@ -128,7 +128,7 @@ impl std::fmt::Display for StoreError {
             write!(f, " (gave up after {n} attempt{plural})")?;
         }
         if let Some(d) = self.offline_for {
-            let waited = crate::units::clock(d.as_secs());
+            let waited = crate::units::clock(u64::from(d));
             write!(
                 f,
                 " (no answer for {waited}; gave up waiting, see --max-offline)"
