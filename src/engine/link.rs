@@ -41,6 +41,9 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
+// The waits follow tokio's clock, which the engine tests pause; the sleep
+// detector alone reads the real clocks.
+use tokio::time::Instant as Clock;
 
 use super::{Progress, Status};
 use crate::store::{ErrorKind, StoreError};
@@ -102,7 +105,7 @@ struct Inner {
     progress: Option<Arc<dyn Progress>>,
     phase: watch::Sender<Phase>,
     /// When the last offline spell ended.
-    back_at: Mutex<Option<Instant>>,
+    back_at: Mutex<Option<Clock>>,
     /// The last status shown was something other than Sending.
     troubled: Mutex<bool>,
     /// Raised (incremented) each time the process is found to have slept.
@@ -204,7 +207,7 @@ impl Link {
     /// [`no_answer`]): checks the link if no one is, waits while it is
     /// offline, and says whether the failure counts. `Err` once the wait
     /// outlasts `--max-offline`.
-    pub async fn lost(&self, error: &StoreError, started: Instant) -> Result<Lost, StoreError> {
+    pub async fn lost(&self, error: &StoreError, started: Clock) -> Result<Lost, StoreError> {
         if !self.waits() {
             return Ok(Lost::Counted);
         }
@@ -302,14 +305,14 @@ async fn probe_once(inner: &Inner) -> Result<(), StoreError> {
 /// The check that `first` began: probes until the endpoint answers or the
 /// wait outlasts `max_offline`.
 async fn check(inner: Arc<Inner>, first: StoreError) {
-    let began = Instant::now();
+    let began = Clock::now();
     let since = SystemTime::now();
     let deadline = began + inner.max_offline;
     let mut wait = PROBE_FIRST;
     let mut offline = false;
     loop {
         let probed = probe_once(&inner).await;
-        let now = Instant::now();
+        let now = Clock::now();
         let error = match probed {
             Ok(()) => {
                 if offline {
@@ -340,7 +343,7 @@ async fn check(inner: Arc<Inner>, first: StoreError) {
                 since,
                 endpoint: inner.endpoint.clone(),
                 error: error.message,
-                next_probe: now + pause,
+                next_probe: (now + pause).into_std(),
             },
         );
         tokio::time::sleep(pause).await;

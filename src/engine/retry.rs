@@ -14,7 +14,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::link::{no_answer, Link, Lost};
 use super::{Cancel, Status};
@@ -111,7 +111,7 @@ where
     let mut resigned = 0;
     loop {
         link.online().await?;
-        let started = Instant::now();
+        let started = tokio::time::Instant::now();
         let mut e = match self::attempt(link, op()).await {
             Tried::Done(Ok(v)) => {
                 link.recovered();

@@ -15,6 +15,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::ops::RangeInclusive;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::Semaphore;
@@ -100,6 +101,17 @@ enum Fault {
     Fail(ErrorKind),
     LoseAnswer,
     Hold(Arc<Gate>),
+    /// While the flag is up, the call gets no answer (connection refused).
+    Down(Arc<AtomicBool>),
+}
+
+impl Fault {
+    fn applies(&self) -> bool {
+        match self {
+            Fault::Down(down) => down.load(Ordering::SeqCst),
+            _ => true,
+        }
+    }
 }
 
 struct Rule {
@@ -170,6 +182,12 @@ impl<S: Store> Faulty<S> {
         self.rule(Op::UploadPart, Some(number), 1..=1, Fault::LoseAnswer);
     }
 
+    /// Every call of `op` gets no answer while `down` is up, as through a
+    /// link that went down.
+    pub fn down_while(&self, op: Op, down: &Arc<AtomicBool>) {
+        self.rule(op, None, 1..=u32::MAX, Fault::Down(down.clone()));
+    }
+
     /// Call `nth` of `op` waits at the returned gate until the test releases it.
     pub fn hold(&self, op: Op, nth: u32) -> Arc<Gate> {
         let gate = Arc::new(Gate::default());
@@ -222,7 +240,7 @@ impl<S: Store> Faulty<S> {
                 Some(p) if Some(p) == part => nth_of_part.unwrap_or(0),
                 Some(_) => return None,
             };
-            (r.op == op && r.calls.contains(&n)).then(|| r.fault.clone())
+            (r.op == op && r.calls.contains(&n) && r.fault.applies()).then(|| r.fault.clone())
         })
     }
 
@@ -237,6 +255,10 @@ impl<S: Store> Faulty<S> {
     ) -> Result<T, StoreError> {
         match self.enter(op, part) {
             Some(Fault::Fail(kind)) => Err(StoreError::new(kind, op.name(), "injected failure")),
+            Some(Fault::Down(_)) => Err(StoreError {
+                unsent: true,
+                ..StoreError::transport(op.name(), "connection refused (injected)")
+            }),
             Some(Fault::LoseAnswer) => {
                 call.await?;
                 Err(StoreError::transport(op.name(), "the answer was lost"))

@@ -12,12 +12,14 @@
 //! - `single`: a file that fits in one PutObject;
 //! - `resume`: reconciling a journal with the store;
 //! - `verify`: checking the parts a resume reuses against the file;
-//! - `hashing`: hashing and announcing parts ahead of sending them.
+//! - `hashing`: hashing and announcing parts ahead of sending them;
+//! - `offline`: a store that gives no answer is waited for, not retried.
 
 mod cancel;
 mod complete;
 mod gone;
 mod hashing;
+mod offline;
 mod resume;
 mod retries;
 mod single;
@@ -54,6 +56,8 @@ struct Counted {
     /// Acknowledged or reused.
     acked: AtomicU64,
     parts: AtomicU64,
+    /// What the link reported, in order.
+    statuses: std::sync::Mutex<Vec<super::Status>>,
 }
 
 impl Progress for Counted {
@@ -78,6 +82,9 @@ impl Progress for Counted {
         self.parts.fetch_add(1, Ordering::SeqCst);
     }
     fn end(&self) {}
+    fn status(&self, status: &super::Status) {
+        self.statuses.lock().unwrap().push(status.clone());
+    }
 }
 
 /// A source file, a journal directory and a store.
