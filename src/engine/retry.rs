@@ -92,8 +92,11 @@ enum Tried<T> {
 async fn attempt<T>(link: &Link, op: impl Future<Output = Result<T, StoreError>>) -> Tried<T> {
     let mut woken = link.woken();
     tokio::select! {
-        r = op => Tried::Done(r),
+        // A request that was asleep may also have stalled meanwhile: the
+        // wake-up says why, and costs nothing.
+        biased;
         Ok(()) = woken.changed() => Tried::Woken,
+        r = op => Tried::Done(r),
     }
 }
 

@@ -31,7 +31,8 @@ use tokio::io::{
 };
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinSet;
 
 /// Far above any head s3up sends (SigV4 and metadata headers), yet bounded, so a confused peer
 /// cannot make the proxy buffer without limit.
@@ -284,6 +285,16 @@ struct Shared {
     faults_applied: usize,
     /// Set by [`FaultProxy::recording`]: every relayed answer is kept here.
     answers: Option<Vec<Exchange>>,
+    /// Raised by [`FaultProxy::freeze`]: no byte of a body moves, and no new
+    /// request is read, until it is lowered.
+    frozen: Option<watch::Receiver<bool>>,
+}
+
+/// Waits while `frozen` is raised.
+async fn thawed(frozen: &mut Option<watch::Receiver<bool>>) {
+    if let Some(rx) = frozen.as_mut() {
+        let _ = rx.wait_for(|frozen| !*frozen).await;
+    }
 }
 
 /// A test that panicked while holding the lock must not turn every later call into a second panic.
@@ -295,6 +306,10 @@ fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
 pub struct FaultProxy {
     addr: SocketAddr,
     shared: Arc<Mutex<Shared>>,
+    /// Raised by [`FaultProxy::freeze`].
+    frozen: watch::Sender<bool>,
+    /// Raised by [`FaultProxy::close`].
+    closed: watch::Sender<bool>,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -317,8 +332,11 @@ impl FaultProxy {
         FaultProxy::launch(upstream_endpoint, shared)
     }
 
-    fn launch(upstream_endpoint: &str, shared: Shared) -> FaultProxy {
+    fn launch(upstream_endpoint: &str, mut shared: Shared) -> FaultProxy {
         let upstream = loopback_upstream(upstream_endpoint);
+        let (frozen, thaw) = watch::channel(false);
+        shared.frozen = Some(thaw);
+        let (closed, reopened) = watch::channel(false);
         // Bound before returning, so the endpoint accepts connections as soon as the caller has it.
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
             .expect("fault proxy: cannot bind a port on 127.0.0.1");
@@ -344,7 +362,7 @@ impl FaultProxy {
                     let listener = TcpListener::from_std(listener)
                         .expect("fault proxy: cannot register the listener with tokio");
                     tokio::select! {
-                        () = accept_loop(listener, upstream, state) => {}
+                        () = accept_loop(listener, upstream, state, reopened) => {}
                         _ = stop => {}
                     }
                 });
@@ -354,6 +372,8 @@ impl FaultProxy {
         FaultProxy {
             addr,
             shared,
+            frozen,
+            closed,
             shutdown: Some(shutdown),
             thread: Some(thread),
         }
@@ -362,6 +382,28 @@ impl FaultProxy {
     /// The URL to hand to s3up as `--endpoint-url`.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Stops forwarding, as a link that hangs: connections are accepted but no new request
+    /// is read and no byte of a body moves either way, until [`FaultProxy::thaw`].
+    pub fn freeze(&self) {
+        self.frozen.send_replace(true);
+    }
+
+    /// Forwards again after [`FaultProxy::freeze`].
+    pub fn thaw(&self) {
+        self.frozen.send_replace(false);
+    }
+
+    /// Stops listening and drops every connection, as a proxy that was killed: connections are
+    /// refused until [`FaultProxy::reopen`].
+    pub fn close(&self) {
+        self.closed.send_replace(true);
+    }
+
+    /// Listens again on the same port after [`FaultProxy::close`].
+    pub fn reopen(&self) {
+        self.closed.send_replace(false);
     }
 
     pub fn add_rule(&self, rule: Rule) {
@@ -438,14 +480,47 @@ fn loopback_upstream(endpoint: &str) -> SocketAddr {
         .unwrap_or(addrs[0])
 }
 
-async fn accept_loop(listener: TcpListener, upstream: SocketAddr, shared: Arc<Mutex<Shared>>) {
+async fn accept_loop(
+    listener: TcpListener,
+    upstream: SocketAddr,
+    shared: Arc<Mutex<Shared>>,
+    mut closed: watch::Receiver<bool>,
+) {
+    let addr = listener
+        .local_addr()
+        .expect("fault proxy: listener has no local address");
+    let mut listener = Some(listener);
+    let mut connections = JoinSet::new();
     loop {
-        match listener.accept().await {
-            Ok((client, _)) => {
-                tokio::spawn(serve(client, upstream, Arc::clone(&shared)));
+        let Some(open) = listener.as_ref() else {
+            // Closed: refuse until reopened, then listen on the same port again.
+            if closed.wait_for(|closed| !*closed).await.is_err() {
+                return;
             }
-            // Out of descriptors and the like: transient, and retrying at once would spin.
-            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            let bound = TcpListener::bind(addr)
+                .await
+                .expect("fault proxy: cannot listen again on its port");
+            listener = Some(bound);
+            continue;
+        };
+        tokio::select! {
+            accepted = open.accept() => match accepted {
+                Ok((client, _)) => {
+                    connections.spawn(serve(client, upstream, Arc::clone(&shared)));
+                }
+                // Out of descriptors and the like: transient, and retrying at once would spin.
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            changed = closed.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                if *closed.borrow_and_update() {
+                    listener = None;
+                    connections.abort_all();
+                }
+            }
         }
     }
 }
@@ -628,6 +703,8 @@ fn set_body_len(shared: &Mutex<Shared>, index: usize, len: u64) {
 
 async fn serve(client: TcpStream, upstream: SocketAddr, shared: Arc<Mutex<Shared>>) {
     let _ = client.set_nodelay(true);
+    let mut frozen = lock(&shared).frozen.clone();
+    thawed(&mut frozen).await;
     let (rd, mut wr) = client.into_split();
     let mut rd = BufReader::with_capacity(BUF_SIZE, rd);
     let raw = match read_head(&mut rd).await {
@@ -824,6 +901,7 @@ async fn forward_with(
         to_server.put(&req.upstream_head()).await?;
         to_server.rate = rate;
         to_server.flip = corrupt;
+        to_server.frozen = lock(shared).frozen.clone();
         let len = relay_body(&mut rd, &mut to_server, req.framing).await?;
         set_body_len(shared, index, len);
         drop(body_done);
@@ -887,6 +965,7 @@ async fn relay_response(
             .await?;
         let mut to_client = Outlet::strict(wr);
         to_client.kept = recording.then(Vec::new);
+        to_client.frozen = lock(shared).frozen.clone();
         relay_body(up_rd, &mut to_client, framing).await?;
         if let (Some(body), Some(answers)) = (to_client.kept, lock(shared).answers.as_mut()) {
             answers.push(Exchange {
@@ -958,6 +1037,8 @@ struct Outlet<'w, W> {
     flip: bool,
     /// A copy of the body's payload (framing left out), when it is to be recorded.
     kept: Option<Vec<u8>>,
+    /// While raised, nothing is written ([`FaultProxy::freeze`]).
+    frozen: Option<watch::Receiver<bool>>,
 }
 
 impl<'w, W: AsyncWrite + Unpin> Outlet<'w, W> {
@@ -968,6 +1049,7 @@ impl<'w, W: AsyncWrite + Unpin> Outlet<'w, W> {
             rate: None,
             flip: false,
             kept: None,
+            frozen: None,
         }
     }
 
@@ -978,6 +1060,7 @@ impl<'w, W: AsyncWrite + Unpin> Outlet<'w, W> {
             rate: None,
             flip: false,
             kept: None,
+            frozen: None,
         }
     }
 
@@ -990,6 +1073,7 @@ impl<'w, W: AsyncWrite + Unpin> Outlet<'w, W> {
     }
 
     async fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+        thawed(&mut self.frozen).await;
         let Some(out) = self.out.as_mut() else {
             return Ok(());
         };
