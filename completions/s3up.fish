@@ -46,6 +46,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand put" -l part-size -d 'Size of 
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l concurrency -d 'How many parts are uploaded at once' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l retries -d 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l stall-timeout -d 'How long a request may make no progress before it counts as stalled and is retried, e.g. 30 (seconds), 30s or 2m' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l limit-rate -d 'Send at most RATE bytes a second, all parts together, so that the upload shares the link: e.g. 10MiB/s or 500KiB/s (K, M, G, T are powers of 1024; `/s` is optional, and a bare number is bytes a second). Not kept in the journal: a resume takes its own [default: no limit]' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l progress -d 'How to show progress on stderr: auto (a bar when stderr is a terminal), json (one JSON object a second, for CI logs and GUIs), or none. The bar and the rate count only what the store has acknowledged' -r -f -a "auto\t'A bar when stderr is a terminal, else nothing'
 json\t'One JSON object a second on stderr (acknowledged and sent bytes, rate, ETA, parts)'
 none\t'Nothing'"
@@ -84,6 +85,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand cp" -l part-size -d 'Size of e
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l concurrency -d 'How many parts are uploaded at once' -r
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l retries -d 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3' -r
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l stall-timeout -d 'How long a request may make no progress before it counts as stalled and is retried, e.g. 30 (seconds), 30s or 2m' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l limit-rate -d 'Send at most RATE bytes a second, all parts together, so that the upload shares the link: e.g. 10MiB/s or 500KiB/s (K, M, G, T are powers of 1024; `/s` is optional, and a bare number is bytes a second). Not kept in the journal: a resume takes its own [default: no limit]' -r
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l progress -d 'How to show progress on stderr: auto (a bar when stderr is a terminal), json (one JSON object a second, for CI logs and GUIs), or none. The bar and the rate count only what the store has acknowledged' -r -f -a "auto\t'A bar when stderr is a terminal, else nothing'
 json\t'One JSON object a second on stderr (acknowledged and sent bytes, rate, ETA, parts)'
 none\t'Nothing'"
@@ -120,6 +122,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand resume" -l token -d 'The --via
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l concurrency -d 'How many parts are uploaded at once' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l retries -d 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l stall-timeout -d 'How long a request may make no progress before it counts as stalled and is retried, e.g. 30 (seconds), 30s or 2m' -r
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l limit-rate -d 'Send at most RATE bytes a second, all parts together, so that the upload shares the link: e.g. 10MiB/s or 500KiB/s (K, M, G, T are powers of 1024; `/s` is optional, and a bare number is bytes a second). Not kept in the journal: a resume takes its own [default: no limit]' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l progress -d 'How to show progress on stderr: auto (a bar when stderr is a terminal), json (one JSON object a second, for CI logs and GUIs), or none. The bar and the rate count only what the store has acknowledged' -r -f -a "auto\t'A bar when stderr is a terminal, else nothing'
 json\t'One JSON object a second on stderr (acknowledged and sent bytes, rate, ETA, parts)'
 none\t'Nothing'"

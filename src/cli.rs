@@ -301,6 +301,13 @@ pub struct Tuning {
     #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = units::parse_duration)]
     pub max_offline: Duration,
 
+    /// Send at most RATE bytes a second, all parts together, so that the upload
+    /// shares the link: e.g. 10MiB/s or 500KiB/s (K, M, G, T are powers of
+    /// 1024; `/s` is optional, and a bare number is bytes a second). Not kept
+    /// in the journal: a resume takes its own [default: no limit]
+    #[arg(long, value_name = "RATE", value_parser = units::parse_rate)]
+    pub limit_rate: Option<u64>,
+
     /// How to show progress on stderr: auto (a bar when stderr is a terminal),
     /// json (one JSON object a second, for CI logs and GUIs), or none. The bar
     /// and the rate count only what the store has acknowledged
@@ -335,6 +342,11 @@ impl Tuning {
     /// Attempts per call: the first one, then `--retries` more.
     pub fn attempts(&self) -> u32 {
         self.retries + 1
+    }
+
+    /// The bucket every body of the run draws on (`--limit-rate`), if any.
+    pub fn rate_limit(&self) -> Option<crate::store::RateLimit> {
+        self.limit_rate.map(crate::store::RateLimit::new)
     }
 }
 
@@ -413,6 +425,32 @@ mod tests {
             parse_part_size("6G"),
             Err("part size '6G' (6.0 GiB) is outside S3's limits: use 5MiB to 5GiB".to_string())
         );
+    }
+
+    // Issue 18, item 4: `--limit-rate` on put and resume, refused at 0.
+    #[test]
+    fn limit_rate_is_a_tuning_option() {
+        let tuning = |args: &[&str]| match Cli::try_parse_from(args.iter().copied()) {
+            Ok(Cli {
+                command:
+                    Command::Put(PutArgs { tuning, .. }) | Command::Resume(ResumeArgs { tuning, .. }),
+                ..
+            }) => Ok(tuning.limit_rate),
+            Ok(_) => unreachable!("put or resume"),
+            Err(e) => Err(e.to_string()),
+        };
+        let put = ["s3up", "put", "f", "s3://bkt/k"];
+        assert_eq!(tuning(&put), Ok(None));
+        assert_eq!(
+            tuning(&[&put[..], &["--limit-rate", "5MiB/s"]].concat()),
+            Ok(Some(5 << 20))
+        );
+        assert_eq!(
+            tuning(&["s3up", "resume", "--limit-rate", "500K"]),
+            Ok(Some(500 << 10))
+        );
+        let zero = tuning(&[&put[..], &["--limit-rate", "0"]].concat()).unwrap_err();
+        assert!(zero.contains("'0' is not a rate above 0"), "{zero}");
     }
 
     // Issue 17: every duration flag takes the one syntax, a bare number in seconds.

@@ -2,7 +2,8 @@
 //!
 //! A leaf: it knows numbers and units and nothing of S3, the engine or the
 //! command line, so `cli` (parsing), `output` and `progress` (printing) all
-//! use it without depending on each other. Sizes are binary (K = 1024); every
+//! use it without depending on each other. Sizes are binary (K = 1024); a rate
+//! is a size a second (`10MiB/s`, `/s` optional); every
 //! duration flag takes one syntax (`30`, `30s`, `5m`, `12h`, `7d`, `1w`), a bare
 //! number being seconds. The wall clock in Unix seconds ([`now_unix`]), as
 //! journals and listings record times, lives here too.
@@ -26,7 +27,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     let digits_end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(digits_end);
     if unit.starts_with('.') && !num.is_empty() {
-        return Err(decimal_size(s, num, unit));
+        return Err(decimal_size(s, num, unit, "sizes", ""));
     }
     let n: u64 = num.parse().map_err(|_| {
         format!("'{s}' is not a size: write a number with an optional unit, like 8MiB or 64M")
@@ -49,7 +50,8 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 
 /// The message for a size with a decimal point, such as `5.5MiB`: sizes
 /// are whole numbers, so it says the same size in the next smaller unit.
-fn decimal_size(s: &str, whole: &str, rest: &str) -> String {
+/// `what` names the kind (`sizes`), and `suffix` follows the unit (`/s`).
+fn decimal_size(s: &str, whole: &str, rest: &str, what: &str, suffix: &str) -> String {
     let frac_end = rest[1..]
         .find(|c: char| !c.is_ascii_digit())
         .map_or(rest.len(), |i| i + 1);
@@ -64,12 +66,46 @@ fn decimal_size(s: &str, whole: &str, rest: &str) -> String {
     let exact = level.and_then(|level| {
         let value: f64 = format!("{whole}{frac}").parse().ok()?;
         let smaller = value * 1024.0;
-        (smaller.fract() == 0.0).then(|| format!(", like {}{}", smaller as u64, names[level - 1]))
+        (smaller.fract() == 0.0)
+            .then(|| format!(", like {}{}{suffix}", smaller as u64, names[level - 1]))
     });
     format!(
-        "'{s}' is not a whole number: sizes take no decimals. Write it in a smaller unit{}",
+        "'{s}' is not a whole number: {what} take no decimals. Write it in a smaller unit{}",
         exact.unwrap_or_default()
     )
+}
+
+/// Parses a rate in bytes a second: a [`parse_size`] with an optional `/s`
+/// (`10MiB/s`, `500KiB/s`, `10M`; a bare number is bytes a second, as in
+/// curl's `--limit-rate`). Zero is refused: it would never send anything.
+pub fn parse_rate(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let size = t
+        .strip_suffix("/s")
+        .or_else(|| t.strip_suffix("/S"))
+        .unwrap_or(t);
+    let digits_end = size
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(size.len());
+    let (num, unit) = size.split_at(digits_end);
+    if unit.starts_with('.') && !num.is_empty() {
+        return Err(decimal_size(s, num, unit, "rates", "/s"));
+    }
+    match parse_size(size) {
+        Ok(0) => Err(format!(
+            "'{s}' is not a rate above 0: write bytes a second, like 10MiB/s or 500KiB/s"
+        )),
+        Ok(n) => Ok(n),
+        Err(e) if e.ends_with("is too large") => Err(format!("'{s}' is too large")),
+        Err(e) if e.contains("unknown unit") => Err(format!(
+            "'{s}' has an unknown unit: use B, K, M, G or T (powers of 1024) a second, like \
+             10MiB/s or 500KiB/s"
+        )),
+        Err(_) => Err(format!(
+            "'{s}' is not a rate: write bytes a second with an optional unit, like 10MiB/s or \
+             500KiB/s"
+        )),
+    }
 }
 
 /// A byte count in the largest binary unit that keeps it at 1 or more:
@@ -218,6 +254,56 @@ mod tests {
             )
         );
         assert!(parse_size("0.3B").unwrap_err().ends_with("smaller unit"));
+    }
+
+    // Issue 18, item 4: `--limit-rate` takes the sizes the rest of the CLI
+    // takes, `/s` optional, a bare number in bytes a second.
+    #[test]
+    fn rates() {
+        assert_eq!(parse_rate("10MiB/s"), Ok(10 << 20));
+        assert_eq!(parse_rate("500KiB/s"), Ok(500 << 10));
+        assert_eq!(parse_rate("5M/s"), Ok(5 << 20));
+        assert_eq!(parse_rate("5mb/S"), Ok(5 << 20));
+        assert_eq!(parse_rate("10MiB"), Ok(10 << 20));
+        assert_eq!(parse_rate("1G"), Ok(1 << 30));
+        assert_eq!(parse_rate("65536"), Ok(65536));
+        assert_eq!(parse_rate("100B/s"), Ok(100));
+        assert_eq!(parse_rate(" 2K/s "), Ok(2048));
+        for zero in ["0", "0/s", "0MiB/s"] {
+            assert!(
+                parse_rate(zero)
+                    .unwrap_err()
+                    .contains("is not a rate above 0"),
+                "{zero}"
+            );
+        }
+        assert_eq!(
+            parse_rate("fast"),
+            Err(
+                "'fast' is not a rate: write bytes a second with an optional unit, like \
+                 10MiB/s or 500KiB/s"
+                    .to_string()
+            )
+        );
+        for bad in ["", "/s", "-5M/s", "10MiB/h", "10 MiB per second", "10M/s/s"] {
+            assert!(
+                parse_rate(bad).unwrap_err().contains(&format!("'{bad}'")),
+                "{bad}"
+            );
+        }
+        assert!(parse_rate("10Mbit/s").unwrap_err().contains("unknown unit"));
+        assert_eq!(
+            parse_rate("1.5MiB/s"),
+            Err(
+                "'1.5MiB/s' is not a whole number: rates take no decimals. Write it in a \
+                 smaller unit, like 1536KiB/s"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            parse_rate("99999999999T/s"),
+            Err("'99999999999T/s' is too large".to_string())
+        );
     }
 
     // Issue 13, item 8: sizes switch to GiB and beyond.

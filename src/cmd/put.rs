@@ -64,7 +64,7 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
         Some(backend) => connect_via(backend, &args.token, tuning.stall_timeout, own_key)?,
         None => connect(&connection(global), tuning.stall_timeout, &args.token).await?,
     };
-    let store = Arc::new(store);
+    let store = Arc::new(store.limited(tuning.rate_limit()));
     let dir = journal_dir(global)?;
     warn_if_running(&dir, &dest, &used).await;
     let progress = progress(tuning, started);

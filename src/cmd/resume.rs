@@ -205,7 +205,7 @@ pub(super) async fn resume_journal(
         how.token,
     )
     .await?;
-    let store = Arc::new(store);
+    let store = Arc::new(store.limited(tuning.rate_limit()));
     let recorded = journal.connection.endpoint_url.as_deref();
     let at_recorded_endpoint = used.endpoint_url.as_deref() == recorded;
     if !at_recorded_endpoint {

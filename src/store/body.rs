@@ -6,7 +6,8 @@
 //! a few chunks per request whatever the part size. Chunks come from the page
 //! cache on the async thread when it holds them ([`read_cached`]), else from
 //! the blocking pool. Any HTTP transport (the SDK's, reqwest's) can send a
-//! [`FileBody`]: it is an `http_body::Body`.
+//! [`FileBody`]: it is an `http_body::Body`. Under `--limit-rate` each chunk
+//! first waits for its share of the run's [`RateLimit`].
 //!
 //! [`hash_range`] is the one loop that reads a range to hash it: the engine's
 //! hash pass before a part is sent and a resume's check of reused parts, and
@@ -22,6 +23,7 @@ use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
 
+use super::limit::RateLimit;
 use super::watchdog::Stamp;
 use super::PartSums;
 
@@ -112,7 +114,8 @@ const SPARE_CHUNKS: usize = 2;
 /// client asks for them (it asks only when the socket takes more), from the
 /// page cache when it holds them ([`read_cached`]), else on the blocking pool,
 /// stamping progress each time. Memory is a few chunks per
-/// request, whatever the part size.
+/// request, whatever the part size. Under a [`RateLimit`], each chunk waits
+/// for its grant before it is read.
 pub struct FileBody {
     range: FileRange,
     sent: u64,
@@ -120,6 +123,12 @@ pub struct FileBody {
     reading: Option<tokio::task::JoinHandle<std::io::Result<BytesMut>>>,
     /// Chunks handed to the client; reused once the client has dropped them.
     spare: Vec<Bytes>,
+    /// The run's `--limit-rate`, when there is one.
+    limit: Option<RateLimit>,
+    /// Bytes the limit has granted this body and it has not handed out yet.
+    granted: u64,
+    /// Waiting for the grant's time, when it was not at once.
+    waiting: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl FileBody {
@@ -130,7 +139,42 @@ impl FileBody {
             stamp,
             reading: None,
             spare: Vec::with_capacity(SPARE_CHUNKS),
+            limit: None,
+            granted: 0,
+            waiting: None,
         }
+    }
+
+    /// The body hands out no chunk before `limit` grants it (`None`: no limit).
+    pub fn limited(mut self, limit: Option<RateLimit>) -> FileBody {
+        self.limit = limit;
+        self
+    }
+
+    /// The size of the next chunk, once the limit (if any) has granted it;
+    /// `Pending` while the body waits for its turn. The stamp is held across
+    /// the wait: a body the limit holds back is not stalled.
+    fn next_chunk(&mut self, left: u64, cx: &mut Context<'_>) -> Poll<usize> {
+        let Some(limit) = &self.limit else {
+            return Poll::Ready(left.min(BODY_SLICE as u64) as usize);
+        };
+        if self.granted == 0 && self.waiting.is_none() {
+            let n = left.min(limit.grain()).min(BODY_SLICE as u64);
+            let at = limit.reserve(n);
+            self.granted = n;
+            let now = tokio::time::Instant::now();
+            if at > now {
+                self.stamp.hold(at - now);
+                self.waiting = Some(Box::pin(tokio::time::sleep_until(at)));
+            }
+        }
+        if let Some(waiting) = &mut self.waiting {
+            if waiting.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.waiting = None;
+        }
+        Poll::Ready(self.granted.min(left) as usize)
     }
 
     /// A buffer of exactly `n` bytes: a released chunk when one is free.
@@ -156,6 +200,7 @@ impl FileBody {
     fn hand_out(&mut self, buf: BytesMut) -> Bytes {
         let chunk = buf.freeze();
         self.sent += chunk.len() as u64;
+        self.granted = self.granted.saturating_sub(chunk.len() as u64);
         self.stamp
             .progress(chunk.len() as u64, self.sent == self.range.len);
         if let Some(meter) = &self.range.meter {
@@ -223,7 +268,10 @@ impl http_body::Body for FileBody {
         let reading = match &mut this.reading {
             Some(reading) => reading,
             None => {
-                let n = left.min(BODY_SLICE as u64) as usize;
+                let n = match this.next_chunk(left, cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(n) => n,
+                };
                 let mut buf = this.buffer(n);
                 let at = this.range.offset + this.sent;
                 match read_cached(&this.range.file, &mut buf, at) {
@@ -280,6 +328,38 @@ mod tests {
             out.extend_from_slice(frame.unwrap().data_ref().unwrap());
         }
         out
+    }
+
+    /// Under a limit, a body hands out chunks of at most 100 ms of the rate,
+    /// and takes as long as its bytes cost at the rate, less the free burst.
+    #[tokio::test(start_paused = true)]
+    async fn a_limited_body_goes_at_the_rate() {
+        use crate::store::limit::{RateLimit, BURST};
+        use http_body::Body;
+        let data: Vec<u8> = (0..1_048_576u32).map(|i| (i % 253) as u8).collect();
+        let mut f = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut f, &data).unwrap();
+        let range = FileRange {
+            file: Arc::new(f),
+            offset: 0,
+            len: data.len() as u64,
+            meter: None,
+        };
+        let limit = RateLimit::new(1_000_000);
+        let mut body = FileBody::new(range, Stamp::new()).limited(Some(limit.clone()));
+        let start = tokio::time::Instant::now();
+        let mut out = Vec::new();
+        while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
+        {
+            let frame = frame.unwrap();
+            let chunk = frame.data_ref().unwrap();
+            assert!(chunk.len() as u64 <= limit.grain(), "{}", chunk.len());
+            out.extend_from_slice(chunk);
+        }
+        assert_eq!(out, data);
+        let took = start.elapsed().as_secs_f64();
+        let want = data.len() as f64 / 1e6 - BURST.as_secs_f64();
+        assert!((took - want).abs() < 0.01, "{took} s, want {want} s");
     }
 
     /// One pass gives the range's SHA-256, its MD5 when asked, and tells the

@@ -22,6 +22,8 @@
 //! indirection added. A new store is a new variant and a new folder.
 //!
 //! - [`body`]: a file range as a streaming HTTP body, and the progress meter;
+//! - [`limit`]: `--limit-rate`, the one budget of bytes a second every body
+//!   of a run draws on;
 //! - [`watchdog`]: stall detection for any HTTP transport;
 //! - `errors`: what S3's error codes mean, and a cause chain on one line, for every store;
 //! - [`sdk`]: aws-sdk-s3, the only module that touches the SDK;
@@ -34,6 +36,7 @@ pub mod body;
 pub(crate) mod errors;
 #[cfg(test)]
 pub mod faulty;
+pub mod limit;
 #[cfg(test)]
 pub mod memory;
 pub mod sdk;
@@ -43,6 +46,7 @@ pub mod watchdog;
 use std::future::Future;
 
 pub use body::{FileRange, Meter};
+pub use limit::RateLimit;
 
 /// What the engine may do about a failed call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -354,6 +358,17 @@ pub fn b64(bytes: &[u8]) -> String {
 pub enum AnyStore {
     Sdk(sdk::SdkStore),
     Via(via::ViaStore),
+}
+
+impl AnyStore {
+    /// The same store, every body it sends drawing on `limit`
+    /// (`--limit-rate`; `None`: as fast as the link goes).
+    pub fn limited(self, limit: Option<RateLimit>) -> AnyStore {
+        match self {
+            AnyStore::Sdk(s) => AnyStore::Sdk(s.limited(limit)),
+            AnyStore::Via(s) => AnyStore::Via(s.limited(limit)),
+        }
+    }
 }
 
 /// Forwards one call to whichever store this is.

@@ -59,6 +59,13 @@ impl Stamp {
         }
     }
 
+    /// The body holds back for `wait` by choice (`--limit-rate`): that time
+    /// is no stall, so it counts as progress until it is over.
+    pub fn hold(&self, wait: Duration) {
+        let until = (self.0.start.elapsed() + wait).as_millis() as u64;
+        self.0.last_ms.fetch_max(until, Ordering::Relaxed);
+    }
+
     fn idle(&self) -> Duration {
         let now = self.0.start.elapsed().as_millis() as u64;
         Duration::from_millis(now.saturating_sub(self.0.last_ms.load(Ordering::Relaxed)))
@@ -188,6 +195,16 @@ mod tests {
         // A very slow body is capped.
         stamp.0.last_ms.store(4_000_000, Ordering::Relaxed);
         assert_eq!(stamp.allowed_idle(limit, cap), cap);
+    }
+
+    /// A body held back by `--limit-rate` is not idle while it waits.
+    #[test]
+    fn a_hold_is_not_idleness() {
+        let stamp = Stamp::new();
+        stamp.0.last_ms.store(0, Ordering::Relaxed);
+        stamp.hold(Duration::from_secs(60));
+        assert_eq!(stamp.idle(), Duration::ZERO);
+        assert!(stamp.0.last_ms.load(Ordering::Relaxed) >= 60_000);
     }
 
     #[tokio::test]

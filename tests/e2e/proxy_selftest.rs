@@ -182,6 +182,15 @@ fn forwards_a_1_mib_put_with_its_length_and_closes_both_hops() {
         ("PUT", "/bucket/key")
     );
     assert_eq!(put.body_len, 1024 * 1024);
+    let (first, last) = put.body_span.expect("a forwarded body is timed");
+    assert!(put.arrived <= first && first <= last);
+    assert_eq!(
+        proxy
+            .body_rate(Match::Method("PUT"))
+            .map(|(bytes, _)| bytes),
+        Some(1024 * 1024)
+    );
+    assert_eq!(proxy.body_rate(Match::Method("GET")), None);
     assert_eq!(put.header("Content-Length"), Some("1048576"));
     assert_eq!(put.fault, None);
     assert_eq!(proxy.faults_applied(), 0);

@@ -1,6 +1,7 @@
 //! `s3up put` end to end, through the built binary, against Garage and moto.
 
 use crate::support;
+use crate::support::proxy::{FaultProxy, Match};
 use crate::support::{assert_exit, assert_object_equals, assert_ok, Scratch, Server, MIB};
 
 fn put_and_check(srv: &Server, size: u64, part_size: Option<&str>) {
@@ -160,4 +161,43 @@ fn garage_lists_each_parts_sha256() {
             p.number
         );
     }
+}
+
+/// Issue 18, item 4: `--limit-rate 5MiB/s` holds the whole run, every part in
+/// flight together, to 5 MiB/s as the far end of the link measures it (the
+/// proxy, from the first byte of a part's body to the last byte of any).
+#[test]
+fn limit_rate_holds_the_run_to_the_rate() {
+    let srv = support::server(support::Kind::Garage);
+    let proxy = FaultProxy::start(&srv.endpoint);
+    let s = Scratch::new();
+    let bucket = srv.new_bucket("rate");
+    let size = 40 * MIB;
+    let file = s.file("r.bin", size, 18);
+    let out = s
+        .s3up(srv, &proxy.endpoint())
+        .args(["put", "--no-progress", "--part-size", "5MiB"])
+        .args(["--limit-rate", "5MiB/s"])
+        .arg(&file)
+        .arg(format!("s3://{bucket}/r.bin"))
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_object_equals(srv, &bucket, "r.bin", &file);
+    let (bytes, span) = proxy
+        .body_rate(Match::UploadPart)
+        .expect("the proxy saw part bodies");
+    assert_eq!(bytes, size, "every part sent once");
+    let want = 5.0 * MIB as f64;
+    let rate = bytes as f64 / span.as_secs_f64();
+    eprintln!(
+        "--limit-rate 5MiB/s: the proxy measured {:.3} MiB/s ({bytes} bytes in {:.2} s)",
+        rate / MIB as f64,
+        span.as_secs_f64()
+    );
+    assert!(
+        (rate - want).abs() <= 0.1 * want,
+        "the proxy measured {:.3} MiB/s for --limit-rate 5MiB/s",
+        rate / MIB as f64
+    );
 }

@@ -8,6 +8,9 @@
 //! body): the browser tests load the page through one, to check that no answer carries a
 //! credential.
 //!
+//! It also measures what it forwards: when each request body's first and last bytes arrived
+//! ([`RequestRecord::body_span`]), and so the rate a run sent at ([`FaultProxy::body_rate`]).
+//!
 //! It owns a loopback listener, a tokio runtime on its own OS thread (so plain synchronous
 //! `#[test]` functions can use it, and dropping it ends every connection, stalled ones included),
 //! the fault rules, and a log of every request it saw.
@@ -213,6 +216,9 @@ pub struct RequestRecord {
     pub fault: Option<String>,
     /// When the request's head arrived.
     pub arrived: Instant,
+    /// When the first and the last byte of a forwarded body arrived from the client (framing
+    /// left out); `None` for an empty body, or one the proxy did not forward.
+    pub body_span: Option<(Instant, Instant)>,
 }
 
 impl RequestRecord {
@@ -428,6 +434,28 @@ impl FaultProxy {
     /// [`FaultProxy::recording`].
     pub fn exchanges(&self) -> Vec<Exchange> {
         lock(&self.shared).answers.clone().unwrap_or_default()
+    }
+
+    /// The body bytes of every forwarded request that `matcher` matches, and the time from the
+    /// first of their first bytes to the last of their last bytes: the rate a client sent at, as
+    /// the far end of its link saw it. `None` until such a body has arrived.
+    pub fn body_rate(&self, matcher: Match) -> Option<(u64, Duration)> {
+        let records = self.requests();
+        let bodies = records
+            .iter()
+            .filter(|r| matcher.matches(r))
+            .filter_map(|r| r.body_span.map(|span| (r.body_len, span)));
+        let (bytes, first, last) = bodies.fold(
+            (0, None::<Instant>, None::<Instant>),
+            |(bytes, first, last), (len, (start, end))| {
+                (
+                    bytes + len,
+                    Some(first.map_or(start, |f| f.min(start))),
+                    Some(last.map_or(end, |l| l.max(end))),
+                )
+            },
+        );
+        Some((bytes, last? - first?))
     }
 }
 
@@ -665,6 +693,7 @@ impl Request {
             body_len: 0,
             fault: None,
             arrived: Instant::now(),
+            body_span: None,
         }
     }
 
@@ -904,6 +933,11 @@ async fn forward_with(
         to_server.frozen = lock(shared).frozen.clone();
         let len = relay_body(&mut rd, &mut to_server, req.framing).await?;
         set_body_len(shared, index, len);
+        if let (Some(first), Some(last)) = (to_server.first, to_server.last) {
+            if let Some(record) = lock(shared).records.get_mut(index) {
+                record.body_span = Some((first, last));
+            }
+        }
         drop(body_done);
         io::Result::Ok(())
     };
@@ -1039,6 +1073,9 @@ struct Outlet<'w, W> {
     kept: Option<Vec<u8>>,
     /// While raised, nothing is written ([`FaultProxy::freeze`]).
     frozen: Option<watch::Receiver<bool>>,
+    /// When the first and the latest payload bytes came to be written.
+    first: Option<Instant>,
+    last: Option<Instant>,
 }
 
 impl<'w, W: AsyncWrite + Unpin> Outlet<'w, W> {
@@ -1050,6 +1087,8 @@ impl<'w, W: AsyncWrite + Unpin> Outlet<'w, W> {
             flip: false,
             kept: None,
             frozen: None,
+            first: None,
+            last: None,
         }
     }
 
@@ -1061,11 +1100,18 @@ impl<'w, W: AsyncWrite + Unpin> Outlet<'w, W> {
             flip: false,
             kept: None,
             frozen: None,
+            first: None,
+            last: None,
         }
     }
 
     /// Writes body payload (not framing): the part a recording keeps.
     async fn put_payload(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if !bytes.is_empty() {
+            let now = Instant::now();
+            self.first.get_or_insert(now);
+            self.last = Some(now);
+        }
         if let Some(kept) = self.kept.as_mut() {
             kept.extend_from_slice(bytes);
         }

@@ -175,6 +175,7 @@ impl SdkStore {
             path_style,
             page_size,
             watchdog: Watchdog { stall_timeout },
+            limit: None,
             credentials: CredentialsCache::new(Some(provider)),
         })
     }

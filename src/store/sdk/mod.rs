@@ -24,6 +24,7 @@ pub use self::connect::ConnectError;
 use self::connect::{CredentialsCache, SignedPayloadHash};
 use self::errors::classify;
 use super::body::FileBody;
+use super::limit::RateLimit;
 use super::watchdog::{Stamp, Watchdog};
 use super::{
     b64, CompletedPart, ErrorKind, FileRange, Finished, ListedPart, ListedUpload, ObjectInfo,
@@ -52,11 +53,18 @@ pub struct SdkStore {
     /// creating 1,001 parts.
     page_size: Option<i32>,
     watchdog: Watchdog,
+    /// `--limit-rate`: every body this store sends draws on it.
+    limit: Option<RateLimit>,
     /// For `serve`: the credentials a presigned POST is signed with.
     credentials: CredentialsCache,
 }
 
 impl SdkStore {
+    /// The same store, every body it sends drawing on `limit` (`--limit-rate`).
+    pub fn limited(self, limit: Option<RateLimit>) -> SdkStore {
+        SdkStore { limit, ..self }
+    }
+
     /// CreateMultipartUpload, with the SHA-256 checksum algorithm when `sha256`
     /// (the engine always; `serve` when its client asks, because an upload
     /// created so needs every part's checksum, which a stock Uppy cannot send).
@@ -251,10 +259,9 @@ impl Store for SdkStore {
             .key(key)
             .content_length(len)
             .checksum_sha256(b64(&sha256))
-            .body(ByteStream::from_body_1_x(FileBody::new(
-                body,
-                stamp.clone(),
-            )))
+            .body(ByteStream::from_body_1_x(
+                FileBody::new(body, stamp.clone()).limited(self.limit.clone()),
+            ))
             .set_content_type(opts.content_type.clone())
             .set_storage_class(opts.storage_class.as_deref().map(StorageClass::from));
         for (k, v) in &opts.metadata {
@@ -310,10 +317,9 @@ impl Store for SdkStore {
                 .part_number(number as i32)
                 .content_length(len)
                 .checksum_sha256(b64(&sha256))
-                .body(ByteStream::from_body_1_x(FileBody::new(
-                    body,
-                    stamp.clone(),
-                )))
+                .body(ByteStream::from_body_1_x(
+                    FileBody::new(body, stamp.clone()).limited(self.limit.clone()),
+                ))
                 .customize()
                 .interceptor(SignedPayloadHash::new(&sha256))
                 .send()
@@ -510,6 +516,7 @@ pub(super) mod tests {
             watchdog: Watchdog {
                 stall_timeout: Duration::from_secs(5),
             },
+            limit: None,
             credentials: CredentialsCache::new(Some(
                 aws_sdk_s3::config::SharedCredentialsProvider::new(Credentials::new(
                     "AKID", "SECRET", None, None, "test",

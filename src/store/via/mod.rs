@@ -63,6 +63,7 @@ use serde::de::IgnoredAny;
 use self::http::Wait;
 use self::signer::Signer;
 use super::body::{hash_range, FileBody};
+use super::limit::RateLimit;
 use super::watchdog::{Stamp, Watchdog};
 use super::{
     b64, CompletedPart, ErrorKind, FileRange, Finished, ListedPart, ListedUpload, ObjectInfo,
@@ -105,6 +106,8 @@ pub enum Dialect {
 #[derive(Clone)]
 pub struct ViaStore {
     inner: Arc<Inner>,
+    /// `--limit-rate`: every part body this store sends draws on it.
+    limit: Option<RateLimit>,
 }
 
 struct Inner {
@@ -170,7 +173,14 @@ impl ViaStore {
                 signer: Signer::default(),
                 part_origin: std::sync::Mutex::default(),
             }),
+            limit: None,
         })
+    }
+
+    /// The same store, every part body it sends drawing on `limit`
+    /// (`--limit-rate`).
+    pub fn limited(self, limit: Option<RateLimit>) -> ViaStore {
+        ViaStore { limit, ..self }
     }
 
     /// The backend's URL, as given (for messages and the journal).
@@ -384,7 +394,9 @@ impl Store for ViaStore {
             .http
             .put(signed.url.as_str())
             .header(CONTENT_LENGTH, len)
-            .body(reqwest::Body::wrap(FileBody::new(body, stamp.clone())));
+            .body(reqwest::Body::wrap(
+                FileBody::new(body, stamp.clone()).limited(self.limit.clone()),
+            ));
         for (name, value) in &signed.headers {
             req = req.header(name.as_str(), value.as_str());
         }
