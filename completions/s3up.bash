@@ -320,7 +320,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__put)
-            opts="-q -h --via --token-file --token --part-size --restart --concurrency --retries --stall-timeout --limit-rate --progress --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --endpoint-url --region --profile --path-style --journal-dir --help"
+            opts="-q -h --via --token-file --token --part-size --restart --concurrency --retries --stall-timeout --max-offline --limit-rate --progress --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --endpoint-url --region --profile --path-style --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -351,6 +351,10 @@ _s3up() {
                     return 0
                     ;;
                 --stall-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-offline)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -398,7 +402,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__resume)
-            opts="-q -h --all --no-verify --verify --token-file --token --concurrency --retries --stall-timeout --limit-rate --progress --no-progress --quiet --json --endpoint-url --region --profile --path-style --journal-dir --help"
+            opts="-q -h --all --no-verify --verify --token-file --token --concurrency --retries --stall-timeout --max-offline --limit-rate --progress --no-progress --quiet --json --endpoint-url --region --profile --path-style --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -421,6 +425,10 @@ _s3up() {
                     return 0
                     ;;
                 --stall-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-offline)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -46,10 +46,11 @@ complete -c s3up -n "__fish_s3up_using_subcommand put" -l part-size -d 'Size of 
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l concurrency -d 'How many parts are uploaded at once' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l retries -d 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l stall-timeout -d 'How long a request may make no progress before it counts as stalled and is retried, e.g. 30 (seconds), 30s or 2m' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l max-offline -d 'How long to wait for a store (or backend) that gives no answer at all (connection refused or reset, no route, a hang), probing it meanwhile: e.g. 1h, 30m or 0. Attempts that fail while it is down are not counted against --retries. When the wait runs out the run stops, resumable, with exit code 3; 0 stops at once, as the retries run out' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l limit-rate -d 'Send at most RATE bytes a second, all parts together, so that the upload shares the link: e.g. 10MiB/s or 500KiB/s (K, M, G, T are powers of 1024; `/s` is optional, and a bare number is bytes a second). Not kept in the journal: a resume takes its own [default: no limit]' -r
-complete -c s3up -n "__fish_s3up_using_subcommand put" -l progress -d 'How to show progress on stderr: auto (a bar when stderr is a terminal), json (one JSON object a second, for CI logs and GUIs), or none. The bar and the rate count only what the store has acknowledged' -r -f -a "auto\t'A bar when stderr is a terminal, else nothing'
-json\t'One JSON object a second on stderr (acknowledged and sent bytes, rate, ETA, parts)'
-none\t'Nothing'"
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l progress -d 'How to show progress on stderr: auto (a bar when stderr is a terminal, else as none), json (one JSON object a second, for CI logs and GUIs), or none (no bar; one line each time the state changes: retrying, stalled, waiting for the network). The bar and the rate count only what the store has acknowledged' -r -f -a "auto\t'A bar when stderr is a terminal, else as none'
+json\t'One JSON object a second on stderr (acknowledged and sent bytes, rate, ETA, parts, state)'
+none\t'No bar; one line each time the state changes (retrying, stalled, waiting for the network)'"
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l content-type -d 'Content-Type of the object [default: guessed from the file extension]' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l storage-class -d 'Storage class of the object, e.g. STANDARD_IA [default: the bucket\'s]' -r -f -a "AWS_BACKUP_LOW_COST_WARM\t''
 AWS_BACKUP_WARM\t''
@@ -85,10 +86,11 @@ complete -c s3up -n "__fish_s3up_using_subcommand cp" -l part-size -d 'Size of e
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l concurrency -d 'How many parts are uploaded at once' -r
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l retries -d 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3' -r
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l stall-timeout -d 'How long a request may make no progress before it counts as stalled and is retried, e.g. 30 (seconds), 30s or 2m' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l max-offline -d 'How long to wait for a store (or backend) that gives no answer at all (connection refused or reset, no route, a hang), probing it meanwhile: e.g. 1h, 30m or 0. Attempts that fail while it is down are not counted against --retries. When the wait runs out the run stops, resumable, with exit code 3; 0 stops at once, as the retries run out' -r
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l limit-rate -d 'Send at most RATE bytes a second, all parts together, so that the upload shares the link: e.g. 10MiB/s or 500KiB/s (K, M, G, T are powers of 1024; `/s` is optional, and a bare number is bytes a second). Not kept in the journal: a resume takes its own [default: no limit]' -r
-complete -c s3up -n "__fish_s3up_using_subcommand cp" -l progress -d 'How to show progress on stderr: auto (a bar when stderr is a terminal), json (one JSON object a second, for CI logs and GUIs), or none. The bar and the rate count only what the store has acknowledged' -r -f -a "auto\t'A bar when stderr is a terminal, else nothing'
-json\t'One JSON object a second on stderr (acknowledged and sent bytes, rate, ETA, parts)'
-none\t'Nothing'"
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l progress -d 'How to show progress on stderr: auto (a bar when stderr is a terminal, else as none), json (one JSON object a second, for CI logs and GUIs), or none (no bar; one line each time the state changes: retrying, stalled, waiting for the network). The bar and the rate count only what the store has acknowledged' -r -f -a "auto\t'A bar when stderr is a terminal, else as none'
+json\t'One JSON object a second on stderr (acknowledged and sent bytes, rate, ETA, parts, state)'
+none\t'No bar; one line each time the state changes (retrying, stalled, waiting for the network)'"
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l content-type -d 'Content-Type of the object [default: guessed from the file extension]' -r
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l storage-class -d 'Storage class of the object, e.g. STANDARD_IA [default: the bucket\'s]' -r -f -a "AWS_BACKUP_LOW_COST_WARM\t''
 AWS_BACKUP_WARM\t''
@@ -122,10 +124,11 @@ complete -c s3up -n "__fish_s3up_using_subcommand resume" -l token -d 'The --via
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l concurrency -d 'How many parts are uploaded at once' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l retries -d 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l stall-timeout -d 'How long a request may make no progress before it counts as stalled and is retried, e.g. 30 (seconds), 30s or 2m' -r
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l max-offline -d 'How long to wait for a store (or backend) that gives no answer at all (connection refused or reset, no route, a hang), probing it meanwhile: e.g. 1h, 30m or 0. Attempts that fail while it is down are not counted against --retries. When the wait runs out the run stops, resumable, with exit code 3; 0 stops at once, as the retries run out' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l limit-rate -d 'Send at most RATE bytes a second, all parts together, so that the upload shares the link: e.g. 10MiB/s or 500KiB/s (K, M, G, T are powers of 1024; `/s` is optional, and a bare number is bytes a second). Not kept in the journal: a resume takes its own [default: no limit]' -r
-complete -c s3up -n "__fish_s3up_using_subcommand resume" -l progress -d 'How to show progress on stderr: auto (a bar when stderr is a terminal), json (one JSON object a second, for CI logs and GUIs), or none. The bar and the rate count only what the store has acknowledged' -r -f -a "auto\t'A bar when stderr is a terminal, else nothing'
-json\t'One JSON object a second on stderr (acknowledged and sent bytes, rate, ETA, parts)'
-none\t'Nothing'"
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l progress -d 'How to show progress on stderr: auto (a bar when stderr is a terminal, else as none), json (one JSON object a second, for CI logs and GUIs), or none (no bar; one line each time the state changes: retrying, stalled, waiting for the network). The bar and the rate count only what the store has acknowledged' -r -f -a "auto\t'A bar when stderr is a terminal, else as none'
+json\t'One JSON object a second on stderr (acknowledged and sent bytes, rate, ETA, parts, state)'
+none\t'No bar; one line each time the state changes (retrying, stalled, waiting for the network)'"
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r

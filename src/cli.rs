@@ -308,9 +308,11 @@ pub struct Tuning {
     #[arg(long, value_name = "RATE", value_parser = units::parse_rate)]
     pub limit_rate: Option<u64>,
 
-    /// How to show progress on stderr: auto (a bar when stderr is a terminal),
-    /// json (one JSON object a second, for CI logs and GUIs), or none. The bar
-    /// and the rate count only what the store has acknowledged
+    /// How to show progress on stderr: auto (a bar when stderr is a terminal,
+    /// else as none), json (one JSON object a second, for CI logs and GUIs),
+    /// or none (no bar; one line each time the state changes: retrying,
+    /// stalled, waiting for the network). The bar and the rate count only
+    /// what the store has acknowledged
     #[arg(long, value_name = "MODE", value_enum, default_value = "auto")]
     pub progress: ProgressMode,
 
@@ -330,11 +332,11 @@ pub struct Tuning {
 /// How progress is shown (`--progress`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ProgressMode {
-    /// A bar when stderr is a terminal, else nothing
+    /// A bar when stderr is a terminal, else as none
     Auto,
-    /// One JSON object a second on stderr (acknowledged and sent bytes, rate, ETA, parts)
+    /// One JSON object a second on stderr (acknowledged and sent bytes, rate, ETA, parts, state)
     Json,
-    /// Nothing
+    /// No bar; one line each time the state changes (retrying, stalled, waiting for the network)
     None,
 }
 

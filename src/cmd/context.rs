@@ -21,7 +21,7 @@ use crate::journal::{Journal, JournalDir, Source};
 use crate::output::failure;
 use crate::output::hint::{quote, set_again_options};
 use crate::output::summary::Style;
-use crate::progress::Display;
+use crate::progress::{Display, Show};
 use crate::s3::Location;
 use crate::store::sdk::SdkStore;
 use crate::store::via::{Token, ViaStore};
@@ -264,14 +264,16 @@ pub(super) fn style(tuning: &Tuning) -> Style {
 /// The progress display `tuning` asks for. With `S3UP_TIMINGS` (for
 /// scripts/bench) it also prints what the parts phase cost.
 /// `-q` and `--json` hide the bar, but not a `--progress json` asked for
-/// by name: it goes to stderr, apart from the summary.
+/// by name: it goes to stderr, apart from the summary. Without a bar, a
+/// change of state (retrying, stalled, offline) prints one line on stderr,
+/// so a log shows what happened, unless `-q` asks for silence.
 pub(super) fn progress(tuning: &Tuning, started: Instant) -> Arc<dyn Progress> {
-    let quiet = tuning.quiet || tuning.json;
     let timings = std::env::var_os("S3UP_TIMINGS").map(|_| started);
-    let mode = match tuning.progress {
-        _ if tuning.no_progress => ProgressMode::None,
-        ProgressMode::Auto if quiet => ProgressMode::None,
-        mode => mode,
+    let show = match tuning.progress {
+        ProgressMode::Json if !tuning.no_progress => Show::Json,
+        _ if tuning.quiet => Show::Nothing,
+        ProgressMode::Auto if !tuning.no_progress && !tuning.json => Show::Auto,
+        _ => Show::Lines,
     };
-    Arc::new(Display::new(mode, timings))
+    Arc::new(Display::new(show, timings))
 }

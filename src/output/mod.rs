@@ -8,8 +8,10 @@
 //! a suggested command is written, [`failure`] words what went wrong
 //! (`crate::error::Error`'s own `Display` included, so `error` needs no words),
 //! [`summary`] holds the `--json` records, [`usage`] the command-line errors,
-//! [`journal`] the journal directory's errors (`journal::JournalError`), and
-//! one module per command holds its own lines and tables.
+//! [`journal`] the journal directory's errors (`journal::JournalError`),
+//! [`status`] what a run is doing beyond moving bytes (retrying, stalled,
+//! offline) on the progress line and in logs, and one module per command
+//! holds its own lines and tables.
 //!
 //! One kind of text lives elsewhere, on purpose: `s3up serve`'s HTTP error
 //! bodies (`serve::auth`, `serve::api`) are the API's words, read by programs.
@@ -22,6 +24,7 @@ pub mod list;
 pub mod put;
 pub mod resume;
 pub mod serve;
+pub mod status;
 pub mod summary;
 pub mod usage;
 
