@@ -115,7 +115,9 @@ where
     loop {
         link.online().await?;
         let started = tokio::time::Instant::now();
-        let mut e = match self::attempt(link, op()).await {
+        // Boxed: a store call's future is large (the SDK's, in a debug
+        // build, overflowed a worker's stack once wrapped in `attempt`).
+        let mut e = match self::attempt(link, Box::pin(op())).await {
             Tried::Done(Ok(v)) => {
                 link.recovered();
                 return Ok(v);
