@@ -20,7 +20,11 @@
 //!    while offline are not counted.
 //! 3. The first answered probe puts the link back **online** and every
 //!    waiting request goes out again.
-//! 4. Offline for longer than `--max-offline`, the link **gives up**: every
+//! 4. Until the store has answered one request of the command, a failure
+//!    with no answer is not waited for: it is more likely a wrong endpoint
+//!    or no network at all than a link that dropped mid-run, and an hour's
+//!    wait would hide the mistake. Such failures spend attempts as before.
+//! 5. Offline for longer than `--max-offline`, the link **gives up**: every
 //!    waiting request fails with the error that began the spell, and the run
 //!    stops resumable (exit 3), as a run out of attempts does. `0` keeps the
 //!    fail-fast policy: no check, every failure spends an attempt.
@@ -108,6 +112,11 @@ struct Inner {
     back_at: Mutex<Option<Clock>>,
     /// The last status shown was something other than Sending.
     troubled: Mutex<bool>,
+    /// The store has answered a request of this command: until it has, a
+    /// failure with no answer is more likely a wrong endpoint or no network
+    /// at all than a link that dropped, and waiting an hour for it would
+    /// only hide the mistake.
+    answered: std::sync::atomic::AtomicBool,
     /// Raised (incremented) each time the process is found to have slept.
     woke: watch::Sender<u64>,
 }
@@ -172,6 +181,7 @@ impl Link {
                 phase: watch::channel(Phase::Online).0,
                 back_at: Mutex::new(None),
                 troubled: Mutex::new(false),
+                answered: std::sync::atomic::AtomicBool::new(false),
                 woke: watch::channel(0).0,
             }),
         }
@@ -208,7 +218,11 @@ impl Link {
     /// offline, and says whether the failure counts. `Err` once the wait
     /// outlasts `--max-offline`.
     pub async fn lost(&self, error: &StoreError, started: Clock) -> Result<Lost, StoreError> {
-        if !self.waits() {
+        let answered = self
+            .inner
+            .answered
+            .load(std::sync::atomic::Ordering::SeqCst);
+        if !self.waits() || !answered {
             return Ok(Lost::Counted);
         }
         let mut rx = self.inner.phase.subscribe();
@@ -261,6 +275,14 @@ impl Link {
     /// Reports `status`; a Sending after Sending is not repeated.
     pub fn say(&self, status: Status) {
         say(&self.inner, status);
+    }
+
+    /// The store answered a request (whatever it said): from now on, no
+    /// answer means the link dropped, and is waited for.
+    pub fn answered(&self) {
+        self.inner
+            .answered
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Clears a trouble the display shows, once a request went through.

@@ -119,10 +119,16 @@ where
         // build, overflowed a worker's stack once wrapped in `attempt`).
         let mut e = match self::attempt(link, Box::pin(op())).await {
             Tried::Done(Ok(v)) => {
+                link.answered();
                 link.recovered();
                 return Ok(v);
             }
-            Tried::Done(Err(e)) => e,
+            Tried::Done(Err(e)) => {
+                if !no_answer(&e) {
+                    link.answered();
+                }
+                e
+            }
             Tried::Woken => continue,
         };
         if e.kind == ErrorKind::Expired {

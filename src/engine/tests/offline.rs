@@ -14,8 +14,16 @@ use crate::store::StoreError;
 
 const HOUR: Duration = Duration::from_secs(3600);
 
-/// A link whose probe gets no answer while `down` is up.
+/// A link whose probe gets no answer while `down` is up, to a store that
+/// has answered before (the fixture's Create went through another link).
 fn link(down: &Arc<AtomicBool>, max_offline: Duration, progress: Arc<Counted>) -> Arc<Link> {
+    let link = fresh_link(down, max_offline, progress);
+    link.answered();
+    link
+}
+
+/// The same, to a store that has not answered yet.
+fn fresh_link(down: &Arc<AtomicBool>, max_offline: Duration, progress: Arc<Counted>) -> Arc<Link> {
     let down = down.clone();
     let probe: Probe = Box::new(move || {
         let down = down.load(Ordering::SeqCst);
@@ -189,4 +197,21 @@ async fn complete_waits_for_the_store_too() {
     result.expect("Complete waits for the store");
     assert!(fx.store.calls(Op::CompleteUpload) >= 2);
     assert!(!fx.has_journal(&id));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_store_that_never_answered_is_not_waited_for() {
+    // A wrong endpoint, or no network from the start: the retries run out as
+    // before, instead of an hour's wait.
+    let fx = Fixture::new();
+    let down = Arc::new(AtomicBool::new(true));
+    fx.store.down_while(Op::UploadPart, &down);
+    let retry = Retry::new(3, fresh_link(&down, HOUR, fx.progress.clone()));
+    let began = Instant::now();
+    let (_, result) = fx.put_over(retry).await;
+    match &result {
+        Err(Error::Stopped { error, .. }) => assert_eq!(error.gave_up_after, Some(3)),
+        other => panic!("{other:?}"),
+    }
+    assert!(began.elapsed() < Duration::from_secs(60));
 }
