@@ -4,7 +4,9 @@
 //! with `--no-progress` (one stderr line per state) and with `--progress
 //! json` (a `state` in the samples).
 //!
-//! The eight scenarios wait out their outages side by side, in one test, so
+//! The same for `put --via`: the backend, then S3, refused for 30 s each.
+//!
+//! The ten scenarios wait out their outages side by side, in one test, so
 //! the suite pays for the longest (about three minutes), not for their sum.
 //! Parts go through the proxy at 1 MiB/s each, so the upload is still busy
 //! when the outage begins: after two parts are journalled.
@@ -13,6 +15,7 @@ use std::process::Child;
 use std::time::{Duration, Instant};
 
 use crate::support::proxy::{Fault, FaultProxy, Match, Rule};
+use crate::support::serve::{hashed, Serve};
 use crate::support::{
     assert_object_equals, child_stderr, signal, spawn, wait_for, Scratch, Server, MIB,
 };
@@ -267,15 +270,78 @@ fn sigstop(srv: &Server, shown: Shown) {
     );
 }
 
+/// `put --via`: the backend (`serve`) stops answering for 30 s, then S3
+/// (where the presigned parts go) for 30 s: the run waits each time and
+/// completes.
+fn via(srv: &Server, shown: Shown) {
+    const TOKEN: &str = "outage-token-0123456789abcdef";
+    let bucket = srv.new_bucket("outage-via");
+    let s3 = FaultProxy::start(&srv.endpoint);
+    s3.add_rule(Rule::always(
+        Match::UploadPart,
+        Fault::Throttle {
+            bytes_per_sec: MIB,
+        },
+    ));
+    let serve = Serve::on(srv, &s3.endpoint(), &bucket)
+        .tokens(&format!("{} alice alice-id\n", hashed(TOKEN)))
+        .start();
+    let front = FaultProxy::start(&serve.url);
+    let s = Scratch::new();
+    let file = s.file("v.bin", 40 * MIB, 19);
+    let log = std::fs::File::create(s.dir.path().join("child.err")).unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("s3up"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", s.dir.path())
+        .env("S3UP_JOURNAL_DIR", s.journal_dir())
+        .env("S3UP_TOKEN", TOKEN)
+        .arg("put")
+        .arg(&file)
+        .args(["--via", &front.endpoint(), "up/alice/v.bin"])
+        .args(["--part-size", "5MiB", "--concurrency", "2"])
+        .args(["--stall-timeout", "10s"])
+        .args(shown.args())
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let stderr = || child_stderr(&s);
+    wait_for("two parts journalled", &mut child, stderr, || {
+        journalled(&s).len() >= 2
+    });
+    front.close();
+    std::thread::sleep(Duration::from_secs(30));
+    front.reopen();
+    wait_for("four parts journalled", &mut child, stderr, || {
+        journalled(&s).len() >= 4
+    });
+    s3.close();
+    std::thread::sleep(Duration::from_secs(30));
+    s3.reopen();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{}", stderr());
+    assert_object_equals(srv, &bucket, "up/alice/v.bin", &file);
+    if let Shown::Lines = shown {
+        let text = stderr();
+        assert!(
+            text.contains(&format!("no answer from {}", front.endpoint())),
+            "{text}"
+        );
+        assert!(text.contains("sending again after"), "{text}");
+    }
+}
+
 #[test]
 fn links_that_die_for_minutes() {
     let srv = crate::support::server(crate::support::Kind::Garage);
     type Scenario = fn(&Server, Shown);
-    let scenarios: [(&str, Scenario); 4] = [
+    let scenarios: [(&str, Scenario); 5] = [
         ("hang 120 s", hang),
         ("refused 60 s", refused),
         ("--max-offline 10s", max_offline),
         ("SIGSTOP 60 s", sigstop),
+        ("--via, backend then S3 refused 30 s", via),
     ];
     let failures: Vec<String> = std::thread::scope(|scope| {
         let running: Vec<_> = scenarios
