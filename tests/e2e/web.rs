@@ -561,7 +561,7 @@ fn offline_while_completing_waits_for_the_connection() {
         "{end}"
     );
     println!(
-        "offline for {OUTAGE:?} from Complete's first try ({samples} looks, none failed); \
+        "offline for {OUTAGE:?} from the last part's PUT ({samples} looks, none failed); \
          during: {during}; back online: the note went after {cleared:?} ({after}), \
          done after {done:?}; Complete was sent {} times",
         completes()
@@ -569,6 +569,82 @@ fn offline_while_completing_waits_for_the_connection() {
     let (key, _) = rig.key_and_upload();
     assert_object_equals(rig.srv, &rig.bucket, &key, &file);
     assert!(rig.srv.list_uploads(&rig.bucket).is_empty());
+    rig.finish();
+}
+
+/// Offline mid-upload for 5 s, while three slow parts are on their way and
+/// the next part is to be signed (the 4th is held 1.5 s by the fault proxy,
+/// so the outage begins before it ends): the file waits to send the
+/// remaining parts. The page is kept from hearing the `online` event, which
+/// browsers fire late or not at all, so its periodic probe must find the
+/// connection back; the offline note then goes while the slow parts still
+/// upload (before issue 18 it stayed), and the file completes.
+#[test]
+fn offline_mid_upload_parts_wait_and_the_note_goes() {
+    let rig = Rig::new("web-offline-parts");
+    let file = rig.file("offline-parts.bin", 30 * MIB, 19);
+    rig.slow_parts(1, 3, 256 * 1024); // 20 s each
+    rig.proxy.add_rule(Rule::new(
+        Match::UploadPartNumber(4),
+        Fault::Delay { millis: 1500 },
+        Schedule::FirstN(1),
+    ));
+    // Registered before the page's scripts run, so ahead of their listener
+    // (at the window, listeners run in the order they were added).
+    rig.browser.cdp(
+        "Page.addScriptToEvaluateOnNewDocument",
+        serde_json::json!({"source": "window.__onlineEvents = 0; window.addEventListener('online', \
+            (e) => { window.__onlineEvents += 1; e.stopImmediatePropagation(); });"}),
+    );
+    rig.open(4);
+    rig.pick(&file);
+    let started = Instant::now();
+    while rig.puts_of(4) == 0 {
+        assert!(started.elapsed() < LONG, "part 4 never came");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    rig.browser.set_offline(true);
+    rig.browser.wait_for(
+        "the file to wait for the connection",
+        "const li = document.querySelector('li.file:last-child'); \
+         return li.dataset.waiting === 'true' && !document.getElementById('offline').hidden \
+         && li.querySelector('.msg').textContent.includes('to send the remaining parts')",
+        Duration::from_secs(10),
+        STATUS,
+    );
+    std::thread::sleep(Duration::from_secs(5));
+    let during = rig.browser.js(STATUS);
+    assert_eq!(during["state"], "uploading", "{during}");
+    rig.browser.set_offline(false);
+    let back = Instant::now();
+    rig.browser.wait_for(
+        "the offline note to go",
+        "return document.getElementById('offline').hidden && \
+         !document.querySelector('li.file[data-waiting=\"true\"]')",
+        Duration::from_secs(30),
+        STATUS,
+    );
+    let after = rig.browser.js(STATUS);
+    assert_eq!(
+        rig.browser.js("return window.__onlineEvents"),
+        Value::from(1),
+        "the browser fired no `online`, so the test proves nothing of the probe"
+    );
+    assert_eq!(
+        after["state"], "uploading",
+        "the note went only at the end: {after}"
+    );
+    assert!(
+        !after["msg"].as_str().unwrap().contains("connection"),
+        "{after}"
+    );
+    println!(
+        "during: {during}; back online: the note went after {:?} ({after})",
+        back.elapsed()
+    );
+    rig.wait_state("done");
+    let (key, _) = rig.key_and_upload();
+    assert_object_equals(rig.srv, &rig.bucket, &key, &file);
     rig.finish();
 }
 

@@ -251,10 +251,13 @@ impl Browser {
     }
 
     /// Takes the page offline, or back online, as DevTools' *Offline* does:
-    /// requests in flight fail, new ones fail at once, and `navigator.onLine`
-    /// follows.
+    /// new requests fail at once and `navigator.onLine` follows; requests
+    /// already on their way finish (Chromium 156).
     pub fn set_offline(&self, offline: bool) {
-        self.cdp("Network.enable", json!({}));
+        // The conditions apply only with the Network domain on. Without a
+        // limit on the request bodies its events carry, each part's body is
+        // copied into them, and the page's thread stalls for seconds.
+        self.cdp("Network.enable", json!({ "maxPostDataSize": 1 }));
         self.cdp(
             "Network.emulateNetworkConditions",
             json!({
