@@ -20,11 +20,13 @@
 //   the file, and sends only the rest. A file whose bytes differ is never
 //   mixed with the old parts: the old upload is aborted and it starts afresh.
 
-import { api, onRefused, session } from './api.js';
+import { api, onLink, onRefused, session } from './api.js';
 import { $, showNotice } from './dom.js';
 import { saveJob } from './records.js';
 import { addFiles, cancel, jobs, onChange, pause, resume } from './upload.js';
-import { renderAll, renderBatch, renderJob, renderPending, renderProgress } from './view.js';
+import {
+  renderAll, renderBatch, renderJob, renderLink, renderPending, renderProgress,
+} from './view.js';
 
 const TOKEN_KEY = 's3up.token';
 
@@ -92,6 +94,7 @@ function tokenRefused(err) {
 function init() {
   onChange({ job: renderJob, batch: renderBatch, pending: renderPending });
   onRefused(tokenRefused);
+  onLink(renderLink);
   if (!window.crypto || !crypto.subtle) {
     showNotice('This page needs WebCrypto, which browsers give only to secure pages: open it over https, or on http://localhost.', true);
     return;
@@ -128,7 +131,7 @@ function init() {
   $('pauseall').addEventListener('click', () => jobs.forEach(pause));
   $('resumeall').addEventListener('click', () => jobs.forEach(resume));
   $('cancelall').addEventListener('click', () => jobs.forEach((j) => { cancel(j); }));
-  setInterval(renderProgress, 250);
+  setInterval(() => { renderProgress(); renderLink(); }, 250);
   // Leaving the page: write down every part finished since the last save.
   window.addEventListener('pagehide', () => {
     for (const job of jobs) {

@@ -62,9 +62,10 @@ export function dropRecord(uploadId) {
   saveRecords(all);
 }
 
-export async function abortOnS3(rec) {
+// `how`: how the call waits for a lost connection (api.js, reach).
+export async function abortOnS3(rec, how) {
   try {
-    await api('DELETE', `s3/multipart/${enc(rec.uploadId)}?key=${enc(rec.key)}`);
+    await api('DELETE', `s3/multipart/${enc(rec.uploadId)}?key=${enc(rec.key)}`, undefined, how);
   } catch (e) {
     if (e.status !== 404) throw e; // 404: already gone
   }

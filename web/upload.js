@@ -3,8 +3,15 @@
 // straight to the store) across files up to the concurrency limit, retrying,
 // completing, pausing and cancelling. It draws nothing itself: view.js
 // registers how to show a change (onChange), so this module does not import it.
+//
+// Every request goes through api.js's `reach`, the calls to serve (create,
+// list, sign, Complete, abort) through `api` and the part PUTs directly: a
+// request that gets no answer because the connection is down waits for it
+// and spends no attempt, and the file says what it waits to do (`waits`).
+// Attempts (ATTEMPTS, with backoff) are for answers that are errors, and
+// for failures the connection is not to blame for.
 
-import { UploadError, api, enc, retryableStatus, session } from './api.js';
+import { UploadError, answered, api, enc, reach, retryableStatus, session } from './api.js';
 import { $, showNotice } from './dom.js';
 import { abortOnS3, dropRecord, loadRecords, saveJob, scheduleSave } from './records.js';
 
@@ -97,6 +104,8 @@ function newJob(file) {
     note: '',
     saveTimer: null,
     pausedByAuth: false,
+    waits: 0, // its requests waiting for the connection
+    waitingTo: '', // what the latest of them waits to do
     el: null,
   };
   return job;
@@ -116,6 +125,22 @@ export function partsDone(job) {
   for (let n = 1; n <= job.count; n += 1) if (job.parts[n].done) k += 1;
   return k;
 }
+
+// The options of `reach` for a request of `job` that, while the connection
+// is down, waits to do `doing` (shown on the file's row, see view.js) until
+// `stopped()`.
+function waits(job, doing, stopped = () => false) {
+  return {
+    stopped,
+    waiting(on) {
+      job.waits += on ? 1 : -1;
+      if (on) job.waitingTo = doing;
+      show.job(job);
+    },
+  };
+}
+
+const cancelled = (job) => () => ['cancelling', 'cancelled'].includes(job.state);
 
 function setState(job, state, msg) {
   job.state = state;
@@ -153,13 +178,20 @@ async function create(job, note) {
   job.note = note || '';
   if (!job.key) job.key = proposedKey(job.file.name);
   setState(job, 'starting', note || 'Creating the upload…');
-  const r = await withRetries(job, 'Creating the upload', () => api('POST', 's3/multipart', {
-    filename: job.file.name,
-    type: job.file.type || 'application/octet-stream',
-    key: job.key,
-    checksumAlgorithm: 'SHA256',
-    metadata: {},
-  }));
+  let r;
+  try {
+    r = await withRetries(job, 'Creating the upload', () => api('POST', 's3/multipart', {
+      filename: job.file.name,
+      type: job.file.type || 'application/octet-stream',
+      key: job.key,
+      checksumAlgorithm: 'SHA256',
+      metadata: {},
+    }, waits(job, 'create the upload', cancelled(job))));
+  } catch (e) {
+    if (job.state !== 'cancelling') throw e;
+    setState(job, 'cancelled', 'Cancelled.'); // while it waited: nothing on S3
+    return;
+  }
   job.key = r.key;
   job.uploadId = r.uploadId;
   saveJob(job); // the UploadId is kept before the first part goes
@@ -183,7 +215,8 @@ async function resumeFrom(job, rec) {
   let listed;
   try {
     listed = await withRetries(job, 'Asking for the parts on S3',
-      () => api('GET', `s3/multipart/${enc(rec.uploadId)}?key=${enc(rec.key)}`));
+      () => api('GET', `s3/multipart/${enc(rec.uploadId)}?key=${enc(rec.key)}`, undefined,
+        waits(job, 'ask which parts S3 holds', cancelled(job))));
   } catch (e) {
     if (e.status !== 404) throw e;
     dropRecord(rec.uploadId);
@@ -268,24 +301,18 @@ function backoff(attempt) {
   return Math.min(15000, 500 * 2 ** (attempt - 1)) * (0.5 + Math.random());
 }
 
-// While the browser knows it is offline, waiting costs no attempt.
-function online() {
-  if (navigator.onLine !== false) return Promise.resolve();
-  return new Promise((resolve) => window.addEventListener('online', resolve, { once: true }));
-}
-
 // `call`, tried again with backoff while it fails in a way that may pass.
+// (A lost connection is not such a failure: `call` waits for it, see reach.)
 async function withRetries(job, what, call) {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await call();
     } catch (e) {
-      if (!e.retryable || attempt >= ATTEMPTS || job.state === 'paused') throw e;
+      if (!e.retryable || attempt >= ATTEMPTS || ['paused', 'cancelling', 'cancelled'].includes(job.state)) throw e;
       const delay = backoff(attempt);
       job.msg = `${what} failed (${e.message}); attempt ${attempt + 1} of ${ATTEMPTS} in ${(delay / 1000).toFixed(1)} s.`;
       show.job(job);
       await sleep(delay);
-      await online();
     }
   }
 }
@@ -306,9 +333,10 @@ async function runPart(job, n) {
       // The sum is of the bytes about to be sent: S3 refuses them if they
       // differ from it on arrival.
       part.sha256 = await sha256b64(body);
-      const sig = await api('GET', `s3/multipart/${enc(job.uploadId)}/${n}?key=${enc(job.key)}&sha256=${enc(part.sha256)}`);
+      const how = waits(job, 'send the remaining parts', () => job.state !== 'uploading');
+      const sig = await api('GET', `s3/multipart/${enc(job.uploadId)}/${n}?key=${enc(job.key)}&sha256=${enc(part.sha256)}`, undefined, how);
       if (job.state !== 'uploading') { requeue(job, n); return; }
-      part.etag = await putPart(job, part, sig, body);
+      part.etag = await reach(() => putPart(part, sig, body), how);
       part.done = true;
       part.xhr = null;
       scheduleSave(job);
@@ -316,17 +344,10 @@ async function runPart(job, n) {
       show.batch();
       return;
     } catch (e) {
-      if (part.xhr) part.interrupted = true;
       part.xhr = null;
       part.loaded = 0;
       if (job.state !== 'uploading') { requeue(job, n); return; }
       if (e.expired && resigned < RESIGNS) { resigned += 1; continue; }
-      if (e.retryable && navigator.onLine === false) {
-        job.msg = 'Offline: the upload goes on when the connection is back.';
-        show.job(job);
-        await online();
-        continue;
-      }
       attempt += 1;
       if (!e.retryable || attempt >= ATTEMPTS) {
         throw new UploadError(`part ${n}: ${e.message}${e.retryable ? ` (after ${ATTEMPTS} attempts)` : ''}`, e);
@@ -360,8 +381,15 @@ function s3Error(xhr) {
   return new UploadError(`the store refused the part (${what})`, { status: xhr.status, code, retryable, expired });
 }
 
-function putPart(job, part, sig, body) {
-  return new Promise((resolve, reject) => {
+// One PUT of a part. A PUT that does not succeed marks the part
+// `interrupted` (see resendInterrupted).
+function putPart(part, sig, body) {
+  const origin = new URL(sig.url, location.href).origin;
+  return new Promise((resolve, rejectPut) => {
+    const reject = (e) => {
+      part.interrupted = true;
+      rejectPut(e);
+    };
     const xhr = new XMLHttpRequest();
     part.xhr = xhr;
     part.loaded = 0;
@@ -369,6 +397,7 @@ function putPart(job, part, sig, body) {
     for (const [name, value] of Object.entries(sig.headers || {})) xhr.setRequestHeader(name, value);
     xhr.upload.onprogress = (ev) => { part.loaded = ev.loaded; };
     xhr.onload = () => {
+      answered(origin);
       if (xhr.status >= 200 && xhr.status < 300) {
         const etag = xhr.getResponseHeader('ETag');
         if (!etag) {
@@ -380,7 +409,8 @@ function putPart(job, part, sig, body) {
         reject(s3Error(xhr));
       }
     };
-    xhr.onerror = () => reject(new UploadError("network error, or the bucket's CORS rules do not let this page PUT (see the README)", { retryable: true }));
+    xhr.onerror = () => reject(new UploadError("network error, or the bucket's CORS rules do not let this page PUT (see the README)",
+      { retryable: true, noAnswer: true, origin }));
     xhr.onabort = () => reject(new UploadError('stopped', { retryable: true }));
     xhr.send(body);
   });
@@ -393,17 +423,19 @@ async function complete(job) {
     const p = job.parts[n];
     parts.push({ PartNumber: n, ETag: p.etag, ChecksumSHA256: p.sha256 });
   }
+  const how = waits(job, 'complete the upload', () => job.state !== 'completing');
   let done = null;
   for (let attempt = 1; ; attempt += 1) {
     try {
-      done = await api('POST', `s3/multipart/${enc(job.uploadId)}/complete?key=${enc(job.key)}`, { parts });
+      done = await api('POST', `s3/multipart/${enc(job.uploadId)}/complete?key=${enc(job.key)}`, { parts }, how);
       break;
     } catch (e) {
+      if (job.state !== 'completing') return; // cancelled meanwhile
       // The upload is gone: completed by an earlier try whose answer was lost
       // (here or between serve and S3)? The key is this upload's own (a
       // random id), so an object there of the file's size is this upload.
       if (e.status === 404) {
-        const o = await api('GET', `s3/object?key=${enc(job.key)}`);
+        const o = await api('GET', `s3/object?key=${enc(job.key)}`, undefined, how);
         if (o && o.exists && o.size === job.file.size
           && (!o.checksumSHA256 || o.checksumSHA256 === await compositeSha256(parts))) {
           done = { key: job.key };
@@ -417,7 +449,7 @@ async function complete(job) {
   }
   dropRecord(job.uploadId);
   const extra = job.resumedParts ? ` (${job.resumedParts} parts were kept from before)` : '';
-  setState(job, 'done', `${job.note ? `${job.note} ` : ''}Uploaded to ${done.key}${extra}.`);
+  setState(job, 'done', `${job.note ? `${job.note} ` : ''}Uploaded to ${(done && done.key) || job.key}${extra}.`);
 }
 
 // A PUT the page stopped (Pause) or lost (network error) may still reach the
@@ -485,7 +517,7 @@ export async function cancel(job) {
     return;
   }
   try {
-    await abortOnS3(job);
+    await abortOnS3(job, waits(job, 'cancel the upload'));
   } catch (e) {
     setState(job, before === 'failed' ? 'failed' : 'paused',
       `Cancelling failed (${e.message}): the upload is still on S3. Press Cancel again.`);

@@ -1,6 +1,8 @@
-// Drawing the page: each file's row, the totals and the list of interrupted
-// uploads. It reads upload.js's state and calls its actions from the buttons.
+// Drawing the page: each file's row, the totals, the list of interrupted
+// uploads and the offline note. It reads upload.js's state (and api.js's
+// outages) and calls upload.js's actions from the buttons.
 
+import { outages } from './api.js';
 import { $, el, fmtBytes, fmtDuration, showNotice } from './dom.js';
 import { abortOnS3, dropRecord, loadRecords } from './records.js';
 import { bytesSent, cancel, jobs, partsDone, pause, resume } from './upload.js';
@@ -50,7 +52,12 @@ export function renderJob(job) {
   li.dataset.uploadId = job.uploadId;
   li.querySelector('.key code').textContent = job.key;
   li.querySelector('.state').textContent = job.state;
-  li.querySelector('.msg').textContent = job.msg;
+  // While its requests wait for the connection, that is what the file does;
+  // its own message is back as soon as they go on.
+  li.dataset.waiting = job.waits > 0 ? 'true' : 'false';
+  li.querySelector('.msg').textContent = job.waits > 0
+    ? `Waiting for the connection to ${job.waitingTo}: it goes on by itself once the connection is back.`
+    : job.msg;
   li.querySelector('.pause').disabled = !['uploading', 'checking', 'starting'].includes(job.state);
   const rb = li.querySelector('.resume');
   rb.textContent = job.state === 'failed' ? 'Retry' : 'Resume';
@@ -71,7 +78,9 @@ export function renderProgress() {
     const bar = job.el.querySelector('progress');
     bar.value = size ? s.sent / size : (job.state === 'done' ? 1 : 0);
     let text = `${fmtBytes(s.sent)} of ${fmtBytes(size)} · ${partsDone(job)} of ${job.count} parts`;
-    if (job.state === 'uploading') {
+    if (job.waits > 0) {
+      text += ' · waiting for the connection';
+    } else if (job.state === 'uploading') {
       text += s.rate > 0 ? ` · ${fmtBytes(s.rate)}/s · ${fmtDuration((size - s.sent) / s.rate)} left` : ' · …';
     }
     job.el.querySelector('.stats').textContent = text;
@@ -86,6 +95,25 @@ export function renderProgress() {
   let text = `${fmtBytes(sent)} of ${fmtBytes(total)}`;
   if (rate > 0) text += ` · ${fmtBytes(rate)}/s · ${fmtDuration((total - sent) / rate)} left`;
   $('batchstats').textContent = text;
+}
+
+// The offline note: shown while some origin does not answer (api.js,
+// outages), gone as soon as every one answers again, whatever told the page.
+export function renderLink() {
+  const note = $('offline');
+  const all = Array.from(outages.values());
+  note.hidden = all.length === 0;
+  if (all.length === 0) {
+    note.textContent = '';
+    return;
+  }
+  const since = Math.min(...all.map((o) => o.since));
+  const next = Math.max(0, Math.ceil((Math.min(...all.map((o) => o.next)) - Date.now()) / 1000));
+  const who = all.map((o) => (o.origin ? `the store (${o.origin})` : 'the server')).join(' or ');
+  const why = navigator.onLine === false ? 'the browser reports no network' : `no answer from ${who}`;
+  note.textContent = `Offline since ${new Date(since).toLocaleTimeString()}: ${why}; `
+    + `${next > 0 ? `checking again in ${next} s` : 'checking now'}. The uploads wait, spending none `
+    + 'of their attempts, and carry on by themselves once the connection is back.';
 }
 
 export function renderBatch() {

@@ -6,6 +6,10 @@
 //!
 //! A missing browser fails the test with a message naming
 //! `scripts/install-servers`; it never skips, so CI cannot pass without it.
+//!
+//! Chrome DevTools Protocol commands (network conditions, for one) go through
+//! chromedriver's `goog/cdp/execute` endpoint ([`Browser::cdp`]), which
+//! fantoccini does not wrap.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -59,6 +63,8 @@ pub struct Browser {
     driver: Child,
     _profile: tempfile::TempDir,
     driver_log: PathBuf,
+    /// chromedriver's URL, `http://127.0.0.1:PORT`.
+    webdriver: String,
 }
 
 impl Browser {
@@ -89,14 +95,15 @@ impl Browser {
             .enable_all()
             .build()
             .expect("tokio runtime");
+        let webdriver = format!("http://127.0.0.1:{port}");
         let mut browser = Browser {
             rt,
             client: None,
             driver,
             _profile: profile,
             driver_log,
+            webdriver: webdriver.clone(),
         };
-        let webdriver = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if let Ok(Some(status)) = browser.driver.try_wait() {
@@ -217,6 +224,49 @@ impl Browser {
                 e.send_keys(text).await
             })
             .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
+    /// Runs the Chrome DevTools Protocol command `cmd` with `params` in the
+    /// page's target and returns its result.
+    pub fn cdp(&self, cmd: &str, params: Value) -> Value {
+        let session = self
+            .rt
+            .block_on(self.c().session_id())
+            .ok()
+            .flatten()
+            .expect("a WebDriver session id");
+        let url = format!("{}/session/{session}/goog/cdp/execute", self.webdriver);
+        let answer = reqwest::blocking::Client::new()
+            .post(&url)
+            .json(&json!({ "cmd": cmd, "params": params }))
+            .timeout(Duration::from_secs(30))
+            .send()
+            .unwrap_or_else(|e| panic!("CDP {cmd}: {e}"));
+        let status = answer.status();
+        let body: Value = answer
+            .json()
+            .unwrap_or_else(|e| panic!("CDP {cmd}: an answer that is not JSON ({e})"));
+        assert!(status.is_success(), "CDP {cmd} {params}: {status} {body}");
+        body["value"].clone()
+    }
+
+    /// Takes the page offline, or back online, as DevTools' *Offline* does:
+    /// new requests fail at once and `navigator.onLine` follows; requests
+    /// already on their way finish (Chromium 156).
+    pub fn set_offline(&self, offline: bool) {
+        // The conditions apply only with the Network domain on. Without a
+        // limit on the request bodies its events carry, each part's body is
+        // copied into them, and the page's thread stalls for seconds.
+        self.cdp("Network.enable", json!({ "maxPostDataSize": 1 }));
+        self.cdp(
+            "Network.emulateNetworkConditions",
+            json!({
+                "offline": offline,
+                "latency": 0,
+                "downloadThroughput": -1,
+                "uploadThroughput": -1,
+            }),
+        );
     }
 
     pub fn screenshot(&self, to: &Path) {
