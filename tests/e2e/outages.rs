@@ -279,9 +279,7 @@ fn via(srv: &Server, shown: Shown) {
     let s3 = FaultProxy::start(&srv.endpoint);
     s3.add_rule(Rule::always(
         Match::UploadPart,
-        Fault::Throttle {
-            bytes_per_sec: MIB,
-        },
+        Fault::Throttle { bytes_per_sec: MIB },
     ));
     let serve = Serve::on(srv, &s3.endpoint(), &bucket)
         .tokens(&format!("{} alice alice-id\n", hashed(TOKEN)))

@@ -454,7 +454,9 @@ fn serve_stopped_mid_upload_is_resumable() {
             "--concurrency",
             "1",
         ])
-        .args(["--retries", "2"])
+        // The backend will not come back within the run: stop after 3 s
+        // of no answer instead of the default hour.
+        .args(["--retries", "2", "--max-offline", "3s"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
@@ -473,6 +475,7 @@ fn serve_stopped_mid_upload_is_resumable() {
     assert_exit(&out, 3);
     let line = support::one_error_line(&out);
     assert!(line.contains("s3up resume"), "{line}");
+    assert!(line.contains("--max-offline"), "{line}");
 
     let out = run(client(&s).env_remove("S3UP_TOKEN").arg("resume"));
     assert_exit(&out, 2);

@@ -148,10 +148,24 @@ pub fn sha256_b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
 }
 
-/// stderr as text, asserting it is exactly one `s3up: error: …` line.
+/// The lines a run without a bar prints as its state changes (issue 18).
+const STATE_LINES: [&str; 5] = [
+    "s3up: retrying ",
+    "s3up: stalled: ",
+    "s3up: waiting for the network since ",
+    "s3up: sending again",
+    "s3up: resumed after ",
+];
+
+/// stderr as text, asserting it is exactly one `s3up: error: …` line besides
+/// the lines that told the run's state as it went (`s3up: retrying …`).
 pub fn one_error_line(out: &Output) -> String {
     let err = String::from_utf8_lossy(&out.stderr).to_string();
-    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .filter(|l| !STATE_LINES.iter().any(|state| l.starts_with(state)))
+        .collect();
     assert_eq!(lines.len(), 1, "expected one stderr line, got: {err}");
     assert!(
         lines[0].starts_with("s3up: error: ") || lines[0].starts_with("error: "),
