@@ -541,7 +541,7 @@ impl Progress for Display {
     }
 
     /// Shown at the next draw or sample; with no bar, a change of state
-    /// prints its line now (outside the lock). A bar not yet or no longer
+    /// prints its line now (outside the lock), and `--progress json` a sample. A bar not yet or no longer
     /// drawn (Create, Complete) prints lines too.
     fn status(&self, new: &Status) {
         let now = Instant::now();
@@ -558,6 +558,13 @@ impl Progress for Display {
             if let Some(line) = status::change(&was, new, now, SystemTime::now()) {
                 status::print_change(&line);
             }
+        }
+        // A state can be shorter than a second (a wake-up, soon followed by a
+        // part's answer): a change of state gets its own sample, so none is
+        // missing from the samples.
+        let changed = std::mem::discriminant(&was) != std::mem::discriminant(new);
+        if self.shown == Shown::Json && changed && lock(&self.json).is_some() {
+            Display::print_json(&self.snapshot());
         }
     }
 }
