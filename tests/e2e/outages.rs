@@ -135,6 +135,30 @@ impl Upload {
             .collect()
     }
 
+    /// What the run said of its states, for `--nocapture`: the lines, or
+    /// the samples whose state is not `sending`.
+    fn show(&self, scenario: &str) {
+        let said: Vec<String> = match self.shown {
+            Shown::Lines => self.stderr().lines().map(str::to_string).collect(),
+            Shown::Json => self
+                .samples()
+                .iter()
+                .filter(|v| v["state"] != "sending")
+                .map(|v| v.to_string())
+                .collect(),
+        };
+        let shown = self.shown;
+        let (first, last) = (said.iter().take(6), said.iter().rev().take(2).rev());
+        let said: Vec<&String> = first.chain(last).collect();
+        println!(
+            "{scenario}, {shown:?}, {} lines; first and last:",
+            said.len()
+        );
+        for line in said {
+            println!("    {line}");
+        }
+    }
+
     /// Exit 0 and the object equal to the file.
     fn completes(&mut self, srv: &Server) {
         let (code, _) = self.exit(Duration::from_secs(240));
@@ -175,6 +199,7 @@ fn hang(srv: &Server, shown: Shown) {
     up.proxy.thaw();
     let thawed = Instant::now();
     up.completes(srv);
+    up.show("hang 120 s");
     up.said("stalled", "stalled");
     up.said("waiting for the network", "offline");
     if let Shown::Json = shown {
@@ -208,6 +233,7 @@ fn refused(srv: &Server, shown: Shown) {
     std::thread::sleep(Duration::from_secs(60));
     up.proxy.reopen();
     up.completes(srv);
+    up.show("refused 60 s");
     up.said("waiting for the network", "offline");
     let requests = up.proxy.requests();
     for n in held {
@@ -257,6 +283,7 @@ fn sigstop(srv: &Server, shown: Shown) {
     let continued = Instant::now();
     signal(&up.child, "-CONT");
     up.completes(srv);
+    up.show("SIGSTOP 60 s");
     up.said("asleep", "woke");
     let first = up
         .proxy
