@@ -147,14 +147,10 @@ impl Upload {
                 .map(|v| v.to_string())
                 .collect(),
         };
-        let shown = self.shown;
-        let (first, last) = (said.iter().take(6), said.iter().rev().take(2).rev());
-        let said: Vec<&String> = first.chain(last).collect();
-        println!(
-            "{scenario}, {shown:?}, {} lines; first and last:",
-            said.len()
-        );
-        for line in said {
+        let (shown, count) = (self.shown, said.len());
+        let last = said.len().saturating_sub(2).max(6);
+        println!("{scenario}, {shown:?}, {count} lines; the first 6 and the last 2:");
+        for line in said.iter().take(6).chain(said.iter().skip(last)) {
             println!("    {line}");
         }
     }
