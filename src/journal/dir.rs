@@ -101,8 +101,15 @@ impl JournalDir {
     /// Writes the journal atomically: temp file, fsync, rename, fsync directory.
     pub fn save(&self, journal: &Journal) -> io::Result<()> {
         let path = self.journal_path(&journal.id);
-        let tmp = self.path.join(format!("{}.json.tmp", journal.id));
-        let mut json = serde_json::to_vec(journal).map_err(io::Error::other)?;
+        self.save_json(&path, journal)
+    }
+
+    /// Writes `value` as JSON to `path` (in this directory) atomically.
+    pub(super) fn save_json<T: serde::Serialize>(&self, path: &Path, value: &T) -> io::Result<()> {
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        let mut json = serde_json::to_vec(value).map_err(io::Error::other)?;
         json.push(b'\n');
         let mut f = OpenOptions::new()
             .create(true)
@@ -152,6 +159,7 @@ impl JournalDir {
         let mut paths: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .filter(|p| !is_session_path(p))
             .collect();
         paths.sort();
         paths
@@ -215,6 +223,15 @@ impl JournalDir {
         .map_err(JournalError::Save)?
     }
 
+    pub async fn list_sessions_async(
+        &self,
+    ) -> Vec<(PathBuf, Result<super::Session, JournalError>)> {
+        let dir = self.clone();
+        self.off_runtime(move || dir.list_sessions())
+            .await
+            .unwrap_or_default()
+    }
+
     /// Runs `f` on the blocking pool. In tests, a directory named in
     /// [`SLOW_DIRS`] makes it slow, so a test can tell whether the runtime
     /// kept running meanwhile.
@@ -237,6 +254,14 @@ impl JournalDir {
         .await
         .map_err(io::Error::other)
     }
+}
+
+/// A tree session's file (`ID.tree.json`), which [`JournalDir::list`] leaves
+/// to [`JournalDir::list_sessions`].
+pub(super) fn is_session_path(p: &Path) -> bool {
+    p.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(super::session::SESSION_SUFFIX))
 }
 
 /// Journal directories whose async calls take 300 ms more (tests only).

@@ -144,6 +144,7 @@ impl Fixture {
             connection: Connection::default(),
             source: self.source.clone(),
             plan: self.plan,
+            session: None,
         };
         let started = session::start(
             &*self.store,
@@ -345,6 +346,7 @@ impl Fixture {
             connection: Connection::default(),
             source: self.source.clone(),
             plan: self.plan,
+            session: None,
         }
     }
 }
