@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::context::{
-    connect, connect_via, connection, journal_dir, on_ctrl_c, open_source, progress, retry_policy,
-    style,
+    connect, connect_via, connection, journal_dir, object_options, on_ctrl_c, open_source,
+    progress, retry_policy, style,
 };
 use super::resume::{resume_journal, Resume};
 use super::{run_and_report, Sending};
@@ -23,18 +23,7 @@ use crate::journal::{Journal, JournalDir, Source};
 use crate::output::{self, summary::Summary};
 use crate::plan::{Plan, DEFAULT_PART_SIZE};
 use crate::s3::{Location, Target};
-use crate::store::ObjectOptions;
 use crate::store::{AnyStore, Connection};
-
-pub(super) fn object_options(args: &ObjectArgs, file: &Path) -> ObjectOptions {
-    let guessed = || mime_guess::from_path(file).first_raw().map(str::to_string);
-    ObjectOptions {
-        content_type: args.content_type.clone().or_else(guessed),
-        storage_class: args.storage_class.clone(),
-        metadata: args.metadata.clone(),
-        if_none_match: args.if_none_match,
-    }
-}
 
 pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
     put_or_sync(global, args, None).await

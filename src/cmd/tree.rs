@@ -14,8 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::context::{connect, connect_via, journal_dir, retry_policy};
-use super::put::object_options;
+use super::context::{connect, connect_via, journal_dir, object_options, retry_policy};
 use crate::cli::{GlobalArgs, PutArgs, TokenArgs, Tuning};
 use crate::engine::abort::until_gone;
 use crate::engine::tree::{send_tree, Tree, TreeFile};

@@ -120,7 +120,7 @@ impl JournalDir {
         f.write_all(&json)?;
         f.sync_data()?;
         drop(f);
-        fs::rename(&tmp, &path)?;
+        fs::rename(&tmp, path)?;
         File::open(&self.path)?.sync_all()
     }
 
@@ -159,7 +159,7 @@ impl JournalDir {
         let mut paths: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .filter(|p| !is_session_path(p))
+            .filter(|p| !super::session::is_session_path(p))
             .collect();
         paths.sort();
         paths
@@ -223,19 +223,10 @@ impl JournalDir {
         .map_err(JournalError::Save)?
     }
 
-    pub async fn list_sessions_async(
-        &self,
-    ) -> Vec<(PathBuf, Result<super::Session, JournalError>)> {
-        let dir = self.clone();
-        self.off_runtime(move || dir.list_sessions())
-            .await
-            .unwrap_or_default()
-    }
-
     /// Runs `f` on the blocking pool. In tests, a directory named in
     /// [`SLOW_DIRS`] makes it slow, so a test can tell whether the runtime
     /// kept running meanwhile.
-    async fn off_runtime<T: Send + 'static>(
+    pub(super) async fn off_runtime<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> io::Result<T> {
@@ -254,14 +245,6 @@ impl JournalDir {
         .await
         .map_err(io::Error::other)
     }
-}
-
-/// A tree session's file (`ID.tree.json`), which [`JournalDir::list`] leaves
-/// to [`JournalDir::list_sessions`].
-pub(super) fn is_session_path(p: &Path) -> bool {
-    p.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.ends_with(super::session::SESSION_SUFFIX))
 }
 
 /// Journal directories whose async calls take 300 ms more (tests only).

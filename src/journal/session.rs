@@ -133,6 +133,14 @@ impl Session {
     }
 }
 
+/// A tree session's file (`ID.tree.json`), which [`JournalDir::list`] leaves
+/// to [`JournalDir::list_sessions`].
+pub fn is_session_path(p: &Path) -> bool {
+    p.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(SESSION_SUFFIX))
+}
+
 /// A new session's ID: 12 hex digits, like a journal's, unique per start.
 pub fn new_id(sources: &[PathBuf], dest: &Location) -> String {
     let nanos = std::time::SystemTime::now()
@@ -181,7 +189,7 @@ impl JournalDir {
         };
         let mut paths: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| super::dir::is_session_path(p))
+            .filter(|p| is_session_path(p))
             .collect();
         paths.sort();
         paths
@@ -191,6 +199,13 @@ impl JournalDir {
                 (p, s)
             })
             .collect()
+    }
+
+    pub async fn list_sessions_async(&self) -> Vec<(PathBuf, Result<Session, JournalError>)> {
+        let dir = self.clone();
+        self.off_runtime(move || dir.list_sessions())
+            .await
+            .unwrap_or_default()
     }
 
     /// Removes the session file and then its lock file (the caller holds the lock).
