@@ -330,8 +330,7 @@ fn usage_errors_read_well_and_answer_other_tools_words() {
     says(
         &offline(&s, &["put"]),
         2,
-        "the following required arguments were not provided: <SRC>.... Run `s3up --help` for \
-         usage",
+        "the following required arguments were not provided: <SRC>. Run `s3up --help` for usage",
     );
     // `cp` is `put`, not a near miss of `completions`.
     says(
