@@ -30,17 +30,20 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('put', 'put', [CompletionResultType]::ParameterValue, 'Upload FILE to s3://BUCKET/KEY (a KEY that is empty or ends in ''/'' gets the file name appended)')
-            [CompletionResult]::new('cp', 'cp', [CompletionResultType]::ParameterValue, 'Upload FILE to s3://BUCKET/KEY (a KEY that is empty or ends in ''/'' gets the file name appended)')
-            [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Continue interrupted uploads: sends only the parts S3 does not have yet, then completes')
+            [CompletionResult]::new('put', 'put', [CompletionResultType]::ParameterValue, 'Upload files and directory trees: FILE to s3://BUCKET/KEY, or SRC... to s3://BUCKET/PREFIX/')
+            [CompletionResult]::new('cp', 'cp', [CompletionResultType]::ParameterValue, 'Upload files and directory trees: FILE to s3://BUCKET/KEY, or SRC... to s3://BUCKET/PREFIX/')
+            [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Upload a tree like `put`, skipping each file whose object is unchanged')
+            [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Continue interrupted uploads and tree sessions: sends only what S3 does not have yet')
             [CompletionResult]::new('list-pending', 'list-pending', [CompletionResultType]::ParameterValue, 'List unfinished uploads: local journals, or with --remote the uploads S3 holds')
-            [CompletionResult]::new('abort', 'abort', [CompletionResultType]::ParameterValue, 'Abort uploads on S3 and delete their journals; or clean up stale uploads in a bucket')
+            [CompletionResult]::new('abort', 'abort', [CompletionResultType]::ParameterValue, 'Abort uploads on S3 and delete their journals (a tree session: every upload it holds); or clean up stale uploads in a bucket')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the presigning backend: clients upload with a token and no AWS credentials')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         's3up;put' {
+            [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Leave out files matching GLOB (repeatable). A pattern without ''/'' matches the file name at any depth (''*.tmp''); one with ''/'' the path under the prefix (''logs/*.gz''); ''*'' stops at ''/'', ''**'' does not. An excluded file is never sent, whatever --include says')
+            [CompletionResult]::new('--include', '--include', [CompletionResultType]::ParameterName, 'Send only files matching GLOB (repeatable; same patterns as --exclude)')
             [CompletionResult]::new('--via', '--via', [CompletionResultType]::ParameterName, 'Upload through this backend (`s3up serve`, or an Uppy Companion) with its token and no AWS credentials: part bodies go straight to S3 with presigned URLs, every other call goes to the backend')
             [CompletionResult]::new('--token-file', '--token-file', [CompletionResultType]::ParameterName, 'Read the --via backend''s token from FILE [default: the S3UP_TOKEN environment variable]')
             [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'The --via backend''s token itself. Other users of this machine can see it in `ps`: prefer --token-file or S3UP_TOKEN')
@@ -58,6 +61,9 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region (default: AWS_REGION or the profile''s region; us-east-1 with a custom endpoint)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile from ~/.aws/config and ~/.aws/credentials')
             [CompletionResult]::new('--journal-dir', '--journal-dir', [CompletionResultType]::ParameterName, 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)')
+            [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Accepted for `aws s3 cp` hands: a directory always uploads its whole tree')
+            [CompletionResult]::new('--recursive', '--recursive', [CompletionResultType]::ParameterName, 'Accepted for `aws s3 cp` hands: a directory always uploads its whole tree')
+            [CompletionResult]::new('--follow-symlinks', '--follow-symlinks', [CompletionResultType]::ParameterName, 'Follow symbolic links inside directories (a link back to a directory being uploaded is skipped, so the walk never loops). Without it links are skipped with a warning; a link named on the command line is always followed')
             [CompletionResult]::new('--restart', '--restart', [CompletionResultType]::ParameterName, 'Abort an unfinished upload of this file to this destination and start afresh (without it, `put` resumes that upload)')
             [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Same as --progress none')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
@@ -70,6 +76,8 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
             break
         }
         's3up;cp' {
+            [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Leave out files matching GLOB (repeatable). A pattern without ''/'' matches the file name at any depth (''*.tmp''); one with ''/'' the path under the prefix (''logs/*.gz''); ''*'' stops at ''/'', ''**'' does not. An excluded file is never sent, whatever --include says')
+            [CompletionResult]::new('--include', '--include', [CompletionResultType]::ParameterName, 'Send only files matching GLOB (repeatable; same patterns as --exclude)')
             [CompletionResult]::new('--via', '--via', [CompletionResultType]::ParameterName, 'Upload through this backend (`s3up serve`, or an Uppy Companion) with its token and no AWS credentials: part bodies go straight to S3 with presigned URLs, every other call goes to the backend')
             [CompletionResult]::new('--token-file', '--token-file', [CompletionResultType]::ParameterName, 'Read the --via backend''s token from FILE [default: the S3UP_TOKEN environment variable]')
             [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'The --via backend''s token itself. Other users of this machine can see it in `ps`: prefer --token-file or S3UP_TOKEN')
@@ -87,12 +95,51 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region (default: AWS_REGION or the profile''s region; us-east-1 with a custom endpoint)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile from ~/.aws/config and ~/.aws/credentials')
             [CompletionResult]::new('--journal-dir', '--journal-dir', [CompletionResultType]::ParameterName, 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)')
+            [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Accepted for `aws s3 cp` hands: a directory always uploads its whole tree')
+            [CompletionResult]::new('--recursive', '--recursive', [CompletionResultType]::ParameterName, 'Accepted for `aws s3 cp` hands: a directory always uploads its whole tree')
+            [CompletionResult]::new('--follow-symlinks', '--follow-symlinks', [CompletionResultType]::ParameterName, 'Follow symbolic links inside directories (a link back to a directory being uploaded is skipped, so the walk never loops). Without it links are skipped with a warning; a link named on the command line is always followed')
             [CompletionResult]::new('--restart', '--restart', [CompletionResultType]::ParameterName, 'Abort an unfinished upload of this file to this destination and start afresh (without it, `put` resumes that upload)')
             [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Same as --progress none')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON summary object on stdout when done')
             [CompletionResult]::new('--if-none-match', '--if-none-match', [CompletionResultType]::ParameterName, 'Fail instead of overwriting when the key already exists')
+            [CompletionResult]::new('--path-style', '--path-style', [CompletionResultType]::ParameterName, 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        's3up;sync' {
+            [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Leave out files matching GLOB (repeatable). A pattern without ''/'' matches the file name at any depth (''*.tmp''); one with ''/'' the path under the prefix (''logs/*.gz''); ''*'' stops at ''/'', ''**'' does not. An excluded file is never sent, whatever --include says')
+            [CompletionResult]::new('--include', '--include', [CompletionResultType]::ParameterName, 'Send only files matching GLOB (repeatable; same patterns as --exclude)')
+            [CompletionResult]::new('--via', '--via', [CompletionResultType]::ParameterName, 'Upload through this backend (`s3up serve`, or an Uppy Companion) with its token and no AWS credentials: part bodies go straight to S3 with presigned URLs, every other call goes to the backend')
+            [CompletionResult]::new('--token-file', '--token-file', [CompletionResultType]::ParameterName, 'Read the --via backend''s token from FILE [default: the S3UP_TOKEN environment variable]')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'The --via backend''s token itself. Other users of this machine can see it in `ps`: prefer --token-file or S3UP_TOKEN')
+            [CompletionResult]::new('--part-size', '--part-size', [CompletionResultType]::ParameterName, 'Size of each part, 5MiB to 5GiB; K, M, G, T are powers of 1024 (8M = 8MiB) [default: 8MiB, raised when the file needs more than 10,000 parts]')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many parts are uploaded at once')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3')
+            [CompletionResult]::new('--stall-timeout', '--stall-timeout', [CompletionResultType]::ParameterName, 'How long a request may make no progress before it counts as stalled and is retried, e.g. 30 (seconds), 30s or 2m')
+            [CompletionResult]::new('--max-offline', '--max-offline', [CompletionResultType]::ParameterName, 'How long to wait for a store (or backend) that gives no answer at all (connection refused or reset, no route, a hang), probing it meanwhile: e.g. 1h, 30m or 0. Attempts that fail while it is down are not counted against --retries. When the wait runs out the run stops, resumable, with exit code 3; 0 stops at once, as the retries run out')
+            [CompletionResult]::new('--limit-rate', '--limit-rate', [CompletionResultType]::ParameterName, 'Send at most RATE bytes a second, all parts together, so that the upload shares the link: e.g. 10MiB/s or 500KiB/s (K, M, G, T are powers of 1024; `/s` is optional, and a bare number is bytes a second). Not kept in the journal: a resume takes its own [default: no limit]')
+            [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'How to show progress on stderr: auto (a bar when stderr is a terminal, else as none), json (one JSON object a second, for CI logs and GUIs), or none (no bar; one line each time the state changes: retrying, stalled, waiting for the network). The bar and the rate count only what the store has acknowledged')
+            [CompletionResult]::new('--content-type', '--content-type', [CompletionResultType]::ParameterName, 'Content-Type of the object [default: guessed from the file extension]')
+            [CompletionResult]::new('--storage-class', '--storage-class', [CompletionResultType]::ParameterName, 'Storage class of the object, e.g. STANDARD_IA [default: the bucket''s]')
+            [CompletionResult]::new('--metadata', '--metadata', [CompletionResultType]::ParameterName, 'User metadata stored with the object (x-amz-meta-KEY); repeatable')
+            [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region (default: AWS_REGION or the profile''s region; us-east-1 with a custom endpoint)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile from ~/.aws/config and ~/.aws/credentials')
+            [CompletionResult]::new('--journal-dir', '--journal-dir', [CompletionResultType]::ParameterName, 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)')
+            [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Accepted for `aws s3 cp` hands: a directory always uploads its whole tree')
+            [CompletionResult]::new('--recursive', '--recursive', [CompletionResultType]::ParameterName, 'Accepted for `aws s3 cp` hands: a directory always uploads its whole tree')
+            [CompletionResult]::new('--follow-symlinks', '--follow-symlinks', [CompletionResultType]::ParameterName, 'Follow symbolic links inside directories (a link back to a directory being uploaded is skipped, so the walk never loops). Without it links are skipped with a warning; a link named on the command line is always followed')
+            [CompletionResult]::new('--restart', '--restart', [CompletionResultType]::ParameterName, 'Abort an unfinished upload of this file to this destination and start afresh (without it, `put` resumes that upload)')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Same as --progress none')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON summary object on stdout when done')
+            [CompletionResult]::new('--if-none-match', '--if-none-match', [CompletionResultType]::ParameterName, 'Fail instead of overwriting when the key already exists')
+            [CompletionResult]::new('--size-only', '--size-only', [CompletionResultType]::ParameterName, 'Unchanged means the same size alone (not the time)')
+            [CompletionResult]::new('--checksum', '--checksum', [CompletionResultType]::ParameterName, 'Unchanged means the same content: each file whose size matches is read and its MD5 compared with the ETag listed (the MD5 of the object, or of its parts at this --part-size). Objects encrypted with SSE-KMS list no MD5 and are always sent')
             [CompletionResult]::new('--path-style', '--path-style', [CompletionResultType]::ParameterName, 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -184,16 +231,20 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
             break
         }
         's3up;help' {
-            [CompletionResult]::new('put', 'put', [CompletionResultType]::ParameterValue, 'Upload FILE to s3://BUCKET/KEY (a KEY that is empty or ends in ''/'' gets the file name appended)')
-            [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Continue interrupted uploads: sends only the parts S3 does not have yet, then completes')
+            [CompletionResult]::new('put', 'put', [CompletionResultType]::ParameterValue, 'Upload files and directory trees: FILE to s3://BUCKET/KEY, or SRC... to s3://BUCKET/PREFIX/')
+            [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Upload a tree like `put`, skipping each file whose object is unchanged')
+            [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Continue interrupted uploads and tree sessions: sends only what S3 does not have yet')
             [CompletionResult]::new('list-pending', 'list-pending', [CompletionResultType]::ParameterValue, 'List unfinished uploads: local journals, or with --remote the uploads S3 holds')
-            [CompletionResult]::new('abort', 'abort', [CompletionResultType]::ParameterValue, 'Abort uploads on S3 and delete their journals; or clean up stale uploads in a bucket')
+            [CompletionResult]::new('abort', 'abort', [CompletionResultType]::ParameterValue, 'Abort uploads on S3 and delete their journals (a tree session: every upload it holds); or clean up stale uploads in a bucket')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the presigning backend: clients upload with a token and no AWS credentials')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         's3up;help;put' {
+            break
+        }
+        's3up;help;sync' {
             break
         }
         's3up;help;resume' {

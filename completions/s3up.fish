@@ -31,14 +31,17 @@ complete -c s3up -n "__fish_s3up_needs_command" -l journal-dir -d 'Where upload 
 complete -c s3up -n "__fish_s3up_needs_command" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
 complete -c s3up -n "__fish_s3up_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c s3up -n "__fish_s3up_needs_command" -s V -l version -d 'Print version'
-complete -c s3up -n "__fish_s3up_needs_command" -f -a "put" -d 'Upload FILE to s3://BUCKET/KEY (a KEY that is empty or ends in \'/\' gets the file name appended)'
-complete -c s3up -n "__fish_s3up_needs_command" -f -a "cp" -d 'Upload FILE to s3://BUCKET/KEY (a KEY that is empty or ends in \'/\' gets the file name appended)'
-complete -c s3up -n "__fish_s3up_needs_command" -f -a "resume" -d 'Continue interrupted uploads: sends only the parts S3 does not have yet, then completes'
+complete -c s3up -n "__fish_s3up_needs_command" -f -a "put" -d 'Upload files and directory trees: FILE to s3://BUCKET/KEY, or SRC... to s3://BUCKET/PREFIX/'
+complete -c s3up -n "__fish_s3up_needs_command" -f -a "cp" -d 'Upload files and directory trees: FILE to s3://BUCKET/KEY, or SRC... to s3://BUCKET/PREFIX/'
+complete -c s3up -n "__fish_s3up_needs_command" -f -a "sync" -d 'Upload a tree like `put`, skipping each file whose object is unchanged'
+complete -c s3up -n "__fish_s3up_needs_command" -f -a "resume" -d 'Continue interrupted uploads and tree sessions: sends only what S3 does not have yet'
 complete -c s3up -n "__fish_s3up_needs_command" -f -a "list-pending" -d 'List unfinished uploads: local journals, or with --remote the uploads S3 holds'
-complete -c s3up -n "__fish_s3up_needs_command" -f -a "abort" -d 'Abort uploads on S3 and delete their journals; or clean up stale uploads in a bucket'
+complete -c s3up -n "__fish_s3up_needs_command" -f -a "abort" -d 'Abort uploads on S3 and delete their journals (a tree session: every upload it holds); or clean up stale uploads in a bucket'
 complete -c s3up -n "__fish_s3up_needs_command" -f -a "serve" -d 'Run the presigning backend: clients upload with a token and no AWS credentials'
 complete -c s3up -n "__fish_s3up_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c s3up -n "__fish_s3up_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l exclude -d 'Leave out files matching GLOB (repeatable). A pattern without \'/\' matches the file name at any depth (\'*.tmp\'); one with \'/\' the path under the prefix (\'logs/*.gz\'); \'*\' stops at \'/\', \'**\' does not. An excluded file is never sent, whatever --include says' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l include -d 'Send only files matching GLOB (repeatable; same patterns as --exclude)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l via -d 'Upload through this backend (`s3up serve`, or an Uppy Companion) with its token and no AWS credentials: part bodies go straight to S3 with presigned URLs, every other call goes to the backend' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l token-file -d 'Read the --via backend\'s token from FILE [default: the S3UP_TOKEN environment variable]' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l token -d 'The --via backend\'s token itself. Other users of this machine can see it in `ps`: prefer --token-file or S3UP_TOKEN' -r
@@ -72,6 +75,8 @@ complete -c s3up -n "__fish_s3up_using_subcommand put" -l endpoint-url -d 'S3 en
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
+complete -c s3up -n "__fish_s3up_using_subcommand put" -s r -l recursive -d 'Accepted for `aws s3 cp` hands: a directory always uploads its whole tree'
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l follow-symlinks -d 'Follow symbolic links inside directories (a link back to a directory being uploaded is skipped, so the walk never loops). Without it links are skipped with a warning; a link named on the command line is always followed'
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l restart -d 'Abort an unfinished upload of this file to this destination and start afresh (without it, `put` resumes that upload)'
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l no-progress -d 'Same as --progress none'
 complete -c s3up -n "__fish_s3up_using_subcommand put" -s q -l quiet -d 'Print nothing but errors'
@@ -79,6 +84,8 @@ complete -c s3up -n "__fish_s3up_using_subcommand put" -l json -d 'Print one JSO
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l if-none-match -d 'Fail instead of overwriting when the key already exists'
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
 complete -c s3up -n "__fish_s3up_using_subcommand put" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l exclude -d 'Leave out files matching GLOB (repeatable). A pattern without \'/\' matches the file name at any depth (\'*.tmp\'); one with \'/\' the path under the prefix (\'logs/*.gz\'); \'*\' stops at \'/\', \'**\' does not. An excluded file is never sent, whatever --include says' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l include -d 'Send only files matching GLOB (repeatable; same patterns as --exclude)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l via -d 'Upload through this backend (`s3up serve`, or an Uppy Companion) with its token and no AWS credentials: part bodies go straight to S3 with presigned URLs, every other call goes to the backend' -r
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l token-file -d 'Read the --via backend\'s token from FILE [default: the S3UP_TOKEN environment variable]' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l token -d 'The --via backend\'s token itself. Other users of this machine can see it in `ps`: prefer --token-file or S3UP_TOKEN' -r
@@ -112,6 +119,8 @@ complete -c s3up -n "__fish_s3up_using_subcommand cp" -l endpoint-url -d 'S3 end
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -s r -l recursive -d 'Accepted for `aws s3 cp` hands: a directory always uploads its whole tree'
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l follow-symlinks -d 'Follow symbolic links inside directories (a link back to a directory being uploaded is skipped, so the walk never loops). Without it links are skipped with a warning; a link named on the command line is always followed'
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l restart -d 'Abort an unfinished upload of this file to this destination and start afresh (without it, `put` resumes that upload)'
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l no-progress -d 'Same as --progress none'
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -s q -l quiet -d 'Print nothing but errors'
@@ -119,6 +128,52 @@ complete -c s3up -n "__fish_s3up_using_subcommand cp" -l json -d 'Print one JSON
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l if-none-match -d 'Fail instead of overwriting when the key already exists'
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l exclude -d 'Leave out files matching GLOB (repeatable). A pattern without \'/\' matches the file name at any depth (\'*.tmp\'); one with \'/\' the path under the prefix (\'logs/*.gz\'); \'*\' stops at \'/\', \'**\' does not. An excluded file is never sent, whatever --include says' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l include -d 'Send only files matching GLOB (repeatable; same patterns as --exclude)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l via -d 'Upload through this backend (`s3up serve`, or an Uppy Companion) with its token and no AWS credentials: part bodies go straight to S3 with presigned URLs, every other call goes to the backend' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l token-file -d 'Read the --via backend\'s token from FILE [default: the S3UP_TOKEN environment variable]' -r -F
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l token -d 'The --via backend\'s token itself. Other users of this machine can see it in `ps`: prefer --token-file or S3UP_TOKEN' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l part-size -d 'Size of each part, 5MiB to 5GiB; K, M, G, T are powers of 1024 (8M = 8MiB) [default: 8MiB, raised when the file needs more than 10,000 parts]' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l concurrency -d 'How many parts are uploaded at once' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l retries -d 'Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l stall-timeout -d 'How long a request may make no progress before it counts as stalled and is retried, e.g. 30 (seconds), 30s or 2m' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l max-offline -d 'How long to wait for a store (or backend) that gives no answer at all (connection refused or reset, no route, a hang), probing it meanwhile: e.g. 1h, 30m or 0. Attempts that fail while it is down are not counted against --retries. When the wait runs out the run stops, resumable, with exit code 3; 0 stops at once, as the retries run out' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l limit-rate -d 'Send at most RATE bytes a second, all parts together, so that the upload shares the link: e.g. 10MiB/s or 500KiB/s (K, M, G, T are powers of 1024; `/s` is optional, and a bare number is bytes a second). Not kept in the journal: a resume takes its own [default: no limit]' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l progress -d 'How to show progress on stderr: auto (a bar when stderr is a terminal, else as none), json (one JSON object a second, for CI logs and GUIs), or none (no bar; one line each time the state changes: retrying, stalled, waiting for the network). The bar and the rate count only what the store has acknowledged' -r -f -a "auto\t'A bar when stderr is a terminal, else as none'
+json\t'One JSON object a second on stderr (acknowledged and sent bytes, rate, ETA, parts, state)'
+none\t'No bar; one line each time the state changes (retrying, stalled, waiting for the network)'"
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l content-type -d 'Content-Type of the object [default: guessed from the file extension]' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l storage-class -d 'Storage class of the object, e.g. STANDARD_IA [default: the bucket\'s]' -r -f -a "AWS_BACKUP_LOW_COST_WARM\t''
+AWS_BACKUP_WARM\t''
+DEEP_ARCHIVE\t''
+EXPRESS_ONEZONE\t''
+FSX_ONTAP\t''
+FSX_OPENZFS\t''
+GLACIER\t''
+GLACIER_IR\t''
+INTELLIGENT_TIERING\t''
+ONEZONE_IA\t''
+OUTPOSTS\t''
+REDUCED_REDUNDANCY\t''
+SNOW\t''
+STANDARD\t''
+STANDARD_IA\t''"
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l metadata -d 'User metadata stored with the object (x-amz-meta-KEY); repeatable' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -s r -l recursive -d 'Accepted for `aws s3 cp` hands: a directory always uploads its whole tree'
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l follow-symlinks -d 'Follow symbolic links inside directories (a link back to a directory being uploaded is skipped, so the walk never loops). Without it links are skipped with a warning; a link named on the command line is always followed'
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l restart -d 'Abort an unfinished upload of this file to this destination and start afresh (without it, `put` resumes that upload)'
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l no-progress -d 'Same as --progress none'
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -s q -l quiet -d 'Print nothing but errors'
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l json -d 'Print one JSON summary object on stdout when done'
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l if-none-match -d 'Fail instead of overwriting when the key already exists'
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l size-only -d 'Unchanged means the same size alone (not the time)'
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l checksum -d 'Unchanged means the same content: each file whose size matches is read and its MD5 compared with the ETag listed (the MD5 of the object, or of its parts at this --part-size). Objects encrypted with SSE-KMS list no MD5 and are always sent'
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l token-file -d 'Read the --via backend\'s token from FILE [default: the S3UP_TOKEN environment variable]' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l token -d 'The --via backend\'s token itself. Other users of this machine can see it in `ps`: prefer --token-file or S3UP_TOKEN' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l concurrency -d 'How many parts are uploaded at once' -r
@@ -185,10 +240,11 @@ complete -c s3up -n "__fish_s3up_using_subcommand completions" -l profile -d 'Na
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort serve completions help" -f -a "put" -d 'Upload FILE to s3://BUCKET/KEY (a KEY that is empty or ends in \'/\' gets the file name appended)'
-complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort serve completions help" -f -a "resume" -d 'Continue interrupted uploads: sends only the parts S3 does not have yet, then completes'
-complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort serve completions help" -f -a "list-pending" -d 'List unfinished uploads: local journals, or with --remote the uploads S3 holds'
-complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort serve completions help" -f -a "abort" -d 'Abort uploads on S3 and delete their journals; or clean up stale uploads in a bucket'
-complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort serve completions help" -f -a "serve" -d 'Run the presigning backend: clients upload with a token and no AWS credentials'
-complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort serve completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put resume list-pending abort serve completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put sync resume list-pending abort serve completions help" -f -a "put" -d 'Upload files and directory trees: FILE to s3://BUCKET/KEY, or SRC... to s3://BUCKET/PREFIX/'
+complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put sync resume list-pending abort serve completions help" -f -a "sync" -d 'Upload a tree like `put`, skipping each file whose object is unchanged'
+complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put sync resume list-pending abort serve completions help" -f -a "resume" -d 'Continue interrupted uploads and tree sessions: sends only what S3 does not have yet'
+complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put sync resume list-pending abort serve completions help" -f -a "list-pending" -d 'List unfinished uploads: local journals, or with --remote the uploads S3 holds'
+complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put sync resume list-pending abort serve completions help" -f -a "abort" -d 'Abort uploads on S3 and delete their journals (a tree session: every upload it holds); or clean up stale uploads in a bucket'
+complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put sync resume list-pending abort serve completions help" -f -a "serve" -d 'Run the presigning backend: clients upload with a token and no AWS credentials'
+complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put sync resume list-pending abort serve completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put sync resume list-pending abort serve completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

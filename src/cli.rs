@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::s3::{Location, Target};
+use crate::s3::Location;
 use crate::units::{self, Age};
 
 /// Upload large files to Amazon S3 (or any S3-compatible store) with a multipart
@@ -64,21 +64,43 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Upload FILE to s3://BUCKET/KEY (a KEY that is empty or ends in '/' gets the file name appended)
-    #[command(visible_alias = "cp")]
+    /// Upload files and directory trees: FILE to s3://BUCKET/KEY, or SRC... to s3://BUCKET/PREFIX/
+    ///
+    /// One file goes to KEY (a KEY that is empty or ends in '/' gets the file name
+    /// appended). Several sources, or a directory, need a PREFIX ending in '/': a
+    /// directory's files go under it by their path inside the directory (DIR/a/b.txt
+    /// -> PREFIX/a/b.txt, as `aws s3 cp --recursive` and `rclone copy` do), a file
+    /// by its name. A tree is one session: interrupted, the same command again (or
+    /// `s3up resume ID`) skips the files done and continues every large file from
+    /// its last part.
+    #[command(
+        visible_alias = "cp",
+        override_usage = "s3up put [OPTIONS] <SRC>... <S3_URL>\n       \
+                          s3up put [OPTIONS] --via <URL> <SRC>... [KEY|PREFIX/]"
+    )]
     Put(PutArgs),
-    /// Continue interrupted uploads: sends only the parts S3 does not have yet, then completes
+    /// Upload a tree like `put`, skipping each file whose object is unchanged
+    ///
+    /// Unchanged means: an object at the file's key with the same size that is
+    /// no older than the file (as `aws s3 sync` decides); --size-only compares
+    /// sizes alone, --checksum the content. One listing of the prefix decides for
+    /// every file, never a request per file. Nothing is ever deleted.
+    #[command(override_usage = "s3up sync [OPTIONS] <SRC>... <S3_URL>")]
+    Sync(SyncArgs),
+    /// Continue interrupted uploads and tree sessions: sends only what S3 does not have yet
     ///
     /// With no argument, resumes the only pending upload; when there are several, it names
     /// each one and exits, so that you can choose one by ID or file (or use --all).
     /// The local file must have the same size as when the upload started. Every part
     /// already on S3 is re-read and compared with the file while the missing parts are
     /// sent, and a part whose bytes differ is sent again (see --no-verify), so a file that
-    /// was only touched resumes.
+    /// was only touched resumes. A tree session (`put DIR`) continues as the same
+    /// `put` would: files done are skipped, large files continue from their parts.
     Resume(ResumeArgs),
     /// List unfinished uploads: local journals, or with --remote the uploads S3 holds
     ListPending(ListPendingArgs),
-    /// Abort uploads on S3 and delete their journals; or clean up stale uploads in a bucket
+    /// Abort uploads on S3 and delete their journals (a tree session: every upload it
+    /// holds); or clean up stale uploads in a bucket
     Abort(AbortArgs),
     /// Run the presigning backend: clients upload with a token and no AWS credentials
     ///
@@ -97,14 +119,19 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct PutArgs {
-    /// The local file to upload
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    /// Files and directories to upload, then the destination: s3://BUCKET/KEY
+    /// for one file, s3://BUCKET/PREFIX/ for several or a directory. With --via,
+    /// the destination is an optional KEY or PREFIX/ (without it, the backend
+    /// chooses the key of one file; a tree goes under the token's prefix)
+    #[arg(value_name = "SRC", required = true, num_args = 1..)]
+    pub paths: Vec<PathBuf>,
 
-    /// Destination, as s3://BUCKET/KEY; with --via, the KEY to ask the backend
-    /// for (optional: without it the backend chooses one from the file name)
-    #[arg(value_name = "S3_URL", value_parser = Target::parse, required_unless_present = "via")]
-    pub dest: Option<Target>,
+    /// Accepted for `aws s3 cp` hands: a directory always uploads its whole tree
+    #[arg(short, long)]
+    pub recursive: bool,
+
+    #[command(flatten)]
+    pub tree: TreeArgs,
 
     /// Upload through this backend (`s3up serve`, or an Uppy Companion) with
     /// its token and no AWS credentials: part bodies go straight to S3 with
@@ -132,9 +159,48 @@ pub struct PutArgs {
     pub object: ObjectArgs,
 }
 
+/// Which files of a directory a tree upload sends.
+#[derive(Debug, Clone, Args)]
+pub struct TreeArgs {
+    /// Leave out files matching GLOB (repeatable). A pattern without '/' matches
+    /// the file name at any depth ('*.tmp'); one with '/' the path under the
+    /// prefix ('logs/*.gz'); '*' stops at '/', '**' does not. An excluded file
+    /// is never sent, whatever --include says
+    #[arg(long, value_name = "GLOB", value_parser = parse_glob)]
+    pub exclude: Vec<String>,
+
+    /// Send only files matching GLOB (repeatable; same patterns as --exclude)
+    #[arg(long, value_name = "GLOB", value_parser = parse_glob)]
+    pub include: Vec<String>,
+
+    /// Follow symbolic links inside directories (a link back to a directory
+    /// being uploaded is skipped, so the walk never loops). Without it links are
+    /// skipped with a warning; a link named on the command line is always followed
+    #[arg(long)]
+    pub follow_symlinks: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub put: PutArgs,
+
+    /// Unchanged means the same size alone (not the time)
+    #[arg(long, conflicts_with = "checksum")]
+    pub size_only: bool,
+
+    /// Unchanged means the same content: each file whose size matches is read
+    /// and its MD5 compared with the ETag listed (the MD5 of the object, or of
+    /// its parts at this --part-size). Objects encrypted with SSE-KMS list no MD5
+    /// and are always sent
+    #[arg(long)]
+    pub checksum: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct ResumeArgs {
-    /// Journal IDs (from `s3up list-pending`) or the local files being uploaded
+    /// Journal or tree session IDs (from `s3up list-pending`) or the local files
+    /// being uploaded
     #[arg(value_name = "ID|FILE", conflicts_with = "all")]
     pub targets: Vec<String>,
 
@@ -175,7 +241,7 @@ pub struct ListPendingArgs {
 
 #[derive(Debug, Args)]
 pub struct AbortArgs {
-    /// Journal IDs of the uploads to abort (from `s3up list-pending`)
+    /// Journal or tree session IDs of the uploads to abort (from `s3up list-pending`)
     #[arg(
         value_name = "ID",
         required_unless_present = "remote",
@@ -374,6 +440,10 @@ pub struct ObjectArgs {
 
 fn parse_part_size(s: &str) -> Result<u64, String> {
     crate::s3::check_part_size(s, units::parse_size(s)?, crate::plan::min_part_size())
+}
+
+fn parse_glob(s: &str) -> Result<String, String> {
+    crate::walk::compile(s).map(|_| s.to_string())
 }
 
 fn parse_url_expiry(s: &str) -> Result<Duration, String> {

@@ -42,6 +42,13 @@ pub enum Error {
         id: String,
         saved: Option<(u64, u64)>,
     },
+    /// Ctrl-C during a tree upload; the session `id` is kept, with `done`
+    /// of `total` files finished.
+    InterruptedTree {
+        id: String,
+        done: usize,
+        total: usize,
+    },
     /// Ctrl-C before any upload was recorded; nothing to resume.
     InterruptedAtStart(String),
 }
@@ -56,7 +63,9 @@ impl Error {
             Error::Resumable { .. } | Error::Kept { .. } | Error::MayHaveCompleted { .. } => {
                 EXIT_RESUMABLE
             }
-            Error::Interrupted { .. } | Error::InterruptedAtStart(_) => EXIT_INTERRUPTED,
+            Error::Interrupted { .. }
+            | Error::InterruptedTree { .. }
+            | Error::InterruptedAtStart(_) => EXIT_INTERRUPTED,
         }
     }
 

@@ -23,6 +23,7 @@
 //! - [`protocol`]: the wire types of Companion's S3 routes and s3up's extensions,
 //!   shared by `serve` and `store::via`
 //! - [`serve`]: `s3up serve`, the presigning backend (axum)
+//! - [`walk`]: the files of a tree upload and their keys, filtered (a leaf)
 
 pub mod cli;
 pub mod cmd;
@@ -37,3 +38,4 @@ pub mod s3;
 pub mod serve;
 pub mod store;
 pub mod units;
+pub mod walk;

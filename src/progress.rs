@@ -99,6 +99,8 @@ pub struct Snapshot {
     pub sent: u64,
     pub parts_done: u64,
     pub parts_total: u64,
+    /// A tree upload's files: done, total, in flight.
+    pub files: Option<(u64, u64, u64)>,
     /// Bytes a second, acknowledged; `None` until known.
     pub rate: Option<f64>,
     pub elapsed: Duration,
@@ -121,6 +123,12 @@ struct Sample<'a> {
     eta_seconds: Option<u64>,
     parts_done: u64,
     parts_total: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    files_done: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    files_total: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    files_in_flight: Option<u64>,
     elapsed_seconds: f64,
     state: &'static str,
     message: Option<String>,
@@ -148,6 +156,9 @@ impl Snapshot {
             eta_seconds: self.eta(),
             parts_done: self.parts_done,
             parts_total: self.parts_total,
+            files_done: self.files.map(|f| f.0),
+            files_total: self.files.map(|f| f.1),
+            files_in_flight: self.files.map(|f| f.2),
             elapsed_seconds: (self.elapsed.as_secs_f64() * 10.0).round() / 10.0,
             state: status::name(&self.status),
             message: status::said(&self.status, self.at).map(|s| s.full()),
@@ -165,7 +176,13 @@ impl Snapshot {
     /// where there is room.
     pub fn line(&self, width: usize) -> String {
         let done = format!("{}/{}", size(self.acked), size(self.total));
-        let parts = format!("parts {}/{}", self.parts_done, self.parts_total);
+        let parts = match self.files {
+            Some((done, total, 0)) => format!("files {done}/{total}"),
+            Some((done, total, in_flight)) => {
+                format!("files {done}/{total} ({in_flight} sending)")
+            }
+            None => format!("parts {}/{}", self.parts_done, self.parts_total),
+        };
         let in_flight = self.sent.saturating_sub(self.acked);
         let sent = (in_flight > 0).then(|| format!("(+{} sent)", size(in_flight)));
         let elapsed = format!("[{}]", clock(self.elapsed.as_secs()));
@@ -277,6 +294,7 @@ struct State {
     sent: u64,
     parts_done: u64,
     parts_total: u64,
+    files: Option<(u64, u64, u64)>,
     window: Window,
     began: Option<Instant>,
     status: Status,
@@ -293,6 +311,7 @@ impl Default for State {
             sent: 0,
             parts_done: 0,
             parts_total: 0,
+            files: None,
             window: Window::default(),
             began: None,
             status: Status::Sending,
@@ -310,6 +329,7 @@ impl State {
             sent: self.sent,
             parts_done: self.parts_done,
             parts_total: self.parts_total,
+            files: self.files,
             rate: self.window.rate(now),
             elapsed: self
                 .began
@@ -534,6 +554,10 @@ impl Progress for Display {
         self.state().bar_up = false;
     }
 
+    fn files(&self, done: u64, total: u64, in_flight: u64) {
+        self.state().files = Some((done, total, in_flight));
+    }
+
     fn parts_finished(&self, stats: &PartStats) {
         if let Some(start) = self.timings {
             crate::output::summary::timings(start, stats);
@@ -643,6 +667,7 @@ mod tests {
             sent: 480 << 20,
             parts_done: 55,
             parts_total: 12800,
+            files: None,
             rate: Some((10 << 20) as f64),
             elapsed: Duration::from_secs(44),
             status,
@@ -768,6 +793,28 @@ mod tests {
         }
         let rate = w.rate(t0 + Duration::from_secs(40)).unwrap();
         assert!((rate - (1 << 20) as f64).abs() < 1.0, "{rate}");
+    }
+
+    // Issue 19, item 6: a tree's line and samples count files.
+    #[test]
+    fn a_tree_counts_files() {
+        let s = Snapshot {
+            files: Some((12, 212, 8)),
+            ..snapshot(Status::Sending)
+        };
+        assert!(
+            s.line(120).contains("files 12/212 (8 sending)"),
+            "{}",
+            s.line(120)
+        );
+        let v: serde_json::Value = serde_json::from_str(&s.json()).unwrap();
+        assert_eq!(
+            (&v["files_done"], &v["files_total"], &v["files_in_flight"]),
+            (&12.into(), &212.into(), &8.into())
+        );
+        let one: serde_json::Value =
+            serde_json::from_str(&snapshot(Status::Sending).json()).unwrap();
+        assert!(one.get("files_done").is_none(), "{one}");
     }
 
     #[test]

@@ -20,6 +20,12 @@ pub(super) async fn abort(global: &GlobalArgs, args: AbortArgs) -> Result<()> {
         _ => {}
     }
     for id in &args.ids {
+        let session = dir.session_path(id);
+        if session.exists() {
+            let session = JournalDir::load_session(&session)?;
+            super::tree::abort_session_id(global, &dir, &session, &args.token).await?;
+            continue;
+        }
         let path = dir.journal_path(id);
         if !path.exists() {
             return Err(output::abort::no_such_id(id, dir.path()));

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::cli::{GlobalArgs, ProgressMode, TokenArgs, Tuning};
+use crate::cli::{GlobalArgs, ObjectArgs, ProgressMode, TokenArgs, Tuning};
 use crate::engine::link::{Link, Probe};
 use crate::engine::retry::Retry;
 use crate::engine::{Cancel, Progress};
@@ -25,7 +25,7 @@ use crate::progress::{Display, Show};
 use crate::s3::Location;
 use crate::store::sdk::SdkStore;
 use crate::store::via::{Token, ViaStore};
-use crate::store::{AnyStore, Connection};
+use crate::store::{AnyStore, Connection, ObjectOptions};
 
 /// Records, for every hint this run prints, the options that say where its
 /// journals and uploads are (see [`crate::output::hint::suggest`]).
@@ -276,4 +276,16 @@ pub(super) fn progress(tuning: &Tuning, started: Instant) -> Arc<dyn Progress> {
         _ => Show::Lines,
     };
     Arc::new(Display::new(show, timings))
+}
+
+/// The object options of `file`: its content type guessed from its name
+/// unless one was given.
+pub(super) fn object_options(args: &ObjectArgs, file: &Path) -> ObjectOptions {
+    let guessed = || mime_guess::from_path(file).first_raw().map(str::to_string);
+    ObjectOptions {
+        content_type: args.content_type.clone().or_else(guessed),
+        storage_class: args.storage_class.clone(),
+        metadata: args.metadata.clone(),
+        if_none_match: args.if_none_match,
+    }
 }

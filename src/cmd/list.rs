@@ -6,8 +6,8 @@ use super::context::{journal_dir, remote_uploads};
 use crate::cli::{GlobalArgs, ListPendingArgs};
 
 use crate::error::Result;
-use crate::journal::{Journal, JournalError};
-use crate::output::list::{self, LocalEntry, RemoteRow};
+use crate::journal::{Journal, JournalError, Session};
+use crate::output::list::{self, LocalEntry, RemoteRow, TreeRow};
 use crate::s3::Location;
 use crate::store::{Store, UploadHandle};
 
@@ -17,11 +17,38 @@ pub(super) async fn list_pending(global: &GlobalArgs, args: ListPendingArgs) -> 
     if let Some(remote) = &args.remote {
         return list_remote(global, &args, remote, &entries).await;
     }
+    let sessions = dir.list_sessions_async().await;
+    let live: Vec<&Session> = sessions
+        .iter()
+        .filter_map(|(_, s)| s.as_ref().ok())
+        .collect();
+    // A tree's files are its row, not rows of their own.
+    let in_tree = |j: &Journal| {
+        j.session
+            .as_deref()
+            .is_some_and(|id| live.iter().any(|s| s.id == id))
+    };
     let local: Vec<LocalEntry<'_>> = entries
         .iter()
+        .filter(|(_, j)| !j.as_ref().is_ok_and(in_tree))
         .map(|(path, j)| (path, j.as_ref().map(|j| (j, dir.is_locked(&j.id)))))
         .collect();
-    list::local_pending(dir.path(), &local, args.json);
+    let trees: Vec<TreeRow<'_>> = sessions
+        .iter()
+        .map(|(path, s)| {
+            let s = s.as_ref().map(|s| {
+                let partial = entries
+                    .iter()
+                    .filter_map(|(_, j)| j.as_ref().ok())
+                    .filter(|j| j.session.as_deref() == Some(s.id.as_str()))
+                    .map(Journal::bytes_done)
+                    .sum();
+                (s, dir.is_locked(&s.id), partial)
+            });
+            (path, s)
+        })
+        .collect();
+    list::local_pending(dir.path(), &local, &trees, args.json);
     Ok(())
 }
 

@@ -14,6 +14,7 @@ mod list;
 mod put;
 mod resume;
 mod serve;
+mod tree;
 
 use std::fs::File;
 use std::io;
@@ -37,6 +38,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     context::set_hints(&cli.global);
     match cli.command {
         Command::Put(args) => put::put(&cli.global, args).await,
+        Command::Sync(args) => put::sync(&cli.global, args).await,
         Command::Resume(args) => resume::resume(&cli.global, args).await,
         Command::ListPending(args) => list::list_pending(&cli.global, args).await,
         Command::Abort(args) => abort::abort(&cli.global, args).await,

@@ -1,65 +1,134 @@
-//! `s3up put FILE s3://BUCKET/KEY`.
+//! `s3up put FILE s3://BUCKET/KEY`, and the start of `put SRC…
+//! s3://BUCKET/PREFIX/` and `sync`: which of the two the operands ask for
+//! (trees are [`super::tree`]'s).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
 use super::context::{
-    connect, connect_via, connection, journal_dir, on_ctrl_c, open_source, progress, retry_policy,
-    style,
+    connect, connect_via, connection, journal_dir, object_options, on_ctrl_c, open_source,
+    progress, retry_policy, style,
 };
 use super::resume::{resume_journal, Resume};
 use super::{run_and_report, Sending};
-use crate::cli::{GlobalArgs, ObjectArgs, PutArgs};
+use crate::cli::{GlobalArgs, ObjectArgs, PutArgs, SyncArgs};
 use crate::engine::abort::until_gone;
 use crate::engine::reconcile;
 use crate::engine::session::{self, NewUpload};
 use crate::engine::single;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::journal::session::Compare;
 use crate::journal::{Journal, JournalDir, Source};
 use crate::output::{self, summary::Summary};
 use crate::plan::{Plan, DEFAULT_PART_SIZE};
 use crate::s3::{Location, Target};
-use crate::store::ObjectOptions;
 use crate::store::{AnyStore, Connection};
 
-fn object_options(args: &ObjectArgs, file: &Path) -> ObjectOptions {
-    let guessed = || mime_guess::from_path(file).first_raw().map(str::to_string);
-    ObjectOptions {
-        content_type: args.content_type.clone().or_else(guessed),
-        storage_class: args.storage_class.clone(),
-        metadata: args.metadata.clone(),
-        if_none_match: args.if_none_match,
-    }
+pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
+    put_or_sync(global, args, None).await
 }
 
-pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
+pub(super) async fn sync(global: &GlobalArgs, args: SyncArgs) -> Result<()> {
+    let compare = if args.checksum {
+        Compare::Checksum
+    } else if args.size_only {
+        Compare::Size
+    } else {
+        Compare::SizeAndTime
+    };
+    put_or_sync(global, args.put, Some(compare)).await
+}
+
+/// One file, or a tree (several sources, a directory, or `sync`).
+async fn put_or_sync(global: &GlobalArgs, args: PutArgs, sync: Option<Compare>) -> Result<()> {
     let started = Instant::now();
     // From the first moment: a Ctrl-C while Create is in flight, or between
     // Create and the journal's first save, must not leave an upload unrecorded.
     let cancel = on_ctrl_c();
-    if args.file.as_os_str() == "-" {
+    if args.paths.iter().any(|p| p.as_os_str() == "-") {
         return Err(output::put::no_stdin());
     }
     check_metadata(&args.object)?;
-    let (file, source) = open_source(&args.file)?;
-    let mut dest = destination(&args)?;
+    let (sources, target) = operands(&args)?;
+    let dest = destination(target.as_ref(), &args)?;
+    let is_dir = |p: &PathBuf| std::fs::metadata(p).is_ok_and(|m| m.is_dir());
+    let why = if sources.len() > 1 {
+        Some(format!("{} sources were given", sources.len()))
+    } else if is_dir(&sources[0]) {
+        Some(format!("'{}' is a directory", sources[0].display()))
+    } else if sync.is_some() {
+        Some("sync uploads under a prefix".to_string())
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        if !dest.key.is_empty() && !dest.key.ends_with('/') {
+            let shown = match &args.via {
+                Some(_) => dest.key.clone(),
+                None => dest.to_string(),
+            };
+            return Err(output::tree::needs_prefix(&shown, &why));
+        }
+        let tree = super::tree::TreePut {
+            args: &args,
+            sources,
+            dest,
+            sync,
+            cancel,
+            started,
+        };
+        return super::tree::put_tree(global, tree).await;
+    }
+    let file_arg = sources[0].clone();
+    put_file(global, &args, &file_arg, dest, cancel, started).await
+}
+
+/// The operands: the sources, and the destination (last; with --via
+/// optional, and only the last of two or more that is no local path).
+fn operands(args: &PutArgs) -> Result<(Vec<PathBuf>, Option<Target>)> {
+    let mut paths = args.paths.clone();
+    let last_is_dest = match &args.via {
+        Some(_) => paths.len() >= 2 && paths.last().is_some_and(|p| !p.exists()),
+        None => true,
+    };
+    if !last_is_dest {
+        return Ok((paths, None));
+    }
+    let last = paths.pop().unwrap_or_default();
+    if paths.is_empty() {
+        return Err(output::tree::no_destination());
+    }
+    let text = last.to_string_lossy();
+    let target = Target::parse(&text).map_err(Error::Usage)?;
+    Ok((paths, Some(target)))
+}
+
+/// One file: to KEY, or under PREFIX/ by its name.
+async fn put_file(
+    global: &GlobalArgs,
+    args: &PutArgs,
+    file_arg: &Path,
+    mut dest: Location,
+    cancel: crate::engine::Cancel,
+    started: Instant,
+) -> Result<()> {
+    let (file, source) = open_source(file_arg)?;
     // With --via and no KEY, the backend chooses the key from the file name.
     let own_key = !dest.key.is_empty();
     if dest.key.is_empty() || dest.key.ends_with('/') {
-        let name = args
-            .file
+        let name = file_arg
             .file_name()
-            .ok_or_else(|| output::failure::no_file_name(&args.file))?;
+            .ok_or_else(|| output::failure::no_file_name(file_arg))?;
         dest.key.push_str(&name.to_string_lossy());
     }
     let plan = Plan::new(source.size, args.part_size.unwrap_or(DEFAULT_PART_SIZE))
-        .map_err(|e| output::failure::cannot_plan(&args.file, &e))?;
+        .map_err(|e| output::failure::cannot_plan(file_arg, &e))?;
     let tuning = &args.tuning;
     if let (Some(from), false) = (plan.raised_from, tuning.quiet || tuning.json) {
         output::put::part_size_raised(source.size, from, &plan);
     }
-    let opts = object_options(&args.object, &args.file);
+    let opts = object_options(&args.object, file_arg);
     let (store, used) = match &args.via {
         Some(backend) => connect_via(backend, &args.token, tuning.stall_timeout, own_key)?,
         None => connect(&connection(global), tuning.stall_timeout, &args.token).await?,
@@ -82,7 +151,7 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
     if plan.is_single() && (args.via.is_none() || source.size == 0) {
         let whole = plan.part(1).expect("a plan has at least one part");
         let finished = single::put_single(
-            &*store, &file, &args.file, whole, &dest, &opts, &policy, &progress,
+            &*store, &file, file_arg, whole, &dest, &opts, &policy, &progress,
         )
         .await
         .map_err(output::failure::engine_error)?;
@@ -119,12 +188,12 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
             [] => {}
             [(path, journal)] => {
                 if !tuning.quiet && !tuning.json {
-                    output::put::resuming_earlier(&journal.id, &args.file);
+                    output::put::resuming_earlier(&journal.id, file_arg);
                 }
                 // A new mtime alone is settled by the resume, which verifies
                 // every part it reuses; a new size cannot be resumed.
                 if reconcile::check_source(journal, &source).is_err() {
-                    return Err(output::put::changed_use_restart(journal, &args.file));
+                    return Err(output::put::changed_use_restart(journal, file_arg));
                 }
                 let how = Resume {
                     token: &args.token,
@@ -137,7 +206,7 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
             }
             several => {
                 let ids: Vec<&str> = several.iter().map(|(_, j)| j.id.as_str()).collect();
-                return Err(output::put::several_earlier(&args.file, &dest, &ids));
+                return Err(output::put::several_earlier(file_arg, &dest, &ids));
             }
         }
     }
@@ -149,6 +218,7 @@ pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
         connection: used,
         source,
         plan,
+        session: None,
     };
     let started_upload = session::start(&*store, &dir, new, &policy, &cancel)
         .await
@@ -242,8 +312,8 @@ async fn unfinished(
 
 /// Where `put` sends the file: `s3://BUCKET/KEY`, or with --via the KEY
 /// asked for (empty: the backend chooses).
-fn destination(args: &PutArgs) -> Result<Location> {
-    match (&args.dest, &args.via) {
+fn destination(target: Option<&Target>, args: &PutArgs) -> Result<Location> {
+    match (target, &args.via) {
         (Some(Target::S3(url)), None) => Ok(url.clone()),
         (Some(Target::S3(url)), Some(_)) => Err(output::put::s3_url_with_via(url)),
         (Some(Target::Key(key)), Some(_)) => Ok(Location {

@@ -12,7 +12,7 @@ use crate::cli::{GlobalArgs, ResumeArgs, TokenArgs, Tuning};
 use crate::engine::reconcile::{self, Reconciled, SourceState};
 use crate::engine::Cancel;
 use crate::error::{Error, Result};
-use crate::journal::{self, JournalDir};
+use crate::journal::{self, Journal, JournalDir, Session};
 use crate::output::{self, summary::Record};
 use crate::plan::Plan;
 
@@ -23,9 +23,22 @@ fn stem(p: &Path) -> String {
         .to_string()
 }
 
-/// Picks the journals `resume` works on.
-async fn select_journals(dir: &JournalDir, args: &ResumeArgs) -> Result<Vec<PathBuf>> {
-    let entries = dir.list_async().await;
+/// Picks the journals `resume` works on; a journal of a pending tree
+/// session (`trees`) is the session's, and only an explicit target picks it.
+async fn select_journals(
+    dir: &JournalDir,
+    args: &ResumeArgs,
+    trees: &[&Session],
+) -> Result<Vec<PathBuf>> {
+    let mut entries = dir.list_async().await;
+    let in_tree = |j: &Journal| {
+        j.session
+            .as_deref()
+            .is_some_and(|id| trees.iter().any(|s| s.id == id))
+    };
+    if args.targets.is_empty() {
+        entries.retain(|(_, j)| !j.as_ref().is_ok_and(in_tree));
+    }
     if args.all {
         return Ok(entries.iter().map(|(p, _)| p.clone()).collect());
     }
@@ -41,15 +54,16 @@ async fn select_journals(dir: &JournalDir, args: &ResumeArgs) -> Result<Vec<Path
             .filter(|(_, j)| j.is_ok())
             .map(|(p, _)| p)
             .collect();
-        return match good.len() {
-            0 => Err(output::resume::nothing_pending(dir.path())),
-            1 => Ok(vec![good[0].clone()]),
+        return match (good.len(), trees.len()) {
+            (0, 0) => Err(output::resume::nothing_pending(dir.path())),
+            (1, 0) => Ok(vec![good[0].clone()]),
+            (0, 1) => Ok(Vec::new()),
             _ => {
                 let pending: Vec<_> = entries
                     .iter()
                     .filter_map(|(_, j)| j.as_ref().ok())
                     .collect();
-                Err(output::resume::several_pending(&pending))
+                Err(output::resume::several_pending(&pending, trees))
             }
         };
     }
@@ -99,14 +113,59 @@ pub(super) async fn resume(global: &GlobalArgs, args: ResumeArgs) -> Result<()> 
     // Timings count from here: finding and parsing the journals is resume's cost too.
     let mut started = Instant::now();
     let dir = journal_dir(global)?;
-    let paths = select_journals(&dir, &args).await?;
+    let sessions: Vec<Session> = dir
+        .list_sessions_async()
+        .await
+        .into_iter()
+        .filter_map(|(_, s)| s.ok())
+        .collect();
+    // Tree sessions named by ID (or all of them, or the only thing pending).
+    let (named, rest): (Vec<String>, Vec<String>) = args
+        .targets
+        .iter()
+        .cloned()
+        .partition(|t| sessions.iter().any(|s| &s.id == t));
+    let all: Vec<&Session> = sessions.iter().collect();
+    let trees: Vec<&Session> = if args.all {
+        all.clone()
+    } else {
+        sessions.iter().filter(|s| named.contains(&s.id)).collect()
+    };
+    let args = ResumeArgs {
+        targets: rest,
+        ..args
+    };
+    let paths = if !trees.is_empty() && args.targets.is_empty() && !args.all {
+        Vec::new()
+    } else {
+        select_journals(&dir, &args, &all).await?
+    };
+    let only_tree = paths.is_empty() && trees.is_empty() && !args.all && sessions.len() == 1;
+    let trees: Vec<&Session> = if only_tree { all } else { trees };
+    let cancel = on_ctrl_c();
+    for s in trees {
+        if cancel.is_raised() {
+            return Err(output::resume::stopped_before_next());
+        }
+        super::tree::resume_session(
+            global,
+            s.clone(),
+            &args.token,
+            &args.tuning,
+            !args.no_verify,
+            &cancel,
+        )
+        .await?;
+    }
+    if paths.is_empty() {
+        return Ok(());
+    }
     let total = paths.len();
     // --json prints one document: an array when several uploads were asked
     // for, whatever became of each (issue 13, item 5).
     let several = args.all || args.targets.len() > 1;
     let mut records = Vec::new();
     let mut failed = 0;
-    let cancel = on_ctrl_c();
     let mut outcome = Ok(());
     for path in &paths {
         if cancel.is_raised() {

@@ -20,7 +20,9 @@
 //! - [`verify`]: verifying the parts a resume reuses against the file, in the
 //!   background while the others are sent;
 //! - [`abort`]: abort until the store no longer lists the upload;
-//! - [`gone`]: confirming that an upload is gone before its journal is removed.
+//! - [`gone`]: confirming that an upload is gone before its journal is removed;
+//! - [`tree`]: many files at once (a tree upload), over all of the above;
+//! - [`unchanged`]: `sync`'s rule for a file whose object is unchanged.
 //!
 //! The engine never prints and never reads the environment: it reports
 //! progress through [`Progress`] and returns structured outcomes and [`Error`]s,
@@ -51,6 +53,8 @@ pub mod session;
 pub mod single;
 #[cfg(test)]
 mod tests;
+pub mod tree;
+pub mod unchanged;
 pub mod verify;
 mod workers;
 
@@ -114,6 +118,8 @@ pub trait Progress: Send + Sync {
     /// What the run is doing changed (see [`Status`]); a display shows the
     /// latest until the next one.
     fn status(&self, _status: &Status) {}
+    /// A tree upload: `done` of `total` files finished, `in_flight` being sent.
+    fn files(&self, _done: u64, _total: u64, _in_flight: u64) {}
 }
 
 /// What a run is doing beyond moving bytes, so a display can say it: each

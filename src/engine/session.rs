@@ -49,6 +49,8 @@ pub struct NewUpload {
     pub connection: Connection,
     pub source: Source,
     pub plan: Plan,
+    /// The tree session the file belongs to, if any.
+    pub session: Option<String>,
 }
 
 /// What became of the uploads a Create with lost answers may have made.
@@ -144,6 +146,7 @@ pub async fn start<S: Store>(
         created_unix: now,
         updated_unix: now,
         parts: Vec::new(),
+        session: new.session,
     };
     let lock = match dir.lock_and_save(&journal).await {
         Ok(lock) => lock,

@@ -101,8 +101,15 @@ impl JournalDir {
     /// Writes the journal atomically: temp file, fsync, rename, fsync directory.
     pub fn save(&self, journal: &Journal) -> io::Result<()> {
         let path = self.journal_path(&journal.id);
-        let tmp = self.path.join(format!("{}.json.tmp", journal.id));
-        let mut json = serde_json::to_vec(journal).map_err(io::Error::other)?;
+        self.save_json(&path, journal)
+    }
+
+    /// Writes `value` as JSON to `path` (in this directory) atomically.
+    pub(super) fn save_json<T: serde::Serialize>(&self, path: &Path, value: &T) -> io::Result<()> {
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        let mut json = serde_json::to_vec(value).map_err(io::Error::other)?;
         json.push(b'\n');
         let mut f = OpenOptions::new()
             .create(true)
@@ -113,7 +120,7 @@ impl JournalDir {
         f.write_all(&json)?;
         f.sync_data()?;
         drop(f);
-        fs::rename(&tmp, &path)?;
+        fs::rename(&tmp, path)?;
         File::open(&self.path)?.sync_all()
     }
 
@@ -152,6 +159,7 @@ impl JournalDir {
         let mut paths: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .filter(|p| !super::session::is_session_path(p))
             .collect();
         paths.sort();
         paths
@@ -218,7 +226,7 @@ impl JournalDir {
     /// Runs `f` on the blocking pool. In tests, a directory named in
     /// [`SLOW_DIRS`] makes it slow, so a test can tell whether the runtime
     /// kept running meanwhile.
-    async fn off_runtime<T: Send + 'static>(
+    pub(super) async fn off_runtime<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> io::Result<T> {

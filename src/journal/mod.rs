@@ -25,7 +25,8 @@
 //!   "part_size": 8388608, "part_count": 1,
 //!   "object": { "content_type": "…", "storage_class": null, "metadata": [["k","v"]], "if_none_match": false },
 //!   "created_unix": 1700000000, "updated_unix": 1700000100,
-//!   "parts": [ { "number": 1, "size": 123, "etag": "\"…\"", "sha256": "base64" } ]
+//!   "parts": [ { "number": 1, "size": 123, "etag": "\"…\"", "sha256": "base64" } ],
+//!   "session": "5d0c4e2a9b17"         // only in a tree upload's journals
 //! }
 //! ```
 //! (written compactly, on one line; shown spread out here)
@@ -48,6 +49,7 @@
 //! kernel drops it when the process dies, even by SIGKILL.
 
 mod dir;
+pub mod session;
 mod writer;
 
 use std::fs;
@@ -64,6 +66,7 @@ use crate::store::{Connection, ObjectOptions, UploadHandle};
 #[cfg(test)]
 pub(crate) use dir::SLOW_DIRS;
 pub use dir::{JournalDir, JournalError, Lock};
+pub use session::{Session, SessionWriter};
 pub use writer::{JournalWriter, PartSender, SaveStats, WriterStopped};
 
 pub const JOURNAL_VERSION: u32 = 1;
@@ -84,6 +87,10 @@ pub struct Journal {
     pub updated_unix: u64,
     /// Finished parts, sorted by number, each at most once.
     pub parts: Vec<PartRecord>,
+    /// The tree session this file's upload belongs to ([`session`]), if any.
+    /// Absent from single files' journals and from older ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
 }
 
 /// The local file, as it was when the upload started.
@@ -209,6 +216,7 @@ pub(crate) mod tests {
             created_unix: 1,
             updated_unix: 2,
             parts,
+            session: None,
         }
     }
 

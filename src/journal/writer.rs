@@ -14,17 +14,17 @@ use crate::units::now_unix;
 /// parts' acknowledgements (resume re-hashes those parts and reuses them, or
 /// sends them again where the store gives nothing to check them by), and a
 /// 10,000-part upload is not rewritten 10,000 times.
-const SAVE_INTERVAL: Duration = Duration::from_millis(200);
+pub(super) const SAVE_INTERVAL: Duration = Duration::from_millis(200);
 
 /// ... and waits at least this many times as long as its last save took, so
 /// saving takes at most 0.5% of the time, however large the journal grows.
 /// (Measured before this rule: 470 saves of a journal growing to 10,000 parts
 /// took 2.5 s of a 96 s upload, 2.6%.)
-const SAVE_SPACING: u32 = 200;
+pub(super) const SAVE_SPACING: u32 = 200;
 
 /// ... but never waits longer than this, even on a very slow disk, so a crash
 /// loses at most this much progress.
-const SAVE_GAP_MAX: Duration = Duration::from_secs(5);
+pub(super) const SAVE_GAP_MAX: Duration = Duration::from_secs(5);
 
 /// The journal writer has stopped after a failed save.
 #[derive(Debug)]

@@ -45,6 +45,12 @@ impl fmt::Display for Error {
                 suggest(&format!("abort {id}"))
             ),
             Error::Interrupted { id, saved } => f.write_str(&interrupted(id, *saved)),
+            Error::InterruptedTree { id, done, total } => write!(
+                f,
+                "interrupted: {done} of {total} files done, and every file in flight is \
+                 saved; {} (or the same command again) sends the rest",
+                suggest(&format!("resume {id}"))
+            ),
             Error::InterruptedAtStart(sweep) => write!(
                 f,
                 "interrupted before the upload started{sweep}. Nothing was saved: run the same \

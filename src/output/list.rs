@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{destination, warning};
 use crate::s3::Location;
 
-use crate::journal::{Journal, JournalError};
+use crate::journal::{Journal, JournalError, Session};
 use crate::store::{ListedPart, ListedUpload};
 use crate::units;
 
@@ -25,6 +25,19 @@ enum LocalRecord<'a> {
         upload_id: &'a str,
         parts_done: usize,
         parts_total: u64,
+        bytes_done: u64,
+        bytes_total: u64,
+        updated_unix: u64,
+        running: bool,
+    },
+    Tree {
+        id: &'a str,
+        kind: &'static str,
+        sources: Vec<String>,
+        destination: String,
+        backend: Option<&'a str>,
+        files_done: usize,
+        files_total: u64,
         bytes_done: u64,
         bytes_total: u64,
         updated_unix: u64,
@@ -67,8 +80,38 @@ pub(super) fn age(unix: u64) -> String {
 /// it), or the reason it could not be.
 pub type LocalEntry<'a> = (&'a PathBuf, Result<(&'a Journal, bool), &'a JournalError>);
 
-pub fn local_pending(dir: &Path, entries: &[LocalEntry<'_>], json: bool) {
+/// One tree session, for `list-pending`: parsed (whether a run holds it,
+/// and the bytes its unfinished files hold), or why it could not be.
+pub type TreeRow<'a> = (
+    &'a PathBuf,
+    Result<(&'a Session, bool, u64), &'a JournalError>,
+);
+
+pub fn local_pending(dir: &Path, entries: &[LocalEntry<'_>], trees: &[TreeRow<'_>], json: bool) {
     if json {
+        let trees = trees.iter().map(|(path, s)| match s {
+            Ok((s, running, partial)) => LocalRecord::Tree {
+                id: &s.id,
+                kind: "tree",
+                sources: s
+                    .sources
+                    .iter()
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .collect(),
+                destination: s.location().to_string(),
+                backend: s.connection.via.as_deref(),
+                files_done: s.done.len(),
+                files_total: s.files_total,
+                bytes_done: s.bytes_done() + partial,
+                bytes_total: s.bytes_total,
+                updated_unix: s.updated_unix,
+                running: *running,
+            },
+            Err(e) => LocalRecord::Damaged {
+                journal: path.to_string_lossy().into_owned(),
+                error: e.to_string(),
+            },
+        });
         let rows: Vec<LocalRecord<'_>> = entries
             .iter()
             .map(|(path, j)| match j {
@@ -90,6 +133,7 @@ pub fn local_pending(dir: &Path, entries: &[LocalEntry<'_>], json: bool) {
                     error: e.to_string(),
                 },
             })
+            .chain(trees)
             .collect();
         print_json(&rows);
         return;
@@ -99,8 +143,15 @@ pub fn local_pending(dir: &Path, entries: &[LocalEntry<'_>], json: bool) {
             warning(&e.to_string());
         }
     }
+    for (_, s) in trees {
+        if let Err(e) = s {
+            warning(&e.to_string());
+        }
+    }
     let good: Vec<(&Journal, bool)> = entries.iter().filter_map(|(_, j)| j.ok()).collect();
-    if good.is_empty() {
+    let good_trees: Vec<&(&Session, bool, u64)> =
+        trees.iter().filter_map(|(_, s)| s.as_ref().ok()).collect();
+    if good.is_empty() && good_trees.is_empty() {
         println!("no pending uploads (journals in '{}')", dir.display());
         return;
     }
@@ -119,6 +170,25 @@ pub fn local_pending(dir: &Path, entries: &[LocalEntry<'_>], json: bool) {
             format!("{} ago", age(j.updated_unix)),
             destination(j),
             format!("{}{running}", j.source.path.display()),
+        ]);
+    }
+    for (s, running, partial) in good_trees {
+        let running = if *running { " (running)" } else { "" };
+        let destination = match &s.connection.via {
+            Some(via) => format!("{} via {via}", s.prefix),
+            None => s.location().to_string(),
+        };
+        rows.push([
+            s.id.clone(),
+            format!("files {}/{}", s.done.len(), s.files_total),
+            format!(
+                "{}/{}",
+                units::size(s.bytes_done() + partial),
+                units::size(s.bytes_total)
+            ),
+            format!("{} ago", age(s.updated_unix)),
+            destination,
+            format!("{} (tree){running}", s.sources_text()),
         ]);
     }
     for line in table(&rows, &[false, true, true, true, false, false]) {

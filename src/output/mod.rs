@@ -26,6 +26,7 @@ pub mod resume;
 pub mod serve;
 pub mod status;
 pub mod summary;
+pub mod tree;
 pub mod usage;
 
 use crate::error::Error;

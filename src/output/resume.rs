@@ -17,17 +17,29 @@ pub fn nothing_pending(dir: &Path) -> Error {
     ))
 }
 
-/// Each pending upload named by its ID, file and destination, so the user
-/// can tell which is which.
-pub fn several_pending(pending: &[&Journal]) -> Error {
-    let each: Vec<String> = pending
+/// Each pending upload (or tree session) named by its ID, files and
+/// destination, so the user can tell which is which.
+pub fn several_pending(pending: &[&Journal], trees: &[&crate::journal::Session]) -> Error {
+    let each: Vec<String> = trees
         .iter()
-        .map(|j| format!("{} ({} -> {})", j.id, j.source.path.display(), j.location()))
+        .map(|s| {
+            format!(
+                "{} ({} -> {}, a tree)",
+                s.id,
+                s.sources_text(),
+                s.location()
+            )
+        })
+        .chain(
+            pending
+                .iter()
+                .map(|j| format!("{} ({} -> {})", j.id, j.source.path.display(), j.location())),
+        )
         .collect();
     Error::failed(format!(
         "{} uploads are pending: {}. Name one with {}, or use --all. \
          {} shows them",
-        pending.len(),
+        each.len(),
         each.join(", "),
         suggest("resume ID"),
         suggest("list-pending")

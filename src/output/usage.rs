@@ -8,8 +8,11 @@
 pub fn clap_error_line(text: &str) -> String {
     let mut line = String::new();
     let mut in_list = false;
+    // A usage block may run over several lines (`put` shows two forms).
+    let mut in_usage = false;
     for l in text.lines().map(str::trim) {
-        if l.is_empty() || l.starts_with("Usage:") || l.starts_with("For more") {
+        in_usage = l.starts_with("Usage:") || (in_usage && !l.is_empty());
+        if l.is_empty() || in_usage || l.starts_with("For more") {
             continue;
         }
         let l = l.strip_prefix("error: ").unwrap_or(l);
@@ -34,15 +37,9 @@ pub fn clap_error_line(text: &str) -> String {
 }
 
 /// What s3up answers to options users bring from other tools (aws s3 cp),
-/// instead of clap's nearest match (`--recursive` is not `--retries`).
+/// instead of clap's nearest match.
 pub fn foreign_option(arg: &str) -> Option<String> {
     match arg {
-        "--recursive" => Some(
-            "s3up uploads one file per command; --recursive (a whole directory) is not \
-             supported yet. Run one `s3up put FILE s3://BUCKET/PREFIX/` per file, e.g. \
-             `for f in DIR/*; do s3up put \"$f\" s3://BUCKET/PREFIX/; done`"
-                .to_string(),
-        ),
         "--dryrun" | "--dry-run" => Some(format!(
             "s3up has no {arg}: `put` uploads, and creates nothing on S3 until the file, the \
              URL and the credentials have passed their checks. (`s3up abort --remote` without \

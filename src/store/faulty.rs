@@ -359,4 +359,12 @@ impl<S: Store> Store for Faulty<S> {
         let call = self.inner.list_uploads(bucket, prefix);
         self.with_fault(Op::ListUploads, None, call).await
     }
+
+    async fn list_objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Vec<super::ListedObject>, StoreError> {
+        self.inner.list_objects(bucket, prefix).await
+    }
 }

@@ -341,4 +341,25 @@ impl Store for MemoryStore {
             })
             .collect())
     }
+
+    async fn list_objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Vec<super::ListedObject>, StoreError> {
+        let state = self.state.lock().unwrap();
+        let mut listed: Vec<super::ListedObject> = state
+            .objects
+            .iter()
+            .filter(|((b, k), _)| b == bucket && k.starts_with(prefix))
+            .map(|((_, k), o)| super::ListedObject {
+                key: k.clone(),
+                size: o.size,
+                etag: o.etag.clone(),
+                modified_unix: Some(crate::units::now_unix()),
+            })
+            .collect();
+        listed.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(listed)
+    }
 }

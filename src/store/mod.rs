@@ -235,6 +235,19 @@ pub struct ListedUpload {
     pub initiated_unix: Option<u64>,
 }
 
+/// An object under a prefix (ListObjectsV2), for `sync`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedObject {
+    pub key: String,
+    pub size: u64,
+    /// As listed, quotes and all: the MD5 of a single PutObject's body, or
+    /// of its parts' MD5s followed by `-N` for a multipart upload's object
+    /// (on stores that do not encrypt with KMS).
+    pub etag: Option<String>,
+    /// When it was last written, in Unix seconds.
+    pub modified_unix: Option<u64>,
+}
+
 /// The calls the engine makes. Requests own their data so calls can move into tasks.
 pub trait Store: Send + Sync + 'static {
     /// The object's size and checksum, or `None` when the key does not exist.
@@ -335,6 +348,23 @@ pub trait Store: Send + Sync + 'static {
         bucket: &str,
         prefix: &str,
     ) -> impl Future<Output = Result<Vec<ListedUpload>, StoreError>> + Send;
+
+    /// Every object under `prefix`, all pages: `sync`'s one listing. A store
+    /// that cannot list objects (a presigning backend) answers with an error
+    /// that says so.
+    fn list_objects(
+        &self,
+        _bucket: &str,
+        _prefix: &str,
+    ) -> impl Future<Output = Result<Vec<ListedObject>, StoreError>> + Send {
+        async {
+            Err(StoreError::new(
+                ErrorKind::Fatal,
+                "ListObjectsV2",
+                "this backend cannot list objects",
+            ))
+        }
+    }
 
     /// The object an upload's Complete would have made, or `None` when there is
     /// none: how the engine asks "did this Complete land?" after a lost answer.
@@ -475,5 +505,13 @@ impl Store for AnyStore {
         prefix: &str,
     ) -> Result<Vec<ListedUpload>, StoreError> {
         dispatch!(self, s => s.list_uploads(bucket, prefix))
+    }
+
+    async fn list_objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Vec<ListedObject>, StoreError> {
+        dispatch!(self, s => s.list_objects(bucket, prefix))
     }
 }

@@ -20,5 +20,6 @@ mod put;
 mod resume;
 mod serve;
 mod server_selftest;
+mod tree;
 mod via;
 mod web;

@@ -330,22 +330,27 @@ fn usage_errors_read_well_and_answer_other_tools_words() {
     says(
         &offline(&s, &["put"]),
         2,
-        "the following required arguments were not provided: <FILE>, <S3_URL>. Run `s3up \
-         --help` for usage",
+        "the following required arguments were not provided: <SRC>. Run `s3up --help` for usage",
     );
     // `cp` is `put`, not a near miss of `completions`.
     says(
         &offline(&s, &["cp", f]),
         2,
-        "the following required arguments were not provided: <S3_URL>. Run `s3up --help` for \
-         usage",
+        "no destination was given: write it last, as s3://BUCKET/KEY for a file or \
+         s3://BUCKET/PREFIX/ for several files or a directory",
     );
+    // Issue 19: --recursive is taken (a directory always goes whole), and a
+    // directory needs a prefix.
+    let dir = s.dir.path().join("d");
+    std::fs::create_dir(&dir).unwrap();
+    let d = dir.to_str().unwrap();
     says(
-        &offline(&s, &["cp", f, "s3://bkt/k", "--recursive"]),
+        &offline(&s, &["cp", d, "s3://bkt/k", "--recursive"]),
         2,
-        "s3up uploads one file per command; --recursive (a whole directory) is not supported \
-         yet. Run one `s3up put FILE s3://BUCKET/PREFIX/` per file, e.g. `for f in DIR/*; do \
-         s3up put \"$f\" s3://BUCKET/PREFIX/; done`. Run `s3up --help` for usage",
+        &format!(
+            "'{d}' is a directory, so the destination must be a prefix: 's3://bkt/k' names \
+             one object. End it with '/', e.g. 's3://bkt/k/'"
+        ),
     );
     says(
         &offline(&s, &["put", "--dryrun", f, "s3://bkt/k"]),

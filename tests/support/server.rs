@@ -590,6 +590,38 @@ impl Server {
         }
     }
 
+    /// Every key under `prefix` in `bucket`, sorted, following pagination.
+    pub fn list_keys(&self, bucket: &str, prefix: &str) -> Vec<String> {
+        let client = &self.helper_client;
+        self.block_on(async {
+            let mut keys = Vec::new();
+            let mut token = None;
+            loop {
+                let out = client
+                    .list_objects_v2()
+                    .bucket(bucket)
+                    .prefix(prefix)
+                    .set_continuation_token(token.take())
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!("ListObjectsV2 {bucket}: {}", DisplayErrorContext(&e))
+                    });
+                keys.extend(
+                    out.contents()
+                        .iter()
+                        .filter_map(|o| o.key().map(str::to_string)),
+                );
+                token = out.next_continuation_token().map(str::to_string);
+                if token.is_none() {
+                    break;
+                }
+            }
+            keys.sort();
+            keys
+        })
+    }
+
     pub fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>) {
         let request = self
             .helper_client

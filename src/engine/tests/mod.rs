@@ -13,7 +13,8 @@
 //! - `resume`: reconciling a journal with the store;
 //! - `verify`: checking the parts a resume reuses against the file;
 //! - `hashing`: hashing and announcing parts ahead of sending them;
-//! - `offline`: a store that gives no answer is waited for, not retried.
+//! - `offline`: a store that gives no answer is waited for, not retried;
+//! - `tree`: many files at once: bounded, failing alone, stopped resumable.
 
 mod cancel;
 mod complete;
@@ -24,6 +25,7 @@ mod resume;
 mod retries;
 mod single;
 mod starting;
+mod tree;
 mod verify;
 
 use std::fs::File;
@@ -144,6 +146,7 @@ impl Fixture {
             connection: Connection::default(),
             source: self.source.clone(),
             plan: self.plan,
+            session: None,
         };
         let started = session::start(
             &*self.store,
@@ -345,6 +348,7 @@ impl Fixture {
             connection: Connection::default(),
             source: self.source.clone(),
             plan: self.plan,
+            session: None,
         }
     }
 }

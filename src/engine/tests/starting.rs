@@ -15,6 +15,7 @@ async fn a_failed_start_aborts_the_upload_it_created() {
         connection: Connection::default(),
         source: fx.source.clone(),
         plan: fx.plan,
+        session: None,
     };
     let result = session::start(
         &*fx.store,

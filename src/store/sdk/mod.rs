@@ -13,6 +13,7 @@
 pub mod connect;
 pub mod cors;
 mod errors;
+mod list;
 pub mod presign;
 
 use aws_sdk_s3::error::SdkError;
@@ -27,8 +28,8 @@ use super::body::FileBody;
 use super::limit::RateLimit;
 use super::watchdog::{Stamp, Watchdog};
 use super::{
-    b64, CompletedPart, ErrorKind, FileRange, Finished, ListedPart, ListedUpload, ObjectInfo,
-    ObjectOptions, PartSums, Store, StoreError, UploadHandle,
+    b64, CompletedPart, ErrorKind, FileRange, Finished, ListedObject, ListedPart, ListedUpload,
+    ObjectInfo, ObjectOptions, PartSums, Store, StoreError, UploadHandle,
 };
 
 /// The storage classes the SDK knows, for the CLI's value check.
@@ -486,6 +487,10 @@ impl Store for SdkStore {
             }
         }
         Ok(uploads)
+    }
+
+    async fn list_objects(&self, b: &str, prefix: &str) -> Result<Vec<ListedObject>, StoreError> {
+        self.list_all_objects(b, prefix).await
     }
 }
 
