@@ -141,7 +141,13 @@ mod tests {
     #[test]
     fn every_import_is_served() {
         for (path, _, body) in FILES.iter().filter(|f| f.1 == JS) {
-            for line in body.lines().filter(|l| l.starts_with("import ")) {
+            // One statement at a time: an import may span lines.
+            let statements = body.split(';').filter_map(|chunk| {
+                let at = chunk.find("\nimport ").map(|i| i + 1);
+                let at = at.or(chunk.starts_with("import ").then_some(0))?;
+                Some(&chunk[at..])
+            });
+            for line in statements {
                 let Some(name) = line.split("'./").nth(1).and_then(|r| r.split('\'').next()) else {
                     panic!("{path}: an import not of './NAME': {line}");
                 };
