@@ -20,4 +20,5 @@ mod resume;
 mod serve;
 mod server_selftest;
 mod via;
+mod wan_selftest;
 mod web;
