@@ -23,8 +23,9 @@ use std::time::Instant;
 use clap::CommandFactory;
 
 use crate::cli::{Cli, Command, Tuning};
+use crate::engine::concurrency::AUTO_MAX;
 use crate::engine::verify::Candidate;
-use crate::engine::{run_multipart, Cancel, Run};
+use crate::engine::{run_multipart, Cancel, Concurrency, Run};
 use crate::error::Result;
 use crate::journal::{Journal, JournalDir, Lock};
 use crate::output::{self, summary::Record, summary::Summary};
@@ -52,6 +53,14 @@ pub async fn run(cli: Cli) -> Result<()> {
 /// would otherwise complete its 4 KiB parts). Never in a normal build.
 fn stop_before_complete() -> bool {
     cfg!(feature = "bench-floor") && std::env::var_os("S3UP_BENCH_STOP_BEFORE_COMPLETE").is_some()
+}
+
+/// `--concurrency N` pins the parts in flight; without it they adapt.
+fn concurrency(tuning: &Tuning) -> Concurrency {
+    match tuning.concurrency {
+        Some(n) => Concurrency::Fixed(n),
+        None => Concurrency::Auto { max: AUTO_MAX },
+    }
 }
 
 /// Everything [`run_and_report`] needs besides the journal.
@@ -82,7 +91,7 @@ async fn run_and_report(
         dir: s.dir,
         file: s.file,
         plan: s.plan,
-        concurrency: s.tuning.concurrency,
+        concurrency: concurrency(s.tuning),
         attempts: s.tuning.attempts(),
         progress: progress(s.tuning, s.started),
         cancel: s.cancel,

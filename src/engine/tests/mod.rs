@@ -12,10 +12,12 @@
 //! - `single`: a file that fits in one PutObject;
 //! - `resume`: reconciling a journal with the store;
 //! - `verify`: checking the parts a resume reuses against the file;
-//! - `hashing`: hashing and announcing parts ahead of sending them.
+//! - `hashing`: hashing and announcing parts ahead of sending them;
+//! - `concurrency`: an adaptive number of parts in flight.
 
 mod cancel;
 mod complete;
+mod concurrency;
 mod gone;
 mod hashing;
 mod resume;
@@ -154,7 +156,7 @@ impl Fixture {
             dir: self.dir.clone(),
             file: self.file.clone(),
             plan: self.plan,
-            concurrency,
+            concurrency: super::Concurrency::Fixed(concurrency),
             attempts,
             progress: self.progress.clone(),
             cancel,
