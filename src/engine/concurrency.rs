@@ -81,8 +81,9 @@ pub const START: u32 = 8;
 /// One measurement during the first climb: several round trips of a long
 /// link, short enough that a climb from 8 to 32 takes a few seconds.
 pub const EPOCH: Duration = Duration::from_secs(1);
-/// The epoch skipped after a change: a long link's handshake and the new
-/// connections' buffers filling.
+/// The epoch skipped after a change (a long link's handshake and the new
+/// connections' buffers filling), and the first measurement, which only
+/// sizes the first step.
 pub const SETTLE: Duration = Duration::from_millis(500);
 /// One measurement after the first climb: long enough that the swing of the
 /// socket buffers of many parts averages out.
@@ -212,6 +213,8 @@ impl Decider {
     /// How long the next epoch lasts.
     pub fn epoch_length(&self) -> Duration {
         match self.phase {
+            // The first measurement only decides how big the first step is.
+            Phase::Settle { .. } | Phase::Steady if self.first => SETTLE,
             Phase::Settle { .. } => SETTLE,
             _ if self.climbing => EPOCH,
             _ => STEADY_EPOCH,
@@ -570,8 +573,9 @@ mod tests {
     /// A decider past its first (settling) epoch, measuring `mib_per_s`.
     fn measured(mib_per_s: f64) -> Decider {
         let mut d = Decider::new(AUTO_MAX, PART);
+        assert_eq!(d.epoch_length(), SETTLE);
         assert_eq!(d.epoch(full(1000.0)), START, "the first epoch only settles");
-        assert_eq!(d.epoch_length(), EPOCH);
+        assert_eq!(d.epoch_length(), SETTLE, "the first measurement is short");
         d.epoch(full(mib_per_s));
         d
     }
@@ -595,6 +599,11 @@ mod tests {
         let mut d = measured(13.0);
         // The settling epoch's burst is not taken for a gain.
         assert_eq!(d.epoch(full(200.0)), 32);
+        assert_eq!(
+            d.epoch_length(),
+            EPOCH,
+            "a step is judged over a full epoch"
+        );
         // 4x the parts, 3x the goodput: still linear, so up again.
         assert_eq!(d.epoch(full(39.0)), 64);
         d.epoch(full(0.0));
