@@ -25,23 +25,31 @@
 //! **The rule** ([`Decider`], a pure function of its measurements):
 //! - it starts at [`START`] parts, the fixed default of earlier versions, which
 //!   fills short links;
-//! - **the first step is seeded by each part's rate**: if a part would take
-//!   [`SLOW_PART`] or more on its own connection, something per connection
-//!   (a window over a long round trip) or a thin link holds it back; the
-//!   first means many more parts are needed, so the first step leaps
-//!   ([`LEAP`]: 8 to 32), and on a thin link the leap costs only a few
-//!   seconds of extra parts in flight before it is undone. Otherwise it
-//!   doubles;
+//! - **it steps up only when parts are slow**, taking [`SLOW_PART`] or more
+//!   each (as measured, or as the goodput shared among the parts in flight
+//!   implies before any has finished). A slow part is held back by something
+//!   per connection (a window over a long round trip) or by a thin link; more
+//!   parts help with the first, and cost the second only a few seconds of
+//!   extra parts in flight before the step is undone. A fast part means the
+//!   link already moves parts quickly: on a loopback or a LAN the disk, the
+//!   CPU or the server is the limit, and more parts would only cost memory.
+//!   So a short link keeps exactly the behaviour (and the memory) of a fixed
+//!   8;
+//! - **the first step is seeded by each part's rate**: if the first
+//!   measurement finds the parts slow, the first step leaps ([`LEAP`]: 8 to
+//!   32), because a long link is likely to need many more parts and every
+//!   second at 8 leaves most of it unused; later steps double;
 //! - **it climbs on measured goodput**: a step is judged against the epoch
 //!   before it. While the goodput grows by at least half as much as the limit
 //!   did ([`CLIMB`]), every part still moves at nearly its own full rate, so
 //!   the link has room: it doubles again. A step that buys less than that but
 //!   at least [`KEEP`] is kept, and the climb ends: the link is about full. A
-//!   step that buys less than [`KEEP`] (on a loopback or LAN, where the disk,
-//!   the CPU or the server is the limit) is undone;
-//! - after the climb it tries a doubling again every [`HOLD`] epochs, twice
-//!   as long after each step that did not pay (up to [`MAX_HOLD`]), so a link
-//!   that gets better is found at little cost on one that does not;
+//!   step that buys less than [`KEEP`] (a thin link, or a server that is the
+//!   limit) is undone;
+//! - after the climb, while parts are slow, it tries a doubling again every
+//!   [`HOLD`] epochs, twice as long after each step that did not pay (up to
+//!   [`MAX_HOLD`]), so a link that gets better is found at little cost on one
+//!   that does not;
 //! - **it backs off multiplicatively** when the store says it is overloaded
 //!   (503, 429, SlowDown): the limit halves, at most once an epoch (the parts
 //!   in flight all meet the same overload), even below [`START`], and no step
@@ -65,7 +73,7 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{AcquireError, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
@@ -105,9 +113,10 @@ const HOLD: u32 = 4;
 const MAX_HOLD: u32 = 32;
 /// Epochs without a step up after the store said it was overloaded.
 const THROTTLE_HOLD: u32 = 4;
-/// A part that would take at least this long on its own connection at the
-/// first measured rate makes the first step a leap.
-const SLOW_PART: Duration = Duration::from_secs(1);
+/// Parts that take at least this long are slow: only then can more of them
+/// pay (see the module docs). Loopback parts take well under half of it,
+/// even on a loaded machine.
+const SLOW_PART: Duration = Duration::from_millis(1500);
 /// The factor of a leap: 8 to 32 at once.
 const LEAP: u32 = 4;
 
@@ -147,6 +156,9 @@ pub struct Sample {
     pub full: bool,
     /// An attempt failed during the epoch (its bytes were taken back).
     pub disturbed: bool,
+    /// How long the parts that succeeded during the epoch took, on average;
+    /// `None` when none did.
+    pub part_time: Option<Duration>,
 }
 
 /// Where the controller is in its climb.
@@ -248,8 +260,12 @@ impl Decider {
             Phase::Steady if valid => {
                 if self.hold > 0 {
                     self.hold -= 1;
-                } else {
+                } else if self.slow(&s) {
                     self.probe(s.goodput);
+                } else {
+                    // Fast parts: no step, and no leap later.
+                    self.first = false;
+                    self.climbing = false;
                 }
             }
             Phase::Judge(step) if valid => self.judge(step, s.goodput),
@@ -258,15 +274,24 @@ impl Decider {
         self.limit
     }
 
-    /// Steps the limit up (a leap the first time, if parts are slow), to be
-    /// judged against `base` after a settling epoch.
-    fn probe(&mut self, base: f64) {
-        let part_time = self.part_size as f64 * f64::from(self.limit) / base;
-        let step = if self.first && part_time >= SLOW_PART.as_secs_f64() {
-            LEAP
-        } else {
-            2
+    /// Whether the parts take [`SLOW_PART`] or more: as measured, or, if none
+    /// finished during the epoch, at least the epoch and what the goodput
+    /// shared among the parts in flight implies.
+    fn slow(&self, s: &Sample) -> bool {
+        let took = match s.part_time {
+            Some(t) => t.as_secs_f64(),
+            None => {
+                let implied = self.part_size as f64 * f64::from(self.limit) / s.goodput;
+                implied.max(self.epoch_length().as_secs_f64())
+            }
         };
+        took >= SLOW_PART.as_secs_f64()
+    }
+
+    /// Steps the limit up (a leap the first time), to be judged against
+    /// `base` after a settling epoch.
+    fn probe(&mut self, base: f64) {
+        let step = if self.first { LEAP } else { 2 };
         self.first = false;
         let to = self.limit.saturating_mul(step).min(self.max);
         if to == self.limit {
@@ -412,6 +437,9 @@ pub struct Controller {
     sent: AtomicU64,
     /// Attempts that failed so far.
     failed: AtomicU64,
+    /// Attempts that succeeded so far, and how long they took in all (µs).
+    succeeded: AtomicU64,
+    succeeded_us: AtomicU64,
     throttled: AtomicBool,
     /// The plan's part size.
     part_size: u64,
@@ -431,6 +459,8 @@ impl Controller {
             gates: (0..gates).map(|_| Gate::new(initial)).collect(),
             sent: AtomicU64::new(0),
             failed: AtomicU64::new(0),
+            succeeded: AtomicU64::new(0),
+            succeeded_us: AtomicU64::new(0),
             throttled: AtomicBool::new(false),
             part_size,
         })
@@ -465,14 +495,22 @@ impl Controller {
             inner: body.meter.take(),
             controller: self.clone(),
         }));
+        let started = Instant::now();
         let sending = send(body);
         let me = self.clone();
         async move {
             let result = sending.await;
-            if let Err(e) = &result {
-                me.failed.fetch_add(1, Ordering::Relaxed);
-                if is_throttle(e) {
-                    me.throttled();
+            match &result {
+                Ok(_) => {
+                    let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                    me.succeeded_us.fetch_add(us, Ordering::Relaxed);
+                    me.succeeded.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    me.failed.fetch_add(1, Ordering::Relaxed);
+                    if is_throttle(e) {
+                        me.throttled();
+                    }
                 }
             }
             result
@@ -497,11 +535,11 @@ impl Controller {
             let mut decider = Decider::new(max, me.part_size);
             let mut clock = tokio::time::interval(TICK);
             clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let counters = || {
-                (
-                    me.sent.load(Ordering::Relaxed),
-                    me.failed.load(Ordering::Relaxed),
-                )
+            let counters = || Counters {
+                sent: me.sent.load(Ordering::Relaxed),
+                failed: me.failed.load(Ordering::Relaxed),
+                succeeded: me.succeeded.load(Ordering::Relaxed),
+                succeeded_us: me.succeeded_us.load(Ordering::Relaxed),
             };
             let (mut busy, mut ticks, mut from) = (0u32, 0u32, counters());
             let mut started = tokio::time::Instant::now();
@@ -517,10 +555,16 @@ impl Controller {
                     continue;
                 }
                 let now = counters();
+                let done = now.succeeded.saturating_sub(from.succeeded);
                 let sample = Sample {
-                    goodput: now.0.saturating_sub(from.0) as f64 / took.as_secs_f64(),
+                    goodput: now.sent.saturating_sub(from.sent) as f64 / took.as_secs_f64(),
                     full: f64::from(busy) >= FULL * f64::from(ticks),
-                    disturbed: now.1 > from.1,
+                    disturbed: now.failed > from.failed,
+                    part_time: (done > 0).then(|| {
+                        Duration::from_micros(
+                            now.succeeded_us.saturating_sub(from.succeeded_us) / done,
+                        )
+                    }),
                 };
                 me.set(decider.epoch(sample));
                 (busy, ticks, from) = (0, 0, now);
@@ -529,6 +573,15 @@ impl Controller {
         });
         Some(Adapting(task))
     }
+}
+
+/// The controller's counters at one moment.
+#[derive(Clone, Copy)]
+struct Counters {
+    sent: u64,
+    failed: u64,
+    succeeded: u64,
+    succeeded_us: u64,
 }
 
 /// The task that adapts the limit; it stops when this is dropped.
@@ -562,41 +615,64 @@ mod tests {
     const MIB: f64 = 1024.0 * 1024.0;
     const PART: u64 = 8 << 20;
 
+    /// An epoch in which every slot was busy and no part finished.
     fn full(mib_per_s: f64) -> Sample {
         Sample {
             goodput: mib_per_s * MIB,
             full: true,
             disturbed: false,
+            part_time: None,
         }
     }
 
-    /// A decider past its first (settling) epoch, measuring `mib_per_s`.
-    fn measured(mib_per_s: f64) -> Decider {
+    /// An epoch in which parts took `secs` each.
+    fn parts(mib_per_s: f64, secs: f64) -> Sample {
+        Sample {
+            part_time: Some(Duration::from_secs_f64(secs)),
+            ..full(mib_per_s)
+        }
+    }
+
+    /// A decider past its first (settling) epoch, measuring `s`.
+    fn measured(s: Sample) -> Decider {
         let mut d = Decider::new(AUTO_MAX, PART);
         assert_eq!(d.epoch_length(), SETTLE);
         assert_eq!(d.epoch(full(1000.0)), START, "the first epoch only settles");
         assert_eq!(d.epoch_length(), SETTLE, "the first measurement is short");
-        d.epoch(full(mib_per_s));
+        d.epoch(s);
         d
     }
 
     #[test]
     fn slow_parts_make_the_first_step_a_leap() {
-        // 8 parts at 13 MiB/s: a part takes 5 s on its connection.
-        let d = measured(13.0);
+        // 8 parts at 13 MiB/s and none finished: a part takes about 5 s.
+        let d = measured(full(13.0));
         assert_eq!(d.limit(), 32);
         assert_eq!(d.epoch_length(), SETTLE);
+        // Parts seen to take 2 s: the same.
+        assert_eq!(measured(parts(30.0, 2.0)).limit(), 32);
     }
 
     #[test]
-    fn fast_parts_double() {
-        // 8 parts at 400 MiB/s: 160 ms a part.
-        assert_eq!(measured(400.0).limit(), 16);
+    fn fast_parts_take_no_step() {
+        // 8 parts at 400 MiB/s (160 ms each), or seen to take 0.3 s, or
+        // none finished in a loaded epoch at 100 MiB/s: 8 stay.
+        for s in [full(400.0), parts(200.0, 0.3), full(100.0)] {
+            let mut d = measured(s);
+            assert_eq!(d.limit(), START, "{s:?}");
+            assert_eq!(d.epoch_length(), STEADY_EPOCH);
+            // Later epochs are long, and see parts finish.
+            for _ in 0..100 {
+                assert_eq!(d.epoch(parts(300.0, 0.4)), START, "{s:?}");
+            }
+            // Parts that turn slow are tried with a doubling, not a leap.
+            assert_eq!(d.epoch(parts(20.0, 3.0)), 16);
+        }
     }
 
     #[test]
     fn a_step_is_judged_after_a_settling_epoch_and_doubles_while_it_pays() {
-        let mut d = measured(13.0);
+        let mut d = measured(full(13.0));
         // The settling epoch's burst is not taken for a gain.
         assert_eq!(d.epoch(full(200.0)), 32);
         assert_eq!(
@@ -615,39 +691,40 @@ mod tests {
 
     #[test]
     fn a_step_that_buys_a_little_is_kept_and_ends_the_climb() {
-        let mut d = measured(400.0);
-        d.epoch(full(400.0));
-        // Twice the parts, 20 % more: kept, no further step.
-        assert_eq!(d.epoch(full(480.0)), 16);
+        let mut d = measured(full(30.0));
+        d.epoch(full(30.0));
+        // Four times the parts, 20 % more: kept, no further step.
+        assert_eq!(d.epoch(full(36.0)), 32);
         for _ in 0..HOLD {
-            assert_eq!(d.epoch(full(480.0)), 16);
+            assert_eq!(d.epoch(parts(36.0, 7.0)), 32);
         }
-        // Then one more try.
-        assert_eq!(d.epoch(full(480.0)), 32);
+        // Then one more try, a doubling.
+        assert_eq!(d.epoch(parts(36.0, 7.0)), 64);
     }
 
     #[test]
     fn a_step_that_buys_nothing_is_undone_and_tried_later_less_often() {
-        let mut d = measured(400.0);
-        d.epoch(full(400.0));
-        assert_eq!(d.epoch(full(410.0)), START, "2.5 % is noise");
-        d.epoch(full(400.0)); // settling
+        let mut d = measured(full(38.0));
+        d.epoch(full(38.0));
+        assert_eq!(d.epoch(full(39.0)), START, "2.5 % is noise");
+        d.epoch(full(38.0)); // settling
+        let slow = parts(38.0, 1.7);
         for _ in 0..HOLD {
-            assert_eq!(d.epoch(full(400.0)), START);
+            assert_eq!(d.epoch(slow), START);
         }
-        assert_eq!(d.epoch(full(400.0)), 16, "tried again");
-        d.epoch(full(400.0));
-        assert_eq!(d.epoch(full(380.0)), START);
-        d.epoch(full(400.0));
+        assert_eq!(d.epoch(slow), 16, "tried again");
+        d.epoch(slow);
+        assert_eq!(d.epoch(parts(37.0, 3.4)), START);
+        d.epoch(slow);
         for _ in 0..2 * HOLD {
-            assert_eq!(d.epoch(full(400.0)), START, "twice as long");
+            assert_eq!(d.epoch(slow), START, "twice as long");
         }
-        assert_eq!(d.epoch(full(400.0)), 16);
+        assert_eq!(d.epoch(slow), 16);
     }
 
     #[test]
     fn epochs_that_say_nothing_decide_nothing() {
-        let mut d = measured(13.0);
+        let mut d = measured(full(13.0));
         d.epoch(full(13.0));
         let tail = Sample {
             full: false,
@@ -665,7 +742,7 @@ mod tests {
 
     #[test]
     fn overload_halves_once_an_epoch_and_holds_the_climb() {
-        let mut d = measured(13.0);
+        let mut d = measured(full(13.0));
         assert_eq!(d.limit(), 32);
         assert_eq!(d.throttled(), 16);
         assert_eq!(d.throttled(), 16, "the same overload, seen by every part");
