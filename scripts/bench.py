@@ -371,6 +371,15 @@ def die_with_parent():
         pass
 
 
+def kill_group(proc):
+    """Kills an upload and its children: the tool runs under GNU time, in its own session."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        proc.kill()
+    proc.wait()
+
+
 def proc_cpu_seconds(pid):
     """user+sys CPU seconds of a running process (all its threads), from /proc."""
     try:
@@ -718,12 +727,12 @@ signature_v2 = False
         with open(ofile, "wb") as out:
             self.current = subprocess.Popen([GNU_TIME, "-o", tfile, "-f", "%e %U %S %M", *cmd],
                                             stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                            env=self.env, preexec_fn=die_with_parent)
+                                            env=self.env, preexec_fn=die_with_parent,
+                                            start_new_session=True)
             try:
                 rc = self.current.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                self.current.kill()
-                self.current.wait()
+                kill_group(self.current)
                 self.current = None
                 return None, f"timed out after {timeout:.0f} s"
             self.current = None
@@ -1193,8 +1202,7 @@ def stage2(args):
         bench.run()
     finally:
         if bench.current and bench.current.poll() is None:
-            bench.current.kill()
-            bench.current.wait()
+            kill_group(bench.current)
         if getattr(bench, "wan_proc", None) and bench.wan_proc.poll() is None:
             bench.wan_proc.kill()
             bench.wan_proc.wait()
