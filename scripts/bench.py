@@ -21,6 +21,12 @@ What it does, in order:
    and checked by HeadObject (a wrong size counts as a failure, not a time).
 6. Prints, per size, a Markdown table of medians and ratios to s3up, then a
    cross-size table; the machine and the exact command line come first.
+7. With `--wan RTT,RATE,WINDOW` (repeatable, or several separated by ';'):
+   per link, starts the project's WAN emulator (examples/wan.rs, the same
+   code as tests/support/wan.rs) in front of Garage and runs the tools
+   through it on one file of `--wan-size`, printing beside each wall time the
+   tool's share of the link (bytes / wall / RATE). Without `--sizes`, a run
+   with `--wan` measures only the links.
 
 The script runs in two stages: stage 1 (any python3, stdlib only) installs and
 builds, then re-executes this file with .bench-venv's python, where boto3 is.
@@ -114,6 +120,29 @@ def parse_size(text):
     return value
 
 
+def parse_link(text):
+    """`RTT,RATE,WINDOW` as examples/wan.rs takes it: (text, rtt s, rate B/s, window B)."""
+    parts = [x.strip() for x in text.split(",")]
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s)", parts[0]) if len(parts) == 3 else None
+    rate = re.fullmatch(r"(.+)/s", parts[1]) if m else None
+    if not m or not rate:
+        raise argparse.ArgumentTypeError(f"--wan wants RTT,RATE,WINDOW like 300ms,40MiB/s,512KiB, got {text!r}")
+    rtt = float(m.group(1)) / (1000 if m.group(2) == "ms" else 1)
+
+    def size(t):
+        m = re.fullmatch(r"\s*(\d+)\s*([KMGT]?)(i?B)?\s*", t, re.IGNORECASE)
+        if not m:
+            raise argparse.ArgumentTypeError(f"--wan: not a size: {t!r}")
+        return int(m.group(1)) * 1024 ** "_KMGT".index(m.group(2).upper() or "_")
+
+    return {"spec": ",".join(parts), "rtt": rtt, "rate": size(rate.group(1)), "window": size(parts[2])}
+
+
+def link_label(link):
+    return (f"{link['rtt'] * 1000:.0f} ms RTT, {link['rate'] / MIB:.0f} MiB/s, "
+            f"{size_label(link['window'])} window")
+
+
 def size_label(n):
     for unit, scale in (("GiB", GIB), ("MiB", MIB), ("KiB", 1024)):
         if n % scale == 0:
@@ -126,8 +155,9 @@ def parse_args(argv):
         prog=os.environ.get("S3UP_BENCH_ARGV0", "scripts/bench"),
         description="Upload benchmark: s3up vs s5cmd, aws cli, rclone, s3cmd on a local Garage.",
     )
-    p.add_argument("--sizes", default="256M,1G,4G",
-                   help="comma-separated file sizes, K/M/G = powers of 1024 (default: 256M,1G,4G)")
+    p.add_argument("--sizes", default=None,
+                   help="comma-separated file sizes, K/M/G = powers of 1024, uploaded on loopback "
+                        "(default: 256M,1G,4G; none with --wan)")
     p.add_argument("--runs", type=int, default=3, help="timed uploads per tool and size (default: 3)")
     p.add_argument("--tools", default=",".join(ALL_TOOLS),
                    help=f"comma-separated subset of {','.join(ALL_TOOLS)} (default: all)")
@@ -138,14 +168,26 @@ def parse_args(argv):
                    help="where test files and Garage's data go (default: the system temp dir)")
     p.add_argument("--skip-10k", action="store_true",
                    help="skip the 10,000-part resume and journal measurement")
+    p.add_argument("--wan", action="append", default=[], metavar="RTT,RATE,WINDOW",
+                   help="also upload through the WAN emulator with this link, e.g. 300ms,40MiB/s,512KiB "
+                        "(RTT, the rate of all connections together, the bytes in flight per "
+                        "connection); repeatable, or several separated by ';'")
+    p.add_argument("--wan-size", default="1G", type=parse_size,
+                   help="the file uploaded through each --wan link (default: 1G)")
     p.add_argument("--no-install", action="store_true",
                    help="install nothing and build nothing; use what is there")
     a = p.parse_args(argv)
     try:
+        a.wan_list = [parse_link(w) for spec in a.wan for w in spec.split(";") if w.strip()]
+    except argparse.ArgumentTypeError as e:
+        p.error(str(e))
+    if a.sizes is None:
+        a.sizes = "" if a.wan_list else "256M,1G,4G"
+    try:
         a.size_list = [parse_size(s) for s in a.sizes.split(",") if s.strip()]
     except argparse.ArgumentTypeError as e:
         p.error(str(e))
-    if not a.size_list:
+    if not a.size_list and not a.wan_list:
         p.error("--sizes is empty")
     if a.runs < 1:
         p.error("--runs must be at least 1")
@@ -275,6 +317,12 @@ def stage1(args, argv):
                            stdout=sys.stderr, stderr=sys.stderr)
         if r.returncode != 0:
             raise BenchError("cargo build --release failed; see its output above")
+        if args.wan_list:
+            log("cargo build --release --example wan (the WAN emulator)")
+            r = subprocess.run(["cargo", "build", "--release", "--example", "wan"], cwd=ROOT,
+                               stdin=subprocess.DEVNULL, stdout=sys.stderr, stderr=sys.stderr)
+            if r.returncode != 0:
+                raise BenchError("cargo build --release --example wan failed; see its output above")
         if not args.skip_10k:
             # A second binary whose part minimum S3UP_BENCH_MIN_PART_SIZE can lower
             # (cargo feature bench-floor), in its own target dir so that
@@ -321,6 +369,15 @@ def die_with_parent():
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except Exception:
         pass
+
+
+def kill_group(proc):
+    """Kills an upload and its children: the tool runs under GNU time, in its own session."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        proc.kill()
+    proc.wait()
 
 
 def proc_cpu_seconds(pid):
@@ -624,6 +681,17 @@ signature_v2 = False
         self.env = env
         self.endpoint = endpoint
 
+    def use_endpoint(self, endpoint):
+        """Points every tool at `endpoint` (Garage itself, or a WAN emulator in front of it)."""
+        self.endpoint = endpoint
+        self.env["RCLONE_CONFIG_BENCH_ENDPOINT"] = endpoint
+        hostport = endpoint.removeprefix("http://")
+        with open(self.s3cmd_conf) as f:
+            conf = f.read()
+        conf = re.sub(r"(?m)^host_(base|bucket) = .*$", lambda m: f"host_{m.group(1)} = {hostport}", conf)
+        with open(self.s3cmd_conf, "w") as f:
+            f.write(conf)
+
     def command(self, tool, extra, path, key):
         url = f"s3://{BUCKET}/{key}"
         b = self.bin[tool]
@@ -643,12 +711,12 @@ signature_v2 = False
 
     # -- one upload
 
-    def upload(self, s3, garage, tool, extra, path, size, key):
+    def upload(self, s3, garage, tool, extra, path, size, key, slowest=2 * MIB):
         """Times one upload; returns a result dict, or raises BenchError-free failure text."""
         cmd = self.command(tool, extra, path, key)
         tfile = os.path.join(self.tmp, "time.out")
         ofile = os.path.join(self.tmp, "upload.log")
-        timeout = 60 + size / (2 * MIB)  # anything slower than 2 MiB/s counts as hung
+        timeout = 60 + size / slowest  # anything slower than `slowest` B/s counts as hung
         # Read the whole file right before every upload: this kind of VM hands
         # page-cache pages back to its host within seconds (a 1 GiB file lost
         # about a fifth of its cached pages in 15 s), so a file warmed once per
@@ -659,12 +727,12 @@ signature_v2 = False
         with open(ofile, "wb") as out:
             self.current = subprocess.Popen([GNU_TIME, "-o", tfile, "-f", "%e %U %S %M", *cmd],
                                             stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                            env=self.env, preexec_fn=die_with_parent)
+                                            env=self.env, preexec_fn=die_with_parent,
+                                            start_new_session=True)
             try:
                 rc = self.current.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                self.current.kill()
-                self.current.wait()
+                kill_group(self.current)
                 self.current = None
                 return None, f"timed out after {timeout:.0f} s"
             self.current = None
@@ -698,7 +766,8 @@ signature_v2 = False
         garage_bin, garage_version = find_garage()
         if not is_gnu_time():
             raise BenchError(f"GNU time is missing at {GNU_TIME} (apt-get install time, or run without --no-install)")
-        need = 2 * sum(a.size_list) + GIB
+        sizes = sorted(set(a.size_list + ([a.wan_size] if a.wan_list else [])))
+        need = 2 * sum(sizes) + GIB
         free = shutil.disk_usage(self.tmp).free
         if free < need:
             raise BenchError(f"{self.tmp} has {free / GIB:.1f} GiB free; these sizes need about "
@@ -712,7 +781,7 @@ signature_v2 = False
         self.locate_tools()
 
         files = {}
-        for size in a.size_list:
+        for size in sizes:
             path = os.path.join(self.tmp, f"data-{size}.bin")
             log(f"generating {size_label(size)} of random data")
             make_file(path, size)
@@ -754,8 +823,11 @@ signature_v2 = False
                         results.setdefault((size, name), []).append(m)
                         log(f"{size_label(size)} run {run + 1}/{a.runs} {name}: {m['wall']:.2f} s wall, "
                             f"{m['cpu']:.2f} s CPU, {m['rss_mib']:.0f} MiB RSS")
+        wan = self.measure_wan(s3, garage, files, rows) if a.wan_list else None
         ten_k = None if a.skip_10k else self.measure_10k()
         self.report(results, failures, rows, garage_version, load_before, time.time() - started)
+        if wan is not None:
+            self.report_wan(*wan)
         if ten_k is not None:
             self.report_10k(ten_k)
 
@@ -774,6 +846,130 @@ signature_v2 = False
             raise BenchError(f"s3up serve printed no address ({line!r})")
         self.via_url = m.group(1)
         log(f"s3up serve for the s3up-via row at {self.via_url}")
+
+    # -- --wan: through the WAN emulator
+
+    def start_wan(self, link):
+        """examples/wan.rs in front of Garage; returns (process, endpoint)."""
+        binary = os.path.join(cargo_target_dir(), "release", "examples", "wan")
+        if not os.access(binary, os.X_OK):
+            raise BenchError(f"{binary} is missing: run without --no-install (it builds --example wan)")
+        logf = open(os.path.join(self.tmp, "wan.log"), "a")
+        proc = subprocess.Popen(
+            [binary, "--listen", "127.0.0.1:0", "--upstream", self.garage.endpoint,
+             "--rtt", f"{link['rtt'] * 1000:g}ms", "--rate", f"{link['rate']}B/s",
+             "--window", f"{link['window']}B"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=logf, text=True,
+            preexec_fn=die_with_parent)
+        logf.close()
+        line = proc.stdout.readline()
+        m = re.search(r"(http://\S+)", line)
+        if not m:
+            proc.kill()
+            raise BenchError(f"the WAN emulator printed no address ({line!r})")
+        return proc, m.group(1)
+
+    def measure_wan(self, s3, garage, files, rows):
+        """Every row through each --wan link, on one file of --wan-size."""
+        a = self.args
+        size, path = a.wan_size, files[a.wan_size]
+        # put --via's parts go to the URLs serve presigns, straight to Garage:
+        # they would not cross the link.
+        rows = [r for r in rows if r[1] != "s3up-via"]
+        if "s3up" in self.bin and size not in a.size_list:
+            log(f"{size_label(size)}: untimed warm-up upload with s3up (loopback)")
+            _, err = self.upload(s3, garage, "s3up", [], path, size, f"{size}/warmup")
+            if err:
+                log(f"warm-up upload failed: {err}")
+        results, failures = {}, {}  # (link spec, row) -> measurements / (run, message)
+        direct = self.endpoint
+        for link in a.wan_list:
+            proc, endpoint = self.start_wan(link)
+            self.wan_proc = proc
+            self.use_endpoint(endpoint)
+            log(f"--wan {link['spec']} ({link_label(link)}) at {endpoint}")
+            try:
+                for run in range(a.runs):
+                    k = run % len(rows)
+                    for name, tool, extra in rows[k:] + rows[:k]:
+                        cell = (link["spec"], name)
+                        if failures.get(cell) and not results.get(cell):
+                            continue
+                        key = f"wan/{link['spec'].replace('/', '_')}/run{run + 1}/{name.replace(' ', '-')}"
+                        m, err = self.upload(s3, garage, tool, extra, path, size, key,
+                                             slowest=min(2 * MIB, link["rate"] / 20))
+                        if err:
+                            failures.setdefault(cell, []).append((run + 1, err))
+                            log(f"wan {link['spec']} run {run + 1}/{a.runs} {name}: FAILED: {err}")
+                            continue
+                        m["share"] = size / m["wall"] / link["rate"]
+                        results.setdefault(cell, []).append(m)
+                        log(f"wan {link['spec']} run {run + 1}/{a.runs} {name}: {m['wall']:.2f} s wall, "
+                            f"{100 * m['share']:.1f} % of the link")
+            finally:
+                proc.terminate()
+                proc.wait()
+                self.wan_proc = None
+                self.use_endpoint(direct)
+        return results, failures, rows
+
+    def report_wan(self, results, failures, rows):
+        a = self.args
+        size = a.wan_size
+        out = []
+        p = out.append
+        p(f"### Through the WAN emulator: {size_label(size)}, {a.runs} run(s) per link")
+        p("")
+        p("Share of the link = bytes / wall / RATE, wall from the process's start to its exit "
+          "(so it counts start-up, Create and Complete). The emulator (examples/wan.rs) delays "
+          "each direction by RTT/2 (a new connection waits one RTT), caps all connections "
+          "together at RATE per direction, and lets each connection have at most WINDOW bytes "
+          "unacknowledged (an acknowledgement returns RTT/2 after delivery), so one connection "
+          "moves at most WINDOW/RTT; no loss, no slow start. Medians over the runs that succeeded.")
+        p("")
+
+        def med(cell, field):
+            vals = [m[field] for m in results.get(cell, []) if m.get(field) is not None]
+            return statistics.median(vals) if vals else None
+
+        notes = []
+        for link in a.wan_list:
+            p(f"#### `--wan {link['spec']}`: {link_label(link)} "
+              f"(one connection: at most {min(link['window'] / link['rtt'], link['rate']) / MIB:.1f} MiB/s)")
+            p("")
+            p("| tool | ok runs | wall s (median) | wall s (min–max) | MiB/s | share of the link "
+              "| CPU s (user+sys) | peak RSS MiB |")
+            p("|---|---|---|---|---|---|---|---|")
+            for name, tool, _ in rows:
+                cell = (link["spec"], name)
+                ms, fails = results.get(cell, []), failures.get(cell, [])
+                ok = f"{len(ms)}/{len(ms) + len(fails)}"
+                if fails:
+                    notes.append(f"- {link['spec']} {name}: " + "; ".join(f"run {r}: {e}" for r, e in fails))
+                if not ms:
+                    p(f"| {name} | FAILED {ok} | – | – | – | – | – | – |")
+                    continue
+                walls = [m["wall"] for m in ms]
+                wall = med(cell, "wall")
+                p(f"| {name} | {ok} | {wall:.2f} | {min(walls):.2f}–{max(walls):.2f} | {size / MIB / wall:.1f} "
+                  f"| {100 * med(cell, 'share'):.1f} % | {med(cell, 'cpu'):.2f} | {med(cell, 'rss_mib'):.0f} |")
+            p("")
+        p("#### Share of the link, side by side (medians)")
+        p("")
+        p("| link | " + " | ".join(name for name, _, _ in rows) + " |")
+        p("|---|" + "---|" * len(rows))
+        for link in a.wan_list:
+            cells = []
+            for name, _, _ in rows:
+                share = med((link["spec"], name), "share")
+                cells.append("failed" if share is None else f"{100 * share:.0f} %")
+            p(f"| {link_label(link)} | " + " | ".join(cells) + " |")
+        p("")
+        if notes:
+            p("Failures:")
+            out.extend(notes)
+            p("")
+        print("\n".join(out), flush=True)
 
     # -- 10,000 parts: resume and journal cost
 
@@ -1006,8 +1202,10 @@ def stage2(args):
         bench.run()
     finally:
         if bench.current and bench.current.poll() is None:
-            bench.current.kill()
-            bench.current.wait()
+            kill_group(bench.current)
+        if getattr(bench, "wan_proc", None) and bench.wan_proc.poll() is None:
+            bench.wan_proc.kill()
+            bench.wan_proc.wait()
         if getattr(bench, "serve", None) and bench.serve.poll() is None:
             bench.serve.kill()
             bench.serve.wait()

@@ -346,9 +346,13 @@ pub struct ServeArgs {
 /// How an upload runs: shared by `put` and `resume`.
 #[derive(Debug, Clone, Args)]
 pub struct Tuning {
-    /// How many parts are uploaded at once
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
-    pub concurrency: u32,
+    /// How many parts are uploaded at once. Without it, s3up adapts: it starts
+    /// at 8, raises it while that raises the throughput (a long link needs
+    /// many), up to 64, and halves it when the store says it is overloaded
+    /// (503 SlowDown). A number N (1 to 256) pins it: --concurrency 8 is the
+    /// fixed default of earlier versions [default: auto, up to 64]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub concurrency: Option<u32>,
 
     /// Retries per part (and per request) after its first attempt; when they run out the run stops, resumable, with exit code 3
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=100))]

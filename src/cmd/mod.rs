@@ -24,9 +24,10 @@ use std::time::Instant;
 use clap::CommandFactory;
 
 use crate::cli::{Cli, Command, Tuning};
+use crate::engine::concurrency::AUTO_MAX;
 use crate::engine::retry::Retry;
 use crate::engine::verify::Candidate;
-use crate::engine::{run_multipart, Cancel, Progress, Run};
+use crate::engine::{run_multipart, Cancel, Concurrency, Progress, Run};
 use crate::error::Result;
 use crate::journal::{Journal, JournalDir, Lock};
 use crate::output::{self, summary::Record, summary::Summary};
@@ -55,6 +56,14 @@ pub async fn run(cli: Cli) -> Result<()> {
 /// would otherwise complete its 4 KiB parts). Never in a normal build.
 fn stop_before_complete() -> bool {
     cfg!(feature = "bench-floor") && std::env::var_os("S3UP_BENCH_STOP_BEFORE_COMPLETE").is_some()
+}
+
+/// `--concurrency N` pins the parts in flight; without it they adapt.
+fn concurrency(tuning: &Tuning) -> Concurrency {
+    match tuning.concurrency {
+        Some(n) => Concurrency::Fixed(n),
+        None => Concurrency::Auto { max: AUTO_MAX },
+    }
 }
 
 /// Everything [`run_and_report`] needs besides the journal.
@@ -88,7 +97,7 @@ async fn run_and_report(
         dir: s.dir,
         file: s.file,
         plan: s.plan,
-        concurrency: s.tuning.concurrency,
+        concurrency: concurrency(s.tuning),
         retry: s.retry,
         progress: s.progress,
         cancel: s.cancel,

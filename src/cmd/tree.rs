@@ -363,14 +363,21 @@ async fn run_tree(store: AnyStore, used: Connection, dir: JournalDir, job: Job<'
     let index_of: Vec<usize> = order.iter().map(|&i| index_of[i]).collect();
 
     let writer = SessionWriter::spawn(dir.clone(), session.clone());
+    let tree_concurrency = tuning
+        .concurrency
+        .unwrap_or(crate::engine::concurrency::START);
     let tree = Tree {
         store: store.clone(),
         dir: dir.clone(),
         retry: policy,
         progress: policy_progress,
         cancel: job.cancel.clone(),
-        concurrency: tuning.concurrency,
-        small_files: tuning.concurrency * SMALL_FILES_PER_PART,
+        // A tree's files share one fixed pool of parts in flight: the
+        // adaptive controller sizes one file's run, not a pool split among
+        // files (left for later), so without --concurrency a tree uses the
+        // controller's starting point.
+        concurrency: tree_concurrency,
+        small_files: tree_concurrency * SMALL_FILES_PER_PART,
         part_size,
         connection: used.clone(),
         session: session.id.clone(),

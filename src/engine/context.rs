@@ -5,6 +5,7 @@
 use std::fs::File;
 use std::sync::Arc;
 
+use super::concurrency::Concurrency;
 use super::retry::Retry;
 use super::{Cancel, Progress};
 use crate::journal::JournalDir;
@@ -17,7 +18,8 @@ pub struct Run<S: Store> {
     pub dir: JournalDir,
     pub file: Arc<File>,
     pub plan: Plan,
-    pub concurrency: u32,
+    /// How many parts may be in flight (fixed, or adapted up to a ceiling).
+    pub concurrency: Concurrency,
     /// Attempts per call before the run stops.
     pub retry: Retry,
     pub progress: Arc<dyn Progress>,

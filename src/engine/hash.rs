@@ -3,7 +3,8 @@
 //! Each part is hashed and announced to the store ([`Store::will_send`])
 //! before a worker takes it ([`hash_ahead`]). For a store that signs each
 //! part's URL with its SHA-256 (`put --via`, [`Store::signs_ahead`]), up to
-//! `concurrency` parts beyond those on the wire are, so the signatures are
+//! as many parts beyond those on the wire as may be on the wire (the
+//! concurrency's current limit, [`super::concurrency`]) are, so the signatures are
 //! asked for while earlier parts are still sending, and a part rarely waits
 //! for one; the bound keeps those URLs young (one round of sends ahead) and
 //! the hashed pages in the page cache for the send. Other stores get one part
@@ -24,6 +25,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 
+use super::concurrency::{Gate, Slot};
 use crate::plan::Part;
 use crate::store::body::hash_range;
 use crate::store::{PartSums, Store, UploadHandle};
@@ -45,6 +47,9 @@ pub async fn hash(file: Arc<File>, part: Part, with_md5: bool) -> std::io::Resul
 pub(super) struct Hashed {
     pub part: Part,
     pub sums: JoinHandle<std::io::Result<PartSums>>,
+    /// Its place among the parts hashed ahead (a store that signs ahead),
+    /// to give back once a worker takes it.
+    pub ahead: Option<Slot>,
 }
 
 impl Drop for Hashed {
@@ -64,28 +69,37 @@ impl Drop for AbortOnDrop {
 
 /// Takes parts from `queue` and starts hashing each (at most [`HASH_JOBS`]
 /// at once, shared with a resume's verifier through `hashing`), handing them
-/// on in order; each part is announced to the store once hashed. At most
-/// `concurrency` parts wait in the channel for a store that signs ahead, one
-/// for others: the rest stay in the queue, unhashed. The store says whether
-/// it wants each part's MD5 as well.
+/// on in order; each part is announced to the store once hashed. For a store
+/// that signs ahead, a part waits in the channel holding a slot of `ahead`
+/// (the concurrency's limit, at most `ceiling`); for others, one part waits:
+/// the rest stay in the queue, unhashed. The store says whether it wants each
+/// part's MD5 as well.
 pub(super) fn hash_ahead<S: Store>(
     store: Arc<S>,
     upload: Arc<UploadHandle>,
     file: Arc<File>,
     hashing: Arc<Semaphore>,
     mut queue: mpsc::UnboundedReceiver<Part>,
-    concurrency: u32,
+    ahead: Arc<Gate>,
+    ceiling: u32,
 ) -> (mpsc::Receiver<Hashed>, AbortOnDrop) {
-    let ahead = if store.signs_ahead() {
-        concurrency as usize
-    } else {
-        1
-    };
-    let (tx, rx) = mpsc::channel(ahead.max(1));
+    let ahead = store.signs_ahead().then_some(ahead);
+    let room = if ahead.is_some() { ceiling } else { 1 };
+    let (tx, rx) = mpsc::channel(room.max(1) as usize);
     let task = tokio::spawn(async move {
         let with_md5 = store.wants_md5().await;
-        // A slot first, so a part leaves the queue only when it may be hashed.
-        while let Ok(slot) = tx.reserve().await {
+        loop {
+            let place = match &ahead {
+                Some(gate) => match gate.acquire().await {
+                    Ok(place) => Some(place),
+                    Err(_closed) => return,
+                },
+                None => None,
+            };
+            // A slot first, so a part leaves the queue only when it may be hashed.
+            let Ok(slot) = tx.reserve().await else {
+                return;
+            };
             let Some(part) = queue.recv().await else {
                 return;
             };
@@ -102,7 +116,11 @@ pub(super) fn hash_ahead<S: Store>(
                 store.will_send(&upload, part.number, sums.sha256);
                 Ok(sums)
             });
-            slot.send(Hashed { part, sums });
+            slot.send(Hashed {
+                part,
+                sums,
+                ahead: place,
+            });
         }
     });
     (rx, AbortOnDrop(task))

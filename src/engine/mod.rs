@@ -7,6 +7,9 @@
 //! - [`context`]: the [`Run`] that a multipart run's parts share;
 //! - [`run`]: a multipart run, from the first part to the removed journal;
 //! - `workers`: the workers that send parts, and cancellation;
+//! - [`concurrency`]: how many parts are in flight: fixed, or adapted to the
+//!   link by a controller that climbs on measured goodput and backs off when
+//!   the store is overloaded;
 //! - `hash`: hashing parts ahead of the workers (the byte loop itself is the
 //!   store layer's `hash_range`, which the stores use too);
 //! - `meter`: a body's progress, attempt by attempt;
@@ -40,6 +43,7 @@
 
 pub mod abort;
 pub mod complete;
+pub mod concurrency;
 pub mod context;
 mod error;
 pub mod gone;
@@ -64,6 +68,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::journal::{JournalError, SaveStats};
 use crate::s3::Location;
 use crate::store::StoreError;
+pub use concurrency::Concurrency;
 pub use context::Run;
 pub use gone::Unconfirmed;
 pub use run::{run_multipart, Completed};

@@ -342,7 +342,7 @@ async fn send_file<S: Store>(
         dir: tree.dir.clone(),
         file,
         plan,
-        concurrency,
+        concurrency: super::concurrency::Concurrency::Fixed(concurrency),
         retry: tree.retry.clone(),
         progress: progress.clone(),
         cancel: tree.cancel.clone(),

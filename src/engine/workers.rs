@@ -7,18 +7,20 @@
 //! queue closes once the verifier is done, and only then can Complete follow.
 //! The queue is hashed ahead of the workers ([`super::hash`]).
 //!
-//! At most `concurrency` parts are in flight, one permit each. A part that
-//! fails closes the permits, so no part starts after it, however the
-//! wake-ups race; the parts in flight finish and are journalled. Ctrl-C drops
-//! them instead.
+//! At most the concurrency's limit of parts are in flight, one slot of a
+//! [`Gate`] each; the limit is fixed or adapts to the link while the run goes
+//! ([`super::concurrency`]). A part that fails closes the gate, so no part
+//! starts after it, however the wake-ups race; the parts in flight finish and
+//! are journalled. Ctrl-C drops them instead.
 
 use std::fs::File;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, Semaphore};
 use tokio::task::{JoinError, JoinHandle, JoinSet};
 
+use super::concurrency::{Controller, Gate, Slot};
 use super::context::Run;
 use super::error::Stop;
 use super::hash::{hash_ahead, Hashed, HASH_JOBS};
@@ -41,7 +43,10 @@ pub(super) async fn send_parts<S: Store>(
     todo: Vec<Part>,
     candidates: Vec<Candidate>,
 ) -> (Option<Stop>, Vec<u32>) {
-    let permits = Arc::new(Semaphore::new(run.concurrency as usize));
+    // Gate 0: the parts in flight; gate 1: the parts hashed ahead of them.
+    let controller = Controller::new(run.concurrency, run.plan.part_size, 2);
+    let permits = controller.gate(0);
+    let _adapting = controller.spawn();
     // Hashing is CPU-bound: a few at once keep the cores busy, and leave the
     // blocking pool free for the body reads of parts already on the wire
     // (which would otherwise queue behind hashes and look stalled).
@@ -73,7 +78,8 @@ pub(super) async fn send_parts<S: Store>(
         run.file.clone(),
         hashing.clone(),
         queue,
-        run.concurrency,
+        controller.gate(1),
+        run.concurrency.ceiling(),
     );
 
     let mut workers = Workers {
@@ -91,6 +97,7 @@ pub(super) async fn send_parts<S: Store>(
                     upload: upload.clone(),
                     journal: writer.sender(),
                     progress: run.progress.clone(),
+                    controller: controller.clone(),
                     retry: run.retry.clone(),
                     first_part_at: first_part_at.clone(),
                 };
@@ -116,7 +123,7 @@ pub(super) async fn send_parts<S: Store>(
 fn spawn_verifier(
     v: Verifier,
     candidates: Vec<Candidate>,
-    permits: Arc<Semaphore>,
+    permits: Arc<Gate>,
 ) -> JoinHandle<Result<Vec<u32>, Stop>> {
     tokio::spawn(async move {
         let verdict = verify_all(v, candidates).await;
@@ -129,8 +136,8 @@ fn spawn_verifier(
 
 /// What the dispatch loop does next.
 enum Next {
-    /// Send this part under this permit.
-    Send(OwnedSemaphorePermit, Hashed),
+    /// Send this part in this slot.
+    Send(Slot, Hashed),
     /// No part will start: the queue is done, or the run is stopping.
     NoMore,
     /// Ctrl-C.
@@ -141,8 +148,8 @@ enum Next {
 /// stop, once there is one.
 struct Workers {
     set: JoinSet<Result<(), Stop>>,
-    /// One per part in flight; closed by a part (or the verifier) that fails.
-    permits: Arc<Semaphore>,
+    /// One slot per part in flight; closed by a part (or the verifier) that fails.
+    permits: Arc<Gate>,
     verifier: Option<JoinHandle<Result<Vec<u32>, Stop>>>,
     stop: Option<Stop>,
 }
@@ -165,7 +172,7 @@ impl Workers {
     /// the verifier hashes).
     async fn next(&mut self, hashed: &mut mpsc::Receiver<Hashed>, cancel: &Cancel) -> Next {
         let permit = tokio::select! {
-            permit = self.permits.clone().acquire_owned() => match permit {
+            permit = self.permits.acquire() => match permit {
                 Ok(p) => p,
                 Err(_closed) => return Next::NoMore,
             },
@@ -188,13 +195,17 @@ impl Workers {
         }
         // A closed semaphore: a worker or the verifier failed meanwhile.
         match next.filter(|_| self.stop.is_none() && !self.permits.is_closed()) {
-            Some(part) => Next::Send(permit, part),
+            Some(mut part) => {
+                // On its way to the wire: no longer ahead.
+                part.ahead = None;
+                Next::Send(permit, part)
+            }
             None => Next::NoMore,
         }
     }
 
     /// Sends `part` on its own task; a failure closes the permits.
-    fn spawn<S: Store>(&mut self, worker: Worker<S>, part: Hashed, permit: OwnedSemaphorePermit) {
+    fn spawn<S: Store>(&mut self, worker: Worker<S>, part: Hashed, permit: Slot) {
         let permits = self.permits.clone();
         self.set.spawn(async move {
             let result = worker.send(part).await;
@@ -275,6 +286,8 @@ struct Worker<S> {
     upload: Arc<UploadHandle>,
     journal: PartSender,
     progress: Arc<dyn Progress>,
+    /// Sees each attempt: its bytes, and whether the store was overloaded.
+    controller: Arc<Controller>,
     retry: Retry,
     first_part_at: Arc<OnceLock<Instant>>,
 }
@@ -297,8 +310,10 @@ impl<S: Store> Worker<S> {
             &self.file,
             part,
             |body| {
-                self.store
-                    .upload_part(&self.upload, part.number, body, sums)
+                self.controller.watch(body, |body| {
+                    self.store
+                        .upload_part(&self.upload, part.number, body, sums)
+                })
             },
         )
         .await

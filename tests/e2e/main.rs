@@ -22,4 +22,5 @@ mod serve;
 mod server_selftest;
 mod tree;
 mod via;
+mod wan_selftest;
 mod web;

@@ -1,11 +1,12 @@
 //! Test support shared by the end-to-end tests: the local S3 servers (`server`),
-//! the fault-injecting HTTP proxy (`proxy`), and helpers to run the built binary
-//! and make test files.
+//! the fault-injecting HTTP proxy (`proxy`), the WAN emulator (`wan`), and
+//! helpers to run the built binary and make test files.
 
 pub mod browser;
 pub mod proxy;
 pub mod serve;
 pub mod server;
+pub mod wan;
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};

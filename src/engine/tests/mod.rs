@@ -14,10 +14,12 @@
 //! - `verify`: checking the parts a resume reuses against the file;
 //! - `hashing`: hashing and announcing parts ahead of sending them;
 //! - `offline`: a store that gives no answer is waited for, not retried;
-//! - `tree`: many files at once: bounded, failing alone, stopped resumable.
+//! - `tree`: many files at once: bounded, failing alone, stopped resumable;
+//! - `concurrency`: an adaptive number of parts in flight.
 
 mod cancel;
 mod complete;
+mod concurrency;
 mod gone;
 mod hashing;
 mod offline;
@@ -171,7 +173,7 @@ impl Fixture {
             dir: self.dir.clone(),
             file: self.file.clone(),
             plan: self.plan,
-            concurrency,
+            concurrency: super::Concurrency::Fixed(concurrency),
             retry: Retry::fail_fast(attempts),
             progress: self.progress.clone(),
             cancel,

@@ -1,0 +1,864 @@
+//! How many parts are in flight: a fixed number (`--concurrency N`), or a
+//! number adapted to the link while the upload runs (the default).
+//!
+//! Why adapt: one connection moves at most its window per round trip, so a
+//! long link needs many parts in flight to be filled (at 300 ms and a 512 KiB
+//! window one connection moves 1.7 MiB/s, and a 40 MiB/s link needs about 25
+//! of them), while on a short one 8 already fill it, and more only cost
+//! memory (about 1 MiB each: a body is streamed through a few 512 KiB chunks)
+//! and server connections. Nothing tells a client the window or the link's
+//! rate, but it can measure what more parts buy.
+//!
+//! **The measurement.** The controller works in epochs. Each measures the
+//! goodput: the bytes of part bodies handed to the connections per second,
+//! which follows the link within a part (acknowledgements come a whole part at
+//! a time). An epoch counts only if every slot was busy for nearly all of it
+//! ([`FULL`]) and no attempt failed: at the end of an upload, when fewer parts
+//! are left than slots, the rate says nothing about the limit. The epoch after
+//! any change is skipped ([`Phase::Settle`], [`SETTLE`]): new parts open
+//! connections and fill their socket buffers at once, which would look like
+//! a gain. Those buffers (a MiB or so per connection) also make the rate
+//! swing as parts start and end, by a larger share the more parts are in
+//! flight, so epochs are short ([`EPOCH`]) during the first climb, where the
+//! gains to be seen are large, and longer after it ([`STEADY_EPOCH`]).
+//!
+//! **The rule** ([`Decider`], a pure function of its measurements):
+//! - it starts at [`START`] parts, the fixed default of earlier versions, which
+//!   fills short links;
+//! - **it steps up only when parts are slow**, taking [`SLOW_PART`] or more
+//!   each (as measured, or as the goodput shared among the parts in flight
+//!   implies before any has finished). A slow part is held back by something
+//!   per connection (a window over a long round trip) or by a thin link; more
+//!   parts help with the first, and cost the second only a few seconds of
+//!   extra parts in flight before the step is undone. A fast part means the
+//!   link already moves parts quickly: on a loopback or a LAN the disk, the
+//!   CPU or the server is the limit, and more parts would only cost memory.
+//!   So a short link keeps exactly the behaviour (and the memory) of a fixed
+//!   8;
+//! - **the first step is seeded by each part's rate**: if the first
+//!   measurement finds the parts slow, the first step leaps ([`LEAP`]: 8 to
+//!   32), because a long link is likely to need many more parts and every
+//!   second at 8 leaves most of it unused; later steps double;
+//! - **it climbs on measured goodput**: a step is judged against the epoch
+//!   before it. While the goodput grows by at least half as much as the limit
+//!   did ([`CLIMB`]), every part still moves at nearly its own full rate, so
+//!   the link has room: it doubles again. A step that buys less than that but
+//!   at least [`KEEP`] is kept, and the climb ends: the link is about full. A
+//!   step that buys less than [`KEEP`] (a thin link, or a server that is the
+//!   limit) is undone;
+//! - after the climb, while parts are slow, it tries a doubling again every
+//!   [`HOLD`] epochs, twice as long after each step that did not pay (up to
+//!   [`MAX_HOLD`]), so a link that gets better is found at little cost on one
+//!   that does not;
+//! - **it backs off multiplicatively** when the store says it is overloaded
+//!   (503, 429, SlowDown): the limit halves, at most once an epoch (the parts
+//!   in flight all meet the same overload), even below [`START`], and no step
+//!   up is tried for [`THROTTLE_HOLD`] epochs;
+//! - it stays between 1 and the ceiling, [`AUTO_MAX`] unless told otherwise:
+//!   64 parts fill 40 MiB/s through a 512 KiB window up to about 800 ms, and
+//!   hold about 64 MiB of chunks.
+//!
+//! It does not step down while the store is content: once more parts paid,
+//! fewer would only save memory, and the measurement is too noisy to tell a
+//! small loss from none.
+//!
+//! Memory stays flat in the part size (bodies are streamed); it grows by a
+//! few chunks per part in flight, which the ceiling bounds.
+//!
+//! The limit is applied through [`Gate`]s, semaphores whose size changes: the
+//! workers take a slot per part, and the parts hashed ahead for a store that
+//! signs ahead ([`super::hash`]) take one of another gate; lowering the limit
+//! takes effect as parts finish.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{AcquireError, OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
+
+use crate::store::{FileRange, Meter, StoreError};
+
+/// The default ceiling of the adaptive limit; `--concurrency N` pins any
+/// number up to the command line's own maximum instead.
+pub const AUTO_MAX: u32 = 64;
+/// Where the adaptive limit starts: the fixed default before it adapted,
+/// which fills short links.
+pub const START: u32 = 8;
+/// One measurement during the first climb: several round trips of a long
+/// link, short enough that a climb from 8 to 32 takes a few seconds.
+pub const EPOCH: Duration = Duration::from_secs(1);
+/// The epoch skipped after a change (a long link's handshake and the new
+/// connections' buffers filling), and the first measurement, which only
+/// sizes the first step.
+pub const SETTLE: Duration = Duration::from_millis(500);
+/// One measurement after the first climb: long enough that the swing of the
+/// socket buffers of many parts averages out.
+pub const STEADY_EPOCH: Duration = Duration::from_secs(4);
+/// The controller looks this often whether every slot is busy, and whether
+/// the store said it was overloaded.
+const TICK: Duration = Duration::from_millis(100);
+/// Share of an epoch's ticks at which every slot must be busy for it to count.
+const FULL: f64 = 0.9;
+/// A doubling is tried again when the goodput grew by at least this share of
+/// the growth of the limit: the parts still move at nearly their own rate.
+const CLIMB: f64 = 0.5;
+/// A step is kept when the goodput grew by at least this much (10 %: above a
+/// loaded machine's epoch-to-epoch noise).
+const KEEP: f64 = 0.10;
+/// Steady epochs before trying a step again (16 s); doubled after each step
+/// that did not pay, up to 32 (about 2 minutes).
+const HOLD: u32 = 4;
+const MAX_HOLD: u32 = 32;
+/// Epochs without a step up after the store said it was overloaded.
+const THROTTLE_HOLD: u32 = 4;
+/// Parts that take at least this long are slow: only then can more of them
+/// pay (see the module docs). Loopback parts take well under half of it,
+/// even on a loaded machine.
+const SLOW_PART: Duration = Duration::from_millis(1500);
+/// The factor of a leap: 8 to 32 at once.
+const LEAP: u32 = 4;
+
+/// How many parts may be in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Concurrency {
+    /// Exactly this many.
+    Fixed(u32),
+    /// Adapted to the link, never more than `max`.
+    Auto { max: u32 },
+}
+
+impl Concurrency {
+    /// The most parts ever in flight.
+    pub fn ceiling(self) -> u32 {
+        match self {
+            Concurrency::Fixed(n) => n.max(1),
+            Concurrency::Auto { max } => max.max(1),
+        }
+    }
+
+    /// The limit at the start of a run.
+    pub fn initial(self) -> u32 {
+        match self {
+            Concurrency::Fixed(n) => n.max(1),
+            Concurrency::Auto { max } => START.clamp(1, max.max(1)),
+        }
+    }
+}
+
+/// What one epoch measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    /// Bytes of part bodies handed to the connections, per second.
+    pub goodput: f64,
+    /// Every slot was busy for nearly all of the epoch.
+    pub full: bool,
+    /// An attempt failed during the epoch (its bytes were taken back).
+    pub disturbed: bool,
+    /// How long the parts that succeeded during the epoch took, on average;
+    /// `None` when none did.
+    pub part_time: Option<Duration>,
+}
+
+/// Where the controller is in its climb.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Phase {
+    /// The limit is what it is; probe up once `hold` runs out.
+    Steady,
+    /// The limit just changed: skip an epoch, then go on to `Steady`
+    /// (`probe: None`) or judge the step from `probe`.
+    Settle { probe: Option<Step> },
+    /// Measuring the step from `from`, which moved `base`.
+    Judge(Step),
+}
+
+/// A step up from `from` parts, at which the goodput was `base`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Step {
+    from: u32,
+    base: f64,
+}
+
+/// The controller's decisions: a pure function of the samples and
+/// throttling signals it is given (see the module docs).
+#[derive(Debug, Clone)]
+pub struct Decider {
+    limit: u32,
+    max: u32,
+    phase: Phase,
+    /// Still in the first climb: a paying step is followed by another.
+    climbing: bool,
+    /// Steady epochs left before the next probe.
+    hold: u32,
+    /// The hold after the next step that does not pay.
+    next_hold: u32,
+    /// Epochs since the last cut; a second cut waits for one.
+    since_cut: u32,
+    /// The size of a part, to tell how long one takes.
+    part_size: u64,
+    /// No step has been tried yet.
+    first: bool,
+}
+
+impl Decider {
+    pub fn new(max: u32, part_size: u64) -> Decider {
+        let max = max.max(1);
+        Decider {
+            limit: START.min(max),
+            max,
+            // The first epoch opens the connections.
+            phase: Phase::Settle { probe: None },
+            climbing: true,
+            hold: 0,
+            next_hold: HOLD,
+            since_cut: u32::MAX,
+            part_size,
+            first: true,
+        }
+    }
+
+    pub fn limit(&self) -> u32 {
+        self.limit
+    }
+
+    /// How long the next epoch lasts.
+    pub fn epoch_length(&self) -> Duration {
+        match self.phase {
+            // The first measurement only decides how big the first step is.
+            Phase::Settle { .. } | Phase::Steady if self.first => SETTLE,
+            Phase::Settle { .. } => SETTLE,
+            _ if self.climbing => EPOCH,
+            _ => STEADY_EPOCH,
+        }
+    }
+
+    /// The store answered 503/429/SlowDown: halve, at most once an epoch.
+    pub fn throttled(&mut self) -> u32 {
+        if self.since_cut >= 1 {
+            self.limit = (self.limit / 2).max(1);
+            self.since_cut = 0;
+            self.climbing = false;
+            self.first = false;
+            self.hold = THROTTLE_HOLD;
+            self.phase = Phase::Settle { probe: None };
+        }
+        self.limit
+    }
+
+    /// One epoch went by; returns the limit for the next.
+    pub fn epoch(&mut self, s: Sample) -> u32 {
+        self.since_cut = self.since_cut.saturating_add(1);
+        let valid = s.full && !s.disturbed && s.goodput > 0.0;
+        match self.phase {
+            Phase::Settle { probe } => {
+                self.phase = match probe {
+                    Some(step) => Phase::Judge(step),
+                    None => Phase::Steady,
+                };
+            }
+            Phase::Steady if valid => {
+                if self.hold > 0 {
+                    self.hold -= 1;
+                } else if self.slow(&s) {
+                    self.probe(s.goodput);
+                } else {
+                    // Fast parts: no step, and no leap later.
+                    self.first = false;
+                    self.climbing = false;
+                }
+            }
+            Phase::Judge(step) if valid => self.judge(step, s.goodput),
+            Phase::Steady | Phase::Judge(_) => {}
+        }
+        self.limit
+    }
+
+    /// Whether the parts take [`SLOW_PART`] or more: as measured, or, if none
+    /// finished during the epoch, at least the epoch and what the goodput
+    /// shared among the parts in flight implies.
+    fn slow(&self, s: &Sample) -> bool {
+        let took = match s.part_time {
+            Some(t) => t.as_secs_f64(),
+            None => {
+                let implied = self.part_size as f64 * f64::from(self.limit) / s.goodput;
+                implied.max(self.epoch_length().as_secs_f64())
+            }
+        };
+        took >= SLOW_PART.as_secs_f64()
+    }
+
+    /// Steps the limit up (a leap the first time), to be judged against
+    /// `base` after a settling epoch.
+    fn probe(&mut self, base: f64) {
+        let step = if self.first { LEAP } else { 2 };
+        self.first = false;
+        let to = self.limit.saturating_mul(step).min(self.max);
+        if to == self.limit {
+            self.phase = Phase::Steady;
+            self.hold = self.next_hold;
+            return;
+        }
+        self.phase = Phase::Settle {
+            probe: Some(Step {
+                from: self.limit,
+                base,
+            }),
+        };
+        self.limit = to;
+    }
+
+    fn judge(&mut self, step: Step, goodput: f64) {
+        let gain = goodput / step.base - 1.0;
+        let grew = f64::from(self.limit) / f64::from(step.from) - 1.0;
+        if self.climbing && gain >= CLIMB * grew {
+            // Still in the linear part: every part moves at its own rate.
+            self.probe(goodput);
+            if self.phase == Phase::Steady {
+                self.climbing = false;
+            }
+        } else if gain >= KEEP {
+            self.climbing = false;
+            self.phase = Phase::Steady;
+            self.hold = self.next_hold;
+        } else {
+            self.climbing = false;
+            self.limit = step.from;
+            self.phase = Phase::Settle { probe: None };
+            self.hold = self.next_hold;
+            self.next_hold = (self.next_hold * 2).min(MAX_HOLD);
+        }
+    }
+}
+
+/// A store error that says "too many requests": S3's SlowDown and its kin.
+pub fn is_throttle(e: &StoreError) -> bool {
+    const CODES: [&str; 6] = [
+        "SlowDown",
+        "Throttling",
+        "ThrottlingException",
+        "RequestThrottled",
+        "TooManyRequests",
+        "ServiceUnavailable",
+    ];
+    matches!(e.status, Some(503 | 429)) || CODES.iter().any(|c| e.message.starts_with(c))
+}
+
+/// A semaphore whose number of slots can change while slots are taken.
+/// Lowering it takes slots out as they come back.
+pub struct Gate {
+    slots: Arc<Semaphore>,
+    /// Slots to take out of circulation as they come back.
+    owed: AtomicU32,
+    size: Mutex<u32>,
+}
+
+/// One slot of a [`Gate`], given back (or taken out) when dropped.
+pub struct Slot {
+    permit: Option<OwnedSemaphorePermit>,
+    gate: Arc<Gate>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let owed = self
+            .gate
+            .owed
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+        if let (Ok(_), Some(permit)) = (owed, self.permit.take()) {
+            permit.forget();
+        }
+    }
+}
+
+impl Gate {
+    pub fn new(size: u32) -> Arc<Gate> {
+        Arc::new(Gate {
+            slots: Arc::new(Semaphore::new(size as usize)),
+            owed: AtomicU32::new(0),
+            size: Mutex::new(size),
+        })
+    }
+
+    /// A slot; `Err` once the gate is closed.
+    pub async fn acquire(self: &Arc<Self>) -> Result<Slot, AcquireError> {
+        let permit = self.slots.clone().acquire_owned().await?;
+        Ok(Slot {
+            permit: Some(permit),
+            gate: self.clone(),
+        })
+    }
+
+    /// No slot is handed out any more; waiters get `Err`.
+    pub fn close(&self) {
+        self.slots.close();
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.slots.is_closed()
+    }
+
+    /// Every slot is taken (or owed).
+    pub fn is_full(&self) -> bool {
+        self.slots.available_permits() == 0
+    }
+
+    /// Makes the gate `to` slots big.
+    pub fn resize(&self, to: u32) {
+        let mut size = self.size.lock().unwrap_or_else(PoisonError::into_inner);
+        if to > *size {
+            let mut more = to - *size;
+            // Cancel debts first: those slots are still out.
+            while more > 0 {
+                let paid = self
+                    .owed
+                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+                if paid.is_err() {
+                    break;
+                }
+                more -= 1;
+            }
+            self.slots.add_permits(more as usize);
+        } else {
+            let fewer = *size - to;
+            let gone = self.slots.forget_permits(fewer as usize) as u32;
+            self.owed.fetch_add(fewer - gone, Ordering::AcqRel);
+        }
+        *size = to;
+    }
+}
+
+/// What the workers tell the controller, and the gates it sizes.
+pub struct Controller {
+    adaptive: Option<u32>,
+    limit: AtomicU32,
+    gates: Vec<Arc<Gate>>,
+    /// Body bytes handed to connections so far.
+    sent: AtomicU64,
+    /// Attempts that failed so far.
+    failed: AtomicU64,
+    /// Attempts that succeeded so far, and how long they took in all (µs).
+    succeeded: AtomicU64,
+    succeeded_us: AtomicU64,
+    throttled: AtomicBool,
+    /// The plan's part size.
+    part_size: u64,
+}
+
+impl Controller {
+    /// A controller for `concurrency` and the gates it sizes (every one
+    /// starts at [`Concurrency::initial`]).
+    pub fn new(concurrency: Concurrency, part_size: u64, gates: usize) -> Arc<Controller> {
+        let initial = concurrency.initial();
+        Arc::new(Controller {
+            adaptive: match concurrency {
+                Concurrency::Fixed(_) => None,
+                Concurrency::Auto { max } => Some(max.max(1)),
+            },
+            limit: AtomicU32::new(initial),
+            gates: (0..gates).map(|_| Gate::new(initial)).collect(),
+            sent: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            succeeded: AtomicU64::new(0),
+            succeeded_us: AtomicU64::new(0),
+            throttled: AtomicBool::new(false),
+            part_size,
+        })
+    }
+
+    /// The `i`th gate given to [`Controller::new`].
+    pub fn gate(&self, i: usize) -> Arc<Gate> {
+        self.gates[i].clone()
+    }
+
+    /// The limit now.
+    pub fn limit(&self) -> u32 {
+        self.limit.load(Ordering::Relaxed)
+    }
+
+    /// The store said it is overloaded (503, 429, SlowDown).
+    pub fn throttled(&self) {
+        self.throttled.store(true, Ordering::Relaxed);
+    }
+
+    /// One attempt at sending `body` with `send`: the controller counts its
+    /// bytes as they go out, and hears how it ended.
+    pub fn watch<T, Fut>(
+        self: &Arc<Self>,
+        mut body: FileRange,
+        send: impl FnOnce(FileRange) -> Fut,
+    ) -> impl Future<Output = Result<T, StoreError>>
+    where
+        Fut: Future<Output = Result<T, StoreError>>,
+    {
+        body.meter = Some(Arc::new(Tap {
+            inner: body.meter.take(),
+            controller: self.clone(),
+        }));
+        let started = Instant::now();
+        let sending = send(body);
+        let me = self.clone();
+        async move {
+            let result = sending.await;
+            match &result {
+                Ok(_) => {
+                    let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                    me.succeeded_us.fetch_add(us, Ordering::Relaxed);
+                    me.succeeded.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    me.failed.fetch_add(1, Ordering::Relaxed);
+                    if is_throttle(e) {
+                        me.throttled();
+                    }
+                }
+            }
+            result
+        }
+    }
+
+    fn set(&self, limit: u32) {
+        if self.limit.swap(limit, Ordering::Relaxed) != limit {
+            for gate in &self.gates {
+                gate.resize(limit);
+            }
+        }
+    }
+
+    /// The task that adapts the limit, while the returned guard lives; none
+    /// for a fixed concurrency.
+    pub fn spawn(self: &Arc<Self>) -> Option<Adapting> {
+        let max = self.adaptive?;
+        let me = self.clone();
+        let mut task = JoinSet::new();
+        task.spawn(async move {
+            let mut decider = Decider::new(max, me.part_size);
+            let mut clock = tokio::time::interval(TICK);
+            clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let counters = || Counters {
+                sent: me.sent.load(Ordering::Relaxed),
+                failed: me.failed.load(Ordering::Relaxed),
+                succeeded: me.succeeded.load(Ordering::Relaxed),
+                succeeded_us: me.succeeded_us.load(Ordering::Relaxed),
+            };
+            let (mut busy, mut ticks, mut from) = (0u32, 0u32, counters());
+            let mut started = tokio::time::Instant::now();
+            loop {
+                clock.tick().await;
+                if me.throttled.swap(false, Ordering::Relaxed) {
+                    me.set(decider.throttled());
+                }
+                ticks += 1;
+                busy += u32::from(me.gates.first().is_some_and(|g| g.is_full()));
+                let took = started.elapsed();
+                if took + TICK / 2 < decider.epoch_length() {
+                    continue;
+                }
+                let now = counters();
+                let done = now.succeeded.saturating_sub(from.succeeded);
+                let sample = Sample {
+                    goodput: now.sent.saturating_sub(from.sent) as f64 / took.as_secs_f64(),
+                    full: f64::from(busy) >= FULL * f64::from(ticks),
+                    disturbed: now.failed > from.failed,
+                    part_time: (done > 0).then(|| {
+                        Duration::from_micros(
+                            now.succeeded_us.saturating_sub(from.succeeded_us) / done,
+                        )
+                    }),
+                };
+                me.set(decider.epoch(sample));
+                (busy, ticks, from) = (0, 0, now);
+                started = tokio::time::Instant::now();
+            }
+        });
+        Some(Adapting(task))
+    }
+}
+
+/// The controller's counters at one moment.
+#[derive(Clone, Copy)]
+struct Counters {
+    sent: u64,
+    failed: u64,
+    succeeded: u64,
+    succeeded_us: u64,
+}
+
+/// The task that adapts the limit; it stops when this is dropped.
+pub struct Adapting(JoinSet<()>);
+
+impl Drop for Adapting {
+    fn drop(&mut self) {
+        self.0.abort_all();
+    }
+}
+
+/// An attempt's body meter, seen by the controller on its way.
+struct Tap {
+    inner: Option<Arc<dyn Meter>>,
+    controller: Arc<Controller>,
+}
+
+impl Meter for Tap {
+    fn sent(&self, bytes: u64) {
+        self.controller.sent.fetch_add(bytes, Ordering::Relaxed);
+        if let Some(inner) = &self.inner {
+            inner.sent(bytes);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIB: f64 = 1024.0 * 1024.0;
+    const PART: u64 = 8 << 20;
+
+    /// An epoch in which every slot was busy and no part finished.
+    fn full(mib_per_s: f64) -> Sample {
+        Sample {
+            goodput: mib_per_s * MIB,
+            full: true,
+            disturbed: false,
+            part_time: None,
+        }
+    }
+
+    /// An epoch in which parts took `secs` each.
+    fn parts(mib_per_s: f64, secs: f64) -> Sample {
+        Sample {
+            part_time: Some(Duration::from_secs_f64(secs)),
+            ..full(mib_per_s)
+        }
+    }
+
+    /// A decider past its first (settling) epoch, measuring `s`.
+    fn measured(s: Sample) -> Decider {
+        let mut d = Decider::new(AUTO_MAX, PART);
+        assert_eq!(d.epoch_length(), SETTLE);
+        assert_eq!(d.epoch(full(1000.0)), START, "the first epoch only settles");
+        assert_eq!(d.epoch_length(), SETTLE, "the first measurement is short");
+        d.epoch(s);
+        d
+    }
+
+    #[test]
+    fn slow_parts_make_the_first_step_a_leap() {
+        // 8 parts at 13 MiB/s and none finished: a part takes about 5 s.
+        let d = measured(full(13.0));
+        assert_eq!(d.limit(), 32);
+        assert_eq!(d.epoch_length(), SETTLE);
+        // Parts seen to take 2 s: the same.
+        assert_eq!(measured(parts(30.0, 2.0)).limit(), 32);
+    }
+
+    #[test]
+    fn fast_parts_take_no_step() {
+        // 8 parts at 400 MiB/s (160 ms each), or seen to take 0.3 s, or
+        // none finished in a loaded epoch at 100 MiB/s: 8 stay.
+        for s in [full(400.0), parts(200.0, 0.3), full(100.0)] {
+            let mut d = measured(s);
+            assert_eq!(d.limit(), START, "{s:?}");
+            assert_eq!(d.epoch_length(), STEADY_EPOCH);
+            // Later epochs are long, and see parts finish.
+            for _ in 0..100 {
+                assert_eq!(d.epoch(parts(300.0, 0.4)), START, "{s:?}");
+            }
+            // Parts that turn slow are tried with a doubling, not a leap.
+            assert_eq!(d.epoch(parts(20.0, 3.0)), 16);
+        }
+    }
+
+    #[test]
+    fn a_step_is_judged_after_a_settling_epoch_and_doubles_while_it_pays() {
+        let mut d = measured(full(13.0));
+        // The settling epoch's burst is not taken for a gain.
+        assert_eq!(d.epoch(full(200.0)), 32);
+        assert_eq!(
+            d.epoch_length(),
+            EPOCH,
+            "a step is judged over a full epoch"
+        );
+        // 4x the parts, 3x the goodput: still linear, so up again.
+        assert_eq!(d.epoch(full(39.0)), 64);
+        d.epoch(full(0.0));
+        // At the ceiling, and no gain: back to 32, which paid.
+        assert_eq!(d.epoch(full(40.0)), 32);
+        d.epoch(full(40.0));
+        assert_eq!(d.epoch_length(), STEADY_EPOCH);
+    }
+
+    #[test]
+    fn a_step_that_buys_a_little_is_kept_and_ends_the_climb() {
+        let mut d = measured(full(30.0));
+        d.epoch(full(30.0));
+        // Four times the parts, 20 % more: kept, no further step.
+        assert_eq!(d.epoch(full(36.0)), 32);
+        for _ in 0..HOLD {
+            assert_eq!(d.epoch(parts(36.0, 7.0)), 32);
+        }
+        // Then one more try, a doubling.
+        assert_eq!(d.epoch(parts(36.0, 7.0)), 64);
+    }
+
+    #[test]
+    fn a_step_that_buys_nothing_is_undone_and_tried_later_less_often() {
+        let mut d = measured(full(38.0));
+        d.epoch(full(38.0));
+        assert_eq!(d.epoch(full(39.0)), START, "2.5 % is noise");
+        d.epoch(full(38.0)); // settling
+        let slow = parts(38.0, 1.7);
+        for _ in 0..HOLD {
+            assert_eq!(d.epoch(slow), START);
+        }
+        assert_eq!(d.epoch(slow), 16, "tried again");
+        d.epoch(slow);
+        assert_eq!(d.epoch(parts(37.0, 3.4)), START);
+        d.epoch(slow);
+        for _ in 0..2 * HOLD {
+            assert_eq!(d.epoch(slow), START, "twice as long");
+        }
+        assert_eq!(d.epoch(slow), 16);
+    }
+
+    #[test]
+    fn epochs_that_say_nothing_decide_nothing() {
+        let mut d = measured(full(13.0));
+        d.epoch(full(13.0));
+        let tail = Sample {
+            full: false,
+            ..full(5.0)
+        };
+        let failed = Sample {
+            disturbed: true,
+            ..full(5.0)
+        };
+        for s in [tail, failed, full(0.0)] {
+            assert_eq!(d.epoch(s), 32, "{s:?}");
+        }
+        assert_eq!(d.epoch(full(39.0)), 64, "the next full epoch judges");
+    }
+
+    #[test]
+    fn overload_halves_once_an_epoch_and_holds_the_climb() {
+        let mut d = measured(full(13.0));
+        assert_eq!(d.limit(), 32);
+        assert_eq!(d.throttled(), 16);
+        assert_eq!(d.throttled(), 16, "the same overload, seen by every part");
+        d.epoch(full(20.0)); // settling
+        assert_eq!(d.throttled(), 8);
+        d.epoch(full(20.0));
+        assert_eq!(d.throttled(), 4, "below the start");
+        d.epoch(full(20.0));
+        d.epoch(full(20.0));
+        assert_eq!(d.throttled(), 2);
+        d.epoch(full(20.0));
+        d.epoch(full(20.0));
+        assert_eq!(d.throttled(), 1);
+        d.epoch(full(20.0));
+        d.epoch(full(20.0));
+        assert_eq!(d.throttled(), 1, "never below one");
+        d.epoch(full(20.0)); // settling
+        for _ in 0..THROTTLE_HOLD {
+            assert_eq!(d.epoch(full(20.0)), 1);
+        }
+        // Then doubling, not a leap, however slow the parts.
+        assert_eq!(d.epoch(full(1.0)), 2);
+    }
+
+    #[test]
+    fn the_ceiling_bounds_every_step() {
+        let mut d = Decider::new(12, PART);
+        d.epoch(full(1.0));
+        assert_eq!(d.epoch(full(1.0)), 12);
+        d.epoch(full(1.0));
+        assert_eq!(d.epoch(full(1.5)), 12);
+        assert_eq!(Decider::new(4, PART).limit(), 4);
+        assert_eq!(Concurrency::Auto { max: 4 }.initial(), 4);
+        assert_eq!(Concurrency::Fixed(3).initial(), 3);
+        assert_eq!(Concurrency::Fixed(3).ceiling(), 3);
+        assert_eq!(Concurrency::Auto { max: 64 }.ceiling(), 64);
+    }
+
+    #[test]
+    fn overload_is_recognised_by_status_or_code() {
+        let mut e = StoreError::new(crate::store::ErrorKind::Retryable, "UploadPart", "x");
+        assert!(!is_throttle(&e));
+        e.status = Some(503);
+        assert!(is_throttle(&e));
+        e.status = Some(500);
+        assert!(!is_throttle(&e));
+        e.message = "SlowDown: Please reduce your request rate.".into();
+        assert!(is_throttle(&e));
+    }
+
+    #[tokio::test]
+    async fn a_gate_shrinks_as_slots_come_back_and_grows_at_once() {
+        let gate = Gate::new(3);
+        let a = gate.acquire().await.unwrap();
+        let b = gate.acquire().await.unwrap();
+        gate.resize(1);
+        // One free slot was taken out at once; one more is owed.
+        assert!(gate.is_full());
+        drop(a);
+        assert!(gate.is_full(), "the owed slot was taken out");
+        drop(b);
+        let c = gate.acquire().await.unwrap();
+        assert!(gate.is_full());
+        gate.resize(4);
+        let d = gate.acquire().await.unwrap();
+        let e = gate.acquire().await.unwrap();
+        let f = gate.acquire().await.unwrap();
+        assert!(gate.is_full());
+        // Growing cancels what is still owed before adding slots.
+        gate.resize(2);
+        gate.resize(3);
+        drop((c, d, e, f));
+        let _g: Vec<Slot> = vec![
+            gate.acquire().await.unwrap(),
+            gate.acquire().await.unwrap(),
+            gate.acquire().await.unwrap(),
+        ];
+        assert!(gate.is_full());
+        gate.close();
+        assert!(gate.is_closed() && gate.acquire().await.is_err());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_controller_halves_on_an_overloaded_answer() {
+        let controller = Controller::new(Concurrency::Auto { max: 64 }, PART, 2);
+        let _adapting = controller.spawn();
+        let overloaded = StoreError {
+            status: Some(503),
+            ..StoreError::new(crate::store::ErrorKind::Retryable, "UploadPart", "SlowDown")
+        };
+        let body = FileRange {
+            file: Arc::new(tempfile::tempfile().unwrap()),
+            offset: 0,
+            len: 0,
+            meter: None,
+        };
+        let answer = controller
+            .watch(body, |_| async { Err::<(), _>(overloaded) })
+            .await;
+        assert!(answer.is_err());
+        tokio::time::sleep(TICK * 2).await;
+        assert_eq!(controller.limit(), START / 2);
+        // Every gate follows: four slots, then none.
+        let gate = controller.gate(1);
+        let _slots: Vec<Slot> = take(&gate, 4).await;
+        assert!(gate.is_full());
+        assert!(Controller::new(Concurrency::Fixed(8), PART, 1)
+            .spawn()
+            .is_none());
+    }
+
+    async fn take(gate: &Arc<Gate>, n: usize) -> Vec<Slot> {
+        let mut slots = Vec::new();
+        for _ in 0..n {
+            slots.push(gate.acquire().await.unwrap());
+        }
+        slots
+    }
+}
