@@ -492,7 +492,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__serve)
-            opts="-h --listen --bucket --prefix --url-expiry --tokens --jwt-secret-file --no-auth --cors-origin --apply-bucket-cors --json-logs --request-timeout --max-concurrent --endpoint-url --region --profile --path-style --journal-dir --help"
+            opts="-h --listen --bucket --prefix --url-expiry --tokens --jwt-secret-file --jwt-max-lifetime --no-auth --cors-origin --apply-bucket-cors --json-logs --request-timeout --header-timeout --body-timeout --write-timeout --max-connections --max-concurrent --max-concurrent-per-caller --rate-limit --create-rate-limit --address-rate-limit --trust-proxy --metrics-listen --endpoint-url --region --profile --path-style --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -522,6 +522,10 @@ _s3up() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --jwt-max-lifetime)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --cors-origin)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -530,7 +534,43 @@ _s3up() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --header-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --body-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --write-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-concurrent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-concurrent-per-caller)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --create-rate-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --address-rate-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-listen)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -221,10 +221,20 @@ complete -c s3up -n "__fish_s3up_using_subcommand serve" -l bucket -d 'The bucke
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l prefix -d 'Every key lies under this prefix (each caller\'s own prefix comes after it)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l url-expiry -d 'How long a presigned URL stays valid, e.g. 15m, 1h, 900 (seconds); at most 7d, and never past the credentials\' own expiry' -r
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l tokens -d 'Bearer tokens: lines \'sha256:HEX PREFIX [ID]\' (see the README)' -r -F
-complete -c s3up -n "__fish_s3up_using_subcommand serve" -l jwt-secret-file -d 'Accept HS256 JWTs signed with this file\'s contents; \'exp\' is enforced and the \'prefix\' claim names what the caller may write' -r -F
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l jwt-secret-file -d 'Accept HS256 JWTs signed with this file\'s contents; \'exp\' is required, \'nbf\' and \'iat\' are enforced, and the \'prefix\' claim names what the caller may write' -r -F
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l jwt-max-lifetime -d 'The longest a JWT may live: tokens whose exp - iat, or exp - now, is longer are refused, e.g. 1h, 1d' -r
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l cors-origin -d 'Let browser pages from this origin call serve (repeatable; * for any)' -r
-complete -c s3up -n "__fish_s3up_using_subcommand serve" -l request-timeout -d 'How long a request may take before it is answered 408, e.g. 300 (seconds) or 5m' -r
-complete -c s3up -n "__fish_s3up_using_subcommand serve" -l max-concurrent -d 'Requests served at once; more are answered 503 at once' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l request-timeout -d 'How long a request may take, once its body is in, before it is answered 408, e.g. 300 (seconds) or 5m' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l header-timeout -d 'How long a request\'s line and headers may take to arrive; also how long an idle keep-alive connection is kept' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l body-timeout -d 'How long a request\'s body may take to arrive (answered 408 after)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l write-timeout -d 'How long a client may leave the answer unread before its connection is closed (measured between two writes that make progress)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l max-connections -d 'Connections open at once; more are answered 503 and closed. Kept below the open-file limit, which serve raises to its hard limit at start' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l max-concurrent -d 'Requests served at once, all callers together, once their bodies are in; more are answered 503 at once' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l max-concurrent-per-caller -d 'Requests one caller (a token, or a JWT subject) may have in flight, body included; more are answered 429' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l rate-limit -d 'Requests a second one caller may make, in bursts of as many; more are answered 429 with Retry-After. 0: no limit' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l create-rate-limit -d 'Multipart uploads a second one caller may create (each costs storage until completed or aborted), in bursts of as many. 0: no limit' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l address-rate-limit -d 'Requests a second one client address may make to the routes that need no token (the page, /healthz, /openapi.json). 0: no limit' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l metrics-listen -d 'Serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090 (a listener of its own, with no authentication: keep it private)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
@@ -232,6 +242,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand serve" -l journal-dir -d 'Wher
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l no-auth -d 'Accept requests with no token at all (only on a loopback address)'
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l apply-bucket-cors -d 'Replace the bucket\'s CORS configuration with one that lets browsers at the --cors-origin origins PUT parts and read their ETag, then serve'
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l json-logs -d 'Log one JSON object per request instead of text'
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l trust-proxy -d 'Take the client\'s address from the first X-Forwarded-For hop (for the logs and the per-address limits): only behind a proxy that sets it'
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r

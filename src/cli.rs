@@ -311,10 +311,16 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub tokens: Option<PathBuf>,
 
-    /// Accept HS256 JWTs signed with this file's contents; 'exp' is enforced and
-    /// the 'prefix' claim names what the caller may write
+    /// Accept HS256 JWTs signed with this file's contents; 'exp' is required,
+    /// 'nbf' and 'iat' are enforced, and the 'prefix' claim names what the
+    /// caller may write
     #[arg(long, value_name = "FILE")]
     pub jwt_secret_file: Option<PathBuf>,
+
+    /// The longest a JWT may live: tokens whose exp - iat, or exp - now, is
+    /// longer are refused, e.g. 1h, 1d
+    #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = units::parse_timeout)]
+    pub jwt_max_lifetime: Duration,
 
     /// Accept requests with no token at all (only on a loopback address)
     #[arg(long, conflicts_with_all = ["tokens", "jwt_secret_file"])]
@@ -333,14 +339,64 @@ pub struct ServeArgs {
     #[arg(long)]
     pub json_logs: bool,
 
-    /// How long a request may take before it is answered 408, e.g. 300 (seconds)
-    /// or 5m
+    /// How long a request may take, once its body is in, before it is
+    /// answered 408, e.g. 300 (seconds) or 5m
     #[arg(long, value_name = "DURATION", default_value = "300", value_parser = units::parse_timeout)]
     pub request_timeout: Duration,
 
-    /// Requests served at once; more are answered 503 at once
+    /// How long a request's line and headers may take to arrive; also how
+    /// long an idle keep-alive connection is kept
+    #[arg(long, value_name = "DURATION", default_value = "10", value_parser = units::parse_timeout)]
+    pub header_timeout: Duration,
+
+    /// How long a request's body may take to arrive (answered 408 after)
+    #[arg(long, value_name = "DURATION", default_value = "30", value_parser = units::parse_timeout)]
+    pub body_timeout: Duration,
+
+    /// How long a client may leave the answer unread before its connection
+    /// is closed (measured between two writes that make progress)
+    #[arg(long, value_name = "DURATION", default_value = "30", value_parser = units::parse_timeout)]
+    pub write_timeout: Duration,
+
+    /// Connections open at once; more are answered 503 and closed. Kept below
+    /// the open-file limit, which serve raises to its hard limit at start
+    #[arg(long, value_name = "N", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// Requests served at once, all callers together, once their bodies are
+    /// in; more are answered 503 at once
     #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65536))]
     pub max_concurrent: u32,
+
+    /// Requests one caller (a token, or a JWT subject) may have in flight,
+    /// body included; more are answered 429
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=65536))]
+    pub max_concurrent_per_caller: u32,
+
+    /// Requests a second one caller may make, in bursts of as many; more are
+    /// answered 429 with Retry-After. 0: no limit
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub rate_limit: u32,
+
+    /// Multipart uploads a second one caller may create (each costs storage
+    /// until completed or aborted), in bursts of as many. 0: no limit
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub create_rate_limit: u32,
+
+    /// Requests a second one client address may make to the routes that need
+    /// no token (the page, /healthz, /openapi.json). 0: no limit
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub address_rate_limit: u32,
+
+    /// Take the client's address from the first X-Forwarded-For hop (for the
+    /// logs and the per-address limits): only behind a proxy that sets it
+    #[arg(long)]
+    pub trust_proxy: bool,
+
+    /// Serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090
+    /// (a listener of its own, with no authentication: keep it private)
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// How an upload runs: shared by `put` and `resume`.

@@ -13,6 +13,7 @@ use crate::cli::{GlobalArgs, ServeArgs};
 use crate::error::{Error, Result};
 use crate::output;
 use crate::serve::auth::Auth;
+use crate::serve::server::{fitting_cap, raise_file_limit, ConnLimits};
 use crate::serve::{self, keys, AppState, HttpLimits};
 use crate::store::sdk::SdkStore;
 use crate::store::ErrorKind;
@@ -44,12 +45,30 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
     let addr = listener
         .local_addr()
         .map_err(|e| output::serve::cannot_read_address(&e))?;
+    let metrics = match args.metrics_listen {
+        Some(at) => {
+            let l = tokio::net::TcpListener::bind(at)
+                .await
+                .map_err(|e| output::serve::cannot_listen(at, &e))?;
+            Some(serve::metrics::start(l).map_err(Error::failed)?)
+        }
+        None => None,
+    };
+    let limits = serve::limits::Limiters::new(serve::limits::RateLimits {
+        max_per_caller: args.max_concurrent_per_caller as usize,
+        per_caller: args.rate_limit,
+        creates_per_caller: args.create_rate_limit,
+        per_address: args.address_rate_limit,
+        trust_proxy: args.trust_proxy,
+    });
     let state = Arc::new(AppState {
         store,
         bucket: args.bucket.clone(),
         auth,
         url_expiry: args.url_expiry,
         page,
+        limits: Arc::new(limits),
+        body_timeout: args.body_timeout,
     });
     let app = serve::router(
         state,
@@ -57,11 +76,20 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
             request_timeout: args.request_timeout,
             max_concurrent: args.max_concurrent as usize,
             cors_origins: args.cors_origins.clone(),
+            trust_proxy: args.trust_proxy,
         },
     );
+    let conn_limits = ConnLimits {
+        max_connections: connection_cap(args.max_connections as usize),
+        header_timeout: args.header_timeout,
+        write_timeout: args.write_timeout,
+    };
     output::serve::listening(addr, &args.bucket, &prefix);
+    if let Some(at) = metrics {
+        output::serve::metrics_at(at);
+    }
     let _ = std::io::stdout().flush();
-    serve::serve(listener, app)
+    serve::serve(listener, app, &conn_limits)
         .await
         .map_err(|e| output::serve::serving_failed(addr, &e))?;
     tracing::info!("stopped");
@@ -82,12 +110,29 @@ fn auth(args: &ServeArgs) -> Result<Auth> {
         &args.prefix,
         args.tokens.as_deref(),
         args.jwt_secret_file.as_deref(),
+        args.jwt_max_lifetime,
     )
     .map_err(Error::Usage)?;
     for w in warnings {
         output::warning(&w);
     }
     Ok(auth)
+}
+
+/// `--max-connections`, or less if the open-file limit (raised to its hard
+/// limit first) has no room for it; a warning says so.
+fn connection_cap(wanted: usize) -> usize {
+    let file_limit = raise_file_limit();
+    match fitting_cap(wanted, file_limit) {
+        Some(cap) => {
+            tracing::warn!(
+                "{}",
+                output::serve::connections_capped(wanted, cap, file_limit.unwrap_or(0))
+            );
+            cap
+        }
+        None => wanted,
+    }
 }
 
 /// s3up's own events at INFO (the request lines); other crates' (the SDK's)

@@ -71,3 +71,17 @@ pub fn cors_gap(bucket: &str, gap: &str, json: &str) -> String {
 pub fn cors_unreadable(bucket: &str, e: &impl std::fmt::Display, json: &str) -> String {
     format!("bucket '{bucket}': cannot read its CORS configuration ({e}); browsers need {json}")
 }
+
+/// Where the metrics are, with `--metrics-listen`: a log line, since
+/// stdout holds the one line scripts read (and may close after it).
+pub fn metrics_at(addr: SocketAddr) {
+    tracing::info!("metrics on http://{addr}/metrics");
+}
+
+/// `--max-connections` lowered to fit the open-file limit.
+pub fn connections_capped(wanted: usize, cap: usize, file_limit: u64) -> String {
+    format!(
+        "--max-connections {wanted} does not fit under this process's limit of {file_limit} open files: \
+         serving at most {cap} connections. Raise the hard limit (ulimit -Hn, LimitNOFILE=) to allow more"
+    )
+}

@@ -25,6 +25,7 @@
 //! `sub`, when present, names the caller in the logs.
 
 use std::path::Path;
+use std::time::Duration;
 
 use axum::http::HeaderValue;
 use sha2::{Digest, Sha256};
@@ -55,16 +56,9 @@ struct TokenEntry {
 pub struct Auth {
     server_prefix: String,
     tokens: Vec<TokenEntry>,
-    jwt: Option<jsonwebtoken::DecodingKey>,
+    jwt: Option<super::jwt::Verifier>,
     /// `--no-auth`: every request is the caller "anonymous" with all of `--prefix`.
     open: bool,
-}
-
-#[derive(Debug, serde::Deserialize)]
-struct Claims {
-    prefix: String,
-    #[serde(default)]
-    sub: Option<String>,
 }
 
 impl Auth {
@@ -78,12 +72,14 @@ impl Auth {
         }
     }
 
-    /// From the tokens file and/or the JWT secret file. Returns the warnings
-    /// to print (plain tokens in the file) with it.
+    /// From the tokens file and/or the JWT secret file, with the longest
+    /// lifetime a JWT may have. Returns the warnings to print (plain tokens
+    /// in the file) with it.
     pub fn load(
         server_prefix: &str,
         tokens: Option<&Path>,
         jwt_secret: Option<&Path>,
+        jwt_max_lifetime: Duration,
     ) -> Result<(Auth, Vec<String>), String> {
         let mut warnings = Vec::new();
         let entries = match tokens {
@@ -114,7 +110,7 @@ impl Auth {
                         secret.len()
                     ));
                 }
-                Some(jsonwebtoken::DecodingKey::from_secret(secret))
+                Some(super::jwt::Verifier::new(secret, jwt_max_lifetime))
             }
             None => None,
         };
@@ -166,9 +162,9 @@ impl Auth {
         if let Some(caller) = self.caller_of_token(token) {
             return Ok(caller);
         }
-        if let Some(key) = &self.jwt {
+        if let Some(verifier) = &self.jwt {
             if token.split('.').count() == 3 {
-                return self.caller_of_jwt(key, token);
+                return self.caller_of_jwt(verifier, token);
             }
         }
         Err(ApiError::unauthorized(
@@ -194,30 +190,10 @@ impl Auth {
 
     fn caller_of_jwt(
         &self,
-        key: &jsonwebtoken::DecodingKey,
+        verifier: &super::jwt::Verifier,
         token: &str,
     ) -> Result<Caller, ApiError> {
-        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
-        validation.leeway = 0;
-        validation.validate_aud = false;
-        validation.set_required_spec_claims(&["exp"]);
-        let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|e| {
-            use jsonwebtoken::errors::ErrorKind as K;
-            match e.kind() {
-                K::ExpiredSignature => {
-                    ApiError::unauthorized("expired_token", "the JWT has expired: get a new one")
-                }
-                K::MissingRequiredClaim(c) => ApiError::unauthorized(
-                    "bad_token",
-                    format!("the JWT has no '{c}' claim: it needs 'exp' and 'prefix'"),
-                ),
-                _ => ApiError::unauthorized(
-                    "bad_token",
-                    "the JWT was not accepted (bad signature, algorithm or claims): ask for a valid one",
-                ),
-            }
-        })?;
-        let claims = data.claims;
+        let claims = verifier.verify(token)?;
         // An empty claim would grant the whole of --prefix, like '/': an issuer
         // that fills it from a missing field must not mint such tokens by accident.
         if claims.prefix.is_empty() {
@@ -240,10 +216,18 @@ impl Auth {
 }
 
 /// A caller prefix, normalised (`/` is the whole of `--prefix`), or why not.
+/// Only `/` itself means everything: `//` would normalise to the same, and
+/// an issuer that writes it meant something else.
 fn checked_prefix(p: &str) -> Result<String, String> {
     let normalized = normalize_prefix(p);
     if normalized.is_empty() {
-        return Ok(normalized);
+        if p == "/" {
+            return Ok(normalized);
+        }
+        return Err(format!(
+            "'{}' is not a prefix: write '/' for the whole of the server's prefix, or a path such as 'alice/'",
+            keys::quoted(p)
+        ));
     }
     keys::check_form(&normalized)
         .map(|()| normalized)
@@ -309,6 +293,8 @@ fn parse_tokens(
 mod tests {
     use super::*;
 
+    const DAY: Duration = Duration::from_secs(86_400);
+
     fn header(v: &str) -> HeaderValue {
         HeaderValue::from_str(v).unwrap()
     }
@@ -317,7 +303,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tokens");
         std::fs::write(&path, file).unwrap();
-        Auth::load("up", Some(&path), None).unwrap().0
+        Auth::load("up", Some(&path), None, DAY).unwrap().0
     }
 
     #[test]
@@ -350,9 +336,9 @@ mod tests {
     fn bad_tokens_files_are_refused_with_the_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tokens");
-        for text in ["", "sha256:abc alice", "t1", "t1 ../x"] {
+        for text in ["", "sha256:abc alice", "t1", "t1 ../x", "t1 //"] {
             std::fs::write(&path, text).unwrap();
-            let e = Auth::load("", Some(&path), None).err().unwrap();
+            let e = Auth::load("", Some(&path), None, DAY).err().unwrap();
             assert!(e.contains("tokens"), "{text}: {e}");
         }
     }
@@ -364,7 +350,7 @@ mod tests {
         let path = dir.path().join("secret");
         let secret = "0123456789abcdef0123456789abcdef";
         std::fs::write(&path, format!("{secret}\n")).unwrap();
-        let (auth, _) = Auth::load("up/", None, Some(&path)).unwrap();
+        let (auth, _) = Auth::load("up/", None, Some(&path), DAY).unwrap();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
@@ -399,6 +385,9 @@ mod tests {
         );
         let c = jwt(serde_json::json!({"exp": now + 60, "prefix": "/"}), secret).unwrap();
         assert_eq!(c.scope, "up/");
+        // '//' is not '/': it is refused, not read as the whole prefix.
+        let e = jwt(serde_json::json!({"exp": now + 60, "prefix": "//"}), secret).unwrap_err();
+        assert!(e.message.contains("'//' is not a prefix"), "{}", e.message);
         let e = jwt(serde_json::json!({"prefix": "c"}), secret).unwrap_err();
         assert_eq!(e.status, 401);
         let e = jwt(serde_json::json!({"exp": now + 60}), secret).unwrap_err();

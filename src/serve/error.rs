@@ -20,6 +20,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds for `Retry-After` on a 429 or 503 (default 1).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -28,7 +30,25 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// 429: a limit of the caller's or its address's; retry after `secs`.
+    pub fn too_many(code: &'static str, message: impl Into<String>, secs: u64) -> ApiError {
+        ApiError {
+            retry_after: Some(secs.max(1)),
+            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, message)
+        }
+    }
+
+    /// The JSON body alone, for answers written outside the router.
+    pub fn json_body(&self) -> String {
+        serde_json::to_string(&ErrorBody {
+            error: self.message.clone(),
+            code: self.code.to_string(),
+        })
+        .unwrap_or_default()
     }
 
     /// 400: the request itself is wrong.
@@ -53,6 +73,7 @@ impl ApiError {
 
     /// The answer for a failed store call, by what the store said.
     pub fn from_store(e: &StoreError) -> ApiError {
+        super::metrics::store_error(e);
         let what = format!("{} failed: {}", e.op, e.message);
         let (status, code, hint) = match (e.kind, e.status) {
             (ErrorKind::NoSuchUpload, _) => (
@@ -122,6 +143,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let retry_after = self.retry_after.unwrap_or(1);
         let mut response = (
             self.status,
             axum::Json(ErrorBody {
@@ -141,7 +163,7 @@ impl IntoResponse for ApiError {
         ) {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
         response
     }
@@ -164,6 +186,15 @@ pub fn for_status(status: StatusCode) -> ApiError {
         StatusCode::REQUEST_TIMEOUT => (
             "timeout",
             "the request took longer than the server's request timeout; retry",
+        ),
+        StatusCode::URI_TOO_LONG => (
+            "uri_too_long",
+            "the request's target is longer than 64 KiB: ask for fewer parts in one batch",
+        ),
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => (
+            "headers_too_large",
+            "the request line and headers are larger than the server takes (80 KiB): \
+             ask for fewer parts in one batch, or send fewer headers",
         ),
         StatusCode::SERVICE_UNAVAILABLE => (
             "overloaded",

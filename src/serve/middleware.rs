@@ -1,14 +1,25 @@
-//! What every request passes through before and after its handler:
-//! authentication (and, without it, the loopback guard), the overload and
-//! timeout limits, the CORS answer for browser pages, the JSON shape of every
-//! error answer, the catching of panics, and the log line.
+//! What every request passes through before and after its handler, in
+//! order: the client's address and the log line; the JSON shape of every
+//! error answer; the catching of panics; the CORS answer for browser pages;
+//! then, on the routes that need no token, the per-address rate
+//! ([`address_limit`]), and on the API routes: authentication (and, without
+//! it, the loopback guard), the caller's rates and in-flight count
+//! ([`caller_limits`]), the body, read whole under `--body-timeout`
+//! ([`read_body`]), and only then a global slot and the request timeout
+//! ([`work_limits`]).
+//!
+//! The order is the point (issue 21): a slow body holds a slot of its own
+//! caller's, never one of the global `--max-concurrent`, so one token cannot
+//! shut out the others; and `/healthz` and the page take no slot at all.
 //!
 //! Each is a tower layer or an axum middleware function; `serve`'s router
-//! stacks them ([`limits`] around the routes, [`outer_layers`] last).
+//! stacks them ([`work_limits`] and the functions around the API routes,
+//! [`outer_layers`] last).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
@@ -17,39 +28,116 @@ use axum::Router;
 use tower::ServiceBuilder;
 
 use super::auth::Caller;
+use super::limits::{client_addr, ClientAddr};
 use super::{error, keys, AppState, HttpLimits};
 
 /// The caller of a request, as the log line names it.
 #[derive(Debug, Clone)]
 struct LoggedCaller(String);
 
-/// Bounds the work in flight: at most `max_concurrent` requests at once
-/// (beyond, 503 at once rather than a queue), each cut off after
-/// `request_timeout` (408); and answers CORS for the allowed origins.
-pub fn limits(app: Router, limits: &HttpLimits) -> Router {
+/// Bounds the work in flight on the API routes, once a request's body is in:
+/// at most `max_concurrent` requests at once (beyond, 503 at once rather
+/// than a queue), each cut off after `request_timeout` (408).
+pub fn work_limits(app: Router<Arc<AppState>>, limits: &HttpLimits) -> Router<Arc<AppState>> {
     let overload = ServiceBuilder::new()
         .layer(axum::error_handling::HandleErrorLayer::new(
-            |_: tower::BoxError| async { StatusCode::SERVICE_UNAVAILABLE },
+            |_: tower::BoxError| async {
+                super::metrics::rejected("overload");
+                StatusCode::SERVICE_UNAVAILABLE
+            },
         ))
         .load_shed()
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
             limits.max_concurrent.max(1),
         ));
-    let mut app = app
-        .layer(overload)
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+    app.route_layer(overload)
+        .route_layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,
-        ));
-    if !limits.cors_origins.is_empty() {
-        app = app.layer(cors_layer(&limits.cors_origins));
-    }
-    app
+        ))
 }
 
-/// What every answer goes through last: a panic becomes a 500, an error
-/// answer no handler wrote becomes JSON, and each request is logged.
-pub fn outer_layers(app: Router) -> Router {
+/// The whole body, read under `--body-timeout` (408 `body_timeout`) and
+/// [`super::api::MAX_COMPLETE_BODY`] (413), before the request takes a
+/// global slot. The handler then reads it from memory.
+pub async fn read_body(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let limit = super::api::MAX_COMPLETE_BODY;
+    let read = tokio::time::timeout(state.body_timeout, axum::body::to_bytes(body, limit));
+    match read.await {
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Ok(Err(e)) => {
+            let inner = e.into_inner();
+            if inner.is::<http_body_util::LengthLimitError>() {
+                error::for_status(StatusCode::PAYLOAD_TOO_LARGE).into_response()
+            } else {
+                error::ApiError::bad_request(
+                    "bad_body",
+                    format!("the request body could not be read: {inner}"),
+                )
+                .into_response()
+            }
+        }
+        Err(_) => {
+            super::metrics::rejected("body_timeout");
+            error::ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                format!(
+                    "the request body did not arrive within {} s (the server's --body-timeout): retry",
+                    state.body_timeout.as_secs()
+                ),
+            )
+            .into_response()
+        }
+    }
+}
+
+/// The caller's rates and its count of requests in flight (429 beyond
+/// either); the count is held until the answer is ready.
+pub async fn caller_limits(
+    State(state): State<Arc<AppState>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let Some(caller) = req.extensions().get::<Caller>().cloned() else {
+        return next.run(req).await;
+    };
+    let creates = req.method() == Method::POST && req.uri().path() == "/s3/multipart";
+    if let Err(e) = state.limits.check_caller(&caller, creates) {
+        return e.into_response();
+    }
+    let _in_flight = match state.limits.enter(&caller) {
+        Ok(guard) => guard,
+        Err(e) => return e.into_response(),
+    };
+    next.run(req).await
+}
+
+/// The per-address rate, on the routes that need no token.
+pub async fn address_limit(
+    State(state): State<Arc<AppState>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if let Some(ClientAddr(addr)) = req.extensions().get::<ClientAddr>().copied() {
+        if let Err(e) = state.limits.check_address(addr) {
+            return e.into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// What every answer goes through last: CORS, a panic becomes a 500, an
+/// error answer no handler wrote becomes JSON, and each request is logged
+/// with its client's address (`trust_proxy`: see [`client_addr`]).
+pub fn outer_layers(mut app: Router, cors_origins: &[String], trust_proxy: bool) -> Router {
+    if !cors_origins.is_empty() {
+        app = app.layer(cors_layer(cors_origins));
+    }
     // A bug in a handler answers 500 in JSON (json_errors below) and leaves
     // the process serving, instead of dropping the connection with no answer.
     // The panic's message is not sent: it could quote anything.
@@ -57,7 +145,7 @@ pub fn outer_layers(app: Router) -> Router {
         |_: Box<dyn std::any::Any + Send>| StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     ))
     .layer(middleware::from_fn(json_errors))
-    .layer(middleware::from_fn(log_request))
+    .layer(middleware::from_fn_with_state(trust_proxy, log_request))
 }
 
 fn cors_layer(origins: &[String]) -> tower_http::cors::CorsLayer {
@@ -89,6 +177,12 @@ pub async fn authenticate(
             return e.into_response();
         }
     }
+    let addr = req.extensions().get::<ClientAddr>().map(|a| a.0);
+    if let Some(addr) = addr {
+        if let Err(e) = state.limits.check_penalty(addr) {
+            return e.into_response();
+        }
+    }
     match state
         .auth
         .authenticate(req.headers().get(header::AUTHORIZATION))
@@ -100,7 +194,13 @@ pub async fn authenticate(
             response.extensions_mut().insert(logged);
             response
         }
-        Err(e) => e.into_response(),
+        Err(e) => {
+            super::metrics::rejected("auth");
+            if let Some(addr) = addr {
+                state.limits.auth_failed(addr);
+            }
+            e.into_response()
+        }
     }
 }
 
@@ -175,11 +275,14 @@ async fn json_errors(req: Request, next: Next) -> Response {
     response
 }
 
-/// One log line per request: method, route, status, latency, caller. The
-/// route is the pattern (`/s3/multipart/{upload_id}`), so neither keys nor
-/// signatures reach the log; the caller is the token's ID, never the token.
-async fn log_request(req: Request, next: Next) -> Response {
+/// One log line per request: method, route, status, latency, caller and
+/// client address; and the request's metrics. The route is the pattern
+/// (`/s3/multipart/{upload_id}`), so neither keys nor signatures reach the
+/// log; the caller is the token's ID, never the token.
+async fn log_request(State(trust_proxy): State<bool>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
+    let client = client_addr(&req, trust_proxy);
+    req.extensions_mut().insert(ClientAddr(client));
     let method = req.method().clone();
     let route = req
         .extensions()
@@ -192,12 +295,16 @@ async fn log_request(req: Request, next: Next) -> Response {
         .get::<LoggedCaller>()
         .map(|c| c.0.as_str())
         .unwrap_or("-");
+    let took = started.elapsed();
+    let status = response.status().as_u16();
+    super::metrics::request(&route, method.as_str(), status, took);
     tracing::info!(
         method = %method,
         route = %route,
-        status = response.status().as_u16(),
-        latency_ms = %format_args!("{:.2}", started.elapsed().as_secs_f64() * 1000.0),
+        status,
+        latency_ms = %format_args!("{:.2}", took.as_secs_f64() * 1000.0),
         caller = %caller,
+        client = %client,
         "request"
     );
     response
@@ -258,14 +365,18 @@ mod tests {
     #[tokio::test]
     async fn a_panic_is_a_json_500_without_its_message() {
         use tower::ServiceExt;
-        let app = outer_layers(Router::new().route(
-            "/boom",
-            get(|| async {
-                if std::hint::black_box(true) {
-                    panic!("secret detail");
-                }
-            }),
-        ));
+        let app = outer_layers(
+            Router::new().route(
+                "/boom",
+                get(|| async {
+                    if std::hint::black_box(true) {
+                        panic!("secret detail");
+                    }
+                }),
+            ),
+            &[],
+            false,
+        );
         let response = app
             .oneshot(
                 Request::get("/boom")

@@ -44,32 +44,55 @@
 //! body is presigned into part URLs (see `store::sdk::presign`).
 //!
 //! # Limits
+//! An open port on the internet meets slow clients, floods and greedy
+//! tokens (issue 21); what nginx (`client_header_timeout`, `limit_conn`,
+//! `limit_req`, `send_timeout`) would give in front of it, `serve` gives
+//! itself:
+//! - connections: at most `--max-connections` (default 4096) open, the
+//!   request head within `--header-timeout` (10 s, also the idle keep-alive
+//!   limit) and at most 80 KiB ([`server`]); the answer read by the client
+//!   with no pause longer than `--write-timeout` (30 s, [`io`]);
 //! - request bodies: [`api::MAX_BODY`], 1 MiB, enough for a Companion Complete of
 //!   10,000 parts (about 0.75 MB); Complete itself takes [`api::MAX_COMPLETE_BODY`],
-//!   2 MiB, because 10,000 parts with their SHA-256s take about 1.3 MB;
-//! - part numbers 1 to 10,000, and at most 10,000 of them in a batch or a Complete;
-//! - each request: `--request-timeout` (default 300 s, to leave room for a slow
-//!   Complete, which S3 may take minutes over), then 408;
-//! - `--max-concurrent` requests at once (default 256); beyond, 503 at once
-//!   with `Retry-After`, rather than an unbounded queue.
+//!   2 MiB, because 10,000 parts with their SHA-256s take about 1.3 MB; read
+//!   whole within `--body-timeout` (30 s) before any work starts;
+//! - part numbers 1 to 10,000, at most 10,000 in a Complete and
+//!   [`api::MAX_BATCH`] (1,000) in a batch, so a batch's answer stays under
+//!   half a megabyte;
+//! - work: `--max-concurrent` requests at once (default 256; beyond, 503 at once
+//!   with `Retry-After`, rather than an unbounded queue), each cut off after
+//!   `--request-timeout` (default 300 s, to leave room for a slow Complete,
+//!   which S3 may take minutes over), then 408. `/healthz` and the page take no slot;
+//! - per caller and per address ([`limits`]): requests in flight, requests and
+//!   creates a second, refused tokens; 429 with `Retry-After`;
+//! - JWTs ([`jwt`]): `exp` required, `nbf` and `iat` enforced, a maximum
+//!   lifetime, `crit` refused.
+//!
+//! What happened is counted in [`metrics`], on `--metrics-listen`.
 //!
 //! # Layout
 //! [`api`] holds the routes (one file per group) and [`crate::protocol`] the
 //! bodies they read and write; [`middleware`] what runs around every route
 //! (authentication, limits, timeouts, CORS, error shape, logs); [`auth`] and
-//! [`keys`] who may call and which keys they may name; [`error`] the error
-//! answers; [`bucket_cors`] the bucket's CORS for browser pages; [`page`] the
-//! embedded uploader. This file holds the shared state and assembles the app.
+//! [`keys`] who may call and which keys they may name, [`jwt`] the JWT rules;
+//! [`limits`] the per-caller and per-address limits; [`server`] and [`io`] the
+//! connections; [`metrics`] the counts; [`error`] the error answers;
+//! [`bucket_cors`] the bucket's CORS for browser pages; [`page`] the embedded
+//! uploader. This file holds the shared state and assembles the app.
 
 pub mod api;
 pub mod auth;
 pub mod bucket_cors;
 pub mod error;
+pub mod io;
+pub mod jwt;
 pub mod keys;
+pub mod limits;
+pub mod metrics;
 pub mod middleware;
 pub mod page;
+pub mod server;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -88,6 +111,10 @@ pub struct AppState {
     pub url_expiry: Duration,
     /// The browser page's headers (its CSP names the store's origin).
     pub page: page::Page,
+    /// The per-caller and per-address limits and their counts.
+    pub limits: Arc<limits::Limiters>,
+    /// How long a request's body may take to arrive (`--body-timeout`).
+    pub body_timeout: Duration,
 }
 
 /// How the HTTP side behaves; the command line fills it in.
@@ -97,31 +124,36 @@ pub struct HttpLimits {
     pub max_concurrent: usize,
     /// Origins a browser page may call `serve` from (`--cors-origin`).
     pub cors_origins: Vec<String>,
+    /// Read the client's address from `X-Forwarded-For` (`--trust-proxy`).
+    pub trust_proxy: bool,
 }
 
 /// The whole application: routes, authentication, limits, CORS and logs.
+/// The API routes' layers run from the last added to the first
+/// ([`middleware`] gives the order and its reasons).
 pub fn router(state: Arc<AppState>, limits: &HttpLimits) -> Router {
+    use axum::middleware::from_fn_with_state;
     let page = state.page.clone();
-    let api = api::authenticated()
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::authenticate,
-        ))
+    let api = middleware::work_limits(api::authenticated(), limits)
+        .route_layer(from_fn_with_state(state.clone(), middleware::read_body))
+        .route_layer(from_fn_with_state(state.clone(), middleware::caller_limits))
+        .route_layer(from_fn_with_state(state.clone(), middleware::authenticate))
         .layer(DefaultBodyLimit::max(api::MAX_BODY))
-        .with_state(state);
-    let open = api::open().merge(page::routes(page));
+        .with_state(state.clone());
+    let open = api::open()
+        .merge(page::routes(page))
+        .route_layer(from_fn_with_state(state, middleware::address_limit));
     let app = api.merge(open).fallback(|| async { StatusCode::NOT_FOUND });
-    middleware::outer_layers(middleware::limits(app, limits))
+    middleware::outer_layers(app, &limits.cors_origins, limits.trust_proxy)
 }
 
 /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
-pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: &server::ConnLimits,
+) -> std::io::Result<()> {
+    server::serve(listener, app, limits, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

@@ -19,6 +19,7 @@ mod proxy_selftest;
 mod put;
 mod resume;
 mod serve;
+mod serve_attack;
 mod server_selftest;
 mod tree;
 mod via;

@@ -773,8 +773,8 @@ fn sigterm_lets_a_slow_complete_finish() {
     assert_eq!(exit.code(), Some(0), "{}", serve.log());
 }
 
-/// The request timeout answers 408, and requests past --max-concurrent 503,
-/// both in JSON.
+/// The request timeout answers 408, and API requests past --max-concurrent
+/// 503, both in JSON; `/healthz` takes no slot, so it still answers.
 #[test]
 fn request_timeout_and_concurrency_cap() {
     let srv = support::server(support::Kind::Garage);
@@ -790,9 +790,14 @@ fn request_timeout_and_concurrency_cap() {
     let complete = upload_one_part(&serve, &http);
     let pending = std::thread::spawn(move || complete.send().unwrap());
     std::thread::sleep(Duration::from_millis(700));
-    let r = http.get(serve.url("/healthz")).send().unwrap();
+    let r = http
+        .get(serve.url("/s3/whoami"))
+        .bearer_auth(BOB)
+        .send()
+        .unwrap();
     assert_eq!(r.headers()["retry-after"], "1");
     assert_error(r, 503, "overloaded");
+    ok_json(http.get(serve.url("/healthz")).send().unwrap());
     assert_error(pending.join().unwrap(), 408, "timeout");
     ok_json(http.get(serve.url("/healthz")).send().unwrap());
 }

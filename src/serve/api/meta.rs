@@ -33,8 +33,14 @@ pub async fn healthz() -> Json<Health> {
     })
 }
 
-/// The API document, generated from the handlers ([`ApiDoc`]).
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+/// The API document, generated from the handlers ([`ApiDoc`]) once: anyone
+/// may ask for it, so asking should cost no more than the page's files.
+pub async fn openapi() -> impl axum::response::IntoResponse {
     use utoipa::OpenApi;
-    Json(ApiDoc::openapi())
+    static DOC: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| serde_json::to_string(&ApiDoc::openapi()).unwrap_or_default());
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        DOC.as_str(),
+    )
 }

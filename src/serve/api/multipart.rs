@@ -13,7 +13,7 @@ use axum::{Extension, Json};
 
 use super::{
     content_type, json, key_param, metadata, new_key, param, part_number, query, sha256_param,
-    upload, Shared, MAX_PARTS,
+    upload, Shared, MAX_BATCH, MAX_PARTS,
 };
 use crate::protocol::{
     BatchResponse, CompleteRequest, CompleteResponse, CreateRequest, CreateResponse, Empty,
@@ -65,6 +65,7 @@ pub async fn create(
         .create_multipart(&state.bucket, &key, &opts, sha256)
         .await
         .map_err(|e| ApiError::from_store(&e))?;
+    crate::serve::metrics::upload("created");
     Ok(Json(CreateResponse {
         key: up.key,
         upload_id: up.upload_id,
@@ -120,6 +121,7 @@ async fn sign_one(
         .presign_upload_part(up, number, sha256, expires)
         .await
         .map_err(|e| ApiError::from_store(&e))?;
+    crate::serve::metrics::signed("part", 1);
     let headers = sha256.map(|_| p.headers.into_iter().collect());
     Ok((p.url, headers))
 }
@@ -159,7 +161,7 @@ pub async fn sign_part(
 
 #[utoipa::path(get, path = "/s3/multipart/{uploadId}/batch", tag = "companion",
     params(("uploadId" = String, Path), ("key" = String, Query),
-        ("partNumbers" = String, Query, description = "Comma-separated part numbers, 1 to 10000 of them"),
+        ("partNumbers" = String, Query, description = "Comma-separated part numbers (each 1 to 10000), at most 1000 of them"),
         ("sha256" = Option<String>, Query, description = "s3up: comma-separated base64 SHA-256s, one per part number, in the same order")),
     responses(
         (status = 200, body = BatchResponse),
@@ -181,16 +183,20 @@ pub async fn sign_batch(
             "the part numbers must be passed as a comma-separated query parameter, e.g. ?partNumbers=4,6,7",
         )
     })?;
+    // Counted before anything is parsed: the work a batch costs is bounded.
+    let asked = list.split(',').count();
+    if asked > MAX_BATCH {
+        return Err(ApiError::bad_request(
+            "too_many_parts",
+            format!(
+                "{asked} part numbers in one batch: at most {MAX_BATCH}; ask in several batches"
+            ),
+        ));
+    }
     let numbers = list
         .split(',')
         .map(part_number)
         .collect::<Result<Vec<u32>, ApiError>>()?;
-    if numbers.len() > MAX_PARTS as usize {
-        return Err(ApiError::bad_request(
-            "too_many_parts",
-            format!("{} part numbers in one batch: at most 10000", numbers.len()),
-        ));
-    }
     // Each number is signed once: repeats would only multiply the work.
     let mut seen = std::collections::HashSet::new();
     if let Some(n) = numbers.iter().find(|n| !seen.insert(**n)) {
@@ -293,6 +299,7 @@ pub async fn complete(
         .complete_upload(&up, &parts, false)
         .await
         .map_err(|e| ApiError::from_store(&e))?;
+    crate::serve::metrics::upload("completed");
     Ok(Json(CompleteResponse {
         location: done.location,
         key: up.key,
@@ -324,5 +331,6 @@ pub async fn abort(
         .abort_upload(&up)
         .await
         .map_err(|e| ApiError::from_store(&e))?;
+    crate::serve::metrics::upload("aborted");
     Ok(Json(Empty {}))
 }

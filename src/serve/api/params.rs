@@ -47,6 +47,7 @@ pub async fn params(
         .presign_post(&state.bucket, &key, &fields, expires)
         .await
         .map_err(|e| ApiError::from_store(&e))?;
+    crate::serve::metrics::signed("post", 1);
     Ok(Json(ParamsResponse {
         method: "POST".into(),
         url: post.url,
