@@ -583,9 +583,8 @@ impl Progress for Display {
                 status::print_change(&line);
             }
         }
-        // A state can be shorter than a second (a wake-up, soon followed by a
-        // part's answer): a change of state gets its own sample, so none is
-        // missing from the samples.
+        // A state may last under a second (a wake-up answered at once): a
+        // change of state gets its own sample.
         let changed = std::mem::discriminant(&was) != std::mem::discriminant(new);
         if self.shown == Shown::Json && changed && lock(&self.json).is_some() {
             Display::print_json(&self.snapshot());

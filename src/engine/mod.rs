@@ -46,6 +46,7 @@ pub mod complete;
 pub mod concurrency;
 pub mod context;
 mod error;
+pub mod gate;
 pub mod gone;
 mod hash;
 pub mod link;
