@@ -161,6 +161,15 @@ fn put_and_kill(
     url: &str,
 ) -> (FaultProxy, serde_json::Value) {
     let proxy = FaultProxy::start(&srv.endpoint);
+    // Each large file's last part crawls, so none can finish (and drop its
+    // journal) before all three have a part journalled, however fast the
+    // store is; the first rule that matches wins.
+    proxy.add_rule(Rule::always(
+        Match::UploadPartNumber(4),
+        Fault::Throttle {
+            bytes_per_sec: 128 * 1024,
+        },
+    ));
     proxy.add_rule(Rule::always(
         Match::UploadPart,
         Fault::Throttle {
