@@ -311,14 +311,20 @@ mod tests {
             assert!(s.reach() >= 5 << 40, "{s:?} reaches {}", s.reach());
             assert!(s.every > 1, "{s:?}");
             for n in 1..=MAX_PARTS as u32 {
-                assert!(s.part_size(n) <= max.min(MAX_PART_SIZE), "part {n} of {s:?}");
+                assert!(
+                    s.part_size(n) <= max.min(MAX_PART_SIZE),
+                    "part {n} of {s:?}"
+                );
                 assert!(s.part_size(n) >= MIN_PART_SIZE);
             }
             assert_eq!(s.part_size(1), DEFAULT_PART_SIZE);
             assert_eq!(s.part_size(s.every), DEFAULT_PART_SIZE);
             assert_eq!(s.part_size(s.every + 1), 2 * DEFAULT_PART_SIZE);
             // A larger `every` would fall short: it grows as late as it can.
-            let later = Schedule { every: s.every + 1, ..s };
+            let later = Schedule {
+                every: s.every + 1,
+                ..s
+            };
             assert!(later.reach() < 5 << 40, "{later:?}");
         }
         // The default (1 GiB of memory): 8 MiB parts for the first steps.

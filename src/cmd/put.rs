@@ -46,12 +46,15 @@ async fn put_or_sync(global: &GlobalArgs, args: PutArgs, sync: Option<Compare>) 
     // From the first moment: a Ctrl-C while Create is in flight, or between
     // Create and the journal's first save, must not leave an upload unrecorded.
     let cancel = on_ctrl_c();
-    if args.paths.iter().any(|p| p.as_os_str() == "-") {
-        return Err(output::put::no_stdin());
-    }
     check_metadata(&args.object)?;
     let (sources, target) = operands(&args)?;
     let dest = destination(target.as_ref(), &args)?;
+    if sources.iter().any(|p| super::stream::is_stream(p)) {
+        if sources.len() > 1 || sync.is_some() {
+            return Err(output::stream::alone());
+        }
+        return super::stream::put_stream(global, &args, &sources[0], dest, cancel, started).await;
+    }
     let is_dir = |p: &PathBuf| std::fs::metadata(p).is_ok_and(|m| m.is_dir());
     let why = if sources.len() > 1 {
         Some(format!("{} sources were given", sources.len()))
@@ -151,7 +154,14 @@ async fn put_file(
     if plan.is_single() && (args.via.is_none() || source.size == 0) {
         let whole = plan.part(1).expect("a plan has at least one part");
         let finished = single::put_single(
-            &*store, &file, file_arg, whole, &dest, &opts, &policy, &progress,
+            &*store,
+            &file.clone().into(),
+            file_arg,
+            whole,
+            &dest,
+            &opts,
+            &policy,
+            &progress,
         )
         .await
         .map_err(output::failure::engine_error)?;
@@ -334,7 +344,7 @@ fn destination(target: Option<&Target>, args: &PutArgs) -> Result<Location> {
 }
 
 /// `--restart`: aborts an earlier upload until it is gone, then forgets it.
-async fn restart(
+pub(super) async fn restart(
     store: &AnyStore,
     dir: &JournalDir,
     path: &Path,
