@@ -79,5 +79,15 @@ pub fn resuming(id: &str, on_store: usize) {
     ));
 }
 
-/// Shown in `list-pending` for a stream's upload, instead of a file's path.
-pub const STDIN_LABEL: &str = "(standard input)";
+/// `list-pending`'s FILE column for a stream's upload: what it was read
+/// from, and how to resume it.
+pub fn pending(journal: &crate::journal::Journal, running: &str) -> String {
+    let from = match journal.source.path.to_str() {
+        Some("-") | None => "standard input".to_string(),
+        Some(path) => path.to_string(),
+    };
+    format!(
+        "{from} (stream){running}: pipe the same stream into `s3up resume {}`",
+        journal.id
+    )
+}
