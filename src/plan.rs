@@ -178,7 +178,7 @@ impl Schedule {
     /// it can while 10,000 parts still reach [`STREAM_REACH`]: the largest
     /// `every` that does (at least 1, which is as fast as it can grow).
     pub fn growing(start: u64, max: u64) -> Schedule {
-        let max = max.clamp(start, MAX_PART_SIZE);
+        let max = max.min(MAX_PART_SIZE).max(start);
         let (mut lo, mut hi) = (1u32, MAX_PARTS as u32);
         // reach() falls as `every` grows: find the last `every` that reaches.
         while lo < hi {

@@ -8,8 +8,8 @@ use crate::units::size;
 pub fn differs(id: &str, number: u32) -> Error {
     Error::failed(format!(
         "the stream differs from part {number} of upload {id}: its bytes (or its end) are not \
-         the ones sent before, so it is not the stream the upload began with, and nothing more \
-         was sent. The upload and its journal are kept: pipe the same stream into {}, or cancel \
+         the ones sent before, so it is not the stream the upload began with, and the upload \
+         stopped there. The upload and its journal are kept: pipe the same stream into {}, or cancel \
          it with {}",
         suggest(&format!("resume {id}")),
         suggest(&format!("abort {id}"))
