@@ -8,12 +8,11 @@ use std::time::Instant;
 
 use super::context::{
     connect, connect_via, connection, journal_dir, object_options, on_ctrl_c, open_source,
-    progress, retry_policy, style,
+    progress, restart, retry_policy, style,
 };
 use super::resume::{resume_journal, Resume};
 use super::{run_and_report, Sending};
 use crate::cli::{GlobalArgs, ObjectArgs, PutArgs, SyncArgs};
-use crate::engine::abort::until_gone;
 use crate::engine::reconcile;
 use crate::engine::session::{self, NewUpload};
 use crate::engine::single;
@@ -23,7 +22,7 @@ use crate::journal::{Journal, JournalDir, Source};
 use crate::output::{self, summary::Summary};
 use crate::plan::{Plan, DEFAULT_PART_SIZE};
 use crate::s3::{Location, Target};
-use crate::store::{AnyStore, Connection};
+use crate::store::Connection;
 
 pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
     put_or_sync(global, args, None).await
@@ -341,24 +340,4 @@ fn destination(target: Option<&Target>, args: &PutArgs) -> Result<Location> {
             "no destination was given: write it as s3://BUCKET/KEY".to_string(),
         )),
     }
-}
-
-/// `--restart`: aborts an earlier upload until it is gone, then forgets it.
-pub(super) async fn restart(
-    store: &AnyStore,
-    dir: &JournalDir,
-    path: &Path,
-    journal: &Journal,
-    dest: &Location,
-) -> Result<()> {
-    let lock = dir.lock(&journal.id)?;
-    until_gone(store, &journal.upload())
-        .await
-        .map_err(|e| output::failure::store_failure(&e, dest))?;
-    dir.remove_async(&journal.id)
-        .await
-        .map_err(|e| output::failure::cannot_remove_journal(path, &e))?;
-    drop(lock);
-    output::put::restarted(&journal.id);
-    Ok(())
 }

@@ -150,7 +150,7 @@ pub(super) async fn put_stream(
         .collect();
     if args.restart {
         for (path, journal) in &earlier {
-            super::put::restart(&store, &dir, path, journal, &dest).await?;
+            super::context::restart(&store, &dir, path, journal, &dest).await?;
         }
     } else {
         match earlier.as_slice() {

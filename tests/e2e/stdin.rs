@@ -106,7 +106,13 @@ on_both_servers!(streams_of_every_size_land_whole, |srv: &Server| {
     assert!(s.journals().is_empty(), "{:?}", s.journals());
 
     // A destination without a key is refused, naming why.
-    let out = piped(&s, srv, &srv.endpoint, &["put", "-", &format!("s3://{bucket}/dir/")], b"x");
+    let out = piped(
+        &s,
+        srv,
+        &srv.endpoint,
+        &["put", "-", &format!("s3://{bucket}/dir/")],
+        b"x",
+    );
     assert_exit(&out, 2);
     let line = support::one_error_line(&out);
     assert!(line.contains("no file name"), "{line}");
@@ -165,84 +171,96 @@ fn sent_in_parts(proxy: &FaultProxy, from: usize) -> u64 {
         .sum()
 }
 
-on_both_servers!(a_killed_stream_piped_again_skips_what_s3_holds, |srv: &Server| {
-    let s = Scratch::new();
-    let bucket = srv.new_bucket("stdinkill");
-    let data = support::random_bytes(50 * MIB + 77, 7);
-    let url = format!("s3://{bucket}/backup.tar");
-    let (proxy, at_kill) = put_and_kill(srv, &s, &url, &data);
-    assert!(at_kill["stream"].is_object(), "{at_kill}");
-    let held_before = held(srv, &bucket);
-    assert!(held_before >= 10 * MIB, "S3 holds {held_before} bytes");
+on_both_servers!(
+    a_killed_stream_piped_again_skips_what_s3_holds,
+    |srv: &Server| {
+        let s = Scratch::new();
+        let bucket = srv.new_bucket("stdinkill");
+        let data = support::random_bytes(50 * MIB + 77, 7);
+        let url = format!("s3://{bucket}/backup.tar");
+        let (proxy, at_kill) = put_and_kill(srv, &s, &url, &data);
+        assert!(at_kill["stream"].is_object(), "{at_kill}");
+        let held_before = held(srv, &bucket);
+        assert!(held_before >= 10 * MIB, "S3 holds {held_before} bytes");
 
-    // The same stream again: the parts S3 holds are read, checked, skipped.
-    let before = proxy.requests().len();
-    let out = piped(&s, srv, &proxy.endpoint(), &["put", "--concurrency", "2", "-", &url], &data);
-    assert_exit(&out, 0);
-    let stderr = support::text(&out.stderr);
-    assert!(stderr.contains("resum"), "{stderr}");
-    assert_object_is(srv, &bucket, "backup.tar", &data);
-    let sent = sent_in_parts(&proxy, before);
-    // At most what S3 did not hold, plus the parts in flight at the kill
-    // (2 at once, of at most 20 MiB at this point of the schedule).
-    let bound = data.len() as u64 - held_before + 2 * 20 * MIB;
-    assert!(
-        sent <= bound,
-        "sent {sent} > stream {} - held {held_before} + in flight",
-        data.len()
-    );
-    assert!(sent < data.len() as u64, "sent {sent}: nothing was skipped");
-    assert!(srv.list_uploads(&bucket).is_empty(), "nothing pending");
-    assert!(s.journals().is_empty(), "{:?}", s.journals());
-    println!(
+        // The same stream again: the parts S3 holds are read, checked, skipped.
+        let before = proxy.requests().len();
+        let out = piped(
+            &s,
+            srv,
+            &proxy.endpoint(),
+            &["put", "--concurrency", "2", "-", &url],
+            &data,
+        );
+        assert_exit(&out, 0);
+        let stderr = support::text(&out.stderr);
+        assert!(stderr.contains("resum"), "{stderr}");
+        assert_object_is(srv, &bucket, "backup.tar", &data);
+        let sent = sent_in_parts(&proxy, before);
+        // At most what S3 did not hold, plus the parts in flight at the kill
+        // (2 at once, of at most 20 MiB at this point of the schedule).
+        let bound = data.len() as u64 - held_before + 2 * 20 * MIB;
+        assert!(
+            sent <= bound,
+            "sent {sent} > stream {} - held {held_before} + in flight",
+            data.len()
+        );
+        assert!(sent < data.len() as u64, "sent {sent}: nothing was skipped");
+        assert!(srv.list_uploads(&bucket).is_empty(), "nothing pending");
+        assert!(s.journals().is_empty(), "{:?}", s.journals());
+        println!(
         "killed stream: S3 held {held_before} of {} bytes; the same stream sent {sent} (bound {bound})",
         data.len()
     );
-});
+    }
+);
 
-on_both_servers!(another_stream_is_refused_then_resume_id_takes_the_same, |srv: &Server| {
-    let s = Scratch::new();
-    let bucket = srv.new_bucket("stdindiff");
-    let data = support::random_bytes(50 * MIB + 5, 8);
-    let url = format!("s3://{bucket}/dump.sql");
-    let (proxy, at_kill) = put_and_kill(srv, &s, &url, &data);
-    let id = at_kill["id"].as_str().unwrap().to_string();
+on_both_servers!(
+    another_stream_is_refused_then_resume_id_takes_the_same,
+    |srv: &Server| {
+        let s = Scratch::new();
+        let bucket = srv.new_bucket("stdindiff");
+        let data = support::random_bytes(50 * MIB + 5, 8);
+        let url = format!("s3://{bucket}/dump.sql");
+        let (proxy, at_kill) = put_and_kill(srv, &s, &url, &data);
+        let id = at_kill["id"].as_str().unwrap().to_string();
 
-    // Another stream: it differs within the first part the journal holds
-    // (parts finish out of order, so that may not be part 1). Parts before
-    // it that the journal does not hold are sent from this stream, which is
-    // harmless: they are its bytes, and the run stops at the first check.
-    let first = at_kill["parts"][0]["number"].as_u64().unwrap();
-    // 5, 5, 10, 10, 20 MiB: where each part begins.
-    let offsets = [0, 5, 10, 20, 30, 50];
-    let mut other = data.clone();
-    other[(offsets[first as usize - 1] * MIB + 100) as usize] ^= 0xff;
-    let out = piped(&s, srv, &proxy.endpoint(), &["put", "-", &url], &other);
-    assert_exit(&out, 1);
-    let line = support::one_error_line(&out);
-    assert!(
-        line.contains(&format!("the stream differs from part {first}")),
-        "{line}"
-    );
-    assert!(line.contains(&format!("resume {id}")), "{line}");
-    assert_eq!(s.journals().len(), 1, "the journal is kept");
-    assert_eq!(srv.list_uploads(&bucket).len(), 1, "the upload is kept");
-    assert_eq!(srv.object_size(&bucket, "dump.sql"), None, "no object");
+        // Another stream: it differs within the first part the journal holds
+        // (parts finish out of order, so that may not be part 1). Parts before
+        // it that the journal does not hold are sent from this stream, which is
+        // harmless: they are its bytes, and the run stops at the first check.
+        let first = at_kill["parts"][0]["number"].as_u64().unwrap();
+        // 5, 5, 10, 10, 20 MiB: where each part begins.
+        let offsets = [0, 5, 10, 20, 30, 50];
+        let mut other = data.clone();
+        other[(offsets[first as usize - 1] * MIB + 100) as usize] ^= 0xff;
+        let out = piped(&s, srv, &proxy.endpoint(), &["put", "-", &url], &other);
+        assert_exit(&out, 1);
+        let line = support::one_error_line(&out);
+        assert!(
+            line.contains(&format!("the stream differs from part {first}")),
+            "{line}"
+        );
+        assert!(line.contains(&format!("resume {id}")), "{line}");
+        assert_eq!(s.journals().len(), 1, "the journal is kept");
+        assert_eq!(srv.list_uploads(&bucket).len(), 1, "the upload is kept");
+        assert_eq!(srv.object_size(&bucket, "dump.sql"), None, "no object");
 
-    // A stream that ends early differs where it ends.
-    let short = &data[..5 * MIB as usize];
-    let out = piped(&s, srv, &proxy.endpoint(), &["resume", &id], short);
-    assert_exit(&out, 1);
-    let line = support::one_error_line(&out);
-    assert!(line.contains("the stream differs from part 2"), "{line}");
-    assert_eq!(srv.object_size(&bucket, "dump.sql"), None, "no object");
+        // A stream that ends early differs where it ends.
+        let short = &data[..5 * MIB as usize];
+        let out = piped(&s, srv, &proxy.endpoint(), &["resume", &id], short);
+        assert_exit(&out, 1);
+        let line = support::one_error_line(&out);
+        assert!(line.contains("the stream differs from part 2"), "{line}");
+        assert_eq!(srv.object_size(&bucket, "dump.sql"), None, "no object");
 
-    // `resume ID` with the same stream on standard input finishes it.
-    let out = piped(&s, srv, &proxy.endpoint(), &["resume", &id], &data);
-    assert_exit(&out, 0);
-    assert_object_is(srv, &bucket, "dump.sql", &data);
-    assert!(s.journals().is_empty(), "{:?}", s.journals());
-});
+        // `resume ID` with the same stream on standard input finishes it.
+        let out = piped(&s, srv, &proxy.endpoint(), &["resume", &id], &data);
+        assert_exit(&out, 0);
+        assert_object_is(srv, &bucket, "dump.sql", &data);
+        assert!(s.journals().is_empty(), "{:?}", s.journals());
+    }
+);
 
 on_both_servers!(a_stream_goes_through_serve, |srv: &Server| {
     const TOKEN: &str = "stdin-token-0123456789abcdef";
@@ -251,7 +269,11 @@ on_both_servers!(a_stream_goes_through_serve, |srv: &Server| {
         .tokens(&format!("{} alice alice-id\n", hashed(TOKEN)))
         .start();
     let s = Scratch::new();
-    for (size, key) in [(0, "up/alice/e.bin"), (1000, "up/alice/s.bin"), (21 * MIB + 3, "up/alice/l.bin")] {
+    for (size, key) in [
+        (0, "up/alice/e.bin"),
+        (1000, "up/alice/s.bin"),
+        (21 * MIB + 3, "up/alice/l.bin"),
+    ] {
         let data = support::random_bytes(size, size + 1);
         let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("s3up"))
             .env_clear()
