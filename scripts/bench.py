@@ -174,6 +174,10 @@ def parse_args(argv):
                         "connection); repeatable, or several separated by ';'")
     p.add_argument("--wan-size", default="1G", type=parse_size,
                    help="the file uploaded through each --wan link (default: 1G)")
+    p.add_argument("--stdin", action="store_true",
+                   help="the standard-input row: each tool reads the data from a pipe (`cat FILE |`): "
+                        "s3up put -, aws s3 cp -, s5cmd pipe, rclone rcat, s3cmd put -; "
+                        "peak RSS is the tool's alone")
     p.add_argument("--no-install", action="store_true",
                    help="install nothing and build nothing; use what is there")
     a = p.parse_args(argv)
@@ -695,6 +699,8 @@ signature_v2 = False
     def command(self, tool, extra, path, key):
         url = f"s3://{BUCKET}/{key}"
         b = self.bin[tool]
+        if self.args.stdin:
+            return self.pipe_command(tool, extra, url, key)
         if tool == "s3up":
             return [b, "--endpoint-url", self.endpoint, "put", path, url, "--no-progress", "-q", *extra]
         if tool == "s3up-via":
@@ -707,6 +713,23 @@ signature_v2 = False
             return [b, "copyto", path, f"bench:{BUCKET}/{key}"]
         if tool == "s3cmd":
             return [b, "-c", self.s3cmd_conf, "--region", REGION, "--no-progress", "put", path, url]
+        raise AssertionError(tool)
+
+    def pipe_command(self, tool, extra, url, key):
+        """The same upload read from standard input (a pipe), for --stdin."""
+        b = self.bin[tool]
+        if tool == "s3up":
+            return [b, "--endpoint-url", self.endpoint, "put", "-", url, "--no-progress", "-q", *extra]
+        if tool == "s3up-via":
+            return [b, "put", "-", "--via", self.via_url, key, "--no-progress", "-q", *extra]
+        if tool == "s5cmd":
+            return [b, "--endpoint-url", self.endpoint, "pipe", url]
+        if tool == "aws":
+            return [b, "--endpoint-url", self.endpoint, "s3", "cp", "-", url, "--no-progress"]
+        if tool == "rclone":
+            return [b, "rcat", f"bench:{BUCKET}/{key}"]
+        if tool == "s3cmd":
+            return [b, "-c", self.s3cmd_conf, "--region", REGION, "--no-progress", "put", "-", url]
         raise AssertionError(tool)
 
     # -- one upload
@@ -724,13 +747,21 @@ signature_v2 = False
         warm(path)
         os.sync()  # no writeback left over from the previous upload
         srv0 = garage.cpu_seconds()
+        # --stdin: the data comes through a pipe from `cat`, which GNU time
+        # does not count (it times the tool alone).
+        feeder = subprocess.Popen(["cat", path], stdout=subprocess.PIPE) if self.args.stdin else None
         with open(ofile, "wb") as out:
             self.current = subprocess.Popen([GNU_TIME, "-o", tfile, "-f", "%e %U %S %M", *cmd],
-                                            stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                            stdin=feeder.stdout if feeder else subprocess.DEVNULL,
+                                            stdout=out, stderr=out,
                                             env=self.env, preexec_fn=die_with_parent,
                                             start_new_session=True)
+            if feeder:
+                feeder.stdout.close()  # the tool's end only: cat sees EPIPE if the tool stops
             try:
                 rc = self.current.wait(timeout=timeout)
+                if feeder:
+                    feeder.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 kill_group(self.current)
                 self.current = None

@@ -147,6 +147,12 @@ pub struct PutArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_part_size)]
     pub part_size: Option<u64>,
 
+    /// For standard input ('-'): the stream's size, when known. Its parts are
+    /// then sized as a file's of that size (with an ETA); without it they grow
+    /// as the stream does, from 8MiB
+    #[arg(long, value_name = "SIZE", value_parser = units::parse_size)]
+    pub expected_size: Option<u64>,
+
     /// Abort an unfinished upload of this file to this destination and start
     /// afresh (without it, `put` resumes that upload)
     #[arg(long)]
@@ -433,6 +439,12 @@ pub struct Tuning {
     /// in the journal: a resume takes its own [default: no limit]
     #[arg(long, value_name = "RATE", value_parser = units::parse_rate)]
     pub limit_rate: Option<u64>,
+
+    /// Standard input: the most memory its parts may hold at once (they are
+    /// buffered until sent; as parts grow, fewer go at once, and no part is
+    /// larger than this)
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = units::parse_size)]
+    pub max_memory: u64,
 
     /// How to show progress on stderr: auto (a bar when stderr is a terminal,
     /// else as none), json (one JSON object a second, for CI logs and GUIs),

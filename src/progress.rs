@@ -142,8 +142,16 @@ impl Snapshot {
         if status::halted(&self.status) {
             return None;
         }
+        if self.unknown_length() {
+            return None;
+        }
         let rate = self.rate.filter(|r| *r > 0.0)?;
         Some((self.total.saturating_sub(self.acked) as f64 / rate).ceil() as u64)
+    }
+
+    /// A stream without `--expected-size`: no total, so no ETA.
+    fn unknown_length(&self) -> bool {
+        self.total == 0 && self.parts_total == 0 && self.files.is_none()
     }
 
     /// The `--progress json` line.
@@ -175,8 +183,12 @@ impl Snapshot {
     /// end of the line, and keeps its detail (the endpoint, the error) only
     /// where there is room.
     pub fn line(&self, width: usize) -> String {
-        let done = format!("{}/{}", size(self.acked), size(self.total));
+        let done = match self.unknown_length() {
+            true => format!("{} done", size(self.acked)),
+            false => format!("{}/{}", size(self.acked), size(self.total)),
+        };
         let parts = match self.files {
+            None if self.unknown_length() => format!("parts {}", self.parts_done),
             Some((done, total, 0)) => format!("files {done}/{total}"),
             Some((done, total, in_flight)) => {
                 format!("files {done}/{total} ({in_flight} sending)")

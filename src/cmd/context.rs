@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::cli::{GlobalArgs, ObjectArgs, ProgressMode, TokenArgs, Tuning};
+use crate::engine::abort::until_gone;
 use crate::engine::link::{Link, Probe};
 use crate::engine::retry::Retry;
 use crate::engine::{Cancel, Progress};
@@ -288,4 +289,24 @@ pub(super) fn object_options(args: &ObjectArgs, file: &Path) -> ObjectOptions {
         metadata: args.metadata.clone(),
         if_none_match: args.if_none_match,
     }
+}
+
+/// `--restart`: aborts an earlier upload until it is gone, then forgets it.
+pub(super) async fn restart(
+    store: &AnyStore,
+    dir: &JournalDir,
+    path: &Path,
+    journal: &Journal,
+    dest: &Location,
+) -> Result<()> {
+    let lock = dir.lock(&journal.id)?;
+    until_gone(store, &journal.upload())
+        .await
+        .map_err(|e| failure::store_failure(&e, dest))?;
+    dir.remove_async(&journal.id)
+        .await
+        .map_err(|e| failure::cannot_remove_journal(path, &e))?;
+    drop(lock);
+    crate::output::put::restarted(&journal.id);
+    Ok(())
 }

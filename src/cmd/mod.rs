@@ -14,6 +14,7 @@ mod list;
 mod put;
 mod resume;
 mod serve;
+mod stream;
 mod tree;
 
 use std::fs::File;

@@ -8,12 +8,11 @@ use std::time::Instant;
 
 use super::context::{
     connect, connect_via, connection, journal_dir, object_options, on_ctrl_c, open_source,
-    progress, retry_policy, style,
+    progress, restart, retry_policy, style,
 };
 use super::resume::{resume_journal, Resume};
 use super::{run_and_report, Sending};
 use crate::cli::{GlobalArgs, ObjectArgs, PutArgs, SyncArgs};
-use crate::engine::abort::until_gone;
 use crate::engine::reconcile;
 use crate::engine::session::{self, NewUpload};
 use crate::engine::single;
@@ -23,7 +22,7 @@ use crate::journal::{Journal, JournalDir, Source};
 use crate::output::{self, summary::Summary};
 use crate::plan::{Plan, DEFAULT_PART_SIZE};
 use crate::s3::{Location, Target};
-use crate::store::{AnyStore, Connection};
+use crate::store::Connection;
 
 pub(super) async fn put(global: &GlobalArgs, args: PutArgs) -> Result<()> {
     put_or_sync(global, args, None).await
@@ -46,12 +45,15 @@ async fn put_or_sync(global: &GlobalArgs, args: PutArgs, sync: Option<Compare>) 
     // From the first moment: a Ctrl-C while Create is in flight, or between
     // Create and the journal's first save, must not leave an upload unrecorded.
     let cancel = on_ctrl_c();
-    if args.paths.iter().any(|p| p.as_os_str() == "-") {
-        return Err(output::put::no_stdin());
-    }
     check_metadata(&args.object)?;
     let (sources, target) = operands(&args)?;
     let dest = destination(target.as_ref(), &args)?;
+    if sources.iter().any(|p| super::stream::is_stream(p)) {
+        if sources.len() > 1 || sync.is_some() {
+            return Err(output::stream::alone());
+        }
+        return super::stream::put_stream(global, &args, &sources[0], dest, cancel, started).await;
+    }
     let is_dir = |p: &PathBuf| std::fs::metadata(p).is_ok_and(|m| m.is_dir());
     let why = if sources.len() > 1 {
         Some(format!("{} sources were given", sources.len()))
@@ -151,7 +153,14 @@ async fn put_file(
     if plan.is_single() && (args.via.is_none() || source.size == 0) {
         let whole = plan.part(1).expect("a plan has at least one part");
         let finished = single::put_single(
-            &*store, &file, file_arg, whole, &dest, &opts, &policy, &progress,
+            &*store,
+            &file.clone().into(),
+            file_arg,
+            whole,
+            &dest,
+            &opts,
+            &policy,
+            &progress,
         )
         .await
         .map_err(output::failure::engine_error)?;
@@ -331,24 +340,4 @@ fn destination(target: Option<&Target>, args: &PutArgs) -> Result<Location> {
             "no destination was given: write it as s3://BUCKET/KEY".to_string(),
         )),
     }
-}
-
-/// `--restart`: aborts an earlier upload until it is gone, then forgets it.
-async fn restart(
-    store: &AnyStore,
-    dir: &JournalDir,
-    path: &Path,
-    journal: &Journal,
-    dest: &Location,
-) -> Result<()> {
-    let lock = dir.lock(&journal.id)?;
-    until_gone(store, &journal.upload())
-        .await
-        .map_err(|e| output::failure::store_failure(&e, dest))?;
-    dir.remove_async(&journal.id)
-        .await
-        .map_err(|e| output::failure::cannot_remove_journal(path, &e))?;
-    drop(lock);
-    output::put::restarted(&journal.id);
-    Ok(())
 }

@@ -232,6 +232,10 @@ pub(super) async fn resume_journal(
     let tuning = how.tuning;
     let quiet = tuning.quiet || tuning.json;
     let journal = JournalDir::load_path(path)?;
+    if journal.stream.is_some() {
+        return super::stream::resume_stream(global, tuning, how.token, dir, path, cancel, started)
+            .await;
+    }
     let id = journal.id.clone();
     let lock = dir.lock(&id)?;
     // Another run may have finished or changed it while we waited for nothing.

@@ -37,6 +37,10 @@ pub fn composite_sha256(parts: &[PartRecord]) -> Option<String> {
 
 /// True when the file no longer has the size and mtime the journal recorded.
 pub fn source_changed(journal: &Journal) -> bool {
+    // A stream is checked part by part as it is read (`super::stream`).
+    if journal.stream.is_some() {
+        return false;
+    }
     let now = std::fs::metadata(&journal.source.path).map(|m| Source::of(&journal.source.path, &m));
     now.as_ref().ok() != Some(&journal.source)
 }

@@ -750,7 +750,7 @@ mod tests {
             ..StoreError::new(crate::store::ErrorKind::Retryable, "UploadPart", "SlowDown")
         };
         let body = FileRange {
-            file: Arc::new(tempfile::tempfile().unwrap()),
+            file: Arc::new(tempfile::tempfile().unwrap()).into(),
             offset: 0,
             len: 0,
             meter: None,

@@ -27,7 +27,7 @@ use tokio::task::JoinHandle;
 
 use super::concurrency::{Gate, Slot};
 use crate::plan::Part;
-use crate::store::body::hash_range;
+use crate::store::body::Origin;
 use crate::store::{PartSums, Store, UploadHandle};
 
 /// Parts hashed at once, by the workers and a resume's verifier together
@@ -36,8 +36,8 @@ use crate::store::{PartSums, Store, UploadHandle};
 pub(super) const HASH_JOBS: usize = 4;
 
 /// Hashes one part on the blocking pool (its MD5 too, `with_md5`).
-pub async fn hash(file: Arc<File>, part: Part, with_md5: bool) -> std::io::Result<PartSums> {
-    tokio::task::spawn_blocking(move || hash_range(&file, part.offset, part.len, with_md5, None))
+pub async fn hash(origin: Origin, part: Part, with_md5: bool) -> std::io::Result<PartSums> {
+    tokio::task::spawn_blocking(move || origin.hash(part.offset, part.len, with_md5))
         .await
         .map_err(std::io::Error::other)?
 }
@@ -50,6 +50,9 @@ pub(super) struct Hashed {
     /// Its place among the parts hashed ahead (a store that signs ahead),
     /// to give back once a worker takes it.
     pub ahead: Option<Slot>,
+    /// A stream's part: its bytes, and their share of the memory cap, held
+    /// until the part is sent (`super::stream`). `None`: read from the file.
+    pub buffered: Option<(bytes::Bytes, tokio::sync::OwnedSemaphorePermit)>,
 }
 
 impl Drop for Hashed {
@@ -111,7 +114,7 @@ pub(super) fn hash_ahead<S: Store>(
                         .acquire_owned()
                         .await
                         .map_err(std::io::Error::other)?;
-                    hash(file, part, with_md5).await?
+                    hash(file.into(), part, with_md5).await?
                 };
                 store.will_send(&upload, part.number, sums.sha256);
                 Ok(sums)
@@ -120,6 +123,7 @@ pub(super) fn hash_ahead<S: Store>(
                 part,
                 sums,
                 ahead: place,
+                buffered: None,
             });
         }
     });

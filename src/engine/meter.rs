@@ -2,13 +2,13 @@
 //! single PutObject), so a display moves within a part, and a failed attempt
 //! takes its bytes back so a resent part is counted once ([`send_metered`]).
 
-use std::fs::File;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use super::retry::{retry, Retry};
 use super::Progress;
 use crate::plan::Part;
+use crate::store::body::Origin;
 use crate::store::{FileRange, Meter, StoreError};
 
 /// One attempt at sending a part: reports each chunk of the body as it goes
@@ -62,7 +62,7 @@ impl Attempt {
 pub async fn send_metered<T, F, Fut>(
     policy: &Retry,
     progress: &Arc<dyn Progress>,
-    file: &Arc<File>,
+    origin: &Origin,
     part: Part,
     mut send: F,
 ) -> Result<T, StoreError>
@@ -72,9 +72,9 @@ where
 {
     retry(policy, || {
         let attempt = Attempt::new(progress);
-        // The bytes are read again from the file as they are sent.
+        // A file's bytes are read again as they are sent.
         let sending = send(FileRange {
-            file: file.clone(),
+            file: origin.clone(),
             offset: part.offset,
             len: part.len,
             meter: Some(attempt.clone()),

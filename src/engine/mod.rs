@@ -4,6 +4,8 @@
 //! - [`session`]: starting an upload (Create, then the durable journal, or an
 //!   abort), and the check that a conditional write's key is free;
 //! - [`single`]: a file that fits in one part goes up with one PutObject;
+//! - [`stream`]: standard input (any stream) as a multipart upload, its
+//!   parts buffered within a memory cap, through the same workers;
 //! - [`context`]: the [`Run`] that a multipart run's parts share;
 //! - [`run`]: a multipart run, from the first part to the removed journal;
 //! - `workers`: the workers that send parts, and cancellation;
@@ -56,6 +58,7 @@ pub mod retry;
 pub mod run;
 pub mod session;
 pub mod single;
+pub mod stream;
 #[cfg(test)]
 mod tests;
 pub mod tree;
@@ -287,4 +290,9 @@ pub enum Error {
     },
     /// The reconciled journal could not be saved before resuming.
     JournalResave { dir: PathBuf, error: std::io::Error },
+    /// A stream piped to resume an upload differs from it at part `number`
+    /// (its bytes, or its end): nothing more was sent, the journal is kept.
+    StreamDiffers { id: String, number: u32 },
+    /// A stream went on past 10,000 parts (`read` bytes); the journal is kept.
+    StreamTooLong { id: String, read: u64 },
 }

@@ -50,8 +50,16 @@ pub async fn run_multipart<S: Store>(
     let todo_len = todo.len();
     let todo_bytes: u64 = todo.iter().map(|p| p.len).sum();
     let first_part_at = Arc::new(std::sync::OnceLock::new());
-    let (stopped, resent) =
-        send_parts(run, &journal, &writer, &first_part_at, todo, candidates).await;
+    let (stopped, resent) = send_parts(
+        run,
+        &journal,
+        &writer,
+        &first_part_at,
+        todo,
+        candidates,
+        None,
+    )
+    .await;
     run.progress.end();
     let saved = tokio::task::spawn_blocking(move || writer.finish())
         .await

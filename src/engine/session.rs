@@ -147,6 +147,7 @@ pub async fn start<S: Store>(
         updated_unix: now,
         parts: Vec::new(),
         session: new.session,
+        stream: new.plan.schedule,
     };
     let lock = match dir.lock_and_save(&journal).await {
         Ok(lock) => lock,

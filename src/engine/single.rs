@@ -6,9 +6,10 @@
 //! is then compared with the file (size and SHA-256) before the put is called
 //! a failure.
 
-use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
+
+use crate::store::body::Origin;
 
 use super::hash::hash;
 use super::meter::send_metered;
@@ -76,7 +77,7 @@ async fn own_object<S: Store>(
 #[allow(clippy::too_many_arguments)]
 pub async fn put_single<S: Store>(
     store: &S,
-    file: &Arc<File>,
+    file: &Origin,
     path: &Path,
     whole: Part,
     dest: &Location,

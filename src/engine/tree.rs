@@ -311,9 +311,10 @@ async fn send_file<S: Store>(
     .map_err(|e| source_error(std::io::Error::other(e.to_string())))?;
     if journal.is_none() && plan.is_single() && (tree.single_put || now.size == 0) {
         let whole = plan.part(1).expect("a plan has at least one part");
+        let origin = file.clone().into();
         let sent = put_single(
             &*tree.store,
-            &file,
+            &origin,
             &now.path,
             whole,
             &f.dest,

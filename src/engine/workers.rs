@@ -30,11 +30,13 @@ use super::verify::{verify_all, Candidate, Verifier};
 use super::{Cancel, Progress};
 use crate::journal::{Journal, JournalWriter, PartRecord, PartSender};
 use crate::plan::Part;
+use crate::store::body::Origin;
 use crate::store::{b64, Store, UploadHandle};
 
 /// Sends the queue's parts (`todo`, then whatever the verifier of
-/// `candidates` finds changed); returns why it stopped early, if it did, and
-/// the candidates that were sent again.
+/// `candidates` finds changed), or a stream's (`feed`: parts read and hashed
+/// by `super::stream`); returns why it stopped early, if it did, and the
+/// candidates that were sent again.
 pub(super) async fn send_parts<S: Store>(
     run: &Run<S>,
     journal: &Journal,
@@ -42,6 +44,7 @@ pub(super) async fn send_parts<S: Store>(
     first_part_at: &Arc<OnceLock<Instant>>,
     todo: Vec<Part>,
     candidates: Vec<Candidate>,
+    feed: Option<mpsc::Receiver<Hashed>>,
 ) -> (Option<Stop>, Vec<u32>) {
     // Gate 0: the parts in flight; gate 1: the parts hashed ahead of them.
     let controller = Controller::new(run.concurrency, run.plan.part_size, 2);
@@ -72,15 +75,21 @@ pub(super) async fn send_parts<S: Store>(
     });
     // The queue closes once the verifier is done with it.
     drop(queue_tx);
-    let (mut hashed, hasher) = hash_ahead(
-        run.store.clone(),
-        upload.clone(),
-        run.file.clone(),
-        hashing.clone(),
-        queue,
-        controller.gate(1),
-        run.concurrency.ceiling(),
-    );
+    let (mut hashed, hasher) = match feed {
+        Some(feed) => (feed, None),
+        None => {
+            let (hashed, hasher) = hash_ahead(
+                run.store.clone(),
+                upload.clone(),
+                run.file.clone(),
+                hashing.clone(),
+                queue,
+                controller.gate(1),
+                run.concurrency.ceiling(),
+            );
+            (hashed, Some(hasher))
+        }
+    };
 
     let mut workers = Workers {
         set: JoinSet::new(),
@@ -302,12 +311,17 @@ impl<S: Store> Worker<S> {
             .map_err(|e| Stop::Worker(e.to_string()))?
             .map_err(|e| Stop::Read(part.number, e))?;
         self.first_part_at.get_or_init(Instant::now);
-        // The bytes are read a second time as they are sent; if the file
-        // changed in between, S3's checksum check rejects the part.
+        // A file's bytes are read a second time as they are sent; if the file
+        // changed in between, S3's checksum check rejects the part. A
+        // stream's part is sent from its buffer, held until it is acknowledged.
+        let origin = match &next.buffered {
+            Some((bytes, _memory)) => Origin::Memory(bytes.clone()),
+            None => Origin::File(self.file.clone()),
+        };
         let etag = send_metered(
             &self.retry.part(part.number),
             &self.progress,
-            &self.file,
+            &origin,
             part,
             |body| {
                 self.controller.watch(body, |body| {

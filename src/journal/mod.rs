@@ -26,7 +26,10 @@
 //!   "object": { "content_type": "…", "storage_class": null, "metadata": [["k","v"]], "if_none_match": false },
 //!   "created_unix": 1700000000, "updated_unix": 1700000100,
 //!   "parts": [ { "number": 1, "size": 123, "etag": "\"…\"", "sha256": "base64" } ],
-//!   "session": "5d0c4e2a9b17"         // only in a tree upload's journals
+//!   "session": "5d0c4e2a9b17",        // only in a tree upload's journals
+//!   "stream": { "start": 8388608, "every": 812, "max": 1073741824 }
+//!                                     // only for standard input: the part-size schedule;
+//!                                     // "source" is then { "path": "-", "size": 0, "mtime_ns": 0 }
 //! }
 //! ```
 //! (written compactly, on one line; shown spread out here)
@@ -91,6 +94,11 @@ pub struct Journal {
     /// Absent from single files' journals and from older ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<String>,
+    /// A stream's upload (standard input): how its parts are cut. Its
+    /// `source` is then `-` (or the FIFO's path) with size 0, and
+    /// `part_count` 0: neither is known until the stream ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<crate::plan::Schedule>,
 }
 
 /// The local file, as it was when the upload started.
@@ -217,6 +225,7 @@ pub(crate) mod tests {
             updated_unix: 2,
             parts,
             session: None,
+            stream: None,
         }
     }
 

@@ -317,6 +317,8 @@ pub fn engine_error(e: engine::Error) -> Error {
         E::JournalSave { id, dir, error } => resumable(id, journal_save(&dir, &error)),
         E::JournalStart { dir, error } => journal_start(&dir, &error),
         E::JournalResave { dir, error } => journal_resave(&dir, &error),
+        E::StreamDiffers { id, number } => super::stream::differs(&id, number),
+        E::StreamTooLong { id, read } => super::stream::too_long(&id, read),
         E::JournalRemove { path, error } => journal_remove(&path, &error),
         E::Gone {
             id,

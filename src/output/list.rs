@@ -29,6 +29,10 @@ enum LocalRecord<'a> {
         bytes_total: u64,
         updated_unix: u64,
         running: bool,
+        /// Standard input: its parts and bytes in all are not known (0), and
+        /// `resume ID` needs the same stream piped in.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        stream: bool,
     },
     Tree {
         id: &'a str,
@@ -127,6 +131,7 @@ pub fn local_pending(dir: &Path, entries: &[LocalEntry<'_>], trees: &[TreeRow<'_
                     bytes_total: j.source.size,
                     updated_unix: j.updated_unix,
                     running: *running,
+                    stream: j.stream.is_some(),
                 },
                 Err(e) => LocalRecord::Damaged {
                     journal: path.to_string_lossy().into_owned(),
@@ -159,6 +164,17 @@ pub fn local_pending(dir: &Path, entries: &[LocalEntry<'_>], trees: &[TreeRow<'_
         vec![["ID", "PARTS", "BYTES", "ACTIVE", "DESTINATION", "FILE"].map(String::from)];
     for (j, running) in good {
         let running = if running { " (running)" } else { "" };
+        if j.stream.is_some() {
+            rows.push([
+                j.id.clone(),
+                format!("{}/?", j.parts.len()),
+                format!("{}/?", units::size(j.bytes_done())),
+                format!("{} ago", age(j.updated_unix)),
+                destination(j),
+                super::stream::pending(j, running),
+            ]);
+            continue;
+        }
         rows.push([
             j.id.clone(),
             format!("{}/{}", j.parts.len(), j.part_count),

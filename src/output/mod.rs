@@ -25,6 +25,7 @@ pub mod put;
 pub mod resume;
 pub mod serve;
 pub mod status;
+pub mod stream;
 pub mod summary;
 pub mod tree;
 pub mod usage;

@@ -11,16 +11,6 @@ use crate::journal::Journal;
 use crate::s3::Location;
 use crate::units::size;
 
-/// `put -`: the file is read twice and by offset, which a stream cannot be.
-pub fn no_stdin() -> Error {
-    Error::Usage(
-        "reading from standard input ('-') is not supported yet: s3up hashes each part before \
-         sending it and re-reads parts to resume, so it needs a file. Save the stream to a \
-         file first, then `s3up put FILE s3://BUCKET/KEY`"
-            .to_string(),
-    )
-}
-
 /// The same metadata name twice, in any case: S3 folds names to lower
 /// case, so one value would be lost without a word.
 pub fn metadata_clash(name: &str, first: &str, second: &str) -> Error {

@@ -43,10 +43,52 @@ pub trait Meter: Send + Sync {
     fn sent(&self, bytes: u64);
 }
 
-/// A byte range of a file: the body of one PutObject or UploadPart.
+/// Where a body's bytes are: a file read as they are sent, or a buffered
+/// part of a stream (standard input), handed out without a copy.
+#[derive(Clone, Debug)]
+pub enum Origin {
+    File(Arc<File>),
+    Memory(Bytes),
+}
+
+impl From<Arc<File>> for Origin {
+    fn from(file: Arc<File>) -> Origin {
+        Origin::File(file)
+    }
+}
+
+impl Origin {
+    /// The SHA-256 (and MD5, `with_md5`) of `len` bytes from `offset`; for a
+    /// file, [`hash_range`] (it blocks: call it on the blocking pool).
+    pub fn hash(&self, offset: u64, len: u64, with_md5: bool) -> std::io::Result<PartSums> {
+        match self {
+            Origin::File(file) => hash_range(file, offset, len, with_md5, None),
+            Origin::Memory(bytes) => {
+                let range = bytes
+                    .get(offset as usize..(offset + len) as usize)
+                    .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::UnexpectedEof))?;
+                Ok(hash_bytes(range, with_md5))
+            }
+        }
+    }
+}
+
+/// The SHA-256 of bytes in memory, and their MD5 when `with_md5`: a stream's
+/// part, hashed as it is read (`engine::stream`).
+pub fn hash_bytes(bytes: &[u8], with_md5: bool) -> PartSums {
+    use md5::Md5;
+    use sha2::{Digest, Sha256};
+    PartSums {
+        sha256: Sha256::digest(bytes).into(),
+        md5: with_md5.then(|| Md5::digest(bytes).into()),
+    }
+}
+
+/// A byte range of a file (or of a buffered stream part): the body of one
+/// PutObject or UploadPart.
 #[derive(Clone)]
 pub struct FileRange {
-    pub file: Arc<File>,
+    pub file: Origin,
     pub offset: u64,
     pub len: u64,
     /// Told of each chunk as it goes out, when set.
@@ -198,16 +240,21 @@ impl FileBody {
 
     /// Counts `buf` as sent and keeps a handle on it for reuse.
     fn hand_out(&mut self, buf: BytesMut) -> Bytes {
-        let chunk = buf.freeze();
+        let chunk = self.count_out(buf.freeze());
+        if self.spare.len() < SPARE_CHUNKS {
+            self.spare.push(chunk.clone());
+        }
+        chunk
+    }
+
+    /// Counts `chunk` as sent: the stall watch, the rate limit, the meter.
+    fn count_out(&mut self, chunk: Bytes) -> Bytes {
         self.sent += chunk.len() as u64;
         self.granted = self.granted.saturating_sub(chunk.len() as u64);
         self.stamp
             .progress(chunk.len() as u64, self.sent == self.range.len);
         if let Some(meter) = &self.range.meter {
             meter.sent(chunk.len() as u64);
-        }
-        if self.spare.len() < SPARE_CHUNKS {
-            self.spare.push(chunk.clone());
         }
         chunk
     }
@@ -265,6 +312,19 @@ impl http_body::Body for FileBody {
         if left == 0 && this.reading.is_none() {
             return Poll::Ready(None);
         }
+        let file = match &this.range.file {
+            Origin::File(file) => file.clone(),
+            Origin::Memory(bytes) => {
+                let bytes = bytes.clone();
+                let n = match this.next_chunk(left, cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(n) => n,
+                };
+                let at = (this.range.offset + this.sent) as usize;
+                let chunk = bytes.slice(at..at + n);
+                return Poll::Ready(Some(Ok(http_body::Frame::data(this.count_out(chunk)))));
+            }
+        };
         let reading = match &mut this.reading {
             Some(reading) => reading,
             None => {
@@ -274,17 +334,14 @@ impl http_body::Body for FileBody {
                 };
                 let mut buf = this.buffer(n);
                 let at = this.range.offset + this.sent;
-                match read_cached(&this.range.file, &mut buf, at) {
+                match read_cached(&file, &mut buf, at) {
                     Some(got) => {
                         buf.truncate(got);
                         return Poll::Ready(Some(Ok(http_body::Frame::data(this.hand_out(buf)))));
                     }
-                    None => {
-                        let file = this.range.file.clone();
-                        this.reading.insert(tokio::task::spawn_blocking(move || {
-                            file.read_exact_at(&mut buf, at).map(|()| buf)
-                        }))
-                    }
+                    None => this.reading.insert(tokio::task::spawn_blocking(move || {
+                        file.read_exact_at(&mut buf, at).map(|()| buf)
+                    })),
                 }
             }
         };
@@ -340,7 +397,7 @@ mod tests {
         let mut f = tempfile::tempfile().unwrap();
         std::io::Write::write_all(&mut f, &data).unwrap();
         let range = FileRange {
-            file: Arc::new(f),
+            file: Arc::new(f).into(),
             offset: 0,
             len: data.len() as u64,
             meter: None,
@@ -406,7 +463,7 @@ mod tests {
         let (offset, end) = (1_000, len - 2_000);
         let metered = Arc::new(Counted::default());
         let range = FileRange {
-            file: file.clone(),
+            file: file.clone().into(),
             offset: offset as u64,
             len: (end - offset) as u64,
             meter: Some(metered.clone()),

@@ -120,13 +120,17 @@ fn checked_body(
     body: &FileRange,
     sha256: &[u8; 32],
 ) -> Result<[u8; 16], StoreError> {
-    let sums = hash_range(
-        &body.file,
-        body.offset,
-        body.len,
-        true,
-        body.meter.as_deref(),
-    )
+    let sums = match &body.file {
+        super::body::Origin::File(file) => {
+            hash_range(file, body.offset, body.len, true, body.meter.as_deref())
+        }
+        memory => {
+            if let Some(meter) = &body.meter {
+                meter.sent(body.len);
+            }
+            memory.hash(body.offset, body.len, true)
+        }
+    }
     .map_err(|e| err(ErrorKind::Fatal, op, &e.to_string()))?;
     if sums.sha256 != *sha256 {
         return Err(err(ErrorKind::Retryable, op, "BadDigest"));

@@ -21,6 +21,7 @@ mod resume;
 mod serve;
 mod serve_attack;
 mod server_selftest;
+mod stdin;
 mod tree;
 mod via;
 mod wan_selftest;

@@ -15,7 +15,8 @@
 //! - `hashing`: hashing and announcing parts ahead of sending them;
 //! - `offline`: a store that gives no answer is waited for, not retried;
 //! - `tree`: many files at once: bounded, failing alone, stopped resumable;
-//! - `concurrency`: an adaptive number of parts in flight.
+//! - `concurrency`: an adaptive number of parts in flight;
+//! - `stream`: standard input: growing parts, resumed by the same stream.
 
 mod cancel;
 mod complete;
@@ -27,6 +28,7 @@ mod resume;
 mod retries;
 mod single;
 mod starting;
+mod stream;
 mod tree;
 mod verify;
 

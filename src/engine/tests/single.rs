@@ -15,7 +15,7 @@ async fn a_lost_put_answer_is_recognised() {
     let progress: Arc<dyn Progress> = fx.progress.clone();
     let finished = crate::engine::single::put_single(
         &*fx.store,
-        &fx.file,
+        &fx.file.clone().into(),
         &fx.path,
         small,
         &dest(),
@@ -41,7 +41,7 @@ async fn a_lost_put_answer_is_recognised() {
     let part2 = other.plan.part(2).unwrap();
     crate::engine::single::put_single(
         &*other.store,
-        &other.file,
+        &other.file.clone().into(),
         &other.path,
         part2,
         &at,
@@ -54,7 +54,7 @@ async fn a_lost_put_answer_is_recognised() {
     other.store.fail(Op::PutObject, 2..=2, ErrorKind::Retryable);
     let refused = crate::engine::single::put_single(
         &*other.store,
-        &other.file,
+        &other.file.clone().into(),
         &other.path,
         small,
         &at,

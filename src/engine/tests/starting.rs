@@ -98,12 +98,12 @@ async fn the_sweep_never_touches_an_upload_another_client_may_own() {
         .await
         .unwrap();
     let body = crate::store::FileRange {
-        file: fx.file.clone(),
+        file: fx.file.clone().into(),
         offset: 0,
         len: PART,
         meter: None,
     };
-    let sums = crate::engine::hash::hash(fx.file.clone(), fx.plan.part(1).unwrap(), false)
+    let sums = crate::engine::hash::hash(fx.file.clone().into(), fx.plan.part(1).unwrap(), false)
         .await
         .unwrap();
     fx.store.upload_part(&theirs, 1, body, sums).await.unwrap();

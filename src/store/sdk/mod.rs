@@ -535,7 +535,7 @@ pub(super) mod tests {
         let mut f = tempfile::tempfile().unwrap();
         std::io::Write::write_all(&mut f, b"hello").unwrap();
         FileRange {
-            file: Arc::new(f),
+            file: Arc::new(f).into(),
             offset: 0,
             len: 5,
             meter: None,

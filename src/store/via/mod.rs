@@ -62,7 +62,7 @@ use serde::de::IgnoredAny;
 
 use self::http::Wait;
 use self::signer::Signer;
-use super::body::{hash_range, FileBody};
+use super::body::FileBody;
 use super::limit::RateLimit;
 use super::watchdog::{Stamp, Watchdog};
 use super::{
@@ -190,11 +190,11 @@ impl ViaStore {
 }
 
 /// Base64 MD5 of a file range, for `Content-MD5`, through the one hashing
-/// routine ([`hash_range`]) on the blocking pool. Only a part the engine did
+/// routine ([`Origin::hash`](super::body::Origin::hash)) on the blocking pool. Only a part the engine did
 /// not hash ahead comes here, so the SHA-256 it also computes costs little.
 async fn content_md5(range: &FileRange) -> Result<String, StoreError> {
     let (file, offset, len) = (range.file.clone(), range.offset, range.len);
-    let sums = tokio::task::spawn_blocking(move || hash_range(&file, offset, len, true, None))
+    let sums = tokio::task::spawn_blocking(move || file.hash(offset, len, true))
         .await
         .map_err(|e| StoreError::new(ErrorKind::Fatal, "UploadPart", e.to_string()))?
         .map_err(|e| {
