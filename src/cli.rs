@@ -15,6 +15,9 @@ use clap::{Args, Parser, Subcommand};
 use crate::s3::Location;
 use crate::units::{self, Age};
 
+mod object;
+pub use object::{ImposedArgs, ObjectExtraArgs};
+
 /// Upload large files to Amazon S3 (or any S3-compatible store) with a multipart
 /// upload that survives interruptions.
 ///
@@ -220,6 +223,11 @@ pub struct ResumeArgs {
     #[arg(long, hide = true, conflicts_with = "no_verify")]
     pub verify: bool,
 
+    /// The SSE-C key the upload started with (the journal keeps only its
+    /// MD5, and a different key is refused): a file, as for `put`
+    #[arg(long, value_name = "FILE", value_parser = object::parse_key_file)]
+    pub sse_c_key: Option<PathBuf>,
+
     #[command(flatten)]
     pub token: TokenArgs,
 
@@ -397,6 +405,9 @@ pub struct ServeArgs {
     /// (a listener of its own, with no authentication: keep it private)
     #[arg(long, value_name = "ADDR")]
     pub metrics_listen: Option<std::net::SocketAddr>,
+
+    #[command(flatten, next_help_heading = "Imposed on every upload")]
+    pub imposed: ImposedArgs,
 }
 
 /// How an upload runs: shared by `put` and `resume`.
@@ -496,6 +507,9 @@ pub struct ObjectArgs {
     /// Fail instead of overwriting when the key already exists
     #[arg(long)]
     pub if_none_match: bool,
+
+    #[command(flatten)]
+    pub extra: ObjectExtraArgs,
 }
 
 fn parse_part_size(s: &str) -> Result<u64, String> {

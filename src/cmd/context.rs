@@ -287,5 +287,7 @@ pub(super) fn object_options(args: &ObjectArgs, file: &Path) -> ObjectOptions {
         storage_class: args.storage_class.clone(),
         metadata: args.metadata.clone(),
         if_none_match: args.if_none_match,
+        // Set by the caller, which checks them (`super::object`).
+        extras: Default::default(),
     }
 }
