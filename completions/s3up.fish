@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_s3up_global_optspecs
-    string join \n endpoint-url= region= profile= path-style journal-dir= h/help V/version
+    string join \n endpoint-url= region= profile= path-style ca-bundle= journal-dir= h/help V/version
 end
 
 function __fish_s3up_needs_command
@@ -27,6 +27,7 @@ end
 complete -c s3up -n "__fish_s3up_needs_command" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_needs_command" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_needs_command" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_needs_command" -l ca-bundle -d 'Trust only the certificates in this PEM file for the endpoint\'s TLS (a private CA), as aws does; kept in the journal for resume' -r -F
 complete -c s3up -n "__fish_s3up_needs_command" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_needs_command" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
 complete -c s3up -n "__fish_s3up_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -95,6 +96,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand put" -l request-payer -d 'Acce
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l ca-bundle -d 'Trust only the certificates in this PEM file for the endpoint\'s TLS (a private CA), as aws does; kept in the journal for resume' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand put" -s r -l recursive -d 'Accepted for `aws s3 cp` hands: a directory always uploads its whole tree'
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l follow-symlinks -d 'Follow symbolic links inside directories (a link back to a directory being uploaded is skipped, so the walk never loops). Without it links are skipped with a warning; a link named on the command line is always followed'
@@ -160,6 +162,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand cp" -l request-payer -d 'Accep
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l ca-bundle -d 'Trust only the certificates in this PEM file for the endpoint\'s TLS (a private CA), as aws does; kept in the journal for resume' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -s r -l recursive -d 'Accepted for `aws s3 cp` hands: a directory always uploads its whole tree'
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l follow-symlinks -d 'Follow symbolic links inside directories (a link back to a directory being uploaded is skipped, so the walk never loops). Without it links are skipped with a warning; a link named on the command line is always followed'
@@ -225,6 +228,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand sync" -l request-payer -d 'Acc
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l ca-bundle -d 'Trust only the certificates in this PEM file for the endpoint\'s TLS (a private CA), as aws does; kept in the journal for resume' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -s r -l recursive -d 'Accepted for `aws s3 cp` hands: a directory always uploads its whole tree'
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l follow-symlinks -d 'Follow symbolic links inside directories (a link back to a directory being uploaded is skipped, so the walk never loops). Without it links are skipped with a warning; a link named on the command line is always followed'
@@ -251,6 +255,7 @@ none\t'No bar; one line each time the state changes (retrying, stalled, waiting 
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l ca-bundle -d 'Trust only the certificates in this PEM file for the endpoint\'s TLS (a private CA), as aws does; kept in the journal for resume' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l all -d 'Resume every pending upload, one after another'
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l no-verify -d 'Trust the parts the journal names without re-reading them. Faster when the missing parts are few and the disk is slow, but a file rewritten in place with its modification time kept (cp -p, rsync -t, tar x) then gives an object that mixes old and new bytes. Parts on S3 that the journal lost are still checked before they are reused'
@@ -264,6 +269,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l remote -d 'Li
 complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l ca-bundle -d 'Trust only the certificates in this PEM file for the endpoint\'s TLS (a private CA), as aws does; kept in the journal for resume' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l json -d 'Print a JSON array on stdout'
 complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
@@ -275,6 +281,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand abort" -l token -d 'The --via 
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_using_subcommand abort" -l ca-bundle -d 'Trust only the certificates in this PEM file for the endpoint\'s TLS (a private CA), as aws does; kept in the journal for resume' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l yes -d 'Really abort; without it, --remote only lists what it would abort'
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l forget -d 'Remove the journal even if the abort fails (a backend that is gone for good, a token you no longer have). The upload may then stay open on the store, costing storage, until a lifecycle rule removes it; its ID is printed'
@@ -322,6 +329,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand serve" -l tagging -d 'Tags of 
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l ca-bundle -d 'Trust only the certificates in this PEM file for the endpoint\'s TLS (a private CA), as aws does; kept in the journal for resume' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l no-auth -d 'Accept requests with no token at all (only on a loopback address)'
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l apply-bucket-cors -d 'Replace the bucket\'s CORS configuration with one that lets browsers at the --cors-origin origins PUT parts and read their ETag, then serve'
@@ -332,6 +340,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand serve" -s h -l help -d 'Print 
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_using_subcommand completions" -l ca-bundle -d 'Trust only the certificates in this PEM file for the endpoint\'s TLS (a private CA), as aws does; kept in the journal for resume' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -s h -l help -d 'Print help'

@@ -53,6 +53,17 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub path_style: bool,
 
+    /// Trust only the certificates in this PEM file for the endpoint's TLS
+    /// (a private CA), as aws does; kept in the journal for resume
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "AWS_CA_BUNDLE",
+        hide_env_values = true
+    )]
+    pub ca_bundle: Option<PathBuf>,
+
     /// Where upload journals are kept (default: the platform data directory,
     /// e.g. ~/.local/share/s3up/journal on Linux)
     #[arg(

@@ -140,6 +140,7 @@ pub(super) fn connection(global: &GlobalArgs) -> Connection {
         profile: global.profile.clone(),
         path_style: global.path_style,
         via: None,
+        ca_bundle: global.ca_bundle.clone(),
     }
 }
 
@@ -161,6 +162,7 @@ pub(super) fn connection_for(global: &GlobalArgs, journal: &Journal) -> Connecti
         profile: global.profile.clone().or_else(|| saved.profile.clone()),
         path_style: global.path_style || saved.path_style,
         via: None,
+        ca_bundle: global.ca_bundle.clone().or_else(|| saved.ca_bundle.clone()),
     }
 }
 

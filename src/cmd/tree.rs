@@ -159,6 +159,7 @@ async fn connect_session(
         profile: global.profile.clone().or_else(|| saved.profile.clone()),
         path_style: global.path_style || saved.path_style,
         via: None,
+        ca_bundle: global.ca_bundle.clone().or_else(|| saved.ca_bundle.clone()),
     };
     connect(&conn, stall, token).await
 }

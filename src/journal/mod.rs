@@ -206,6 +206,7 @@ pub(crate) mod tests {
                 profile: None,
                 path_style: true,
                 via: None,
+                ca_bundle: None,
             },
             source: Source {
                 path: "/tmp/file.bin".into(),

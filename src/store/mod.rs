@@ -174,6 +174,10 @@ pub struct Connection {
     /// journals of direct uploads, and from those older releases wrote.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub via: Option<String>,
+    /// `--ca-bundle` / AWS_CA_BUNDLE: the PEM certificates a private
+    /// endpoint's certificate chains to (a path, not a secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_bundle: Option<std::path::PathBuf>,
 }
 
 /// An open multipart upload, as the store that created it names it.

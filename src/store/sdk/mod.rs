@@ -17,6 +17,7 @@ mod errors;
 mod list;
 pub mod options;
 pub mod presign;
+mod tls;
 
 use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::primitives::ByteStream;
