@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_s3up_global_optspecs
-    string join \n endpoint-url= region= profile= path-style journal-dir= h/help V/version
+    string join \n endpoint-url= region= profile= path-style ca-bundle= journal-dir= h/help V/version
 end
 
 function __fish_s3up_needs_command
@@ -27,6 +27,7 @@ end
 complete -c s3up -n "__fish_s3up_needs_command" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_needs_command" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_needs_command" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_needs_command" -l ca-bundle -d 'Trust only the certificates in this PEM file for the endpoint\'s TLS (a private CA), as aws does; kept in the journal for resume' -r -F
 complete -c s3up -n "__fish_s3up_needs_command" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_needs_command" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
 complete -c s3up -n "__fish_s3up_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -71,9 +72,31 @@ SNOW\t''
 STANDARD\t''
 STANDARD_IA\t''"
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l metadata -d 'User metadata stored with the object (x-amz-meta-KEY); repeatable' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l sse -d 'Server-side encryption: AES256 (SSE-S3), aws:kms (SSE-KMS) or aws:kms:dsse [default: the bucket\'s]' -r -f -a "AES256\t''
+aws:kms\t''
+aws:kms:dsse\t''"
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l sse-kms-key-id -d 'The KMS key for --sse aws:kms (an ID, ARN or alias) [default: the account\'s aws/s3 key]' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l sse-c -d 'Encrypt with your own key (SSE-C, AES256), read from --sse-c-key. The key is never written to the journal: `s3up resume` needs it again' -r -f -a "AES256\t''"
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l sse-c-key -d 'The SSE-C key: a file holding its 32 bytes, raw or in base64 (fileb://PATH is accepted too)' -r -F
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l acl -d 'Canned ACL of the object, e.g. bucket-owner-full-control' -r -f -a "authenticated-read\t''
+aws-exec-read\t''
+bucket-owner-full-control\t''
+bucket-owner-read\t''
+private\t''
+public-read\t''
+public-read-write\t''"
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l cache-control -d 'Cache-Control of the object, e.g. \'max-age=3600\'' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l content-disposition -d 'Content-Disposition of the object, e.g. \'attachment; filename="a.bin"\'' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l content-encoding -d 'Content-Encoding of the object, e.g. gzip (the bytes are sent as they are)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l content-language -d 'Content-Language of the object, e.g. en-GB' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l expires -d 'Expires header of the object: 2027-01-01T00:00:00Z, or an HTTP date' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l tagging -d 'Tags of the object, URL-encoded: \'key1=value1&key2=value2\'' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l expected-bucket-owner -d 'Fail unless the bucket belongs to this AWS account ID' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l request-payer -d 'Accept the charges of a Requester Pays bucket' -r -f -a "requester\t''"
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l ca-bundle -d 'Trust only the certificates in this PEM file for the endpoint\'s TLS (a private CA), as aws does; kept in the journal for resume' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand put" -s r -l recursive -d 'Accepted for `aws s3 cp` hands: a directory always uploads its whole tree'
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l follow-symlinks -d 'Follow symbolic links inside directories (a link back to a directory being uploaded is skipped, so the walk never loops). Without it links are skipped with a warning; a link named on the command line is always followed'
@@ -115,9 +138,31 @@ SNOW\t''
 STANDARD\t''
 STANDARD_IA\t''"
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l metadata -d 'User metadata stored with the object (x-amz-meta-KEY); repeatable' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l sse -d 'Server-side encryption: AES256 (SSE-S3), aws:kms (SSE-KMS) or aws:kms:dsse [default: the bucket\'s]' -r -f -a "AES256\t''
+aws:kms\t''
+aws:kms:dsse\t''"
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l sse-kms-key-id -d 'The KMS key for --sse aws:kms (an ID, ARN or alias) [default: the account\'s aws/s3 key]' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l sse-c -d 'Encrypt with your own key (SSE-C, AES256), read from --sse-c-key. The key is never written to the journal: `s3up resume` needs it again' -r -f -a "AES256\t''"
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l sse-c-key -d 'The SSE-C key: a file holding its 32 bytes, raw or in base64 (fileb://PATH is accepted too)' -r -F
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l acl -d 'Canned ACL of the object, e.g. bucket-owner-full-control' -r -f -a "authenticated-read\t''
+aws-exec-read\t''
+bucket-owner-full-control\t''
+bucket-owner-read\t''
+private\t''
+public-read\t''
+public-read-write\t''"
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l cache-control -d 'Cache-Control of the object, e.g. \'max-age=3600\'' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l content-disposition -d 'Content-Disposition of the object, e.g. \'attachment; filename="a.bin"\'' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l content-encoding -d 'Content-Encoding of the object, e.g. gzip (the bytes are sent as they are)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l content-language -d 'Content-Language of the object, e.g. en-GB' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l expires -d 'Expires header of the object: 2027-01-01T00:00:00Z, or an HTTP date' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l tagging -d 'Tags of the object, URL-encoded: \'key1=value1&key2=value2\'' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l expected-bucket-owner -d 'Fail unless the bucket belongs to this AWS account ID' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l request-payer -d 'Accept the charges of a Requester Pays bucket' -r -f -a "requester\t''"
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l ca-bundle -d 'Trust only the certificates in this PEM file for the endpoint\'s TLS (a private CA), as aws does; kept in the journal for resume' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -s r -l recursive -d 'Accepted for `aws s3 cp` hands: a directory always uploads its whole tree'
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l follow-symlinks -d 'Follow symbolic links inside directories (a link back to a directory being uploaded is skipped, so the walk never loops). Without it links are skipped with a warning; a link named on the command line is always followed'
@@ -159,9 +204,31 @@ SNOW\t''
 STANDARD\t''
 STANDARD_IA\t''"
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l metadata -d 'User metadata stored with the object (x-amz-meta-KEY); repeatable' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l sse -d 'Server-side encryption: AES256 (SSE-S3), aws:kms (SSE-KMS) or aws:kms:dsse [default: the bucket\'s]' -r -f -a "AES256\t''
+aws:kms\t''
+aws:kms:dsse\t''"
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l sse-kms-key-id -d 'The KMS key for --sse aws:kms (an ID, ARN or alias) [default: the account\'s aws/s3 key]' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l sse-c -d 'Encrypt with your own key (SSE-C, AES256), read from --sse-c-key. The key is never written to the journal: `s3up resume` needs it again' -r -f -a "AES256\t''"
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l sse-c-key -d 'The SSE-C key: a file holding its 32 bytes, raw or in base64 (fileb://PATH is accepted too)' -r -F
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l acl -d 'Canned ACL of the object, e.g. bucket-owner-full-control' -r -f -a "authenticated-read\t''
+aws-exec-read\t''
+bucket-owner-full-control\t''
+bucket-owner-read\t''
+private\t''
+public-read\t''
+public-read-write\t''"
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l cache-control -d 'Cache-Control of the object, e.g. \'max-age=3600\'' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l content-disposition -d 'Content-Disposition of the object, e.g. \'attachment; filename="a.bin"\'' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l content-encoding -d 'Content-Encoding of the object, e.g. gzip (the bytes are sent as they are)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l content-language -d 'Content-Language of the object, e.g. en-GB' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l expires -d 'Expires header of the object: 2027-01-01T00:00:00Z, or an HTTP date' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l tagging -d 'Tags of the object, URL-encoded: \'key1=value1&key2=value2\'' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l expected-bucket-owner -d 'Fail unless the bucket belongs to this AWS account ID' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l request-payer -d 'Accept the charges of a Requester Pays bucket' -r -f -a "requester\t''"
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l ca-bundle -d 'Trust only the certificates in this PEM file for the endpoint\'s TLS (a private CA), as aws does; kept in the journal for resume' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -s r -l recursive -d 'Accepted for `aws s3 cp` hands: a directory always uploads its whole tree'
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l follow-symlinks -d 'Follow symbolic links inside directories (a link back to a directory being uploaded is skipped, so the walk never loops). Without it links are skipped with a warning; a link named on the command line is always followed'
@@ -174,6 +241,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand sync" -l size-only -d 'Unchang
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l checksum -d 'Unchanged means the same content: each file whose size matches is read and its MD5 compared with the ETag listed (the MD5 of the object, or of its parts at this --part-size). Objects encrypted with SSE-KMS list no MD5 and are always sent'
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l sse-c-key -d 'The SSE-C key the upload started with (the journal keeps only its MD5, and a different key is refused): a file, as for `put`' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l token-file -d 'Read the --via backend\'s token from FILE [default: the S3UP_TOKEN environment variable]' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l token -d 'The --via backend\'s token itself. Other users of this machine can see it in `ps`: prefer --token-file or S3UP_TOKEN' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l concurrency -d 'How many parts are uploaded at once. Without it, s3up adapts: it starts at 8, raises it while that raises the throughput (a long link needs many), up to 64, and halves it when the store says it is overloaded (503 SlowDown). A number N (1 to 256) pins it: --concurrency 8 is the fixed default of earlier versions [default: auto, up to 64]' -r
@@ -187,6 +255,7 @@ none\t'No bar; one line each time the state changes (retrying, stalled, waiting 
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l ca-bundle -d 'Trust only the certificates in this PEM file for the endpoint\'s TLS (a private CA), as aws does; kept in the journal for resume' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l all -d 'Resume every pending upload, one after another'
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l no-verify -d 'Trust the parts the journal names without re-reading them. Faster when the missing parts are few and the disk is slow, but a file rewritten in place with its modification time kept (cp -p, rsync -t, tar x) then gives an object that mixes old and new bytes. Parts on S3 that the journal lost are still checked before they are reused'
@@ -200,6 +269,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l remote -d 'Li
 complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l ca-bundle -d 'Trust only the certificates in this PEM file for the endpoint\'s TLS (a private CA), as aws does; kept in the journal for resume' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l json -d 'Print a JSON array on stdout'
 complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
@@ -211,6 +281,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand abort" -l token -d 'The --via 
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_using_subcommand abort" -l ca-bundle -d 'Trust only the certificates in this PEM file for the endpoint\'s TLS (a private CA), as aws does; kept in the journal for resume' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l yes -d 'Really abort; without it, --remote only lists what it would abort'
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l forget -d 'Remove the journal even if the abort fails (a backend that is gone for good, a token you no longer have). The upload may then stay open on the store, costing storage, until a lifecycle rule removes it; its ID is printed'
@@ -235,9 +306,30 @@ complete -c s3up -n "__fish_s3up_using_subcommand serve" -l rate-limit -d 'Reque
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l create-rate-limit -d 'Multipart uploads a second one caller may create (each costs storage until completed or aborted), in bursts of as many. 0: no limit' -r
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l address-rate-limit -d 'Requests a second one client address may make to the routes that need no token (the page, /healthz, /openapi.json). 0: no limit' -r
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l metrics-listen -d 'Serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090 (a listener of its own, with no authentication: keep it private)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l sse -d 'Encrypt every object: AES256, aws:kms or aws:kms:dsse' -r -f -a "AES256\t''
+aws:kms\t''
+aws:kms:dsse\t''"
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l sse-kms-key-id -d 'The KMS key for --sse aws:kms (an ID, ARN or alias)' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l storage-class -d 'Storage class of every object, e.g. STANDARD_IA' -r -f -a "AWS_BACKUP_LOW_COST_WARM\t''
+AWS_BACKUP_WARM\t''
+DEEP_ARCHIVE\t''
+EXPRESS_ONEZONE\t''
+FSX_ONTAP\t''
+FSX_OPENZFS\t''
+GLACIER\t''
+GLACIER_IR\t''
+INTELLIGENT_TIERING\t''
+ONEZONE_IA\t''
+OUTPOSTS\t''
+REDUCED_REDUNDANCY\t''
+SNOW\t''
+STANDARD\t''
+STANDARD_IA\t''"
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l tagging -d 'Tags of every object, URL-encoded: \'key1=value1&key2=value2\'' -r
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l ca-bundle -d 'Trust only the certificates in this PEM file for the endpoint\'s TLS (a private CA), as aws does; kept in the journal for resume' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l no-auth -d 'Accept requests with no token at all (only on a loopback address)'
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l apply-bucket-cors -d 'Replace the bucket\'s CORS configuration with one that lets browsers at the --cors-origin origins PUT parts and read their ETag, then serve'
@@ -248,6 +340,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand serve" -s h -l help -d 'Print 
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
+complete -c s3up -n "__fish_s3up_using_subcommand completions" -l ca-bundle -d 'Trust only the certificates in this PEM file for the endpoint\'s TLS (a private CA), as aws does; kept in the journal for resume' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -s h -l help -d 'Print help'

@@ -15,6 +15,9 @@ use clap::{Args, Parser, Subcommand};
 use crate::s3::Location;
 use crate::units::{self, Age};
 
+mod object;
+pub use object::{ImposedArgs, ObjectExtraArgs};
+
 /// Upload large files to Amazon S3 (or any S3-compatible store) with a multipart
 /// upload that survives interruptions.
 ///
@@ -49,6 +52,17 @@ pub struct GlobalArgs {
     /// Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY
     #[arg(long, global = true)]
     pub path_style: bool,
+
+    /// Trust only the certificates in this PEM file for the endpoint's TLS
+    /// (a private CA), as aws does; kept in the journal for resume
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "AWS_CA_BUNDLE",
+        hide_env_values = true
+    )]
+    pub ca_bundle: Option<PathBuf>,
 
     /// Where upload journals are kept (default: the platform data directory,
     /// e.g. ~/.local/share/s3up/journal on Linux)
@@ -225,6 +239,11 @@ pub struct ResumeArgs {
     /// The default; accepted so that older scripts keep working
     #[arg(long, hide = true, conflicts_with = "no_verify")]
     pub verify: bool,
+
+    /// The SSE-C key the upload started with (the journal keeps only its
+    /// MD5, and a different key is refused): a file, as for `put`
+    #[arg(long, value_name = "FILE", value_parser = object::parse_key_file)]
+    pub sse_c_key: Option<PathBuf>,
 
     #[command(flatten)]
     pub token: TokenArgs,
@@ -403,6 +422,9 @@ pub struct ServeArgs {
     /// (a listener of its own, with no authentication: keep it private)
     #[arg(long, value_name = "ADDR")]
     pub metrics_listen: Option<std::net::SocketAddr>,
+
+    #[command(flatten, next_help_heading = "Imposed on every upload")]
+    pub imposed: ImposedArgs,
 }
 
 /// How an upload runs: shared by `put` and `resume`.
@@ -508,6 +530,9 @@ pub struct ObjectArgs {
     /// Fail instead of overwriting when the key already exists
     #[arg(long)]
     pub if_none_match: bool,
+
+    #[command(flatten)]
+    pub extra: ObjectExtraArgs,
 }
 
 fn parse_part_size(s: &str) -> Result<u64, String> {

@@ -141,6 +141,7 @@ pub(super) fn connection(global: &GlobalArgs) -> Connection {
         profile: global.profile.clone(),
         path_style: global.path_style,
         via: None,
+        ca_bundle: global.ca_bundle.clone(),
     }
 }
 
@@ -162,6 +163,7 @@ pub(super) fn connection_for(global: &GlobalArgs, journal: &Journal) -> Connecti
         profile: global.profile.clone().or_else(|| saved.profile.clone()),
         path_style: global.path_style || saved.path_style,
         via: None,
+        ca_bundle: global.ca_bundle.clone().or_else(|| saved.ca_bundle.clone()),
     }
 }
 
@@ -288,6 +290,8 @@ pub(super) fn object_options(args: &ObjectArgs, file: &Path) -> ObjectOptions {
         storage_class: args.storage_class.clone(),
         metadata: args.metadata.clone(),
         if_none_match: args.if_none_match,
+        // Set by the caller, which checks them (`super::object`).
+        extras: Default::default(),
     }
 }
 

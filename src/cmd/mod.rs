@@ -11,6 +11,7 @@
 mod abort;
 mod context;
 mod list;
+mod object;
 mod put;
 mod resume;
 mod serve;

@@ -130,11 +130,14 @@ async fn put_file(
     if let (Some(from), false) = (plan.raised_from, tuning.quiet || tuning.json) {
         output::put::part_size_raised(source.size, from, &plan);
     }
-    let opts = object_options(&args.object, file_arg);
+    let mut opts = object_options(&args.object, file_arg);
+    let request;
+    (opts.extras, request) = super::object::extras(args)?;
     let (store, used) = match &args.via {
         Some(backend) => connect_via(backend, &args.token, tuning.stall_timeout, own_key)?,
         None => connect(&connection(global), tuning.stall_timeout, &args.token).await?,
     };
+    let store = store.with_request_options(&request);
     let store = Arc::new(store.limited(tuning.rate_limit()));
     let dir = journal_dir(global)?;
     warn_if_running(&dir, &dest, &used).await;
@@ -208,6 +211,7 @@ async fn put_file(
                     token: &args.token,
                     tuning,
                     verify: true,
+                    sse_c_key: args.object.extra.sse_c_key.as_deref(),
                 };
                 let record = resume_journal(global, &how, &dir, path, &cancel, started).await?;
                 output::summary::json_document(record.into_iter().collect(), false);

@@ -153,6 +153,7 @@ pub(super) async fn resume(global: &GlobalArgs, args: ResumeArgs) -> Result<()> 
             &args.token,
             &args.tuning,
             !args.no_verify,
+            args.sse_c_key.as_deref(),
             &cancel,
         )
         .await?;
@@ -176,6 +177,7 @@ pub(super) async fn resume(global: &GlobalArgs, args: ResumeArgs) -> Result<()> 
             token: &args.token,
             tuning: &args.tuning,
             verify: !args.no_verify,
+            sse_c_key: args.sse_c_key.as_deref(),
         };
         let result = resume_journal(global, &how, &dir, path, &cancel, started).await;
         started = Instant::now();
@@ -216,6 +218,8 @@ pub(super) struct Resume<'a> {
     /// Re-read the parts the journal names and compare them with the file
     /// (false: `--no-verify`).
     pub verify: bool,
+    /// `--sse-c-key`: an SSE-C upload's key, which the journal does not keep.
+    pub sse_c_key: Option<&'a Path>,
 }
 
 /// Resumes the upload whose journal is at `path`: locks it, checks the
@@ -268,6 +272,7 @@ pub(super) async fn resume_journal(
         how.token,
     )
     .await?;
+    let store = super::object::for_resume(store, &id, &journal.object.extras, how.sse_c_key)?;
     let store = Arc::new(store.limited(tuning.rate_limit()));
     let recorded = journal.connection.endpoint_url.as_deref();
     let at_recorded_endpoint = used.endpoint_url.as_deref() == recorded;

@@ -69,6 +69,7 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
         page,
         limits: Arc::new(limits),
         body_timeout: args.body_timeout,
+        imposed: super::object::imposed(&args.imposed)?,
     });
     let app = serve::router(
         state,

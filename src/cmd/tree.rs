@@ -50,6 +50,7 @@ pub(super) async fn put_tree(global: &GlobalArgs, t: TreePut<'_>) -> Result<()> 
     for s in &t.sources {
         sources.push(std::fs::canonicalize(s).map_err(|e| failure::file_error(s, &e))?);
     }
+    let (extras, request) = super::object::extras(args)?;
     let options = TreeOptions {
         part_size: args.part_size,
         include: args.tree.include.clone(),
@@ -61,6 +62,7 @@ pub(super) async fn put_tree(global: &GlobalArgs, t: TreePut<'_>) -> Result<()> 
             storage_class: args.object.storage_class.clone(),
             metadata: args.object.metadata.clone(),
             if_none_match: args.object.if_none_match,
+            extras,
         },
     };
     let (store, used) = match &args.via {
@@ -70,6 +72,7 @@ pub(super) async fn put_tree(global: &GlobalArgs, t: TreePut<'_>) -> Result<()> 
             connect(&conn, args.tuning.stall_timeout, &args.token).await?
         }
     };
+    let store = store.with_request_options(&request);
     let dir = journal_dir(global)?;
     dir.create()
         .map_err(|e| failure::journal_dir_create(dir.path(), &e))?;
@@ -101,9 +104,12 @@ pub(super) async fn resume_session(
     token: &TokenArgs,
     tuning: &Tuning,
     verify: bool,
+    sse_c_key: Option<&std::path::Path>,
     cancel: &Cancel,
 ) -> Result<()> {
     let (store, used) = connect_session(global, &session, token, tuning.stall_timeout).await?;
+    let extras = &session.options.object.extras;
+    let store = super::object::for_resume(store, &session.id, extras, sse_c_key)?;
     let dir = journal_dir(global)?;
     let job = Job {
         tuning,
@@ -153,6 +159,7 @@ async fn connect_session(
         profile: global.profile.clone().or_else(|| saved.profile.clone()),
         path_style: global.path_style || saved.path_style,
         via: None,
+        ca_bundle: global.ca_bundle.clone().or_else(|| saved.ca_bundle.clone()),
     };
     connect(&conn, stall, token).await
 }
@@ -411,8 +418,12 @@ fn object_options_for(given: &ObjectOptions, path: &std::path::Path) -> ObjectOp
         storage_class: given.storage_class.clone(),
         metadata: given.metadata.clone(),
         if_none_match: given.if_none_match,
+        extra: Default::default(),
     };
-    object_options(&args, path)
+    ObjectOptions {
+        extras: given.extras.clone(),
+        ..object_options(&args, path)
+    }
 }
 
 /// `sync`'s one listing of the prefix, by key.

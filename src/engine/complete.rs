@@ -80,7 +80,13 @@ pub fn is_our_object(info: &ObjectInfo, journal: &Journal) -> Verdict {
     if let (Some(got), Some(want)) = (&info.checksum_sha256, composite_sha256(&journal.parts)) {
         return same(digest_part(got) == digest_part(&want));
     }
-    match (&info.etag, multipart_etag(&journal.parts)) {
+    // With SSE-KMS or SSE-C the ETag is no MD5: an object that is ours
+    // would not match, and one that is not could not be told.
+    let etag_is_md5 = journal.object.extras.etag_is_md5();
+    match (
+        &info.etag,
+        multipart_etag(&journal.parts).filter(|_| etag_is_md5),
+    ) {
         (Some(got), Some(want)) => same(got.trim_matches('"') == want),
         _ => Verdict::CannotTell,
     }

@@ -168,7 +168,7 @@ pub async fn reconcile<S: Store>(
                 continue;
             }
             Some(r) => Some(Expect::Sha256(r.sha256.clone())),
-            None => Expect::listed(l),
+            None => Expect::listed(l, journal.object.extras.etag_is_md5()),
         };
         match expect {
             Some(expect) => candidates.push(Candidate {

@@ -55,11 +55,13 @@ pub enum Expect {
 
 impl Expect {
     /// What a part the store lists can be checked by, if anything: its listed
-    /// SHA-256, else the MD5 in its ETag.
-    pub fn listed(part: &ListedPart) -> Option<Expect> {
+    /// SHA-256, else the MD5 in its ETag when the store's ETags are MD5s
+    /// (`etag_is_md5`: not with SSE-KMS or SSE-C, whose ETags only look so).
+    pub fn listed(part: &ListedPart, etag_is_md5: bool) -> Option<Expect> {
         match &part.checksum_sha256 {
             Some(sha) => Some(Expect::Sha256(sha.clone())),
-            None => md5_of_etag(&part.etag).map(Expect::Md5),
+            None if etag_is_md5 => md5_of_etag(&part.etag).map(Expect::Md5),
+            None => None,
         }
     }
 
@@ -178,16 +180,21 @@ mod tests {
             etag: "\"9e107d9d372bb6826bd81d3542a419d6\"".into(),
             checksum_sha256: Some("c2hh".into()),
         };
-        assert_eq!(Expect::listed(&listed), Some(Expect::Sha256("c2hh".into())));
+        assert_eq!(
+            Expect::listed(&listed, true),
+            Some(Expect::Sha256("c2hh".into()))
+        );
         let moto = ListedPart {
             checksum_sha256: None,
             ..listed.clone()
         };
-        assert!(matches!(Expect::listed(&moto), Some(Expect::Md5(_))));
+        assert!(matches!(Expect::listed(&moto, true), Some(Expect::Md5(_))));
+        // With SSE-KMS or SSE-C the same ETag proves nothing.
+        assert_eq!(Expect::listed(&moto, false), None);
         let neither = ListedPart {
             etag: "\"opaque\"".into(),
             ..moto
         };
-        assert_eq!(Expect::listed(&neither), None);
+        assert_eq!(Expect::listed(&neither, true), None);
     }
 }

@@ -23,7 +23,14 @@
 //!   //                 "via": "https://uploads.example.com" },
 //!   "source": { "path": "/abs/file", "size": 123, "mtime_ns": 1700000000000000000 },
 //!   "part_size": 8388608, "part_count": 1,
-//!   "object": { "content_type": "…", "storage_class": null, "metadata": [["k","v"]], "if_none_match": false },
+//!   "object": { "content_type": "…", "storage_class": null, "metadata": [["k","v"]], "if_none_match": false,
+//!               // only when given (`store::object_options`); never an SSE-C key, only its MD5:
+//!               "extras": { "sse": "aws:kms", "sse_kms_key_id": "…", "sse_c": "AES256",
+//!                           "sse_c_key_md5": "base64", "acl": "…", "cache_control": "…",
+//!                           "content_disposition": "…", "content_encoding": "…",
+//!                           "content_language": "…", "expires": "2027-01-01T00:00:00Z",
+//!                           "tagging": "k=v&k2=v2", "expected_bucket_owner": "…",
+//!                           "request_payer": "requester" } },
 //!   "created_unix": 1700000000, "updated_unix": 1700000100,
 //!   "parts": [ { "number": 1, "size": 123, "etag": "\"…\"", "sha256": "base64" } ],
 //!   "session": "5d0c4e2a9b17",        // only in a tree upload's journals
@@ -207,6 +214,7 @@ pub(crate) mod tests {
                 profile: None,
                 path_style: true,
                 via: None,
+                ca_bundle: None,
             },
             source: Source {
                 path: "/tmp/file.bin".into(),
@@ -220,6 +228,7 @@ pub(crate) mod tests {
                 storage_class: None,
                 metadata: vec![("owner".into(), "me".into())],
                 if_none_match: true,
+                extras: Default::default(),
             },
             created_unix: 1,
             updated_unix: 2,

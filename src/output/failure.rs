@@ -192,6 +192,10 @@ pub fn connect_error(e: ConnectError, profile: Option<&str>) -> Error {
                 "leave out --profile"
             }
         ),
+        ConnectError::CaBundle { path, reason } => format!(
+            "cannot use the CA bundle '{path}' (--ca-bundle or AWS_CA_BUNDLE): {reason}. Name a \
+             PEM file of the certificates the endpoint's certificate chains to"
+        ),
     })
 }
 

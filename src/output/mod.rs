@@ -21,6 +21,7 @@ pub mod failure;
 pub mod hint;
 pub mod journal;
 pub mod list;
+pub mod options;
 pub mod put;
 pub mod resume;
 pub mod serve;

@@ -115,6 +115,9 @@ pub struct AppState {
     pub limits: Arc<limits::Limiters>,
     /// How long a request's body may take to arrive (`--body-timeout`).
     pub body_timeout: Duration,
+    /// The options every upload gets, whatever its client asks
+    /// (`--sse`, `--sse-kms-key-id`, `--storage-class`, `--tagging`).
+    pub imposed: crate::store::ObjectOptions,
 }
 
 /// How the HTTP side behaves; the command line fills it in.

@@ -22,6 +22,7 @@
 //! indirection added. A new store is a new variant and a new folder.
 //!
 //! - [`body`]: a file range as a streaming HTTP body, and the progress meter;
+//! - [`object_options`]: the options at parity with `aws s3 cp` (SSE, ACL, tags …);
 //! - [`limit`]: `--limit-rate`, the one budget of bytes a second every body
 //!   of a run draws on;
 //! - [`watchdog`]: stall detection for any HTTP transport;
@@ -39,6 +40,7 @@ pub mod faulty;
 pub mod limit;
 #[cfg(test)]
 pub mod memory;
+pub mod object_options;
 pub mod sdk;
 pub mod via;
 pub mod watchdog;
@@ -47,6 +49,7 @@ use std::future::Future;
 
 pub use body::{FileRange, Meter};
 pub use limit::RateLimit;
+pub use object_options::{ObjectExtras, RequestOptions, SseCustomerKey};
 
 /// What the engine may do about a failed call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,6 +154,10 @@ pub struct ObjectOptions {
     pub metadata: Vec<(String, String)>,
     #[serde(default)]
     pub if_none_match: bool,
+    /// Encryption, ACL, headers, tags … ([`object_options`]); absent from
+    /// older journals.
+    #[serde(default, skip_serializing_if = "ObjectExtras::is_empty")]
+    pub extras: ObjectExtras,
 }
 
 /// Where and how to reach the store; recorded in the journal so `resume`
@@ -167,6 +174,10 @@ pub struct Connection {
     /// journals of direct uploads, and from those older releases wrote.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub via: Option<String>,
+    /// `--ca-bundle` / AWS_CA_BUNDLE: the PEM certificates a private
+    /// endpoint's certificate chains to (a path, not a secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_bundle: Option<std::path::PathBuf>,
 }
 
 /// An open multipart upload, as the store that created it names it.

@@ -13,6 +13,7 @@ mod completions;
 mod faults;
 mod lost;
 mod messages;
+mod options;
 mod outages;
 mod progress;
 mod proxy_selftest;

@@ -58,6 +58,9 @@ pub async fn create(
     let opts = ObjectOptions {
         content_type: content_type(req.content_type.as_deref())?,
         metadata: metadata(req.metadata.unwrap_or_default())?,
+        // What serve imposes; the client has no say in it.
+        storage_class: state.imposed.storage_class.clone(),
+        extras: state.imposed.extras.clone(),
         ..ObjectOptions::default()
     };
     let up = state

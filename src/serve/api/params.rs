@@ -37,6 +37,8 @@ pub async fn params(
     for (name, value) in metadata(meta)? {
         fields.push((format!("x-amz-meta-{name}"), value));
     }
+    // Pinned by the policy like every field: a form without them is refused.
+    fields.extend(crate::store::sdk::options::post_fields(&state.imposed));
     let expires = state
         .store
         .presign_expiry(state.url_expiry)

@@ -51,6 +51,8 @@ pub enum ConnectError {
         from_env: bool,
         files: Vec<String>,
     },
+    /// `--ca-bundle` (or AWS_CA_BUNDLE) names a file that is no PEM bundle.
+    CaBundle { path: String, reason: String },
 }
 
 /// Credentials are fetched again when they expire sooner than this, so a URL
@@ -130,6 +132,9 @@ impl SdkStore {
         }
         if let Some(url) = &conn.endpoint_url {
             loader = loader.endpoint_url(url);
+        }
+        if let Some(bundle) = &conn.ca_bundle {
+            loader = loader.http_client(super::tls::client_trusting(bundle)?);
         }
         let sdk = loader.load().await;
 

@@ -7,6 +7,7 @@
 //!   and the two SDK defaults s3up changes so that each byte is hashed once;
 //! - [`presign`]: presigned part URLs and POST forms for `serve`;
 //! - [`cors`]: the bucket's CORS rules, for `serve`;
+//! - [`options`]: the object options on the requests (SSE, ACL, tags …);
 //! - `errors`: every SDK error turned into a [`StoreError`], so no other
 //!   module needs to know the SDK's error types.
 
@@ -14,7 +15,9 @@ pub mod connect;
 pub mod cors;
 mod errors;
 mod list;
+pub mod options;
 pub mod presign;
+mod tls;
 
 use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::primitives::ByteStream;
@@ -81,12 +84,8 @@ impl SdkStore {
             .create_multipart_upload()
             .bucket(bucket)
             .key(key)
-            .set_checksum_algorithm(sha256.then_some(ChecksumAlgorithm::Sha256))
-            .set_content_type(opts.content_type.clone())
-            .set_storage_class(opts.storage_class.as_deref().map(StorageClass::from));
-        for (k, v) in &opts.metadata {
-            req = req.metadata(k, v);
-        }
+            .set_checksum_algorithm(sha256.then_some(ChecksumAlgorithm::Sha256));
+        req = options::on_create(req, opts);
         let request = async {
             let out = req
                 .send()
@@ -262,12 +261,8 @@ impl Store for SdkStore {
             .checksum_sha256(b64(&sha256))
             .body(ByteStream::from_body_1_x(
                 FileBody::new(body, stamp.clone()).limited(self.limit.clone()),
-            ))
-            .set_content_type(opts.content_type.clone())
-            .set_storage_class(opts.storage_class.as_deref().map(StorageClass::from));
-        for (k, v) in &opts.metadata {
-            req = req.metadata(k, v);
-        }
+            ));
+        req = options::on_put(req, opts);
         if opts.if_none_match {
             req = req.if_none_match("*");
         }
