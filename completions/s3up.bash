@@ -104,7 +104,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__abort)
-            opts="-h --remote --older-than --yes --forget --token-file --token --endpoint-url --region --profile --path-style --journal-dir --help"
+            opts="-h --remote --older-than --yes --include-local --forget --token-file --token --endpoint-url --region --profile --path-style --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -13,6 +13,7 @@ mod completions;
 mod faults;
 mod lost;
 mod messages;
+mod newuser;
 mod outages;
 mod progress;
 mod proxy_selftest;
