@@ -239,6 +239,7 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
             [CompletionResult]::new('--ca-bundle', '--ca-bundle', [CompletionResultType]::ParameterName, 'Trust only the certificates in this PEM file for the endpoint''s TLS (a private CA), as aws does; kept in the journal for resume')
             [CompletionResult]::new('--journal-dir', '--journal-dir', [CompletionResultType]::ParameterName, 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Really abort; without it, --remote only lists what it would abort')
+            [CompletionResult]::new('--include-local', '--include-local', [CompletionResultType]::ParameterName, 'With --remote, also abort uploads a local journal owns, and delete their journals; without it they are listed, marked, and kept')
             [CompletionResult]::new('--forget', '--forget', [CompletionResultType]::ParameterName, 'Remove the journal even if the abort fails (a backend that is gone for good, a token you no longer have). The upload may then stay open on the store, costing storage, until a lifecycle rule removes it; its ID is printed')
             [CompletionResult]::new('--path-style', '--path-style', [CompletionResultType]::ParameterName, 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')

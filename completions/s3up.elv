@@ -230,6 +230,7 @@ set edit:completion:arg-completer[s3up] = {|@words|
             cand --ca-bundle 'Trust only the certificates in this PEM file for the endpoint''s TLS (a private CA), as aws does; kept in the journal for resume'
             cand --journal-dir 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)'
             cand --yes 'Really abort; without it, --remote only lists what it would abort'
+            cand --include-local 'With --remote, also abort uploads a local journal owns, and delete their journals; without it they are listed, marked, and kept'
             cand --forget 'Remove the journal even if the abort fails (a backend that is gone for good, a token you no longer have). The upload may then stay open on the store, costing storage, until a lifecycle rule removes it; its ID is printed'
             cand --path-style 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
             cand -h 'Print help'

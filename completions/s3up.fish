@@ -284,6 +284,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand abort" -l profile -d 'Named pr
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l ca-bundle -d 'Trust only the certificates in this PEM file for the endpoint\'s TLS (a private CA), as aws does; kept in the journal for resume' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l yes -d 'Really abort; without it, --remote only lists what it would abort'
+complete -c s3up -n "__fish_s3up_using_subcommand abort" -l include-local -d 'With --remote, also abort uploads a local journal owns, and delete their journals; without it they are listed, marked, and kept'
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l forget -d 'Remove the journal even if the abort fails (a backend that is gone for good, a token you no longer have). The upload may then stay open on the store, costing storage, until a lifecycle rule removes it; its ID is printed'
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -s h -l help -d 'Print help'

@@ -33,8 +33,10 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command accepts, before or after the subcommand.
+/// Options every command accepts, before or after the subcommand. Under a
+/// heading of their own, so a command's help shows its own options first.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options (every command)")]
 pub struct GlobalArgs {
     /// S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local
     /// store (implies --path-style)
@@ -150,7 +152,7 @@ pub struct PutArgs {
     /// Upload through this backend (`s3up serve`, or an Uppy Companion) with
     /// its token and no AWS credentials: part bodies go straight to S3 with
     /// presigned URLs, every other call goes to the backend
-    #[arg(long, value_name = "URL", value_parser = parse_endpoint, conflicts_with_all = ["if_none_match", "storage_class"])]
+    #[arg(long, value_name = "URL", value_parser = parse_endpoint, conflicts_with_all = ["if_none_match", "storage_class"], help_heading = VIA_HEADING)]
     pub via: Option<String>,
 
     #[command(flatten)]
@@ -287,6 +289,11 @@ pub struct AbortArgs {
     #[arg(long)]
     pub yes: bool,
 
+    /// With --remote, also abort uploads a local journal owns, and delete
+    /// their journals; without it they are listed, marked, and kept
+    #[arg(long, requires = "remote")]
+    pub include_local: bool,
+
     /// Remove the journal even if the abort fails (a backend that is gone for
     /// good, a token you no longer have). The upload may then stay open on the
     /// store, costing storage, until a lifecycle rule removes it; its ID is printed
@@ -297,6 +304,9 @@ pub struct AbortArgs {
     pub token: TokenArgs,
 }
 
+/// The help heading of `--via` and the token options.
+const VIA_HEADING: &str = "Through a backend (--via), with no AWS credentials";
+
 /// The token for a `--via` backend: `put --via`, and `resume` and `abort` of
 /// such an upload, need it (the journal never holds it). Without either
 /// option, the S3UP_TOKEN environment variable is read.
@@ -304,12 +314,12 @@ pub struct AbortArgs {
 pub struct TokenArgs {
     /// Read the --via backend's token from FILE [default: the S3UP_TOKEN
     /// environment variable]
-    #[arg(long, value_name = "FILE", conflicts_with = "token")]
+    #[arg(long, value_name = "FILE", conflicts_with = "token", help_heading = VIA_HEADING)]
     pub token_file: Option<PathBuf>,
 
     /// The --via backend's token itself. Other users of this machine can see
     /// it in `ps`: prefer --token-file or S3UP_TOKEN
-    #[arg(long, value_name = "TOKEN")]
+    #[arg(long, value_name = "TOKEN", help_heading = VIA_HEADING)]
     pub token: Option<String>,
 }
 

@@ -18,8 +18,13 @@ fn main() {
                 Some(ContextValue::String(arg)) => Some(arg.as_str()),
                 _ => None,
             };
+            let command = match e.get(ContextKind::InvalidSubcommand) {
+                Some(ContextValue::String(name)) => Some(name.as_str()),
+                _ => None,
+            };
             let what = invalid
                 .and_then(s3up::output::usage::foreign_option)
+                .or_else(|| command.and_then(s3up::output::usage::foreign_command))
                 .unwrap_or_else(|| s3up::output::usage::clap_error_line(&e.to_string()));
             eprintln!("s3up: error: {what}. Run `s3up --help` for usage");
             std::process::exit(s3up::error::EXIT_USAGE);

@@ -207,6 +207,11 @@ pub struct WhoAmI {
     /// Every key the caller names must start with this (`--prefix` and the
     /// caller's own prefix); empty when any key is allowed.
     pub prefix: String,
+    /// The bucket every key goes to (`serve --bucket`), so that a client
+    /// can name where a refused key would have gone. Absent from older
+    /// versions of serve.
+    #[serde(default)]
+    pub bucket: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -380,8 +385,9 @@ mod tests {
         let who = round_trip(WhoAmI {
             id: "alice-id".into(),
             prefix: "up/alice/".into(),
+            bucket: "b".into(),
         });
-        assert_eq!(names(&who), ["id", "prefix"]);
+        assert_eq!(names(&who), ["bucket", "id", "prefix"]);
         let params = round_trip(ParamsResponse {
             method: "POST".into(),
             url: "http://s3/b/".into(),

@@ -71,10 +71,22 @@ async function useToken(t) {
   renderPending();
 }
 
+// One sentence of why, then what to do. The server's reason is shown only
+// when it says more than that the token was refused (bad_token's plain "the
+// token was not accepted" would only say the same thing twice).
+function refusedNotice(err) {
+  const why = (err.message || '').replace(/[.\s]+$/, '');
+  if (err.code === 'expired_token') return 'The server refused the token: it has expired. Enter a new upload token to continue.';
+  if (!why || /^the token was not accepted\b/.test(why)) {
+    return 'The server refused the token. Enter a valid upload token to continue.';
+  }
+  return `The server refused the token (${why}). Enter a valid upload token to continue.`;
+}
+
 function tokenRefused(err) {
   sessionStorage.removeItem(TOKEN_KEY);
   session.me = null;
-  showNotice(`The server refused the token: ${err.message} Enter a valid upload token to continue.`, true);
+  showNotice(refusedNotice(err), true);
   $('who').textContent = '';
   $('tokenform').hidden = false;
   $('forget').hidden = true;

@@ -14,7 +14,8 @@ pub(super) async fn abort(global: &GlobalArgs, args: AbortArgs) -> Result<()> {
     let dir = journal_dir(global)?;
     match (&args.remote, &args.older_than) {
         (Some(remote), Some(older)) => {
-            return abort_remote(global, &dir, remote, older, args.yes).await
+            let include = args.include_local;
+            return abort_remote(global, &dir, remote, older, args.yes, include).await;
         }
         (Some(remote), None) => return Err(output::abort::remote_needs_age(remote)),
         _ => {}
@@ -60,12 +61,16 @@ pub(super) async fn abort(global: &GlobalArgs, args: AbortArgs) -> Result<()> {
     Ok(())
 }
 
+/// `abort --remote`: every upload under `remote` older than `older`, except
+/// those a local journal owns (a `resume` would continue them) unless
+/// `include_local`; those are marked in the listing and counted.
 async fn abort_remote(
     global: &GlobalArgs,
     dir: &JournalDir,
     remote: &Location,
     older: &Age,
     yes: bool,
+    include_local: bool,
 ) -> Result<()> {
     let remote = remote.clone();
     let (store, uploads) = remote_uploads(global, &remote).await?;
@@ -80,20 +85,27 @@ async fn abort_remote(
         return Ok(());
     }
     let journals = dir.list_async().await;
-    let mut skipped = 0;
+    let (mut aborted, mut kept, mut skipped) = (0, 0, 0);
     for u in &stale {
         let dest = Location {
             bucket: remote.bucket.clone(),
             key: u.key.clone(),
         };
-        if !yes {
-            output::abort::stale_upload(&dest, u, false);
-            continue;
-        }
         let owner = journals
             .iter()
             .filter_map(|(_, j)| j.as_ref().ok())
-            .find(|j| j.upload_id == u.upload_id);
+            .find(|j| j.upload_id == u.upload_id && j.bucket == remote.bucket);
+        let owner_id = owner.map(|j| j.id.as_str());
+        if owner.is_some() && !include_local {
+            output::abort::kept_owned(&dest, u, owner_id, yes);
+            kept += 1;
+            continue;
+        }
+        if !yes {
+            output::abort::stale_upload(&dest, u, owner_id, false);
+            aborted += 1;
+            continue;
+        }
         let lock = match owner.map(|j| (j, dir.lock(&j.id))) {
             Some((j, Err(_))) if dir.is_locked(&j.id) => {
                 output::abort::skipped_running(&dest, u, &j.id);
@@ -116,11 +128,12 @@ async fn abort_remote(
             let _ = dir.remove(&j.id);
         }
         drop(lock);
-        output::abort::stale_upload(&dest, u, true);
+        output::abort::stale_upload(&dest, u, owner_id, true);
+        aborted += 1;
     }
     if skipped > 0 {
-        return Err(output::abort::skipped_some(stale.len() - skipped, skipped));
+        return Err(output::abort::skipped_some(aborted, skipped));
     }
-    output::abort::stale_total(stale.len(), yes);
+    output::abort::stale_total(aborted, kept, yes);
     Ok(())
 }

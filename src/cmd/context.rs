@@ -20,7 +20,7 @@ use crate::engine::{Cancel, Progress};
 use crate::error::Result;
 use crate::journal::{Journal, JournalDir, Source};
 use crate::output::failure;
-use crate::output::hint::{quote, set_again_options};
+use crate::output::hint::{quote, set_again_options, set_token_source, TokenSource};
 use crate::output::summary::Style;
 use crate::progress::{Display, Show};
 use crate::s3::Location;
@@ -36,7 +36,7 @@ pub(super) fn set_hints(global: &GlobalArgs) {
 
 /// Builds the store the options name, and returns it with the connection
 /// actually used (the region filled in), for the journal. A `--via` upload
-/// (`conn.via`) needs the backend's token from `token`.
+/// (`conn.via`) sends the backend's token from `token`, if one is given.
 pub(super) async fn connect(
     conn: &Connection,
     stall_timeout: Duration,
@@ -64,7 +64,7 @@ pub(super) fn connect_via(
     stall_timeout: Duration,
     own_key: bool,
 ) -> Result<(AnyStore, Connection)> {
-    let token = read_token(token, backend)?;
+    let token = read_token(token)?;
     let store = ViaStore::new(backend, token, stall_timeout, own_key)
         .map_err(|e| failure::bad_backend(&e.0))?;
     let used = Connection {
@@ -75,21 +75,34 @@ pub(super) fn connect_via(
 }
 
 /// The backend's token: from --token-file, else --token (with a warning: it
-/// shows in `ps`), else S3UP_TOKEN.
-fn read_token(args: &TokenArgs, backend: &str) -> Result<Token> {
+/// shows in `ps`), else S3UP_TOKEN; none at all when none is given (or an
+/// empty one), since `serve --no-auth` and Companion take none: the
+/// backend's 401 says when one is wanted. Where it came from is recorded for
+/// the suggested commands ([`TokenSource`]).
+fn read_token(args: &TokenArgs) -> Result<Option<Token>> {
     if let Some(path) = &args.token_file {
         let text =
             std::fs::read_to_string(path).map_err(|e| failure::token_file_error(path, &e))?;
-        return Token::new(&text).ok_or_else(|| failure::token_file_empty(path));
+        let token = Token::new(&text).ok_or_else(|| failure::token_file_empty(path))?;
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+        set_token_source(TokenSource::File(path));
+        return Ok(Some(token));
     }
     if let Some(t) = &args.token {
-        failure::token_on_command_line();
-        return Token::new(t).ok_or_else(|| failure::token_missing(backend));
+        let token = Token::new(t);
+        if token.is_some() {
+            failure::token_on_command_line();
+            set_token_source(TokenSource::CommandLine);
+        }
+        return Ok(token);
     }
-    std::env::var("S3UP_TOKEN")
+    let token = std::env::var("S3UP_TOKEN")
         .ok()
-        .and_then(|t| Token::new(&t))
-        .ok_or_else(|| failure::token_missing(backend))
+        .and_then(|t| Token::new(&t));
+    if token.is_some() {
+        set_token_source(TokenSource::Env);
+    }
+    Ok(token)
 }
 
 /// `S3UP_LIST_PAGE_SIZE`: exists so the tests can prove pagination without

@@ -68,12 +68,30 @@ pub fn remote_needs_age(remote: &Location) -> Error {
     ))
 }
 
-pub fn stale_upload(dest: &Location, u: &ListedUpload, done: bool) {
+/// One stale upload aborted (`done`) or that would be; `journal`: the local
+/// journal that owned it (removed with it).
+pub fn stale_upload(dest: &Location, u: &ListedUpload, journal: Option<&str>, done: bool) {
     let started = u.initiated_unix.map_or("?".to_string(), age);
     let verb = if done { "aborted" } else { "would abort" };
+    let owned = journal.map_or(String::new(), |id| {
+        let removed = if done { "removed" } else { "removed too" };
+        format!(" [journal {id}, {removed}]")
+    });
     println!(
-        "{verb} {dest} upload {} (started {started} ago)",
+        "{verb} {dest} upload {} (started {started} ago){owned}",
         u.upload_id
+    );
+}
+
+/// A stale upload a local journal owns, left alone: `resume` would continue it.
+pub fn kept_owned(dest: &Location, u: &ListedUpload, journal: Option<&str>, yes: bool) {
+    let started = u.initiated_unix.map_or("?".to_string(), age);
+    let verb = if yes { "kept" } else { "would keep" };
+    let id = journal.unwrap_or("?");
+    println!(
+        "{verb} {dest} upload {} (started {started} ago) [journal {id}: {} continues it]",
+        u.upload_id,
+        suggest(&format!("resume {id}"))
     );
 }
 
@@ -92,12 +110,29 @@ pub fn skipped_some(aborted: usize, skipped: usize) -> Error {
     ))
 }
 
-pub fn stale_total(n: usize, done: bool) {
-    let uploads = count(n, "upload");
-    if done {
-        println!("aborted {uploads}");
-    } else {
-        let them = if n == 1 { "it" } else { "them" };
-        println!("{uploads} would be aborted: run the same command with --yes to abort {them}");
+/// The last line of `abort --remote`: how many were (or would be) aborted,
+/// and how many a local journal keeps, and why.
+pub fn stale_total(aborted: usize, kept: usize, done: bool) {
+    let uploads = count(aborted, "upload");
+    let mut line = match (done, aborted) {
+        (true, _) => format!("aborted {uploads}"),
+        (false, 0) => "nothing would be aborted".to_string(),
+        (false, n) => {
+            let them = if n == 1 { "it" } else { "them" };
+            format!("{uploads} would be aborted: run the same command with --yes to abort {them}")
+        }
+    };
+    if kept > 0 {
+        let (n, own) = if kept == 1 {
+            ("1 upload".to_string(), "owns it")
+        } else {
+            (format!("{kept} uploads"), "owns each")
+        };
+        let verb = if done { "kept" } else { "would keep" };
+        line.push_str(&format!(
+            "; {verb} {n} that a local journal {own}, as `s3up resume` continues them \
+             (add --include-local to abort them too, with their journals)"
+        ));
     }
+    println!("{line}");
 }

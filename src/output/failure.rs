@@ -18,7 +18,7 @@ use crate::engine::{self};
 use crate::error::Error;
 use crate::s3::Location;
 use crate::store::sdk::ConnectError;
-use crate::store::{ErrorKind, StoreError};
+use crate::store::{ErrorKind, Refusal, StoreError};
 
 /// The words of [`Error`]: the reason, and for a kept journal the command
 /// that continues or cancels it.
@@ -130,17 +130,43 @@ fn exists(dest: &Location) -> String {
 }
 
 /// The hint for credentials that were refused: AWS's, or a `--via`
-/// backend's token (its calls are named "backend …").
+/// backend's token (its calls are named "backend …"), or the lack of one.
 fn check_credentials(e: &StoreError) -> &'static str {
-    if e.op.starts_with("backend ") {
+    if e.refusal.as_deref() == Some(&Refusal::TokenWanted) {
+        "Pass its token with --token-file FILE or the S3UP_TOKEN environment variable"
+    } else if e.op.starts_with("backend ") {
         "Check the token (--token-file, S3UP_TOKEN) and the key it may write"
     } else {
         "Check the credentials (AWS_ACCESS_KEY_ID, --profile) and the bucket policy"
     }
 }
 
+/// A key outside what a `--via` token may write: the prefix it may write
+/// under and the bucket, and how to name a key there.
+fn outside_prefix(dest: &Location, prefix: &str, bucket: &str) -> String {
+    let name = dest.key.rsplit('/').next().unwrap_or(&dest.key);
+    let bucket = if bucket.is_empty() {
+        String::new()
+    } else {
+        format!(" in bucket '{bucket}'")
+    };
+    format!(
+        "the key '{}' is outside what this token may write{bucket}: its keys must start with \
+         '{prefix}'. Name a key under that prefix (e.g. {}), or give no key and the backend \
+         puts the file there",
+        dest.key,
+        quote(&format!("{prefix}{name}"))
+    )
+}
+
 /// The message for a store failure that happened before anything needs resuming.
 pub fn store_failure(e: &StoreError, dest: &Location) -> Error {
+    if let Some(Refusal::OutsidePrefix { prefix, bucket }) = e.refusal.as_deref() {
+        return Error::failed(outside_prefix(dest, prefix, bucket));
+    }
+    if e.refusal.as_deref() == Some(&Refusal::TokenWanted) {
+        return Error::failed(format!("{e}. {}", check_credentials(e)));
+    }
     Error::failed(match e.kind {
         ErrorKind::NoSuchBucket => format!(
             "bucket '{}' does not exist ({e}). Check the name in '{dest}', or create the bucket",
@@ -197,14 +223,6 @@ pub fn connect_error(e: ConnectError, profile: Option<&str>) -> Error {
              PEM file of the certificates the endpoint's certificate chains to"
         ),
     })
-}
-
-/// `put --via` or a `--via` upload's resume/abort without a token.
-pub fn token_missing(backend: &str) -> Error {
-    Error::Usage(format!(
-        "uploads through the backend {backend} need its token, and the journal never holds it. \
-         Pass --token-file FILE or set S3UP_TOKEN"
-    ))
 }
 
 pub fn token_file_error(path: &Path, e: &io::Error) -> Error {

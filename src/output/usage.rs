@@ -49,6 +49,24 @@ pub fn foreign_option(arg: &str) -> Option<String> {
     }
 }
 
+/// What s3up answers to a command of another S3 tool (`s3up ls s3://…`):
+/// what s3up is for, and where that command is, instead of clap's nearest
+/// match (`ls` -> `list-pending`, which lists something else).
+pub fn foreign_command(name: &str) -> Option<String> {
+    let elsewhere = match name {
+        "ls" | "rm" | "mv" | "mb" | "rb" | "presign" => format!("`aws s3 {name}`"),
+        "get" | "download" => "`aws s3 cp s3://BUCKET/KEY FILE`".to_string(),
+        "cat" => "`aws s3 cp s3://BUCKET/KEY -`".to_string(),
+        "head" | "stat" => "`aws s3api head-object`".to_string(),
+        _ => return None,
+    };
+    Some(format!(
+        "s3up has no '{name}' command: it uploads files to S3 and resumes interrupted \
+         uploads (put, sync, resume), and tidies up unfinished ones (list-pending, abort). \
+         For '{name}' use a general S3 client, e.g. {elsewhere}"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

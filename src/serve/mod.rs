@@ -23,7 +23,7 @@
 //! | `DELETE /s3/multipart/{uploadId}?key=` | | `{}` |
 //! | `GET /s3/params?filename=&type=&metadata[NAME]=` | *ext* `&key=` | `{method: "POST", url, fields, expires}`: a presigned POST form |
 //! | *ext* `GET /s3/object?key=` | | `{key, exists, size, etag, checksumSHA256}` |
-//! | *ext* `GET /s3/whoami` | | `{id, prefix}`: who the token is, and the prefix its keys must start with |
+//! | *ext* `GET /s3/whoami` | | `{id, prefix, bucket}`: who the token is, the prefix its keys must start with, and the bucket |
 //! | *ext* `GET /healthz`, `GET /openapi.json` | | `{status, service, version}`; the OpenAPI 3 document |
 //! | *ext* `GET /`, `/app.js`, `/style.css` | | the browser uploader page ([`page`]) |
 //!

@@ -94,6 +94,18 @@ pub struct StoreError {
     /// The request never reached the store (no connection could be made), so
     /// it had no effect: a transport failure no lost answer hides behind.
     pub unsent: bool,
+    /// What a `--via` backend's refusal meant, when it said more than "no".
+    pub refusal: Option<Box<Refusal>>,
+}
+
+/// Why a `--via` backend refused a call, when that is known precisely.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// A 401 to a request that carried no token: the backend wants one.
+    TokenWanted,
+    /// `serve`'s 403 `outside_prefix`: the key lies outside what the token
+    /// may write; `prefix` (from `GET /s3/whoami`) is where it may, in `bucket`.
+    OutsidePrefix { prefix: String, bucket: String },
 }
 
 impl StoreError {
@@ -104,6 +116,7 @@ impl StoreError {
             message: message.into(),
             gave_up_after: None,
             offline_for: None,
+            refusal: None,
             transport: false,
             status: None,
             unsent: false,

@@ -13,6 +13,7 @@ mod completions;
 mod faults;
 mod lost;
 mod messages;
+mod newuser;
 mod options;
 mod outages;
 mod progress;

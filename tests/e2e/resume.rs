@@ -935,10 +935,21 @@ on_both_servers!(orphans_are_listed_and_aborted, |srv: &Server| {
     assert!(is_listed(srv, &bucket, &owned.upload_id));
     assert_eq!(s.journals().len(), 1);
 
-    // A bucket-wide clean-up also takes the owned upload, and its journal.
+    // A bucket-wide clean-up leaves the owned upload alone (issue 23) ...
     let out = s
         .s3up(srv, &srv.endpoint)
         .args(["abort", "--older-than", "0s", "--yes", "--remote"])
+        .arg(format!("s3://{bucket}"))
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert!(is_listed(srv, &bucket, &owned.upload_id));
+    assert_eq!(s.journals().len(), 1);
+    // ... and with --include-local takes it, and its journal.
+    let out = s
+        .s3up(srv, &srv.endpoint)
+        .args(["abort", "--older-than", "0s", "--yes", "--include-local"])
+        .arg("--remote")
         .arg(format!("s3://{bucket}"))
         .output()
         .unwrap();

@@ -415,23 +415,26 @@ fn wrong_token_fails_at_once() {
     assert!(err.contains("warning") && err.contains("`ps`"), "{err}");
     assert_object_equals(srv, &bucket, "up/alice/f.bin", &file);
 
-    // No token at all: a usage error that says how to give one.
+    // No token at all: none is sent, and the backend's 401 is worded as a
+    // token wanted, with how to give one (issue 23).
     let out = run(client(&s)
         .env_remove("S3UP_TOKEN")
         .arg("put")
         .arg(&file)
         .args(["--via", &serve.url]));
-    assert_exit(&out, 2);
+    assert_exit(&out, 1);
     let line = support::one_error_line(&out);
     assert!(
-        line.contains("--token-file") && line.contains("S3UP_TOKEN"),
+        line.contains("wants a token")
+            && line.contains("--token-file")
+            && line.contains("S3UP_TOKEN"),
         "{line}"
     );
 }
 
 /// `serve` stopped mid-upload: the parts that need a signature are retried,
-/// then the run stops resumable (exit 3); `resume` without the token says so;
-/// once serve is back, `resume` completes.
+/// then the run stops resumable (exit 3); once serve is back, `resume`
+/// without the token is told one is wanted, and with it completes.
 #[test]
 fn serve_stopped_mid_upload_is_resumable() {
     let srv = support::server(support::Kind::Garage);
@@ -477,16 +480,19 @@ fn serve_stopped_mid_upload_is_resumable() {
     assert!(line.contains("s3up resume"), "{line}");
     assert!(line.contains("--max-offline"), "{line}");
 
-    let out = run(client(&s).env_remove("S3UP_TOKEN").arg("resume"));
-    assert_exit(&out, 2);
-    let line = support::one_error_line(&out);
-    assert!(
-        line.contains("token") && line.contains(&serve.url),
-        "{line}"
-    );
-
     serve.restart(srv);
     proxy.clear_rules();
+    // Without the token, none is sent: serve's 401 stops the run at once,
+    // worded as a token wanted, and the journal stays (issue 23).
+    let out = run(client(&s).env_remove("S3UP_TOKEN").arg("resume"));
+    assert_exit(&out, 1);
+    let line = support::one_error_line(&out);
+    assert!(
+        line.contains("wants a token") && line.contains(&serve.url),
+        "{line}"
+    );
+    assert_eq!(s.journals().len(), 1);
+
     let out = run(client(&s).arg("resume"));
     assert_exit(&out, 0);
     assert_object_equals(srv, &bucket, key, &file);

@@ -4,11 +4,11 @@
 
 use axum::{Extension, Json};
 
-use super::ApiDoc;
+use super::{ApiDoc, Shared};
 use crate::protocol::{ErrorBody, Health, WhoAmI, SERVICE};
 use crate::serve::auth::Caller;
 
-/// s3up: the caller's ID and prefix. The browser page checks the token with
+/// s3up: the caller's ID and prefix, and the bucket. The browser page checks the token with
 /// it, and shows each file's key before the upload starts.
 #[utoipa::path(get, path = "/s3/whoami", tag = "s3up",
     responses(
@@ -16,10 +16,14 @@ use crate::serve::auth::Caller;
         (status = 401, body = ErrorBody),
     ),
     security(("bearer" = [])))]
-pub async fn whoami(Extension(caller): Extension<Caller>) -> Json<WhoAmI> {
+pub async fn whoami(
+    axum::extract::State(state): Shared,
+    Extension(caller): Extension<Caller>,
+) -> Json<WhoAmI> {
     Json(WhoAmI {
         id: caller.id,
         prefix: caller.scope,
+        bucket: state.bucket.clone(),
     })
 }
 

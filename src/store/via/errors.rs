@@ -40,13 +40,15 @@ pub(super) fn s3_answer(op: &'static str, status: u16, body: &str) -> StoreError
 
 /// What a backend's error answer means. `upload_route`: the request named an
 /// open upload, so a 404 there says the upload is gone (the engine still
-/// confirms that before removing a journal).
+/// confirms that before removing a journal). `token_sent`: the request
+/// carried a token (a 401 without one asks for one, it refused none).
 pub(super) fn backend_answer(
     op: &'static str,
     backend: &str,
     status: u16,
     body: &str,
     upload_route: bool,
+    token_sent: bool,
 ) -> StoreError {
     let json: Option<serde_json::Value> = serde_json::from_str(body).ok();
     let field = |name: &str| {
@@ -83,6 +85,7 @@ pub(super) fn backend_answer(
         _ => ErrorKind::Fatal,
     };
     let what = match status {
+        401 if !token_sent => "the backend wants a token",
         401 => "the backend refused the token",
         403 => "the backend does not let this token do that",
         _ if kind == ErrorKind::NoSuchUpload => "the backend does not know the upload",
@@ -134,27 +137,29 @@ mod tests {
     fn backend_answers_are_classified() {
         let b = "http://127.0.0.1:1";
         let token = r#"{"error":"no such token","code":"bad_token"}"#;
-        let e = backend_answer("backend create", b, 401, token, false);
+        let e = backend_answer("backend create", b, 401, token, false, true);
         assert_eq!(e.kind, ErrorKind::AccessDenied);
         assert!(e.message.contains("refused the token"), "{}", e.message);
         assert!(e.message.contains("bad_token"), "{}", e.message);
+        let e = backend_answer("backend create", b, 401, token, false, false);
+        assert!(e.message.contains("wants a token"), "{}", e.message);
         let gone = r#"{"error":"gone","code":"no_such_upload"}"#;
         assert_eq!(
-            backend_answer("backend list", b, 404, gone, true).kind,
+            backend_answer("backend list", b, 404, gone, true, true).kind,
             ErrorKind::NoSuchUpload
         );
         assert_eq!(
-            backend_answer("backend create", b, 404, "<html>", false).kind,
+            backend_answer("backend create", b, 404, "<html>", false, true).kind,
             ErrorKind::Fatal
         );
         for s in [429, 500, 502, 503] {
             assert_eq!(
-                backend_answer("backend sign", b, s, "{}", true).kind,
+                backend_answer("backend sign", b, s, "{}", true, true).kind,
                 ErrorKind::Retryable
             );
         }
         assert_eq!(
-            backend_answer("backend sign", b, 400, "{}", true).kind,
+            backend_answer("backend sign", b, 400, "{}", true, true).kind,
             ErrorKind::Fatal
         );
     }
@@ -165,7 +170,7 @@ mod tests {
     fn companions_relayed_no_such_upload_is_recognised() {
         let b = "http://127.0.0.1:1";
         let body = r#"{"message":"Upload not found","error":{"$fault":"client","$metadata":{"httpStatusCode":404,"attempts":1,"totalRetryDelay":0},"name":"NoSuchUpload","message":"Upload not found","Code":"NoSuchUpload","Resource":"/b/k","Region":"garage"}}"#;
-        let e = backend_answer("backend list", b, 500, body, true);
+        let e = backend_answer("backend list", b, 500, body, true, true);
         assert_eq!(e.kind, ErrorKind::NoSuchUpload);
         assert_eq!(
             e.message,
@@ -174,18 +179,18 @@ mod tests {
         );
         // Not on a route that names no upload, and not for another S3 error.
         assert_eq!(
-            backend_answer("backend create", b, 500, body, false).kind,
+            backend_answer("backend create", b, 500, body, false, true).kind,
             ErrorKind::Retryable
         );
         let slow = body.replace("NoSuchUpload", "SlowDown");
         assert_eq!(
-            backend_answer("backend list", b, 500, &slow, true).kind,
+            backend_answer("backend list", b, 500, &slow, true, true).kind,
             ErrorKind::Retryable
         );
         // Companion in production mode says nothing more: a 500 like any other.
         let quiet = r#"{"message":"Something went wrong","requestId":"x"}"#;
         assert_eq!(
-            backend_answer("backend list", b, 500, quiet, true).kind,
+            backend_answer("backend list", b, 500, quiet, true, true).kind,
             ErrorKind::Retryable
         );
     }

@@ -6,8 +6,8 @@
 use serde::de::DeserializeOwned;
 
 use super::{errors, Dialect, ViaStore};
-use crate::protocol::{Health, SERVICE};
-use crate::store::{ErrorKind, StoreError};
+use crate::protocol::{Health, WhoAmI, SERVICE};
+use crate::store::{ErrorKind, Refusal, StoreError};
 
 /// How a backend call is watched.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -83,6 +83,7 @@ impl ViaStore {
                             status,
                             &body,
                             false,
+                            false,
                         ));
                     }
                     let ok = resp.status().is_success();
@@ -120,7 +121,10 @@ impl ViaStore {
         wait: Wait,
     ) -> Result<T, StoreError> {
         let inner = &self.inner;
-        let req = req.bearer_auth(&inner.token.0);
+        let req = match &inner.token {
+            Some(token) => req.bearer_auth(&token.0),
+            None => req,
+        };
         let request = async {
             let resp = req.send().await.map_err(|e| errors::transport(op, &e))?;
             let status = resp.status().as_u16();
@@ -129,13 +133,15 @@ impl ViaStore {
             // Uppy treats any JSON with an `error` field as a failure; so does s3up.
             let said_error = value.as_ref().is_ok_and(|v| v.get("error").is_some());
             if !(200..300).contains(&status) || said_error {
-                return Err(errors::backend_answer(
+                let error = errors::backend_answer(
                     op,
                     &inner.backend,
                     status,
                     &body,
                     upload_route,
-                ));
+                    inner.token.is_some(),
+                );
+                return Err(self.refusal(error, &body).await);
             }
             let value = value.map_err(|e| {
                 StoreError::new(
@@ -159,5 +165,54 @@ impl ViaStore {
             Wait::Small => inner.watchdog.small(op, request).await,
             Wait::Complete => inner.watchdog.complete(op, request).await,
         }
+    }
+
+    /// A refusal made precise ([`Refusal`]): a 401 to a request that carried
+    /// no token says the backend wants one; `serve`'s 403 `outside_prefix`
+    /// is completed with the prefix the token may write and the bucket, asked
+    /// of `GET /s3/whoami` (if that fails too, the refusal stays as it came).
+    async fn refusal(&self, mut error: StoreError, body: &str) -> StoreError {
+        let code = serde_json::from_str::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v.get("code")?.as_str().map(str::to_string));
+        match error.status {
+            Some(401) if self.inner.token.is_none() => {
+                error.refusal = Some(Box::new(Refusal::TokenWanted));
+            }
+            Some(403) if code.as_deref() == Some("outside_prefix") => {
+                if let Ok(who) = self.whoami().await {
+                    error.refusal = Some(Box::new(Refusal::OutsidePrefix {
+                        prefix: who.prefix,
+                        bucket: who.bucket,
+                    }));
+                }
+            }
+            _ => {}
+        }
+        error
+    }
+
+    /// `GET /s3/whoami` (`serve` only): the token's ID, prefix and bucket.
+    async fn whoami(&self) -> Result<WhoAmI, StoreError> {
+        const OP: &str = "backend whoami";
+        let inner = &self.inner;
+        let mut req = inner.http.get(self.url(&["s3", "whoami"]));
+        if let Some(token) = &inner.token {
+            req = req.bearer_auth(&token.0);
+        }
+        let request = async {
+            let resp = req.send().await.map_err(|e| errors::transport(OP, &e))?;
+            if !resp.status().is_success() {
+                return Err(StoreError::new(
+                    ErrorKind::Fatal,
+                    OP,
+                    resp.status().to_string(),
+                ));
+            }
+            resp.json::<WhoAmI>()
+                .await
+                .map_err(|e| StoreError::new(ErrorKind::Fatal, OP, e.to_string()))
+        };
+        inner.watchdog.small(OP, request).await
     }
 }

@@ -8,7 +8,9 @@
 //! `GET /s3/multipart/{uploadId}/batch?key=&partNumbers=`,
 //! `POST /s3/multipart/{uploadId}/complete?key=`, `DELETE /s3/multipart/{uploadId}?key=`.
 //! Every body is a [`crate::protocol`] type, the same ones `serve` answers
-//! with. The token goes in `Authorization: Bearer`. This file maps the
+//! with. The token goes in `Authorization: Bearer`; without a token no
+//! `Authorization` header is sent at all (`serve --no-auth` and stock
+//! Companion take none), and a 401 then says the backend wants one. This file maps the
 //! [`Store`] calls onto the routes; `http` sends a call and reads its answer,
 //! `signer` asks for part URLs, `errors` classifies what comes back.
 //!
@@ -116,7 +118,8 @@ struct Inner {
     backend: String,
     /// The same, parsed: routes are appended to it.
     base: reqwest::Url,
-    token: Token,
+    /// `None`: the user gave no token, and none is sent.
+    token: Option<Token>,
     watchdog: Watchdog,
     /// The user named the key; with `serve` it is asked for as is.
     own_key: bool,
@@ -144,7 +147,7 @@ impl ViaStore {
     /// yet. `own_key`: the user named the object's key.
     pub fn new(
         backend: &str,
-        token: Token,
+        token: Option<Token>,
         stall_timeout: Duration,
         own_key: bool,
     ) -> Result<ViaStore, BadBackend> {
