@@ -111,7 +111,7 @@ pub fn options(env: impl Fn(&str) -> Option<String>) -> Result<(GlobalArgs, Serv
     })?;
     match cli.command {
         Command::Serve(args) => Ok((cli.global, args)),
-        _ => Err(Error::failed("the Lambda options did not parse as serve's")),
+        _ => Err(output::lambda::not_serve()),
     }
 }
 
@@ -139,4 +139,83 @@ pub fn auth(env: impl Fn(&str) -> Option<String>, args: &ServeArgs) -> Result<Au
         output::warning(&w);
     }
     Ok(auth)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name: &str| map.get(name).cloned()
+    }
+
+    #[test]
+    fn the_environment_gives_serves_options_and_defaults() {
+        let (_, args) = options(env(&[
+            ("S3UP_BUCKET", "uploads"),
+            ("S3UP_PREFIX", "in"),
+            ("S3UP_URL_EXPIRY", "5m"),
+            ("S3UP_CORS_ORIGINS", "https://a.example, https://b.example"),
+            ("S3UP_RATE_LIMIT", "7"),
+        ]))
+        .unwrap();
+        assert_eq!(args.bucket, "uploads");
+        assert_eq!(args.prefix, "in");
+        assert_eq!(args.url_expiry, Duration::from_secs(300));
+        assert_eq!(
+            args.cors_origins,
+            ["https://a.example", "https://b.example"]
+        );
+        assert_eq!(args.rate_limit, 7);
+        // The rest are serve's own defaults.
+        assert_eq!(args.create_rate_limit, 10);
+        assert_eq!(args.request_timeout, Duration::from_secs(300));
+        assert!(!args.json_logs && !args.trust_proxy);
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let e = options(env(&[("S3UP_BUCKET", "b"), ("S3UP_URL_EXPIRY", "soon")]))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.starts_with("S3UP_URL_EXPIRY in the function's environment: "),
+            "{e}"
+        );
+        assert!(e.contains("soon"), "{e}");
+        let e = options(env(&[])).err().unwrap().to_string();
+        assert!(e.contains("S3UP_BUCKET is not set"), "{e}");
+    }
+
+    #[test]
+    fn authentication_comes_from_the_environment_and_is_required() {
+        let (_, args) = options(env(&[("S3UP_BUCKET", "b")])).unwrap();
+        let e = auth(env(&[]), &args).err().unwrap().to_string();
+        assert!(
+            e.contains("S3UP_TOKENS") && e.contains("S3UP_JWT_SECRET"),
+            "{e}"
+        );
+        let e = auth(env(&[("S3UP_JWT_SECRET", "short")]), &args)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("S3UP_JWT_SECRET") && e.contains("32"), "{e}");
+        let arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/s3up/tokens";
+        let e = auth(env(&[("S3UP_TOKENS", arn)]), &args)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("S3UP_TOKENS holds an ARN"), "{e}");
+        let tokens =
+            "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 alice/ a";
+        let auth = auth(env(&[("S3UP_TOKENS", tokens)]), &args).unwrap();
+        assert!(!auth.is_open());
+    }
 }

@@ -38,3 +38,8 @@ pub fn runtime_failed(why: &str) -> Error {
         "the Lambda runtime loop stopped: {why}. Check that AWS_LAMBDA_RUNTIME_API names the runtime API"
     ))
 }
+
+/// Cannot happen: the arguments name `serve`; said rather than panicked.
+pub fn not_serve() -> Error {
+    Error::failed("the function's settings did not parse as serve's options: report this as a bug")
+}
