@@ -181,7 +181,7 @@ mod tests {
 
     #[test]
     fn a_bad_value_names_its_variable() {
-        let e = options(env(&[("S3UP_BUCKET", "b"), ("S3UP_URL_EXPIRY", "soon")]))
+        let e = options(env(&[("S3UP_BUCKET", "bkt"), ("S3UP_URL_EXPIRY", "soon")]))
             .err()
             .unwrap()
             .to_string();
@@ -196,7 +196,7 @@ mod tests {
 
     #[test]
     fn authentication_comes_from_the_environment_and_is_required() {
-        let (_, args) = options(env(&[("S3UP_BUCKET", "b")])).unwrap();
+        let (_, args) = options(env(&[("S3UP_BUCKET", "bkt")])).unwrap();
         let e = auth(env(&[]), &args).err().unwrap().to_string();
         assert!(
             e.contains("S3UP_TOKENS") && e.contains("S3UP_JWT_SECRET"),
