@@ -10,6 +10,7 @@
 
 mod abort;
 mod context;
+pub mod lambda;
 mod list;
 mod object;
 mod put;

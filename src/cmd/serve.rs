@@ -6,15 +6,15 @@
 //! that signs for anyone who asks is an open bucket.
 
 use std::io::Write;
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::{GlobalArgs, ServeArgs};
 use crate::error::{Error, Result};
 use crate::output;
+use crate::serve::app::AppConfig;
 use crate::serve::auth::Auth;
 use crate::serve::server::{fitting_cap, raise_file_limit, ConnLimits};
-use crate::serve::{self, keys, AppState, HttpLimits};
+use crate::serve::{self, keys, HttpLimits};
 use crate::store::sdk::SdkStore;
 use crate::store::ErrorKind;
 
@@ -23,22 +23,10 @@ const STORE_STALL_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
     let auth = auth(&args)?;
-    let prefix = keys::normalize_prefix(&args.prefix);
-    if !prefix.is_empty() {
-        keys::check_form(&prefix)
-            .map_err(|e| output::serve::bad_prefix(&args.prefix, &e.message))?;
-    }
+    let prefix = check_prefix(&args)?;
     init_logs(args.json_logs);
 
-    let conn = super::context::connection(global);
-    let store = SdkStore::connect(&conn, STORE_STALL_TIMEOUT, super::context::list_page_size())
-        .await
-        .map_err(|e| output::failure::connect_error(e, conn.profile.as_deref()))?;
-    bucket_cors(&store, &args).await?;
-    // The page's CSP names the origin the part URLs point at.
-    let store_url = store.bucket_url(&args.bucket).await.ok();
-    let page = serve::page::Page::new(store_url.as_deref());
-
+    let store = connect(global, &args).await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| output::serve::cannot_listen(args.listen, &e))?;
@@ -54,32 +42,7 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
         }
         None => None,
     };
-    let limits = serve::limits::Limiters::new(serve::limits::RateLimits {
-        max_per_caller: args.max_concurrent_per_caller as usize,
-        per_caller: args.rate_limit,
-        creates_per_caller: args.create_rate_limit,
-        per_address: args.address_rate_limit,
-        trust_proxy: args.trust_proxy,
-    });
-    let state = Arc::new(AppState {
-        store,
-        bucket: args.bucket.clone(),
-        auth,
-        url_expiry: args.url_expiry,
-        page,
-        limits: Arc::new(limits),
-        body_timeout: args.body_timeout,
-        imposed: super::object::imposed(&args.imposed)?,
-    });
-    let app = serve::router(
-        state,
-        &HttpLimits {
-            request_timeout: args.request_timeout,
-            max_concurrent: args.max_concurrent as usize,
-            cors_origins: args.cors_origins.clone(),
-            trust_proxy: args.trust_proxy,
-        },
-    );
+    let app = serve::app::build(store, app_config(&args, auth)?).await;
     let conn_limits = ConnLimits {
         max_connections: connection_cap(args.max_connections as usize),
         header_timeout: args.header_timeout,
@@ -95,6 +58,52 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
         .map_err(|e| output::serve::serving_failed(addr, &e))?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `--prefix`, normalised, or why it cannot be one.
+pub(super) fn check_prefix(args: &ServeArgs) -> Result<String> {
+    let prefix = keys::normalize_prefix(&args.prefix);
+    if !prefix.is_empty() {
+        keys::check_form(&prefix)
+            .map_err(|e| output::serve::bad_prefix(&args.prefix, &e.message))?;
+    }
+    Ok(prefix)
+}
+
+/// Connects to S3 and checks (or applies) the bucket's CORS rules; shared
+/// with the Lambda function ([`super::lambda`]).
+pub(super) async fn connect(global: &GlobalArgs, args: &ServeArgs) -> Result<SdkStore> {
+    let conn = super::context::connection(global);
+    let store = SdkStore::connect(&conn, STORE_STALL_TIMEOUT, super::context::list_page_size())
+        .await
+        .map_err(|e| output::failure::connect_error(e, conn.profile.as_deref()))?;
+    bucket_cors(&store, args).await?;
+    Ok(store)
+}
+
+/// The application's settings from `serve`'s options, for the process and
+/// for the Lambda function alike.
+pub(super) fn app_config(args: &ServeArgs, auth: Auth) -> Result<AppConfig> {
+    Ok(AppConfig {
+        bucket: args.bucket.clone(),
+        auth,
+        url_expiry: args.url_expiry,
+        body_timeout: args.body_timeout,
+        imposed: super::object::imposed(&args.imposed)?,
+        rates: serve::limits::RateLimits {
+            max_per_caller: args.max_concurrent_per_caller as usize,
+            per_caller: args.rate_limit,
+            creates_per_caller: args.create_rate_limit,
+            per_address: args.address_rate_limit,
+            trust_proxy: args.trust_proxy,
+        },
+        http: HttpLimits {
+            request_timeout: args.request_timeout,
+            max_concurrent: args.max_concurrent as usize,
+            cors_origins: args.cors_origins.clone(),
+            trust_proxy: args.trust_proxy,
+        },
+    })
 }
 
 fn auth(args: &ServeArgs) -> Result<Auth> {
@@ -138,7 +147,7 @@ fn connection_cap(wanted: usize) -> usize {
 
 /// s3up's own events at INFO (the request lines); other crates' (the SDK's)
 /// only at ERROR, so the log stays one line per request.
-fn init_logs(json: bool) {
+pub(super) fn init_logs(json: bool) {
     use std::io::IsTerminal;
     use tracing_subscriber::filter::Targets;
     use tracing_subscriber::layer::SubscriberExt;

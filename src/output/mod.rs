@@ -20,6 +20,7 @@ pub mod abort;
 pub mod failure;
 pub mod hint;
 pub mod journal;
+pub mod lambda;
 pub mod list;
 pub mod options;
 pub mod put;

@@ -51,6 +51,19 @@ struct TokenEntry {
     id: String,
 }
 
+/// A secret's text and where it came from (a file's path, or an environment
+/// variable's name), for the messages about it.
+pub struct Source<T> {
+    pub value: T,
+    pub origin: String,
+}
+
+impl<T> Source<T> {
+    pub fn new(value: T, origin: String) -> Source<T> {
+        Source { value, origin }
+    }
+}
+
 /// How requests are authenticated; built once at start-up.
 #[derive(Clone)]
 pub struct Auth {
@@ -81,8 +94,7 @@ impl Auth {
         jwt_secret: Option<&Path>,
         jwt_max_lifetime: Duration,
     ) -> Result<(Auth, Vec<String>), String> {
-        let mut warnings = Vec::new();
-        let entries = match tokens {
+        let tokens = match tokens {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| {
                     format!(
@@ -90,9 +102,9 @@ impl Auth {
                         path.display()
                     )
                 })?;
-                parse_tokens(&text, path, &mut warnings)?
+                Some(Source::new(text, path.display().to_string()))
             }
-            None => Vec::new(),
+            None => None,
         };
         let jwt = match jwt_secret {
             Some(path) => {
@@ -102,11 +114,34 @@ impl Auth {
                         path.display()
                     )
                 })?;
-                let secret = secret.trim_ascii_end();
+                Some(Source::new(secret, path.display().to_string()))
+            }
+            None => None,
+        };
+        Auth::from_sources(server_prefix, tokens, jwt, jwt_max_lifetime)
+    }
+
+    /// From the tokens file's text and/or the JWT secret, wherever they were
+    /// read from (a file, or the Lambda function's environment); each
+    /// [`Source`] names its origin in the messages.
+    pub fn from_sources(
+        server_prefix: &str,
+        tokens: Option<Source<String>>,
+        jwt_secret: Option<Source<Vec<u8>>>,
+        jwt_max_lifetime: Duration,
+    ) -> Result<(Auth, Vec<String>), String> {
+        let mut warnings = Vec::new();
+        let entries = match tokens {
+            Some(t) => parse_tokens(&t.value, &t.origin, &mut warnings)?,
+            None => Vec::new(),
+        };
+        let jwt = match jwt_secret {
+            Some(s) => {
+                let secret = s.value.trim_ascii_end();
                 if secret.len() < 32 {
                     return Err(format!(
                         "the JWT secret in '{}' is {} bytes: use at least 32 random bytes",
-                        path.display(),
+                        s.origin,
                         secret.len()
                     ));
                 }
@@ -236,7 +271,7 @@ fn checked_prefix(p: &str) -> Result<String, String> {
 
 fn parse_tokens(
     text: &str,
-    path: &Path,
+    origin: &str,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<TokenEntry>, String> {
     let mut entries = Vec::new();
@@ -246,7 +281,7 @@ fn parse_tokens(
         if line.is_empty() {
             continue;
         }
-        let at = || format!("{}:{n}", path.display());
+        let at = || format!("{origin}:{n}");
         let fields: Vec<&str> = line.split_whitespace().collect();
         let (secret, prefix, id) = match fields.as_slice() {
             [secret, prefix] => (*secret, *prefix, format!("tokens:{n}")),
@@ -282,8 +317,7 @@ fn parse_tokens(
     }
     if entries.is_empty() {
         return Err(format!(
-            "the tokens file '{}' has no tokens: add lines 'sha256:HEX PREFIX [ID]'",
-            path.display()
+            "the tokens file '{origin}' has no tokens: add lines 'sha256:HEX PREFIX [ID]'"
         ));
     }
     Ok(entries)

@@ -78,15 +78,19 @@
 //! [`limits`] the per-caller and per-address limits; [`server`] and [`io`] the
 //! connections; [`metrics`] the counts; [`error`] the error answers;
 //! [`bucket_cors`] the bucket's CORS for browser pages; [`page`] the embedded
-//! uploader. This file holds the shared state and assembles the app.
+//! uploader. This file holds the shared state and the router; [`app`]
+//! assembles the application, and [`server`] (a socket) or [`lambda`] (an
+//! AWS Lambda function) feeds it requests.
 
 pub mod api;
+pub mod app;
 pub mod auth;
 pub mod bucket_cors;
 pub mod error;
 pub mod io;
 pub mod jwt;
 pub mod keys;
+pub mod lambda;
 pub mod limits;
 pub mod metrics;
 pub mod middleware;

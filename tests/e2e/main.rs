@@ -11,6 +11,7 @@ mod support;
 mod bad_input;
 mod completions;
 mod faults;
+mod lambda;
 mod lost;
 mod messages;
 mod newuser;

@@ -490,7 +490,7 @@ impl Store for SdkStore {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use super::connect::configure;
     use super::*;
     use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
@@ -498,7 +498,7 @@ pub(super) mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
-    pub(super) fn captured() -> (SdkStore, CaptureRequestReceiver) {
+    pub(crate) fn captured() -> (SdkStore, CaptureRequestReceiver) {
         let (http, rx) = capture_request(None);
         let config = configure(aws_sdk_s3::Config::builder(), true)
             .behavior_version(BehaviorVersion::latest())
