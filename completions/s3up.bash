@@ -340,7 +340,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__put)
-            opts="-r -q -h --recursive --exclude --include --follow-symlinks --via --token-file --token --part-size --restart --concurrency --retries --stall-timeout --max-offline --limit-rate --progress --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --endpoint-url --region --profile --path-style --journal-dir --help"
+            opts="-r -q -h --recursive --exclude --include --follow-symlinks --via --token-file --token --part-size --expected-size --restart --concurrency --retries --stall-timeout --max-offline --limit-rate --max-memory --progress --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --endpoint-url --region --profile --path-style --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -370,6 +370,10 @@ _s3up() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --expected-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --concurrency)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -387,6 +391,10 @@ _s3up() {
                     return 0
                     ;;
                 --limit-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-memory)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -430,7 +438,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__resume)
-            opts="-q -h --all --no-verify --verify --token-file --token --concurrency --retries --stall-timeout --max-offline --limit-rate --progress --no-progress --quiet --json --endpoint-url --region --profile --path-style --journal-dir --help"
+            opts="-q -h --all --no-verify --verify --token-file --token --concurrency --retries --stall-timeout --max-offline --limit-rate --max-memory --progress --no-progress --quiet --json --endpoint-url --region --profile --path-style --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -461,6 +469,10 @@ _s3up() {
                     return 0
                     ;;
                 --limit-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-memory)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -598,7 +610,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__sync)
-            opts="-r -q -h --recursive --exclude --include --follow-symlinks --via --token-file --token --part-size --restart --concurrency --retries --stall-timeout --max-offline --limit-rate --progress --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --size-only --checksum --endpoint-url --region --profile --path-style --journal-dir --help"
+            opts="-r -q -h --recursive --exclude --include --follow-symlinks --via --token-file --token --part-size --expected-size --restart --concurrency --retries --stall-timeout --max-offline --limit-rate --max-memory --progress --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --size-only --checksum --endpoint-url --region --profile --path-style --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -628,6 +640,10 @@ _s3up() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --expected-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --concurrency)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -645,6 +661,10 @@ _s3up() {
                     return 0
                     ;;
                 --limit-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-memory)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -314,15 +314,16 @@ impl<S: Store> Worker<S> {
         // A file's bytes are read a second time as they are sent; if the file
         // changed in between, S3's checksum check rejects the part. A
         // stream's part is sent from its buffer, held until it is acknowledged.
-        let origin = match &next.buffered {
-            Some((bytes, _memory)) => Origin::Memory(bytes.clone()),
-            None => Origin::File(self.file.clone()),
+        // (A buffer holds the part alone: its bytes start at 0.)
+        let (origin, range) = match &next.buffered {
+            Some((bytes, _memory)) => (Origin::Memory(bytes.clone()), Part { offset: 0, ..part }),
+            None => (Origin::File(self.file.clone()), part),
         };
         let etag = send_metered(
             &self.retry.part(part.number),
             &self.progress,
             &origin,
-            part,
+            range,
             |body| {
                 self.controller.watch(body, |body| {
                     self.store

@@ -50,6 +50,17 @@ fn piped(s: &Scratch, srv: &Server, endpoint: &str, args: &[&str], data: &[u8]) 
         .unwrap()
 }
 
+/// The one `s3up: error:` line of stderr (notes of the resume come before it).
+fn error_line(out: &Output) -> String {
+    let err = support::text(&out.stderr);
+    let errors: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("s3up: error: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "expected one error line: {err}");
+    errors[0].to_string()
+}
+
 fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
         panic!(
@@ -236,7 +247,7 @@ on_both_servers!(
         other[(offsets[first as usize - 1] * MIB + 100) as usize] ^= 0xff;
         let out = piped(&s, srv, &proxy.endpoint(), &["put", "-", &url], &other);
         assert_exit(&out, 1);
-        let line = support::one_error_line(&out);
+        let line = error_line(&out);
         assert!(
             line.contains(&format!("the stream differs from part {first}")),
             "{line}"
@@ -250,7 +261,7 @@ on_both_servers!(
         let short = &data[..5 * MIB as usize];
         let out = piped(&s, srv, &proxy.endpoint(), &["resume", &id], short);
         assert_exit(&out, 1);
-        let line = support::one_error_line(&out);
+        let line = error_line(&out);
         assert!(line.contains("the stream differs from part 2"), "{line}");
         assert_eq!(srv.object_size(&bucket, "dump.sql"), None, "no object");
 
