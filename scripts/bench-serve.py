@@ -73,7 +73,7 @@ def install(args):
         subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True,
                        stdout=subprocess.DEVNULL)
     companion = os.path.join(COMPANION_DIR, "node_modules", "@uppy", "companion", "bin", "companion")
-    if not os.path.exists(companion):
+    if not os.path.exists(companion) and not args.no_companion:
         if args.no_install:
             raise BenchError(f"{companion} is missing (cd tests/companion && npm ci)")
         log("installing Uppy Companion from tests/companion/package-lock.json (npm ci)")
