@@ -11,7 +11,17 @@ a bearer token (SHA-256 and a constant-time compare) and the key policy on
 every request; Companion, as configured by its docs, has no authentication.
 wrk shares the 2 cores with the backend under test.
 
-Usage: scripts/bench-serve [--duration SECS] [--connections N] [--no-install]
+With --attack (issue 21) it also measures `serve` quiet and under attack, with
+the same settings and load both times: 16 legitimate tokens share the 64 wrk
+connections (a wrk Lua script rotates them), and serve allows each caller
+1,000 requests a second. Under attack a second process
+(scripts/bench-serve-attack.py) holds 1,000 slow-header connections (opened
+again as serve closes them at its header timeout) and floods sign-part
+requests with one more token on 32 keep-alive connections. For the legitimate
+client: requests/s, p50/p99 and non-2xx answers; for serve: peak RSS; for the
+attacker: what it got.
+
+Usage: scripts/bench-serve [--duration SECS] [--connections N] [--attack] [--no-install]
 """
 
 import argparse
@@ -45,6 +55,11 @@ def parse_args(argv):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--duration", type=int, default=15, help="seconds of load per backend (default 15)")
     p.add_argument("--connections", type=int, default=64, help="concurrent clients (default 64)")
+    p.add_argument("--attack", action="store_true",
+                   help="also run serve quiet and under attack (slow headers and a flooding token)")
+    p.add_argument("--slow", type=int, default=1000, help="slow-header connections under --attack (default 1000)")
+    p.add_argument("--flood", type=int, default=32, help="flooding connections under --attack (default 32)")
+    p.add_argument("--no-companion", action="store_true", help="skip Uppy Companion")
     p.add_argument("--no-install", action="store_true",
                    help="do not install wrk, Companion or build s3up; fail if missing")
     return p.parse_args(argv)
@@ -58,7 +73,7 @@ def install(args):
         subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True,
                        stdout=subprocess.DEVNULL)
     companion = os.path.join(COMPANION_DIR, "node_modules", "@uppy", "companion", "bin", "companion")
-    if not os.path.exists(companion):
+    if not os.path.exists(companion) and not args.no_companion:
         if args.no_install:
             raise BenchError(f"{companion} is missing (cd tests/companion && npm ci)")
         log("installing Uppy Companion from tests/companion/package-lock.json (npm ci)")
@@ -98,10 +113,15 @@ def wait_http(url, proc, what, deadline=30):
             time.sleep(0.2)
 
 
-def wrk(url, args, headers=()):
-    cmd = ["wrk", "-t2", f"-c{args.connections}", f"-d{args.duration}s", "--latency", url]
+def wrk(url, args, headers=(), script=None, script_args=()):
+    cmd = ["wrk", "-t2", f"-c{args.connections}", f"-d{args.duration}s", "--latency"]
     for h in headers:
         cmd += ["-H", h]
+    if script:
+        cmd += ["-s", script]
+    cmd.append(url)
+    if script_args:
+        cmd += ["--", *script_args]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
 
     def ms(label):
@@ -158,6 +178,84 @@ def bench_serve(s3up, garage, tmp, args):
         result["rss"] = peak_rss_mib(proc.pid)
         return result
     finally:
+        proc.terminate()
+        proc.wait()
+        logf.close()
+
+# wrk: each request carries the next of the tokens given after `--`.
+ROTATE_LUA = """
+local tokens = {}
+local n = 0
+init = function(args)
+  for i, t in ipairs(args) do tokens[i] = t end
+end
+request = function()
+  n = n + 1
+  return wrk.format(nil, nil, {["Authorization"] = "Bearer " .. tokens[(n % #tokens) + 1]})
+end
+"""
+LEGIT_TOKENS = [secrets.token_hex(16) for _ in range(16)]
+FLOOD_TOKEN = secrets.token_hex(16)
+PER_CALLER_RATE = 1000
+
+
+def bench_attack(s3up, garage, tmp, args, attacked):
+    """serve with per-caller limits on, loaded by 16 tokens; with `attacked`,
+    while bench-serve-attack.py holds slow headers and floods with a 17th."""
+    (port,) = free_ports(1)
+    tokens = os.path.join(tmp, "tokens-attack")
+    with open(tokens, "w") as f:
+        for i, t in enumerate(LEGIT_TOKENS + [FLOOD_TOKEN]):
+            who = "flood" if t == FLOOD_TOKEN else f"legit{i}"
+            f.write(f"sha256:{hashlib.sha256(t.encode()).hexdigest()} bench {who}\n")
+    script = os.path.join(tmp, "rotate.lua")
+    with open(script, "w") as f:
+        f.write(ROTATE_LUA)
+    env = env_for(garage)
+    env["AWS_ENDPOINT_URL"] = garage.endpoint
+    log_path = os.path.join(tmp, f"serve-attack-{int(attacked)}.log")
+    logf = open(log_path, "w")
+    proc = subprocess.Popen([s3up, "serve", "--listen", f"127.0.0.1:{port}", "--bucket", BUCKET,
+                             "--tokens", tokens, "--rate-limit", str(PER_CALLER_RATE)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=logf,
+                            preexec_fn=die_with_parent)
+    attacker = None
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_http(base + "/healthz", proc, "s3up serve")
+        req = urllib.request.Request(base + "/s3/multipart", method="POST",
+                                     data=json.dumps({"filename": "bench.bin"}).encode(),
+                                     headers={"Authorization": f"Bearer {LEGIT_TOKENS[0]}",
+                                              "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            up = json.load(r)
+        path = f"/s3/multipart/{up['uploadId']}/7?key={urllib.parse.quote(up['key'])}"
+        stats = None
+        if attacked:
+            attacker = subprocess.Popen(
+                [sys.executable, os.path.join(ROOT, "scripts", "bench-serve-attack.py"), "127.0.0.1",
+                 str(port), path, FLOOD_TOKEN, str(args.slow), str(args.flood)],
+                stdout=subprocess.PIPE, text=True, preexec_fn=die_with_parent)
+            if attacker.stdout.readline().strip() != "ready":
+                raise BenchError("the attacker did not start")
+            time.sleep(3)  # the slow connections open, the flood runs
+        log(f"s3up serve {'under attack' if attacked else 'quiet'}: wrk -c{args.connections} "
+            f"for {args.duration} s, {len(LEGIT_TOKENS)} tokens")
+        result = wrk(base + path, args, script=script, script_args=LEGIT_TOKENS)
+        if attacker:
+            attacker.terminate()
+            out, _ = attacker.communicate(timeout=60)
+            stats = json.loads(out.strip().splitlines()[-1])
+            attacker = None
+        result["rss"] = peak_rss_mib(proc.pid)
+        result["attacker"] = stats
+        with open(log_path, errors="replace") as f:
+            result["accept_errors"] = sum("accept error" in line for line in f)
+        return result
+    finally:
+        if attacker:
+            attacker.kill()
+            attacker.wait()
         proc.terminate()
         proc.wait()
         logf.close()
@@ -223,9 +321,15 @@ def main():
             try:
                 garage.cli("bucket", "create", BUCKET)
                 garage.cli("bucket", "allow", "--read", "--write", "--owner", BUCKET, "--key", KEY_NAME)
-                rows = [("s3up serve (release)", bench_serve(s3up, garage, tmp, args)),
-                        (f"Uppy Companion {version_of_companion()} (Node {subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()})",
-                         bench_companion(companion, garage, tmp, args))]
+                rows = [("s3up serve (release)", bench_serve(s3up, garage, tmp, args))]
+                if not args.no_companion:
+                    node = subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()
+                    rows.append((f"Uppy Companion {version_of_companion()} (Node {node})",
+                                 bench_companion(companion, garage, tmp, args)))
+                attack = []
+                if args.attack:
+                    attack = [("quiet", bench_attack(s3up, garage, tmp, args, False)),
+                              ("under attack", bench_attack(s3up, garage, tmp, args, True))]
             finally:
                 garage.stop()
         print(f"Sign-part requests, {args.connections} concurrent clients (wrk -t2), "
@@ -237,6 +341,25 @@ def main():
         for name, r in rows:
             if r["socket_errors"]:
                 print(f"\n{name}: {r['socket_errors']}")
+        if attack:
+            print(f"\ns3up serve quiet and under attack: {len(LEGIT_TOKENS)} legitimate tokens rotated over "
+                  f"{args.connections} connections, --rate-limit {PER_CALLER_RATE} per caller, other limits "
+                  f"at their defaults; the attack: {args.slow} slow-header connections and one token "
+                  f"flooding on {args.flood} connections (scripts/bench-serve-attack.py):\n")
+            print("| run | requests/s | p50 ms | p99 ms | non-2xx | socket errors | serve peak RSS MiB "
+                  "| accept errors in serve's log |")
+            print("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |")
+            for name, r in attack:
+                print(f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['non2xx']} "
+                      f"| {r['socket_errors'] or 'none'} | {r['rss']:.1f} | {r['accept_errors']} |")
+            quiet, loud = attack[0][1], attack[1][1]
+            print(f"\np99 under attack ÷ quiet: {loud['p99'] / quiet['p99']:.2f} (goal: at most 2); "
+                  f"requests/s under attack ÷ quiet: {loud['rps'] / quiet['rps']:.2f}")
+            a = loud["attacker"]
+            print(f"\nThe attacker, over {a['seconds']} s: slow connections opened {a['opened']}, closed by "
+                  f"serve {a['closed']} (median life {a['median_slow_lifetime_s']} s), answered {a['answered']}, "
+                  f"connect errors {a['connect_errors']}; the flood's answers by status "
+                  f"{json.dumps(a['flood'], sort_keys=True)}, its connections dropped {a['flood_dropped']}.")
     except BenchError as e:
         print(f"bench-serve: error: {e}", file=sys.stderr)
         sys.exit(1)

@@ -27,6 +27,16 @@ What it does, in order:
    through it on one file of `--wan-size`, printing beside each wall time the
    tool's share of the link (bytes / wall / RATE). Without `--sizes`, a run
    with `--wan` measures only the links.
+8. With `--trees small,medium,mixed,mixed-kill` (or `all`): directory trees
+   (issue 19), each uploaded whole by every tool (`s3up put DIR`, `s5cmd cp
+   'DIR/*'`, `aws s3 cp --recursive`, `rclone copy`): 10,000 files of 16 KiB,
+   1,000 of 1 MiB, and a mixed tree (three files of 256 MiB and 2,000 small
+   ones); files per second, wall, CPU and peak RSS. `mixed-kill` kills each
+   tool (SIGKILL to its process group) at half of its own median wall on the
+   mixed tree, then runs its own continue command (s3up: the same `put`;
+   aws and s5cmd: their `sync`; rclone: the same `copy`), and prints the
+   total time to a complete tree. A listing checks every tree's object count
+   and bytes.
 
 The script runs in two stages: stage 1 (any python3, stdlib only) installs and
 builds, then re-executes this file with .bench-venv's python, where boto3 is.
@@ -77,6 +87,17 @@ SECRET = "733375702d62656e63682d7365637265742d6b65792d6f6e6c792d6c6f63616c"
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
+
+# --trees (issue 19): name -> (label, [(count, size in bytes or None for
+# "small, 1 KiB to 1 MiB, log-uniform")]); the files go into folders of 100.
+TREES = {
+    "small": ("10,000 files of 16 KiB", [(10_000, 16 * 1024)]),
+    "medium": ("1,000 files of 1 MiB", [(1_000, MIB)]),
+    "mixed": ("mixed: 3 files of 256 MiB and 2,000 of 1 KiB to 1 MiB", [(3, 256 * MIB), (2_000, None)]),
+    "mixed-kill": ("the mixed tree, killed at 50 % and continued", []),
+}
+# Tools that upload trees here; s3cmd's one-file-at-a-time put is left out.
+TREE_TOOLS = ("s3up", "s5cmd", "aws", "rclone")
 
 # What each tool is run with besides the endpoint, credentials and region.
 SETTINGS = {
@@ -178,6 +199,9 @@ def parse_args(argv):
                    help="the standard-input row: each tool reads the data from a pipe (`cat FILE |`): "
                         "s3up put -, aws s3 cp -, s5cmd pipe, rclone rcat, s3cmd put -; "
                         "peak RSS is the tool's alone")
+    p.add_argument("--trees", default="", metavar="LIST",
+                   help=f"also upload directory trees: comma-separated subset of {','.join(TREES)}, "
+                        "or all (issue 19; s3up, s5cmd, aws and rclone)")
     p.add_argument("--no-install", action="store_true",
                    help="install nothing and build nothing; use what is there")
     a = p.parse_args(argv)
@@ -185,13 +209,19 @@ def parse_args(argv):
         a.wan_list = [parse_link(w) for spec in a.wan for w in spec.split(";") if w.strip()]
     except argparse.ArgumentTypeError as e:
         p.error(str(e))
+    a.tree_list = list(TREES) if a.trees.strip() == "all" else [t.strip() for t in a.trees.split(",") if t.strip()]
+    bad = [t for t in a.tree_list if t not in TREES]
+    if bad:
+        p.error(f"unknown tree(s) {','.join(bad)}; choose from {','.join(TREES)} or all")
+    if "mixed-kill" in a.tree_list and "mixed" not in a.tree_list:
+        a.tree_list.insert(a.tree_list.index("mixed-kill"), "mixed")  # its kill time comes from it
     if a.sizes is None:
-        a.sizes = "" if a.wan_list else "256M,1G,4G"
+        a.sizes = "" if a.wan_list or a.tree_list else "256M,1G,4G"
     try:
         a.size_list = [parse_size(s) for s in a.sizes.split(",") if s.strip()]
     except argparse.ArgumentTypeError as e:
         p.error(str(e))
-    if not a.size_list and not a.wan_list:
+    if not a.size_list and not a.wan_list and not a.tree_list:
         p.error("--sizes is empty")
     if a.runs < 1:
         p.error("--runs must be at least 1")
@@ -565,6 +595,12 @@ def make_file(path, size):
             left -= n
 
 
+def tree_warm(root):
+    for d, _, names in os.walk(root):
+        for n in names:
+            warm(os.path.join(d, n))
+
+
 def warm(path):
     with open(path, "rb", buffering=0) as f:
         while f.read(16 * MIB):
@@ -737,20 +773,40 @@ signature_v2 = False
     def upload(self, s3, garage, tool, extra, path, size, key, slowest=2 * MIB):
         """Times one upload; returns a result dict, or raises BenchError-free failure text."""
         cmd = self.command(tool, extra, path, key)
-        tfile = os.path.join(self.tmp, "time.out")
-        ofile = os.path.join(self.tmp, "upload.log")
         timeout = 60 + size / slowest  # anything slower than `slowest` B/s counts as hung
         # Read the whole file right before every upload: this kind of VM hands
         # page-cache pages back to its host within seconds (a 1 GiB file lost
         # about a fifth of its cached pages in 15 s), so a file warmed once per
         # size went partly cold, by different amounts for different runs.
         warm(path)
-        os.sync()  # no writeback left over from the previous upload
-        srv0 = garage.cpu_seconds()
         # --stdin: the data comes through a pipe from `cat`, which GNU time
         # does not count (it times the tool alone).
-        feeder = subprocess.Popen(["cat", path], stdout=subprocess.PIPE) if self.args.stdin else None
+        m, output, err = self.timed(cmd, garage, timeout, stdin_from=path if self.args.stdin else None)
+        if err:
+            return None, err
+        try:
+            got = s3.head_object(Bucket=BUCKET, Key=key)["ContentLength"]
+        except Exception as e:  # noqa: BLE001
+            return None, f"exit status 0 but HeadObject failed: {e}; output: {tail(output)}"
+        if got != size:
+            return None, f"exit status 0 but the object has {got} bytes, not {size}"
+        return m, None
+
+    def timed(self, cmd, garage, timeout, kill_after=None, stdin_from=None):
+        """Runs cmd under GNU time; returns (measurements, output, error text).
+
+        With `kill_after` seconds, the command's process group is killed with
+        SIGKILL then (unless it ended first), and the measurements hold only
+        `wall` (the seconds until the kill) and `killed`. With `stdin_from`,
+        the command reads that file through a pipe from `cat` (not timed).
+        """
+        tfile = os.path.join(self.tmp, "time.out")
+        ofile = os.path.join(self.tmp, "upload.log")
+        os.sync()  # no writeback left over from the previous upload
+        srv0 = garage.cpu_seconds()
+        feeder = subprocess.Popen(["cat", stdin_from], stdout=subprocess.PIPE) if stdin_from else None
         with open(ofile, "wb") as out:
+            t0 = time.monotonic()
             self.current = subprocess.Popen([GNU_TIME, "-o", tfile, "-f", "%e %U %S %M", *cmd],
                                             stdin=feeder.stdout if feeder else subprocess.DEVNULL,
                                             stdout=out, stderr=out,
@@ -759,36 +815,33 @@ signature_v2 = False
             if feeder:
                 feeder.stdout.close()  # the tool's end only: cat sees EPIPE if the tool stops
             try:
-                rc = self.current.wait(timeout=timeout)
+                rc = self.current.wait(timeout=timeout if kill_after is None else kill_after)
                 if feeder:
                     feeder.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 kill_group(self.current)
                 self.current = None
-                return None, f"timed out after {timeout:.0f} s"
+                if kill_after is not None:
+                    return {"wall": time.monotonic() - t0, "killed": True}, "", None
+                return None, "", f"timed out after {timeout:.0f} s"
             self.current = None
         srv1 = garage.cpu_seconds()
         with open(ofile, errors="replace") as f:
             output = f.read()
         if rc != 0:
-            return None, f"exit status {rc}: {tail(output)}"
+            return None, output, f"exit status {rc}: {tail(output)}"
         try:
             with open(tfile) as f:
                 wall, user, sys_, rss = f.read().strip().splitlines()[-1].split()
         except (OSError, ValueError, IndexError) as e:
-            return None, f"cannot read GNU time's output: {e}"
-        try:
-            got = s3.head_object(Bucket=BUCKET, Key=key)["ContentLength"]
-        except Exception as e:  # noqa: BLE001
-            return None, f"exit status 0 but HeadObject failed: {e}; output: {tail(output)}"
-        if got != size:
-            return None, f"exit status 0 but the object has {got} bytes, not {size}"
+            return None, output, f"cannot read GNU time's output: {e}"
         return {
             "wall": float(wall),
             "cpu": float(user) + float(sys_),
             "rss_mib": int(rss) / 1024,
             "server_cpu": (srv1 - srv0) if srv0 is not None and srv1 is not None else None,
-        }, None
+            "killed": False,
+        }, output, None
 
     # -- the whole run
 
@@ -855,10 +908,13 @@ signature_v2 = False
                         log(f"{size_label(size)} run {run + 1}/{a.runs} {name}: {m['wall']:.2f} s wall, "
                             f"{m['cpu']:.2f} s CPU, {m['rss_mib']:.0f} MiB RSS")
         wan = self.measure_wan(s3, garage, files, rows) if a.wan_list else None
+        trees = self.measure_trees(s3, garage, rows) if a.tree_list else None
         ten_k = None if a.skip_10k else self.measure_10k()
         self.report(results, failures, rows, garage_version, load_before, time.time() - started)
         if wan is not None:
             self.report_wan(*wan)
+        if trees is not None:
+            self.report_trees(*trees)
         if ten_k is not None:
             self.report_10k(ten_k)
 
@@ -996,6 +1052,219 @@ signature_v2 = False
                 cells.append("failed" if share is None else f"{100 * share:.0f} %")
             p(f"| {link_label(link)} | " + " | ".join(cells) + " |")
         p("")
+        if notes:
+            p("Failures:")
+            out.extend(notes)
+            p("")
+        print("\n".join(out), flush=True)
+
+    # -- --trees: directory trees (issue 19)
+
+    def make_tree(self, name):
+        """Generates tree `name` under tmp; returns (dir, file count, bytes)."""
+        import random
+        rng = random.Random(19)  # the same sizes on every run
+        root = os.path.join(self.tmp, f"tree-{name}")
+        count = total = 0
+        for group, (n, size) in enumerate(TREES[name][1]):
+            for i in range(n):
+                d = os.path.join(root, f"g{group}", f"d{i // 100:03}")
+                os.makedirs(d, exist_ok=True)
+                n_bytes = size if size is not None else int(1024 * 1024 ** rng.random())
+                make_file(os.path.join(d, f"f{i:05}.bin"), n_bytes)
+                count += 1
+                total += n_bytes
+        return root, count, total
+
+    def tree_command(self, tool, extra, tree, prefix, again=False):
+        """Uploads directory `tree` to s3://BUCKET/PREFIX/ with `tool`; `again`:
+        the command that continues an interrupted upload."""
+        url = f"s3://{BUCKET}/{prefix}/"
+        b = self.bin[tool]
+        if tool == "s3up":  # put again continues the tree's session
+            return [b, "--endpoint-url", self.endpoint, "put", tree, url, "--no-progress", "-q", *extra]
+        if tool == "s5cmd":
+            verb = "sync" if again else "cp"
+            return [b, "--log", "error", "--endpoint-url", self.endpoint, verb, f"{tree}/*", url]
+        if tool == "aws":
+            verb = ["sync"] if again else ["cp", "--recursive"]
+            return [b, "--endpoint-url", self.endpoint, "s3", *verb, tree, url, "--only-show-errors"]
+        if tool == "rclone":  # copy skips files already there (size and mtime)
+            return [b, "copy", tree, f"bench:{BUCKET}/{prefix}"]
+        raise AssertionError(tool)
+
+    def listed(self, s3, prefix):
+        """(objects, bytes) under PREFIX/."""
+        n = total = 0
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=f"{prefix}/"):
+            for o in page.get("Contents", []):
+                n += 1
+                total += o["Size"]
+        return n, total
+
+    def tree_upload(self, s3, garage, tool, extra, tree, count, total, prefix):
+        timeout = 120 + count / 20 + total / (2 * MIB)
+        tree_warm(tree)
+        m, output, err = self.timed(self.tree_command(tool, extra, tree, prefix), garage, timeout)
+        if err:
+            return None, err
+        got = self.listed(s3, prefix)
+        if got != (count, total):
+            return None, (f"exit status 0 but the prefix holds {got[0]} objects of {got[1]} bytes, "
+                          f"not {count} of {total}; output: {tail(output)}")
+        return m, None
+
+    def measure_trees(self, s3, garage, rows):
+        a = self.args
+        rows = [r for r in rows if r[1] in TREE_TOOLS]
+        results, failures, shapes = {}, {}, {}  # (tree, row) -> ...; tree -> (count, bytes)
+        trees = {}
+        for name in a.tree_list:
+            if name == "mixed-kill":
+                continue
+            log(f"tree {name}: generating {TREES[name][0]}")
+            trees[name] = self.make_tree(name)
+            shapes[name] = trees[name][1:]
+        os.sync()
+        for name in a.tree_list:
+            if name == "mixed-kill":
+                self.measure_kill(s3, garage, rows, trees["mixed"], results, failures)
+                continue
+            tree, count, total = trees[name]
+            if "s3up" in self.bin:
+                log(f"tree {name}: untimed warm-up upload with s3up")
+                _, err = self.tree_upload(s3, garage, "s3up", [], tree, count, total, f"tree/{name}/warmup")
+                if err:
+                    log(f"warm-up upload failed: {err}")
+            for run in range(a.runs):
+                k = run % len(rows)
+                for row, tool, extra in rows[k:] + rows[:k]:
+                    cell = (name, row)
+                    if failures.get(cell) and not results.get(cell):
+                        continue
+                    prefix = f"tree/{name}/run{run + 1}/{row.replace(' ', '-')}"
+                    m, err = self.tree_upload(s3, garage, tool, extra, tree, count, total, prefix)
+                    if err:
+                        failures.setdefault(cell, []).append((run + 1, err))
+                        log(f"tree {name} run {run + 1}/{a.runs} {row}: FAILED: {err}")
+                        continue
+                    results.setdefault(cell, []).append(m)
+                    log(f"tree {name} run {run + 1}/{a.runs} {row}: {m['wall']:.2f} s wall, "
+                        f"{count / m['wall']:.0f} files/s, {m['cpu']:.2f} s CPU, {m['rss_mib']:.0f} MiB RSS")
+        return results, failures, rows, shapes
+
+    def measure_kill(self, s3, garage, rows, mixed, results, failures):
+        """Each tool killed at half its own median wall on the mixed tree, then continued."""
+        a = self.args
+        tree, count, total = mixed
+        for run in range(a.runs):
+            k = run % len(rows)
+            for row, tool, extra in rows[k:] + rows[:k]:
+                cell = ("mixed-kill", row)
+                full = [m["wall"] for m in results.get(("mixed", row), [])]
+                if not full:
+                    failures.setdefault(cell, []).append((run + 1, "no uninterrupted mixed run to time the kill"))
+                    continue
+                kill_at = statistics.median(full) / 2
+                prefix = f"tree/mixed-kill/run{run + 1}/{row.replace(' ', '-')}"
+                tree_warm(tree)
+                first, _, err = self.timed(self.tree_command(tool, extra, tree, prefix), garage,
+                                           timeout=None, kill_after=kill_at)
+                if err:
+                    failures.setdefault(cell, []).append((run + 1, f"first part: {err}"))
+                    continue
+                at_kill = self.listed(s3, prefix)
+                m, output, err = self.timed(self.tree_command(tool, extra, tree, prefix, again=True), garage,
+                                            timeout=120 + count / 20 + total / (2 * MIB))
+                if not err and self.listed(s3, prefix) != (count, total):
+                    err = f"the continued upload left {self.listed(s3, prefix)} (objects, bytes), not {(count, total)}"
+                if err:
+                    failures.setdefault(cell, []).append((run + 1, f"continue: {err}"))
+                    log(f"tree mixed-kill run {run + 1}/{a.runs} {row}: FAILED: {err}")
+                    continue
+                m.update(first=first["wall"], killed=first["killed"], held=at_kill,
+                         total=first["wall"] + m["wall"])
+                results.setdefault(cell, []).append(m)
+                log(f"tree mixed-kill run {run + 1}/{a.runs} {row}: killed at {first['wall']:.2f} s "
+                    f"({at_kill[0]} objects, {at_kill[1] / MIB:.0f} MiB held), continued in "
+                    f"{m['wall']:.2f} s, total {m['total']:.2f} s")
+
+    def report_trees(self, results, failures, rows, shapes):
+        a = self.args
+        out = []
+        p = out.append
+        p(f"### Trees: {a.runs} run(s) per tree")
+        p("")
+        p("Commands (defaults otherwise; output limited to errors): "
+          "`s3up put DIR s3://B/P/ --no-progress -q`, `s5cmd --log error cp 'DIR/*' s3://B/P/`, "
+          "`aws s3 cp --recursive DIR s3://B/P/ --only-show-errors`, `rclone copy DIR remote:B/P`. "
+          "Files in folders of 100, random bytes, read in full before each upload; one untimed s3up "
+          "upload of each tree first; a listing checks every upload's object count and bytes. "
+          "Medians over the runs that succeeded.")
+        p("")
+
+        def med(cell, field):
+            vals = [m[field] for m in results.get(cell, []) if m.get(field) is not None]
+            return statistics.median(vals) if vals else None
+
+        notes = []
+        for name in a.tree_list:
+            if name == "mixed-kill":
+                continue
+            count, total = shapes[name]
+            base = med((name, "s3up"), "wall")
+            p(f"#### {TREES[name][0]} ({count} files, {total / MIB:.0f} MiB)")
+            p("")
+            p("| tool | ok runs | wall s (median) | wall s (min–max) | files/s | MiB/s | CPU s (user+sys) "
+              "| peak RSS MiB | wall ÷ s3up |")
+            p("|---|---|---|---|---|---|---|---|---|")
+            for row, _, _ in rows:
+                cell = (name, row)
+                ms, fails = results.get(cell, []), failures.get(cell, [])
+                ok = f"{len(ms)}/{len(ms) + len(fails)}"
+                if fails:
+                    notes.append(f"- {name} {row}: " + "; ".join(f"run {r}: {e}" for r, e in fails))
+                if not ms:
+                    p(f"| {row} | FAILED {ok} | – | – | – | – | – | – | – |")
+                    continue
+                walls = [m["wall"] for m in ms]
+                wall = med(cell, "wall")
+                ratio = f"{wall / base:.2f}" if base else "–"
+                p(f"| {row} | {ok} | {wall:.2f} | {min(walls):.2f}–{max(walls):.2f} | {count / wall:.0f} "
+                  f"| {total / MIB / wall:.0f} | {med(cell, 'cpu'):.2f} | {med(cell, 'rss_mib'):.0f} | {ratio} |")
+            p("")
+        if "mixed-kill" in a.tree_list:
+            count, total = shapes["mixed"]
+            base = med(("mixed-kill", "s3up"), "total")
+            p("#### The mixed tree killed at 50 % and continued")
+            p("")
+            p("Each tool is killed (SIGKILL to its process group) at half of its own median wall on the "
+              "uninterrupted mixed tree above, then continued with its own command: s3up the same `put` "
+              "(it continues the session and each large file from its last part), `aws s3 sync` and "
+              "`s5cmd sync` (they skip the objects already there and re-send the rest whole), `rclone "
+              "copy` (the same). Total = until the kill + the continued run.")
+            p("")
+            p("| tool | ok runs | killed at s | objects / MiB in S3 at the kill | continue wall s "
+              "| continue CPU s | total s (median) | total ÷ uninterrupted | total ÷ s3up's |")
+            p("|---|---|---|---|---|---|---|---|---|")
+            for row, _, _ in rows:
+                cell = ("mixed-kill", row)
+                ms, fails = results.get(cell, []), failures.get(cell, [])
+                ok = f"{len(ms)}/{len(ms) + len(fails)}"
+                if fails:
+                    notes.append(f"- mixed-kill {row}: " + "; ".join(f"run {r}: {e}" for r, e in fails))
+                if not ms:
+                    p(f"| {row} | FAILED {ok} | – | – | – | – | – | – | – |")
+                    continue
+                held = ms[len(ms) // 2]["held"]
+                full = med(("mixed", row), "wall")
+                tot = med(cell, "total")
+                p(f"| {row} | {ok} | {med(cell, 'first'):.2f} | {held[0]} / {held[1] / MIB:.0f} "
+                  f"| {med(cell, 'wall'):.2f} | {med(cell, 'cpu'):.2f} | {tot:.2f} "
+                  f"| {tot / full:.2f} | {tot / base:.2f} |" if base and full else
+                  f"| {row} | {ok} | {med(cell, 'first'):.2f} | {held[0]} / {held[1] / MIB:.0f} "
+                  f"| {med(cell, 'wall'):.2f} | {med(cell, 'cpu'):.2f} | {tot:.2f} | – | – |")
+            p("")
         if notes:
             p("Failures:")
             out.extend(notes)
