@@ -12,6 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::checksum::Choice;
 use crate::cli::{GlobalArgs, ObjectArgs, ProgressMode, TokenArgs, Tuning};
 use crate::engine::link::{Link, Probe};
 use crate::engine::retry::Retry;
@@ -287,5 +288,13 @@ pub(super) fn object_options(args: &ObjectArgs, file: &Path) -> ObjectOptions {
         storage_class: args.storage_class.clone(),
         metadata: args.metadata.clone(),
         if_none_match: args.if_none_match,
+        checksum: checksum_choice(&args.checksum).unwrap_or_default(),
     }
+}
+
+/// `--checksum-algorithm` and `--checksum-type`, checked together (the
+/// commands check them before anything else, so `object_options` may not).
+pub(super) fn checksum_choice(args: &crate::cli::ChecksumArgs) -> Result<Choice> {
+    let algorithm = args.checksum_algorithm.unwrap_or_default();
+    Choice::new(algorithm, args.checksum_type).map_err(crate::output::checksum::invalid)
 }

@@ -50,6 +50,7 @@ async fn put_or_sync(global: &GlobalArgs, args: PutArgs, sync: Option<Compare>) 
         return Err(output::put::no_stdin());
     }
     check_metadata(&args.object)?;
+    super::context::checksum_choice(&args.object.checksum)?;
     let (sources, target) = operands(&args)?;
     let dest = destination(target.as_ref(), &args)?;
     let is_dir = |p: &PathBuf| std::fs::metadata(p).is_ok_and(|m| m.is_dir());
@@ -144,6 +145,9 @@ async fn put_file(
             .await
             .map_err(output::failure::engine_error)?;
     }
+    crate::engine::checksum::check_supported(&*store, &dest, &opts.checksum)
+        .await
+        .map_err(output::failure::engine_error)?;
 
     // Through a backend a small file goes up as one part of a multipart
     // upload, with a journal and its SHA-256 signed, like any other; only an

@@ -61,6 +61,7 @@ pub(super) async fn put_tree(global: &GlobalArgs, t: TreePut<'_>) -> Result<()> 
             storage_class: args.object.storage_class.clone(),
             metadata: args.object.metadata.clone(),
             if_none_match: args.object.if_none_match,
+            checksum: super::context::checksum_choice(&args.object.checksum)?,
         },
     };
     let (store, used) = match &args.via {
@@ -70,6 +71,9 @@ pub(super) async fn put_tree(global: &GlobalArgs, t: TreePut<'_>) -> Result<()> 
             connect(&conn, args.tuning.stall_timeout, &args.token).await?
         }
     };
+    crate::engine::checksum::check_supported(&store, &t.dest, &options.object.checksum)
+        .await
+        .map_err(failure::engine_error)?;
     let dir = journal_dir(global)?;
     dir.create()
         .map_err(|e| failure::journal_dir_create(dir.path(), &e))?;
@@ -411,8 +415,12 @@ fn object_options_for(given: &ObjectOptions, path: &std::path::Path) -> ObjectOp
         storage_class: given.storage_class.clone(),
         metadata: given.metadata.clone(),
         if_none_match: given.if_none_match,
+        checksum: Default::default(),
     };
-    object_options(&args, path)
+    ObjectOptions {
+        checksum: given.checksum,
+        ..object_options(&args, path)
+    }
 }
 
 /// `sync`'s one listing of the prefix, by key.

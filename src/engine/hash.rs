@@ -26,8 +26,9 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 
 use super::concurrency::{Gate, Slot};
+use crate::checksum::Algorithm;
 use crate::plan::Part;
-use crate::store::body::hash_range;
+use crate::store::body::hash_range_with;
 use crate::store::{PartSums, Store, UploadHandle};
 
 /// Parts hashed at once, by the workers and a resume's verifier together
@@ -35,11 +36,19 @@ use crate::store::{PartSums, Store, UploadHandle};
 /// one [`HASH_CHUNK`](crate::store::body::HASH_CHUNK) buffer.
 pub(super) const HASH_JOBS: usize = 4;
 
-/// Hashes one part on the blocking pool (its MD5 too, `with_md5`).
-pub async fn hash(file: Arc<File>, part: Part, with_md5: bool) -> std::io::Result<PartSums> {
-    tokio::task::spawn_blocking(move || hash_range(&file, part.offset, part.len, with_md5, None))
-        .await
-        .map_err(std::io::Error::other)?
+/// Hashes one part on the blocking pool (its MD5 too, `with_md5`, and the
+/// upload's other checksum algorithm, `also`).
+pub async fn hash(
+    file: Arc<File>,
+    part: Part,
+    with_md5: bool,
+    also: Option<Algorithm>,
+) -> std::io::Result<PartSums> {
+    tokio::task::spawn_blocking(move || {
+        hash_range_with(&file, part.offset, part.len, with_md5, also, None)
+    })
+    .await
+    .map_err(std::io::Error::other)?
 }
 
 /// A part whose hashing has started, in queue order; the hash is aborted if
@@ -73,7 +82,9 @@ impl Drop for AbortOnDrop {
 /// that signs ahead, a part waits in the channel holding a slot of `ahead`
 /// (the concurrency's limit, at most `ceiling`); for others, one part waits:
 /// the rest stay in the queue, unhashed. The store says whether it wants each
-/// part's MD5 as well.
+/// part's MD5 as well; `also` is the upload's checksum algorithm when that
+/// is not SHA-256.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn hash_ahead<S: Store>(
     store: Arc<S>,
     upload: Arc<UploadHandle>,
@@ -82,6 +93,7 @@ pub(super) fn hash_ahead<S: Store>(
     mut queue: mpsc::UnboundedReceiver<Part>,
     ahead: Arc<Gate>,
     ceiling: u32,
+    also: Option<Algorithm>,
 ) -> (mpsc::Receiver<Hashed>, AbortOnDrop) {
     let ahead = store.signs_ahead().then_some(ahead);
     let room = if ahead.is_some() { ceiling } else { 1 };
@@ -111,7 +123,7 @@ pub(super) fn hash_ahead<S: Store>(
                         .acquire_owned()
                         .await
                         .map_err(std::io::Error::other)?;
-                    hash(file, part, with_md5).await?
+                    hash(file, part, with_md5, also).await?
                 };
                 store.will_send(&upload, part.number, sums.sha256);
                 Ok(sums)

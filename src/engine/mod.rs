@@ -3,6 +3,8 @@
 //!
 //! - [`session`]: starting an upload (Create, then the durable journal, or an
 //!   abort), and the check that a conditional write's key is free;
+//! - [`checksum`]: `--checksum-algorithm`: refusing what the store refuses,
+//!   the checksums Complete sends and checks;
 //! - [`single`]: a file that fits in one part goes up with one PutObject;
 //! - [`context`]: the [`Run`] that a multipart run's parts share;
 //! - [`run`]: a multipart run, from the first part to the removed journal;
@@ -42,6 +44,7 @@
 //! acknowledged is flushed to the journal before returning.
 
 pub mod abort;
+pub mod checksum;
 pub mod complete;
 pub mod concurrency;
 pub mod context;
@@ -222,6 +225,14 @@ pub enum Error {
     /// A conditional write (`if_none_match`) and the key exists; `aborted` when an upload was
     /// aborted (and its journal removed) because of it.
     Exists { dest: Location, aborted: bool },
+    /// The store was measured to refuse this checksum choice (`answer`: what it
+    /// said); nothing was created.
+    ChecksumRefused {
+        dest: Location,
+        store: crate::checksum::StoreKind,
+        choice: crate::checksum::Choice,
+        answer: &'static str,
+    },
     /// The store completed the object but reports another checksum.
     ChecksumMismatch {
         dest: Location,

@@ -65,6 +65,7 @@ pub(super) async fn send_parts<S: Store>(
             file: run.file.clone(),
             hashing: hashing.clone(),
             journal: writer.sender(),
+            also: journal.object.checksum.extra(),
             queue: queue_tx.clone(),
             progress: run.progress.clone(),
         };
@@ -80,6 +81,7 @@ pub(super) async fn send_parts<S: Store>(
         queue,
         controller.gate(1),
         run.concurrency.ceiling(),
+        journal.object.checksum.extra(),
     );
 
     let mut workers = Workers {
@@ -324,6 +326,7 @@ impl<S: Store> Worker<S> {
                 size: part.len,
                 etag,
                 sha256: b64(&sums.sha256),
+                checksum: sums.checksum.map(|s| s.b64()),
             })
             .map_err(|_| Stop::Journal)?;
         self.progress.part_done(part.len);

@@ -344,6 +344,12 @@ pub fn engine_error(e: engine::Error) -> Error {
             want,
             multipart,
         } => checksum_mismatch(&dest, &got, &want, multipart),
+        E::ChecksumRefused {
+            dest,
+            store,
+            choice,
+            answer,
+        } => super::checksum::refused(&dest, store, &choice, answer),
         E::ChangedDuringUpload { id, path } => changed_during_upload(&id, &path),
         E::ChangedSince {
             id,

@@ -26,6 +26,7 @@ use bytes::{Bytes, BytesMut};
 use super::limit::RateLimit;
 use super::watchdog::Stamp;
 use super::PartSums;
+use crate::checksum::{Algorithm, Hasher};
 
 /// Chunks a part body is read and handed to the HTTP client in. Each chunk
 /// costs a few syscalls (and a blocking-pool hop when it is not cached), so
@@ -80,11 +81,25 @@ pub fn hash_range(
     with_md5: bool,
     meter: Option<&dyn Meter>,
 ) -> std::io::Result<PartSums> {
+    hash_range_with(file, offset, len, with_md5, None, meter)
+}
+
+/// [`hash_range`], and also the digest of `also` (an upload's
+/// `--checksum-algorithm` other than SHA-256) in the same pass.
+pub fn hash_range_with(
+    file: &File,
+    offset: u64,
+    len: u64,
+    with_md5: bool,
+    also: Option<Algorithm>,
+    meter: Option<&dyn Meter>,
+) -> std::io::Result<PartSums> {
     use md5::Md5;
     use sha2::{Digest, Sha256};
     let mut buf = vec![0; HASH_CHUNK.min(len as usize)];
     let mut sha256 = Sha256::new();
     let mut md5 = with_md5.then(Md5::new);
+    let mut other = also.map(Hasher::new);
     let mut at = offset;
     let end = offset + len;
     while at < end {
@@ -94,6 +109,9 @@ pub fn hash_range(
         if let Some(md5) = md5.as_mut() {
             md5.update(&buf[..n]);
         }
+        if let Some(other) = other.as_mut() {
+            other.update(&buf[..n]);
+        }
         if let Some(meter) = meter {
             meter.sent(n as u64);
         }
@@ -102,6 +120,7 @@ pub fn hash_range(
     Ok(PartSums {
         sha256: sha256.finalize().into(),
         md5: md5.map(|m| m.finalize().into()),
+        checksum: other.map(Hasher::finish),
     })
 }
 

@@ -66,6 +66,7 @@ fn only_the_parts_own_multipart_etag_is_taken_for_ours() {
         size: 10,
         etag: format!("\"{etag}\""),
         sha256: "not-base64!".into(),
+        checksum: None,
     };
     let mut journal = crate::journal::tests::sample(vec![
         part(1, "0123456789abcdef0123456789abcdef"),

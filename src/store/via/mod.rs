@@ -69,6 +69,7 @@ use super::{
     b64, CompletedPart, ErrorKind, FileRange, Finished, ListedPart, ListedUpload, ObjectInfo,
     ObjectOptions, PartSums, Store, StoreError, UploadHandle,
 };
+use crate::checksum::{Algorithm, Choice, StoreKind, Tagged};
 use crate::protocol::{
     self, CompletePartEntry, CompleteRequest, CompleteResponse, CreateRequest, CreateResponse,
     ObjectStatus, ParamsResponse, PartEntry,
@@ -249,6 +250,7 @@ impl Store for ViaStore {
             size: answer.size.unwrap_or(0),
             etag: answer.etag,
             checksum_sha256: answer.checksum_sha256,
+            checksum: None,
         }))
     }
 
@@ -262,7 +264,7 @@ impl Store for ViaStore {
         _bucket: &str,
         key: &str,
         body: FileRange,
-        _sha256: [u8; 32],
+        _sums: PartSums,
         opts: &ObjectOptions,
     ) -> Result<Finished, StoreError> {
         const OP: &str = "backend params";
@@ -328,6 +330,7 @@ impl Store for ViaStore {
                 location: None,
                 etag: header_etag.or_else(|| errors::xml_field(&text, "ETag").map(str::to_string)),
                 checksum_sha256: None,
+                checksum: None,
             })
         };
         self.inner.watchdog.small("PostObject", request).await
@@ -439,6 +442,16 @@ impl Store for ViaStore {
         true
     }
 
+    /// A backend signs each part with its SHA-256 (serve's `sha256=`) or with
+    /// nothing (Companion): no other algorithm can reach the store.
+    async fn refuses_checksum(
+        &self,
+        _bucket: &str,
+        _choice: &Choice,
+    ) -> Option<(StoreKind, &'static str)> {
+        Some((StoreKind::Backend, StoreKind::BACKEND_ANSWER))
+    }
+
     /// Companion: each PUT carries `Content-MD5`, the only check of its bytes.
     async fn wants_md5(&self) -> bool {
         matches!(self.dialect().await, Ok(Dialect::Companion))
@@ -448,6 +461,7 @@ impl Store for ViaStore {
         &self,
         upload: &UploadHandle,
         parts: &[CompletedPart],
+        _whole: Option<&Tagged>,
         _if_none_match: bool,
     ) -> Result<Finished, StoreError> {
         let serve = self.dialect().await? == Dialect::Serve;
@@ -457,7 +471,11 @@ impl Store for ViaStore {
                 .map(|p| CompletePartEntry {
                     part_number: p.number,
                     etag: p.etag.clone(),
-                    checksum_sha256: p.sha256.clone().filter(|_| serve),
+                    checksum_sha256: p
+                        .checksum
+                        .as_ref()
+                        .filter(|t| serve && t.algorithm == Algorithm::Sha256)
+                        .map(|t| t.b64.clone()),
                 })
                 .collect(),
         };
@@ -474,6 +492,7 @@ impl Store for ViaStore {
             location: answer.location,
             etag: answer.etag,
             checksum_sha256: answer.checksum_sha256,
+            checksum: None,
         })
     }
 
