@@ -340,7 +340,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__put)
-            opts="-r -q -h --recursive --exclude --include --follow-symlinks --via --token-file --token --part-size --restart --concurrency --retries --stall-timeout --max-offline --limit-rate --progress --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --endpoint-url --region --profile --path-style --journal-dir --help"
+            opts="-r -q -h --recursive --exclude --include --follow-symlinks --via --token-file --token --part-size --restart --concurrency --retries --stall-timeout --max-offline --limit-rate --progress --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --checksum-algorithm --checksum-type --endpoint-url --region --profile --path-style --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -404,6 +404,14 @@ _s3up() {
                     ;;
                 --metadata)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --checksum-algorithm)
+                    COMPREPLY=($(compgen -W "SHA256 CRC64NVME CRC32C CRC32 SHA1" -- "${cur}"))
+                    return 0
+                    ;;
+                --checksum-type)
+                    COMPREPLY=($(compgen -W "composite full-object" -- "${cur}"))
                     return 0
                     ;;
                 --endpoint-url)
@@ -598,7 +606,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__sync)
-            opts="-r -q -h --recursive --exclude --include --follow-symlinks --via --token-file --token --part-size --restart --concurrency --retries --stall-timeout --max-offline --limit-rate --progress --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --size-only --checksum --endpoint-url --region --profile --path-style --journal-dir --help"
+            opts="-r -q -h --recursive --exclude --include --follow-symlinks --via --token-file --token --part-size --restart --concurrency --retries --stall-timeout --max-offline --limit-rate --progress --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --checksum-algorithm --checksum-type --size-only --checksum --endpoint-url --region --profile --path-style --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -662,6 +670,14 @@ _s3up() {
                     ;;
                 --metadata)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --checksum-algorithm)
+                    COMPREPLY=($(compgen -W "SHA256 CRC64NVME CRC32C CRC32 SHA1" -- "${cur}"))
+                    return 0
+                    ;;
+                --checksum-type)
+                    COMPREPLY=($(compgen -W "composite full-object" -- "${cur}"))
                     return 0
                     ;;
                 --endpoint-url)

@@ -71,6 +71,13 @@ SNOW\t''
 STANDARD\t''
 STANDARD_IA\t''"
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l metadata -d 'User metadata stored with the object (x-amz-meta-KEY); repeatable' -r
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l checksum-algorithm -d 'Checksum of each part, checked by the store [default: SHA256]' -r -f -a "SHA256\t''
+CRC64NVME\t''
+CRC32C\t''
+CRC32\t''
+SHA1\t''"
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l checksum-type -d 'composite: a checksum of the parts\' checksums; full-object: the whole object\'s CRC, for CRC64NVME, CRC32C and CRC32 [default: full-object for CRC64NVME, else composite]' -r -f -a "composite\t'A checksum of the parts\' checksums, "…-N" (S3\'s COMPOSITE)'
+full-object\t'The checksum of the whole object (S3\'s FULL_OBJECT; CRCs only)'"
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
@@ -115,6 +122,13 @@ SNOW\t''
 STANDARD\t''
 STANDARD_IA\t''"
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l metadata -d 'User metadata stored with the object (x-amz-meta-KEY); repeatable' -r
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l checksum-algorithm -d 'Checksum of each part, checked by the store [default: SHA256]' -r -f -a "SHA256\t''
+CRC64NVME\t''
+CRC32C\t''
+CRC32\t''
+SHA1\t''"
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l checksum-type -d 'composite: a checksum of the parts\' checksums; full-object: the whole object\'s CRC, for CRC64NVME, CRC32C and CRC32 [default: full-object for CRC64NVME, else composite]' -r -f -a "composite\t'A checksum of the parts\' checksums, "…-N" (S3\'s COMPOSITE)'
+full-object\t'The checksum of the whole object (S3\'s FULL_OBJECT; CRCs only)'"
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
@@ -159,6 +173,13 @@ SNOW\t''
 STANDARD\t''
 STANDARD_IA\t''"
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l metadata -d 'User metadata stored with the object (x-amz-meta-KEY); repeatable' -r
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l checksum-algorithm -d 'Checksum of each part, checked by the store [default: SHA256]' -r -f -a "SHA256\t''
+CRC64NVME\t''
+CRC32C\t''
+CRC32\t''
+SHA1\t''"
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l checksum-type -d 'composite: a checksum of the parts\' checksums; full-object: the whole object\'s CRC, for CRC64NVME, CRC32C and CRC32 [default: full-object for CRC64NVME, else composite]' -r -f -a "composite\t'A checksum of the parts\' checksums, "…-N" (S3\'s COMPOSITE)'
+full-object\t'The checksum of the whole object (S3\'s FULL_OBJECT; CRCs only)'"
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r

@@ -218,6 +218,7 @@ pub(crate) mod tests {
                 storage_class: None,
                 metadata: vec![("owner".into(), "me".into())],
                 if_none_match: true,
+                checksum: Default::default(),
             },
             created_unix: 1,
             updated_unix: 2,

@@ -370,9 +370,9 @@ on_both_servers!(
     }
 );
 
-/// Complete lands but its answer is lost: the retry finds the upload gone,
-/// and the object is recognised as this upload's by the chosen checksum (or,
-/// where the store reports none, the multipart ETag); the put succeeds.
+// Complete lands but its answer is lost: the retry finds the upload gone,
+// and the object is recognised as this upload's by the chosen checksum (or,
+// where the store reports none, the multipart ETag); the put succeeds.
 on_both_servers!(lost_complete_answer_with_each_choice, |srv: &Server| {
     for choice in CHOICES.into_iter().filter(|c| accepts(srv.kind, *c)) {
         let proxy = FaultProxy::start(&srv.endpoint);

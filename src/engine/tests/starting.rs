@@ -103,7 +103,7 @@ async fn the_sweep_never_touches_an_upload_another_client_may_own() {
         len: PART,
         meter: None,
     };
-    let sums = crate::engine::hash::hash(fx.file.clone(), fx.plan.part(1).unwrap(), false)
+    let sums = crate::engine::hash::hash(fx.file.clone(), fx.plan.part(1).unwrap(), false, None)
         .await
         .unwrap();
     fx.store.upload_part(&theirs, 1, body, sums).await.unwrap();
