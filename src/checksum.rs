@@ -308,10 +308,19 @@ pub fn digest_part(checksum: &str) -> &str {
     checksum.split('-').next().unwrap_or("")
 }
 
-/// What a store was measured to do with a choice (`checksum::support`).
+/// Which store answers, as far as a choice's support goes: those measured
+/// to mishandle a choice are named, so that it can be refused before
+/// anything is created.
+///
+/// A table, not a probe: moto answers 200 to every choice, at Create, at
+/// each part and at Complete, and shows what it did only in the checksum it
+/// stores (HeadObject after Complete), so only a finished object would tell,
+/// and nothing may be created first. The table is keyed by the `Server`
+/// header of one HeadBucket answer, asked only for a choice other than the
+/// default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreKind {
-    Garage,
+    /// moto's standalone server (Werkzeug).
     Moto,
     /// Any other store (AWS, MinIO, …): it says for itself.
     Other,
@@ -321,19 +330,16 @@ pub enum StoreKind {
 
 impl StoreKind {
     /// Which store answers, from the `Server` header of any of its answers:
-    /// Garage says `Garage/…`, moto's Werkzeug server `Werkzeug/… Python/…`
-    /// (measured with Garage 2.5.0 and moto 5.1.22).
+    /// moto 5.1.22's server says `Werkzeug/3.1.9 Python/3.11.7` (measured).
     pub fn from_server_header(server: Option<&str>) -> StoreKind {
         match server {
-            Some(s) if s.starts_with("Garage") => StoreKind::Garage,
-            Some(s) if s.starts_with("Werkzeug") => StoreKind::Moto,
+            Some(s) if s.starts_with("Werkzeug/") => StoreKind::Moto,
             _ => StoreKind::Other,
         }
     }
 
     pub fn name(self) -> &'static str {
         match self {
-            StoreKind::Garage => "Garage",
             StoreKind::Moto => "moto",
             StoreKind::Other => "the store",
             StoreKind::Backend => "the upload backend",
@@ -345,17 +351,33 @@ impl StoreKind {
         SHA-256 (s3up serve) or with no checksum (Uppy Companion)";
 
     /// `Some(answer)` when this store was measured to refuse (or to mishandle)
-    /// the choice; the answer is what it said. The measurements: see
-    /// tests/e2e/checksums.rs and README, "Checksums".
+    /// the choice; the answer is what it did.
     pub fn refuses(self, choice: &Choice) -> Option<&'static str> {
         refusal(self, choice)
     }
 }
 
-/// The measured table (README, "Checksums"); filled in from the stores' answers.
+/// The measured table (README, "Checksums"; tests/e2e/checksums.rs). moto
+/// 5.1.22, installed as `moto[server]` (scripts/install-servers), accepts
+/// every choice and answers 200, but stores a wrong checksum for some: its
+/// `compute_checksum` falls back to CRC32 for CRC32C when the optional
+/// `crc32c` module is missing, and to SHA-256 for any algorithm it does not
+/// know, and it ignores `x-amz-checksum-type`. Other stores (AWS; Garage
+/// 2.5.0 implements all five algorithms and both types) answer for
+/// themselves.
 fn refusal(store: StoreKind, choice: &Choice) -> Option<&'static str> {
-    match store {
-        StoreKind::Backend if !choice.is_default() => Some(StoreKind::BACKEND_ANSWER),
+    match (store, choice.algorithm, choice.kind) {
+        (StoreKind::Backend, _, _) if !choice.is_default() => Some(StoreKind::BACKEND_ANSWER),
+        (StoreKind::Moto, Algorithm::Crc32c, _) => Some(
+            "it answers 200 but stores a CRC32 as the CRC32C (its optional crc32c module \
+             is missing: moto[s3crc32c])",
+        ),
+        (StoreKind::Moto, Algorithm::Crc64Nvme, _) => {
+            Some("it answers 200 but stores a SHA-256 as the CRC64NVME (moto 5.1 does not know it)")
+        }
+        (StoreKind::Moto, _, Kind::FullObject) => {
+            Some("it answers 200 but ignores x-amz-checksum-type and stores a composite checksum")
+        }
         _ => None,
     }
 }

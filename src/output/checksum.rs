@@ -32,17 +32,16 @@ pub fn named(choice: &Choice) -> String {
 
 /// The store was measured to refuse the choice; nothing was created (exit 1).
 pub fn refused(dest: &Location, store: StoreKind, choice: &Choice, answer: &str) -> Error {
+    // What works there instead, each with its default type.
     let others: Vec<&str> = Algorithm::ALL
         .iter()
-        .filter(|a| **a != choice.algorithm)
-        .filter(|a| {
-            Choice::new(**a, None).is_ok_and(|c| c.is_default() || store.refuses(&c).is_none())
-        })
-        .map(|a| a.name())
+        .filter_map(|a| Choice::new(*a, None).ok())
+        .filter(|c| c != choice && (c.is_default() || store.refuses(c).is_none()))
+        .map(|c| c.algorithm.name())
         .collect();
     Error::failed(format!(
         "{} does not take {} checksums for '{dest}': {answer}. Nothing was created: use \
-         --checksum-algorithm {}",
+         --checksum-algorithm {} (without --checksum-type)",
         store.name(),
         named(choice),
         others.join(", ")
