@@ -364,14 +364,16 @@ fn corrupted_part_is_refused(srv: &Server, choice: Choice) {
     assert_eq!(part2[1].status, 200);
 }
 
-on_both_servers!(
-    corrupted_part_is_refused_with_each_choice,
-    |srv: &Server| {
-        for choice in CHOICES.into_iter().filter(|c| accepts(srv.kind, *c)) {
-            corrupted_part_is_refused(srv, choice);
-        }
+/// On Garage only: moto 5.1.22 checks no part checksum at all (measured
+/// here: a part whose first byte was flipped is stored, with any algorithm,
+/// SHA-256 included), which README, "Checksums", says.
+#[test]
+fn corrupted_part_is_refused_with_each_choice_on_garage() {
+    let srv = support::server(Kind::Garage);
+    for choice in CHOICES.into_iter().filter(|c| accepts(srv.kind, *c)) {
+        corrupted_part_is_refused(srv, choice);
     }
-);
+}
 
 // Complete lands but its answer is lost: the retry finds the upload gone,
 // and the object is recognised as this upload's by the chosen checksum (or,
@@ -408,42 +410,49 @@ on_both_servers!(lost_complete_answer_with_each_choice, |srv: &Server| {
 fn bad_combinations_and_via_are_refused() {
     let s = Scratch::new();
     let file = s.file("u.bin", 6 * MIB, 48);
-    let run = |args: &[&str]| {
+    let run = |args: &[&str], dest: &str| {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("s3up"));
         cmd.env("S3UP_JOURNAL_DIR", s.journal_dir())
             .arg("put")
             .args(args)
             .arg(&file)
+            .arg(dest)
             .output()
             .unwrap()
     };
-    let out = run(&[
-        "--checksum-algorithm",
-        "SHA1",
-        "--checksum-type",
-        "full-object",
+    let out = run(
+        &[
+            "--checksum-algorithm",
+            "SHA1",
+            "--checksum-type",
+            "full-object",
+        ],
         "s3://b/k",
-    ]);
+    );
     assert_exit(&out, 2);
     assert!(one_error_line(&out).contains("SHA1 has no full-object form"));
-    let out = run(&[
-        "--checksum-algorithm",
-        "crc64nvme",
-        "--checksum-type",
-        "composite",
+    let out = run(
+        &[
+            "--checksum-algorithm",
+            "crc64nvme",
+            "--checksum-type",
+            "composite",
+        ],
         "s3://b/k",
-    ]);
+    );
     assert_exit(&out, 2);
     assert!(one_error_line(&out).contains("CRC64NVME checksums are full-object only"));
-    let out = run(&[
-        "--via",
-        "http://127.0.0.1:9",
-        "--token",
-        "t",
-        "--checksum-algorithm",
-        "CRC32C",
+    let out = run(
+        &[
+            "--via",
+            "http://127.0.0.1:9",
+            "--token",
+            "t",
+            "--checksum-algorithm",
+            "CRC32C",
+        ],
         "k",
-    ]);
+    );
     assert_exit(&out, 1);
     let line = one_error_line(&out);
     assert!(
