@@ -74,7 +74,7 @@ _s3up() {
 
     case "${cmd}" in
         s3up)
-            opts="-h -V --endpoint-url --region --profile --path-style --journal-dir --help --version put cp sync resume list-pending abort serve completions help"
+            opts="-h -V --endpoint-url --region --profile --path-style --ca-bundle --journal-dir --help --version put cp sync resume list-pending abort serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -92,6 +92,10 @@ _s3up() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca-bundle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --journal-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -104,7 +108,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__abort)
-            opts="-h --remote --older-than --yes --include-local --forget --token-file --token --endpoint-url --region --profile --path-style --journal-dir --help"
+            opts="-h --remote --older-than --yes --include-local --forget --token-file --token --endpoint-url --region --profile --path-style --ca-bundle --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -138,6 +142,10 @@ _s3up() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca-bundle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --journal-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -150,7 +158,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__completions)
-            opts="-h --endpoint-url --region --profile --path-style --journal-dir --help bash elvish fish powershell zsh"
+            opts="-h --endpoint-url --region --profile --path-style --ca-bundle --journal-dir --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -165,6 +173,10 @@ _s3up() {
                     return 0
                     ;;
                 --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-bundle)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -306,7 +318,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__list__subcmd__pending)
-            opts="-h --remote --json --endpoint-url --region --profile --path-style --journal-dir --help"
+            opts="-h --remote --json --endpoint-url --region --profile --path-style --ca-bundle --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -328,6 +340,10 @@ _s3up() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca-bundle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --journal-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -340,7 +356,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__put)
-            opts="-r -q -h --recursive --exclude --include --follow-symlinks --via --token-file --token --part-size --expected-size --restart --concurrency --retries --stall-timeout --max-offline --limit-rate --max-memory --progress --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --endpoint-url --region --profile --path-style --journal-dir --help"
+            opts="-r -q -h --recursive --exclude --include --follow-symlinks --via --token-file --token --part-size --expected-size --restart --concurrency --retries --stall-timeout --max-offline --limit-rate --max-memory --progress --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --sse --sse-kms-key-id --sse-c --sse-c-key --acl --cache-control --content-disposition --content-encoding --content-language --expires --tagging --expected-bucket-owner --request-payer --checksum-algorithm --checksum-type --endpoint-url --region --profile --path-style --ca-bundle --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -414,6 +430,66 @@ _s3up() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --sse)
+                    COMPREPLY=($(compgen -W "AES256 aws:kms aws:kms:dsse" -- "${cur}"))
+                    return 0
+                    ;;
+                --sse-kms-key-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sse-c)
+                    COMPREPLY=($(compgen -W "AES256" -- "${cur}"))
+                    return 0
+                    ;;
+                --sse-c-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --acl)
+                    COMPREPLY=($(compgen -W "authenticated-read aws-exec-read bucket-owner-full-control bucket-owner-read private public-read public-read-write" -- "${cur}"))
+                    return 0
+                    ;;
+                --cache-control)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --content-disposition)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --content-encoding)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --content-language)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expires)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tagging)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expected-bucket-owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-payer)
+                    COMPREPLY=($(compgen -W "requester" -- "${cur}"))
+                    return 0
+                    ;;
+                --checksum-algorithm)
+                    COMPREPLY=($(compgen -W "SHA256 CRC64NVME CRC32C CRC32 SHA1" -- "${cur}"))
+                    return 0
+                    ;;
+                --checksum-type)
+                    COMPREPLY=($(compgen -W "composite full-object" -- "${cur}"))
+                    return 0
+                    ;;
                 --endpoint-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -423,6 +499,10 @@ _s3up() {
                     return 0
                     ;;
                 --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-bundle)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -438,12 +518,16 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__resume)
-            opts="-q -h --all --no-verify --verify --token-file --token --concurrency --retries --stall-timeout --max-offline --limit-rate --max-memory --progress --no-progress --quiet --json --endpoint-url --region --profile --path-style --journal-dir --help"
+            opts="-q -h --all --no-verify --verify --sse-c-key --token-file --token --concurrency --retries --stall-timeout --max-offline --limit-rate --max-memory --progress --no-progress --quiet --json --endpoint-url --region --profile --path-style --ca-bundle --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --sse-c-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --token-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -492,6 +576,10 @@ _s3up() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca-bundle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --journal-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -504,7 +592,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__serve)
-            opts="-h --listen --bucket --prefix --url-expiry --tokens --jwt-secret-file --jwt-max-lifetime --no-auth --cors-origin --apply-bucket-cors --json-logs --request-timeout --header-timeout --body-timeout --write-timeout --max-connections --max-concurrent --max-concurrent-per-caller --rate-limit --create-rate-limit --address-rate-limit --trust-proxy --metrics-listen --endpoint-url --region --profile --path-style --journal-dir --help"
+            opts="-h --listen --bucket --prefix --url-expiry --tokens --jwt-secret-file --jwt-max-lifetime --no-auth --cors-origin --apply-bucket-cors --json-logs --request-timeout --header-timeout --body-timeout --write-timeout --max-connections --max-concurrent --max-concurrent-per-caller --rate-limit --create-rate-limit --address-rate-limit --trust-proxy --metrics-listen --sse --sse-kms-key-id --storage-class --tagging --endpoint-url --region --profile --path-style --ca-bundle --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -586,6 +674,22 @@ _s3up() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --sse)
+                    COMPREPLY=($(compgen -W "AES256 aws:kms aws:kms:dsse" -- "${cur}"))
+                    return 0
+                    ;;
+                --sse-kms-key-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --storage-class)
+                    COMPREPLY=($(compgen -W "AWS_BACKUP_LOW_COST_WARM AWS_BACKUP_WARM DEEP_ARCHIVE EXPRESS_ONEZONE FSX_ONTAP FSX_OPENZFS GLACIER GLACIER_IR INTELLIGENT_TIERING ONEZONE_IA OUTPOSTS REDUCED_REDUNDANCY SNOW STANDARD STANDARD_IA" -- "${cur}"))
+                    return 0
+                    ;;
+                --tagging)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --endpoint-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -595,6 +699,10 @@ _s3up() {
                     return 0
                     ;;
                 --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-bundle)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -610,7 +718,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__sync)
-            opts="-r -q -h --recursive --exclude --include --follow-symlinks --via --token-file --token --part-size --expected-size --restart --concurrency --retries --stall-timeout --max-offline --limit-rate --max-memory --progress --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --size-only --checksum --endpoint-url --region --profile --path-style --journal-dir --help"
+            opts="-r -q -h --recursive --exclude --include --follow-symlinks --via --token-file --token --part-size --expected-size --restart --concurrency --retries --stall-timeout --max-offline --limit-rate --max-memory --progress --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --sse --sse-kms-key-id --sse-c --sse-c-key --acl --cache-control --content-disposition --content-encoding --content-language --expires --tagging --expected-bucket-owner --request-payer --checksum-algorithm --checksum-type --size-only --checksum --endpoint-url --region --profile --path-style --ca-bundle --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -684,6 +792,66 @@ _s3up() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --sse)
+                    COMPREPLY=($(compgen -W "AES256 aws:kms aws:kms:dsse" -- "${cur}"))
+                    return 0
+                    ;;
+                --sse-kms-key-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sse-c)
+                    COMPREPLY=($(compgen -W "AES256" -- "${cur}"))
+                    return 0
+                    ;;
+                --sse-c-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --acl)
+                    COMPREPLY=($(compgen -W "authenticated-read aws-exec-read bucket-owner-full-control bucket-owner-read private public-read public-read-write" -- "${cur}"))
+                    return 0
+                    ;;
+                --cache-control)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --content-disposition)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --content-encoding)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --content-language)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expires)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tagging)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expected-bucket-owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-payer)
+                    COMPREPLY=($(compgen -W "requester" -- "${cur}"))
+                    return 0
+                    ;;
+                --checksum-algorithm)
+                    COMPREPLY=($(compgen -W "SHA256 CRC64NVME CRC32C CRC32 SHA1" -- "${cur}"))
+                    return 0
+                    ;;
+                --checksum-type)
+                    COMPREPLY=($(compgen -W "composite full-object" -- "${cur}"))
+                    return 0
+                    ;;
                 --endpoint-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -693,6 +861,10 @@ _s3up() {
                     return 0
                     ;;
                 --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-bundle)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

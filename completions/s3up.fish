@@ -95,6 +95,13 @@ complete -c s3up -n "__fish_s3up_using_subcommand put" -l expires -d 'Expires he
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l tagging -d 'Tags of the object, URL-encoded: \'key1=value1&key2=value2\'' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l expected-bucket-owner -d 'Fail unless the bucket belongs to this AWS account ID' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l request-payer -d 'Accept the charges of a Requester Pays bucket' -r -f -a "requester\t''"
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l checksum-algorithm -d 'Checksum of each part, checked by the store [default: SHA256]' -r -f -a "SHA256\t''
+CRC64NVME\t''
+CRC32C\t''
+CRC32\t''
+SHA1\t''"
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l checksum-type -d 'composite: a checksum of the parts\' checksums; full-object: the whole object\'s CRC, for CRC64NVME, CRC32C and CRC32 [default: full-object for CRC64NVME, else composite]' -r -f -a "composite\t'A checksum of the parts\' checksums, "…-N" (S3\'s COMPOSITE)'
+full-object\t'The checksum of the whole object (S3\'s FULL_OBJECT; CRCs only)'"
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
@@ -163,6 +170,13 @@ complete -c s3up -n "__fish_s3up_using_subcommand cp" -l expires -d 'Expires hea
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l tagging -d 'Tags of the object, URL-encoded: \'key1=value1&key2=value2\'' -r
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l expected-bucket-owner -d 'Fail unless the bucket belongs to this AWS account ID' -r
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l request-payer -d 'Accept the charges of a Requester Pays bucket' -r -f -a "requester\t''"
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l checksum-algorithm -d 'Checksum of each part, checked by the store [default: SHA256]' -r -f -a "SHA256\t''
+CRC64NVME\t''
+CRC32C\t''
+CRC32\t''
+SHA1\t''"
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l checksum-type -d 'composite: a checksum of the parts\' checksums; full-object: the whole object\'s CRC, for CRC64NVME, CRC32C and CRC32 [default: full-object for CRC64NVME, else composite]' -r -f -a "composite\t'A checksum of the parts\' checksums, "…-N" (S3\'s COMPOSITE)'
+full-object\t'The checksum of the whole object (S3\'s FULL_OBJECT; CRCs only)'"
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r
@@ -231,6 +245,13 @@ complete -c s3up -n "__fish_s3up_using_subcommand sync" -l expires -d 'Expires h
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l tagging -d 'Tags of the object, URL-encoded: \'key1=value1&key2=value2\'' -r
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l expected-bucket-owner -d 'Fail unless the bucket belongs to this AWS account ID' -r
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l request-payer -d 'Accept the charges of a Requester Pays bucket' -r -f -a "requester\t''"
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l checksum-algorithm -d 'Checksum of each part, checked by the store [default: SHA256]' -r -f -a "SHA256\t''
+CRC64NVME\t''
+CRC32C\t''
+CRC32\t''
+SHA1\t''"
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l checksum-type -d 'composite: a checksum of the parts\' checksums; full-object: the whole object\'s CRC, for CRC64NVME, CRC32C and CRC32 [default: full-object for CRC64NVME, else composite]' -r -f -a "composite\t'A checksum of the parts\' checksums, "…-N" (S3\'s COMPOSITE)'
+full-object\t'The checksum of the whole object (S3\'s FULL_OBJECT; CRCs only)'"
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l profile -d 'Named profile from ~/.aws/config and ~/.aws/credentials' -r

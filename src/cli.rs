@@ -15,7 +15,9 @@ use clap::{Args, Parser, Subcommand};
 use crate::s3::Location;
 use crate::units::{self, Age};
 
+mod checksum;
 mod object;
+pub use checksum::ChecksumArgs;
 pub use object::{ImposedArgs, ObjectExtraArgs};
 
 /// Upload large files to Amazon S3 (or any S3-compatible store) with a multipart
@@ -543,6 +545,9 @@ pub struct ObjectArgs {
 
     #[command(flatten)]
     pub extra: ObjectExtraArgs,
+
+    #[command(flatten)]
+    pub checksum: ChecksumArgs,
 }
 
 fn parse_part_size(s: &str) -> Result<u64, String> {

@@ -8,6 +8,7 @@
 //! into text. Modules, one concern each:
 //! - [`units`]: sizes, rates and durations, parsed and printed (a leaf)
 //! - [`s3`]: `s3://BUCKET/KEY` locations and every S3 limit, with its source (a leaf)
+//! - [`checksum`]: `--checksum-algorithm`: the algorithms, a part's digest, the object's (a leaf)
 //! - [`cli`]: the command line (clap derive definitions only)
 //! - [`cmd`]: one file per subcommand: arguments -> engine -> output; `cmd::context`
 //!   for what they share
@@ -25,6 +26,7 @@
 //! - [`serve`]: `s3up serve`, the presigning backend (axum)
 //! - [`walk`]: the files of a tree upload and their keys, filtered (a leaf)
 
+pub mod checksum;
 pub mod cli;
 pub mod cmd;
 pub mod engine;

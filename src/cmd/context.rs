@@ -12,6 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::checksum::Choice;
 use crate::cli::{GlobalArgs, ObjectArgs, ProgressMode, TokenArgs, Tuning};
 use crate::engine::abort::until_gone;
 use crate::engine::link::{Link, Probe};
@@ -305,6 +306,7 @@ pub(super) fn object_options(args: &ObjectArgs, file: &Path) -> ObjectOptions {
         if_none_match: args.if_none_match,
         // Set by the caller, which checks them (`super::object`).
         extras: Default::default(),
+        checksum: checksum_choice(&args.checksum).unwrap_or_default(),
     }
 }
 
@@ -326,4 +328,11 @@ pub(super) async fn restart(
     drop(lock);
     crate::output::put::restarted(&journal.id);
     Ok(())
+}
+
+/// `--checksum-algorithm` and `--checksum-type`, checked together (the
+/// commands check them before anything else, so `object_options` may not).
+pub(super) fn checksum_choice(args: &crate::cli::ChecksumArgs) -> Result<Choice> {
+    let algorithm = args.checksum_algorithm.unwrap_or_default();
+    Choice::new(algorithm, args.checksum_type).map_err(crate::output::checksum::invalid)
 }

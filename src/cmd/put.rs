@@ -46,6 +46,7 @@ async fn put_or_sync(global: &GlobalArgs, args: PutArgs, sync: Option<Compare>) 
     // Create and the journal's first save, must not leave an upload unrecorded.
     let cancel = on_ctrl_c();
     check_metadata(&args.object)?;
+    super::context::checksum_choice(&args.object.checksum)?;
     let (sources, target) = operands(&args)?;
     let dest = destination(target.as_ref(), &args)?;
     if sources.iter().any(|p| super::stream::is_stream(p)) {
@@ -149,6 +150,9 @@ async fn put_file(
             .await
             .map_err(output::failure::engine_error)?;
     }
+    crate::engine::checksum::check_supported(&*store, &dest, &opts.checksum)
+        .await
+        .map_err(output::failure::engine_error)?;
 
     // Through a backend a small file goes up as one part of a multipart
     // upload, with a journal and its SHA-256 signed, like any other; only an

@@ -90,7 +90,7 @@ fn schedule(args: &PutArgs) -> Result<Schedule> {
 /// Reads the first part (up to `len` bytes) on the blocking pool.
 async fn first_part(reader: &Arc<File>, len: u64) -> Result<Bytes> {
     let reader = reader.clone();
-    tokio::task::spawn_blocking(move || read_part(&reader, len, false))
+    tokio::task::spawn_blocking(move || read_part(&reader, len, false, None))
         .await
         .map_err(|e| output::stream::unreadable(&std::io::Error::other(e)))?
         .map(|(bytes, _)| bytes)

@@ -63,6 +63,7 @@ pub(super) async fn put_tree(global: &GlobalArgs, t: TreePut<'_>) -> Result<()> 
             metadata: args.object.metadata.clone(),
             if_none_match: args.object.if_none_match,
             extras,
+            checksum: super::context::checksum_choice(&args.object.checksum)?,
         },
     };
     let (store, used) = match &args.via {
@@ -73,6 +74,9 @@ pub(super) async fn put_tree(global: &GlobalArgs, t: TreePut<'_>) -> Result<()> 
         }
     };
     let store = store.with_request_options(&request);
+    crate::engine::checksum::check_supported(&store, &t.dest, &options.object.checksum)
+        .await
+        .map_err(failure::engine_error)?;
     let dir = journal_dir(global)?;
     dir.create()
         .map_err(|e| failure::journal_dir_create(dir.path(), &e))?;
@@ -419,9 +423,11 @@ fn object_options_for(given: &ObjectOptions, path: &std::path::Path) -> ObjectOp
         metadata: given.metadata.clone(),
         if_none_match: given.if_none_match,
         extra: Default::default(),
+        checksum: Default::default(),
     };
     ObjectOptions {
         extras: given.extras.clone(),
+        checksum: given.checksum,
         ..object_options(&args, path)
     }
 }

@@ -13,12 +13,13 @@
 use sha2::{Digest, Sha256};
 
 use super::abort::until_gone;
+use super::checksum;
 use super::context::Run;
 use super::gone::stopped_by;
 use super::retry::{retry, Retry};
 use super::Error;
 use crate::journal::{Journal, Lock, PartRecord, Source};
-use crate::store::{b64, CompletedPart, ErrorKind, Finished, ObjectInfo, Store, StoreError};
+use crate::store::{b64, ErrorKind, Finished, ObjectInfo, Store, StoreError};
 
 /// The checksum S3 reports for a completed multipart upload with SHA-256:
 /// the SHA-256 of the parts' digests, then "-N".
@@ -77,8 +78,11 @@ pub fn is_our_object(info: &ObjectInfo, journal: &Journal) -> Verdict {
         return Verdict::NotOurs;
     }
     let same = |yes: bool| if yes { Verdict::Ours } else { Verdict::NotOurs };
-    if let (Some(got), Some(want)) = (&info.checksum_sha256, composite_sha256(&journal.parts)) {
-        return same(digest_part(got) == digest_part(&want));
+    if let Some(want) = checksum::expected(journal) {
+        let got = checksum::reported_by_object(&want, info);
+        if let Some(yes) = checksum::compare(&want, got.as_deref()) {
+            return same(yes);
+        }
     }
     // With SSE-KMS or SSE-C the ETag is no MD5: an object that is ours
     // would not match, and one that is not could not be told.
@@ -90,11 +94,6 @@ pub fn is_our_object(info: &ObjectInfo, journal: &Journal) -> Verdict {
         (Some(got), Some(want)) => same(got.trim_matches('"') == want),
         _ => Verdict::CannotTell,
     }
-}
-
-/// The digest of a composite checksum "DIGEST-N"; stores differ on the suffix.
-fn digest_part(checksum: &str) -> &str {
-    checksum.split('-').next().unwrap_or("")
 }
 
 /// What the store holds where an upload's Complete would have put its object.
@@ -150,21 +149,18 @@ pub(super) async fn complete<S: Store>(
             path: journal.source.path.clone(),
         });
     }
-    let parts: Vec<CompletedPart> = journal
-        .parts
-        .iter()
-        .map(|p| CompletedPart {
-            number: p.number,
-            etag: p.etag.clone(),
-            sha256: Some(p.sha256.clone()),
-        })
-        .collect();
+    let parts = checksum::completed_parts(&journal);
+    let whole = checksum::whole(&journal);
     let upload = journal.upload();
     let mut attempts_made = 0;
     let completing = retry(&run.retry, || {
         attempts_made += 1;
-        run.store
-            .complete_upload(&upload, &parts, journal.object.if_none_match)
+        run.store.complete_upload(
+            &upload,
+            &parts,
+            whole.as_ref(),
+            journal.object.if_none_match,
+        )
     });
     let result = tokio::select! {
         r = completing => r,
@@ -191,6 +187,7 @@ pub(super) async fn complete<S: Store>(
                     location: None,
                     etag: info.etag,
                     checksum_sha256: info.checksum_sha256,
+                    checksum: info.checksum,
                 },
                 (Landed::Unknown(check), _) => {
                     return Err(Error::Undetermined {
@@ -220,12 +217,13 @@ pub(super) async fn complete<S: Store>(
             }
         }
     };
-    if let (Some(got), Some(want)) = (&finished.checksum_sha256, composite_sha256(&journal.parts)) {
-        if digest_part(got) != digest_part(&want) {
+    if let Some(want) = checksum::expected(&journal) {
+        let got = checksum::reported_by_finished(&want, &finished);
+        if checksum::compare(&want, got.as_deref()) == Some(false) {
             return Err(Error::ChecksumMismatch {
                 dest: journal.location(),
-                got: got.clone(),
-                want,
+                got: got.unwrap_or_default(),
+                want: want.b64,
                 multipart: true,
             });
         }

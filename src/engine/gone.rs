@@ -82,7 +82,7 @@ pub(super) async fn stopped_by<S: Store>(
             Error::Gone {
                 id,
                 part,
-                error,
+                error: Box::new(error),
                 kept,
             }
         }

@@ -26,6 +26,7 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 
 use super::concurrency::{Gate, Slot};
+use crate::checksum::Algorithm;
 use crate::plan::Part;
 use crate::store::body::Origin;
 use crate::store::{PartSums, Store, UploadHandle};
@@ -35,9 +36,15 @@ use crate::store::{PartSums, Store, UploadHandle};
 /// one [`HASH_CHUNK`](crate::store::body::HASH_CHUNK) buffer.
 pub(super) const HASH_JOBS: usize = 4;
 
-/// Hashes one part on the blocking pool (its MD5 too, `with_md5`).
-pub async fn hash(origin: Origin, part: Part, with_md5: bool) -> std::io::Result<PartSums> {
-    tokio::task::spawn_blocking(move || origin.hash(part.offset, part.len, with_md5))
+/// Hashes one part on the blocking pool (its MD5 too, `with_md5`, and the
+/// upload's other checksum algorithm, `also`).
+pub async fn hash(
+    origin: Origin,
+    part: Part,
+    with_md5: bool,
+    also: Option<Algorithm>,
+) -> std::io::Result<PartSums> {
+    tokio::task::spawn_blocking(move || origin.hash(part.offset, part.len, with_md5, also))
         .await
         .map_err(std::io::Error::other)?
 }
@@ -76,7 +83,9 @@ impl Drop for AbortOnDrop {
 /// that signs ahead, a part waits in the channel holding a slot of `ahead`
 /// (the concurrency's limit, at most `ceiling`); for others, one part waits:
 /// the rest stay in the queue, unhashed. The store says whether it wants each
-/// part's MD5 as well.
+/// part's MD5 as well; `also` is the upload's checksum algorithm when that
+/// is not SHA-256.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn hash_ahead<S: Store>(
     store: Arc<S>,
     upload: Arc<UploadHandle>,
@@ -85,6 +94,7 @@ pub(super) fn hash_ahead<S: Store>(
     mut queue: mpsc::UnboundedReceiver<Part>,
     ahead: Arc<Gate>,
     ceiling: u32,
+    also: Option<Algorithm>,
 ) -> (mpsc::Receiver<Hashed>, AbortOnDrop) {
     let ahead = store.signs_ahead().then_some(ahead);
     let room = if ahead.is_some() { ceiling } else { 1 };
@@ -114,7 +124,7 @@ pub(super) fn hash_ahead<S: Store>(
                         .acquire_owned()
                         .await
                         .map_err(std::io::Error::other)?;
-                    hash(file.into(), part, with_md5).await?
+                    hash(file.into(), part, with_md5, also).await?
                 };
                 store.will_send(&upload, part.number, sums.sha256);
                 Ok(sums)

@@ -3,6 +3,8 @@
 //!
 //! - [`session`]: starting an upload (Create, then the durable journal, or an
 //!   abort), and the check that a conditional write's key is free;
+//! - [`checksum`]: `--checksum-algorithm`: refusing what the store refuses,
+//!   the checksums Complete sends and checks;
 //! - [`single`]: a file that fits in one part goes up with one PutObject;
 //! - [`stream`]: standard input (any stream) as a multipart upload, its
 //!   parts buffered within a memory cap, through the same workers;
@@ -44,6 +46,7 @@
 //! acknowledged is flushed to the journal before returning.
 
 pub mod abort;
+pub mod checksum;
 pub mod complete;
 pub mod concurrency;
 pub mod context;
@@ -219,12 +222,21 @@ pub enum Error {
     Gone {
         id: String,
         part: Option<(u32, u64)>,
-        error: StoreError,
+        /// Boxed: the error enum stays small enough to return by value.
+        error: Box<StoreError>,
         kept: Option<Box<Unconfirmed>>,
     },
     /// A conditional write (`if_none_match`) and the key exists; `aborted` when an upload was
     /// aborted (and its journal removed) because of it.
     Exists { dest: Location, aborted: bool },
+    /// The store was measured to refuse this checksum choice (`answer`: what it
+    /// said); nothing was created.
+    ChecksumRefused {
+        dest: Location,
+        store: crate::checksum::StoreKind,
+        choice: crate::checksum::Choice,
+        answer: &'static str,
+    },
     /// The store completed the object but reports another checksum.
     ChecksumMismatch {
         dest: Location,
@@ -255,7 +267,8 @@ pub enum Error {
     /// may have made. Nothing to resume.
     NotStarted {
         dest: Location,
-        error: Option<StoreError>,
+        /// Boxed: the error enum stays small enough to return by value.
+        error: Option<Box<StoreError>>,
         sweep: Box<session::Sweep>,
     },
     /// The source could not be read before any upload existed.

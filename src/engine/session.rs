@@ -125,7 +125,7 @@ pub async fn start<S: Store>(
                 },
                 failed => Error::NotStarted {
                     dest: new.dest.clone(),
-                    error: failed.and_then(Result::err),
+                    error: failed.and_then(Result::err).map(Box::new),
                     sweep: Box::new(sweep),
                 },
             });

@@ -39,6 +39,7 @@ async fn own_object<S: Store>(
                 location: None,
                 etag: info.etag,
                 checksum_sha256: info.checksum_sha256,
+                checksum: info.checksum,
             })
         }
         Ok(Some(info)) if info.size != len || info.checksum_sha256.is_some() => {
@@ -89,17 +90,17 @@ pub async fn put_single<S: Store>(
     // part size that takes a while.
     progress.begin(whole.len, 0, 1, 0);
     let sent = async {
-        let sha = hash(file.clone(), whole, false)
+        let sums = hash(file.clone(), whole, false, opts.checksum.extra())
             .await
-            .map(|sums| sums.sha256)
             .map_err(|error| Error::Source {
                 path: path.to_path_buf(),
                 error,
             })?;
+        let sha = sums.sha256;
         let mut attempts_made = 0;
         let sent = send_metered(policy, progress, file, whole, |body| {
             attempts_made += 1;
-            store.put_object(&dest.bucket, &dest.key, body, sha, opts)
+            store.put_object(&dest.bucket, &dest.key, body, sums, opts)
         })
         .await;
         let finished = match sent {
@@ -117,21 +118,22 @@ pub async fn put_single<S: Store>(
                 })
             }
         };
-        Ok::<_, Error>((sha, finished))
+        Ok::<_, Error>((sums, finished))
     }
     .await;
     progress.end();
-    let (sha, finished) = sent?;
-    let want = b64(&sha);
-    if let Some(got) = &finished.checksum_sha256 {
-        if *got != want {
-            return Err(Error::ChecksumMismatch {
-                dest: dest.clone(),
-                got: got.clone(),
-                want,
-                multipart: false,
-            });
-        }
+    let (sums, finished) = sent?;
+    // The whole object's checksum in the chosen algorithm, which is its
+    // only part's (a single PutObject's checksum is full-object by nature).
+    let want = sums.chosen();
+    let got = super::checksum::reported_by_finished(&want, &finished);
+    if let Some(got) = got.filter(|g| *g != want.b64) {
+        return Err(Error::ChecksumMismatch {
+            dest: dest.clone(),
+            got,
+            want: want.b64,
+            multipart: false,
+        });
     }
     Ok(finished)
 }

@@ -30,6 +30,7 @@ use super::hash::Hashed;
 use super::run::Completed;
 use super::workers::send_parts;
 use super::{Error, PartStats, Progress};
+use crate::checksum::{Algorithm, Hasher};
 use crate::journal::{Journal, JournalWriter, Lock, PartRecord};
 use crate::plan::{Part, Plan, Schedule};
 use crate::s3::MAX_PARTS;
@@ -46,12 +47,18 @@ const READ_CHUNK: u64 = 256 * 1024;
 
 /// Reads up to `len` bytes of `reader` into one buffer, hashing them as they
 /// come; fewer only at the end of the stream. Blocks.
-pub fn read_part(reader: &File, len: u64, with_md5: bool) -> std::io::Result<(Bytes, PartSums)> {
+pub fn read_part(
+    reader: &File,
+    len: u64,
+    with_md5: bool,
+    also: Option<Algorithm>,
+) -> std::io::Result<(Bytes, PartSums)> {
     use md5::{Digest as _, Md5};
     use sha2::Sha256;
     let mut buf = Vec::with_capacity(len as usize);
     let mut sha = Sha256::new();
     let mut md5 = with_md5.then(Md5::new);
+    let mut other = also.map(Hasher::new);
     while (buf.len() as u64) < len {
         let at = buf.len();
         let want = (len - at as u64).min(READ_CHUNK);
@@ -63,10 +70,14 @@ pub fn read_part(reader: &File, len: u64, with_md5: bool) -> std::io::Result<(By
         if let Some(m) = md5.as_mut() {
             m.update(&buf[at..]);
         }
+        if let Some(o) = other.as_mut() {
+            o.update(&buf[at..]);
+        }
     }
     let sums = PartSums {
         sha256: sha.finalize().into(),
         md5: md5.map(|m| m.finalize().into()),
+        checksum: other.map(Hasher::finish),
     };
     Ok((Bytes::from(buf), sums))
 }
@@ -123,6 +134,7 @@ pub async fn run_stream<S: Store>(
         journal.upload(),
         stream,
         reused,
+        journal.object.checksum.extra(),
         run.progress.clone(),
         tx,
     ));
@@ -210,6 +222,7 @@ async fn read_stream<S: Store>(
     upload: UploadHandle,
     stream: Stream,
     reused: Vec<PartRecord>,
+    also: Option<Algorithm>,
     progress: Arc<dyn Progress>,
     tx: mpsc::Sender<Hashed>,
 ) -> ReaderEnd {
@@ -235,14 +248,14 @@ async fn read_stream<S: Store>(
         let (bytes, sums) = match first.take() {
             Some(bytes) => {
                 let b = bytes.clone();
-                let sums = tokio::task::spawn_blocking(move || hash_bytes(&b, with_md5))
+                let sums = tokio::task::spawn_blocking(move || hash_bytes(&b, with_md5, also))
                     .await
                     .map_err(|e| StreamError::Read(number, std::io::Error::other(e)))?;
                 (bytes, sums)
             }
             None => {
                 let reader = reader.clone();
-                tokio::task::spawn_blocking(move || read_part(&reader, len, with_md5))
+                tokio::task::spawn_blocking(move || read_part(&reader, len, with_md5, also))
                     .await
                     .map_err(|e| StreamError::Read(number, std::io::Error::other(e)))?
                     .map_err(|e| StreamError::Read(number, e))?

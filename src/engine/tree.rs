@@ -375,6 +375,7 @@ async fn send_file<S: Store>(
                             location: None,
                             etag: info.etag,
                             checksum_sha256: info.checksum_sha256,
+                            checksum: info.checksum,
                         },
                         dest: f.dest.clone(),
                         size: now.size,

@@ -87,6 +87,7 @@ fn content_etag(
             size: part.len,
             etag: hex::encode(md5),
             sha256: String::new(),
+            checksum: None,
         });
     }
     Ok(multipart_etag(&parts))

@@ -29,9 +29,10 @@ use tokio::task::JoinSet;
 
 use super::error::Stop;
 use super::Progress;
+use crate::checksum::Algorithm;
 use crate::journal::{PartRecord, PartSender};
 use crate::plan::Part;
-use crate::store::body::hash_range;
+use crate::store::body::hash_range_with;
 use crate::store::{b64, ListedPart, PartSums};
 
 /// A part the store holds, to be taken as done only if the file's bytes for
@@ -92,6 +93,9 @@ pub(super) struct Verifier {
     /// of the CPU and the blocking pool than sending parts would.
     pub hashing: Arc<Semaphore>,
     pub journal: PartSender,
+    /// The upload's checksum algorithm when not SHA-256, journalled with
+    /// each verified part for Complete.
+    pub also: Option<Algorithm>,
     /// The workers' queue: a part that does not match is sent again.
     pub queue: mpsc::UnboundedSender<Part>,
     pub progress: Arc<dyn Progress>,
@@ -115,8 +119,9 @@ pub(super) async fn verify_all(v: Verifier, candidates: Vec<Candidate>) -> Resul
                 next = waiting.next();
                 let file = v.file.clone();
                 let md5 = matches!(c.expect, Expect::Md5(_));
+                let also = v.also;
                 hashes.spawn_blocking(move || {
-                    let got = hash_range(&file, c.part.offset, c.part.len, md5, None);
+                    let got = hash_range_with(&file, c.part.offset, c.part.len, md5, also, None);
                     drop(permit);
                     (c, got)
                 });
@@ -131,6 +136,7 @@ pub(super) async fn verify_all(v: Verifier, candidates: Vec<Candidate>) -> Resul
                             size: c.part.len,
                             etag: c.etag,
                             sha256: b64(&got.sha256),
+                            checksum: got.checksum.map(|s| s.b64()),
                         })
                         .map_err(|_| Stop::Journal)?;
                     v.progress.part_reused(c.part.len);

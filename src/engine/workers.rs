@@ -68,6 +68,7 @@ pub(super) async fn send_parts<S: Store>(
             file: run.file.clone(),
             hashing: hashing.clone(),
             journal: writer.sender(),
+            also: journal.object.checksum.extra(),
             queue: queue_tx.clone(),
             progress: run.progress.clone(),
         };
@@ -86,6 +87,7 @@ pub(super) async fn send_parts<S: Store>(
                 queue,
                 controller.gate(1),
                 run.concurrency.ceiling(),
+                journal.object.checksum.extra(),
             );
             (hashed, Some(hasher))
         }
@@ -339,6 +341,7 @@ impl<S: Store> Worker<S> {
                 size: part.len,
                 etag,
                 sha256: b64(&sums.sha256),
+                checksum: sums.checksum.map(|s| s.b64()),
             })
             .map_err(|_| Stop::Journal)?;
         self.progress.part_done(part.len);

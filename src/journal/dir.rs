@@ -272,6 +272,7 @@ mod tests {
             size: 8 << 20,
             etag: "\"e2\"".into(),
             sha256: "c2hh".into(),
+            checksum: None,
         }]);
         dir.save(&j).unwrap();
         let path = dir.journal_path(&j.id);

@@ -30,9 +30,11 @@
 //!                           "content_disposition": "…", "content_encoding": "…",
 //!                           "content_language": "…", "expires": "2027-01-01T00:00:00Z",
 //!                           "tagging": "k=v&k2=v2", "expected_bucket_owner": "…",
-//!                           "request_payer": "requester" } },
+//!                           "request_payer": "requester" },
+//!               "checksum": { "algorithm": "SHA256", "type": "composite" } },  // absent: SHA-256
 //!   "created_unix": 1700000000, "updated_unix": 1700000100,
 //!   "parts": [ { "number": 1, "size": 123, "etag": "\"…\"", "sha256": "base64" } ],
+//!   // with another --checksum-algorithm, each part also has "checksum": "base64" (that algorithm's)
 //!   "session": "5d0c4e2a9b17",        // only in a tree upload's journals
 //!   "stream": { "start": 8388608, "every": 812, "max": 1073741824 }
 //!                                     // only for standard input: the part-size schedule;
@@ -140,6 +142,10 @@ pub struct PartRecord {
     pub etag: String,
     /// Base64 SHA-256 of the part's bytes.
     pub sha256: String,
+    /// Base64 digest of the upload's `--checksum-algorithm` when that is not
+    /// SHA-256 (`object.checksum`), as sent and as Complete sends it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<String>,
 }
 
 /// The journal ID of an upload.
@@ -229,6 +235,7 @@ pub(crate) mod tests {
                 metadata: vec![("owner".into(), "me".into())],
                 if_none_match: true,
                 extras: Default::default(),
+                checksum: Default::default(),
             },
             created_unix: 1,
             updated_unix: 2,
@@ -266,7 +273,7 @@ pub(crate) mod tests {
         fn round_trip_any_parts(numbers in proptest::collection::vec(1u32..=10_000, 0..50), etag in "\\PC{0,40}") {
             let mut j = sample(vec![]);
             for n in &numbers {
-                j.record(PartRecord { number: *n, size: u64::from(*n), etag: etag.clone(), sha256: "s".into() });
+                j.record(PartRecord { number: *n, size: u64::from(*n), etag: etag.clone(), sha256: "s".into(), checksum: None });
             }
             let text = serde_json::to_string(&j).unwrap();
             let back: Journal = serde_json::from_str(&text).unwrap();

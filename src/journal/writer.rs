@@ -127,6 +127,7 @@ mod tests {
                 size: 1,
                 etag: format!("e{n}"),
                 sha256: "x".into(),
+                checksum: None,
             };
             tx.record(part).unwrap();
         }

@@ -368,6 +368,12 @@ pub fn engine_error(e: engine::Error) -> Error {
             want,
             multipart,
         } => checksum_mismatch(&dest, &got, &want, multipart),
+        E::ChecksumRefused {
+            dest,
+            store,
+            choice,
+            answer,
+        } => super::checksum::refused(&dest, store, &choice, answer),
         E::ChangedDuringUpload { id, path } => changed_during_upload(&id, &path),
         E::ChangedSince {
             id,
@@ -377,7 +383,7 @@ pub fn engine_error(e: engine::Error) -> Error {
         } => changed_since(&id, &path, size_then, size_now),
         E::Source { path, error } => file_error(&path, &error),
         E::Store { dest, error } => store_failure(&error, &dest),
-        E::NotStarted { dest, error, sweep } => not_started(&dest, error.as_ref(), &sweep),
+        E::NotStarted { dest, error, sweep } => not_started(&dest, error.as_deref(), &sweep),
     }
 }
 

@@ -17,6 +17,7 @@
 //! bodies (`serve::auth`, `serve::api`) are the API's words, read by programs.
 
 pub mod abort;
+pub mod checksum;
 pub mod failure;
 pub mod hint;
 pub mod journal;

@@ -26,6 +26,7 @@ use bytes::{Bytes, BytesMut};
 use super::limit::RateLimit;
 use super::watchdog::Stamp;
 use super::PartSums;
+use crate::checksum::{Algorithm, Hasher};
 
 /// Chunks a part body is read and handed to the HTTP client in. Each chunk
 /// costs a few syscalls (and a blocking-pool hop when it is not cached), so
@@ -58,29 +59,41 @@ impl From<Arc<File>> for Origin {
 }
 
 impl Origin {
-    /// The SHA-256 (and MD5, `with_md5`) of `len` bytes from `offset`; for a
-    /// file, [`hash_range`] (it blocks: call it on the blocking pool).
-    pub fn hash(&self, offset: u64, len: u64, with_md5: bool) -> std::io::Result<PartSums> {
+    /// The SHA-256 (and MD5, `with_md5`, and the digest of `also`) of `len`
+    /// bytes from `offset`; for a file, [`hash_range_with`] (it blocks: call
+    /// it on the blocking pool).
+    pub fn hash(
+        &self,
+        offset: u64,
+        len: u64,
+        with_md5: bool,
+        also: Option<Algorithm>,
+    ) -> std::io::Result<PartSums> {
         match self {
-            Origin::File(file) => hash_range(file, offset, len, with_md5, None),
+            Origin::File(file) => hash_range_with(file, offset, len, with_md5, also, None),
             Origin::Memory(bytes) => {
                 let range = bytes
                     .get(offset as usize..(offset + len) as usize)
                     .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::UnexpectedEof))?;
-                Ok(hash_bytes(range, with_md5))
+                Ok(hash_bytes(range, with_md5, also))
             }
         }
     }
 }
 
-/// The SHA-256 of bytes in memory, and their MD5 when `with_md5`: a stream's
-/// part, hashed as it is read (`engine::stream`).
-pub fn hash_bytes(bytes: &[u8], with_md5: bool) -> PartSums {
+/// The SHA-256 of bytes in memory, their MD5 when `with_md5` and the digest
+/// of `also`: a stream's part, hashed as it is read (`engine::stream`).
+pub fn hash_bytes(bytes: &[u8], with_md5: bool, also: Option<Algorithm>) -> PartSums {
     use md5::Md5;
     use sha2::{Digest, Sha256};
     PartSums {
         sha256: Sha256::digest(bytes).into(),
         md5: with_md5.then(|| Md5::digest(bytes).into()),
+        checksum: also.map(|a| {
+            let mut h = Hasher::new(a);
+            h.update(bytes);
+            h.finish()
+        }),
     }
 }
 
@@ -122,11 +135,25 @@ pub fn hash_range(
     with_md5: bool,
     meter: Option<&dyn Meter>,
 ) -> std::io::Result<PartSums> {
+    hash_range_with(file, offset, len, with_md5, None, meter)
+}
+
+/// [`hash_range`], and also the digest of `also` (an upload's
+/// `--checksum-algorithm` other than SHA-256) in the same pass.
+pub fn hash_range_with(
+    file: &File,
+    offset: u64,
+    len: u64,
+    with_md5: bool,
+    also: Option<Algorithm>,
+    meter: Option<&dyn Meter>,
+) -> std::io::Result<PartSums> {
     use md5::Md5;
     use sha2::{Digest, Sha256};
     let mut buf = vec![0; HASH_CHUNK.min(len as usize)];
     let mut sha256 = Sha256::new();
     let mut md5 = with_md5.then(Md5::new);
+    let mut other = also.map(Hasher::new);
     let mut at = offset;
     let end = offset + len;
     while at < end {
@@ -136,6 +163,9 @@ pub fn hash_range(
         if let Some(md5) = md5.as_mut() {
             md5.update(&buf[..n]);
         }
+        if let Some(other) = other.as_mut() {
+            other.update(&buf[..n]);
+        }
         if let Some(meter) = meter {
             meter.sent(n as u64);
         }
@@ -144,6 +174,7 @@ pub fn hash_range(
     Ok(PartSums {
         sha256: sha256.finalize().into(),
         md5: md5.map(|m| m.finalize().into()),
+        checksum: other.map(Hasher::finish),
     })
 }
 

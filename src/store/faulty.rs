@@ -283,10 +283,10 @@ impl<S: Store> Store for Faulty<S> {
         bucket: &str,
         key: &str,
         body: FileRange,
-        sha256: [u8; 32],
+        sums: PartSums,
         opts: &ObjectOptions,
     ) -> Result<Finished, StoreError> {
-        let call = self.inner.put_object(bucket, key, body, sha256, opts);
+        let call = self.inner.put_object(bucket, key, body, sums, opts);
         self.with_fault(Op::PutObject, None, call).await
     }
 
@@ -327,9 +327,12 @@ impl<S: Store> Store for Faulty<S> {
         &self,
         upload: &UploadHandle,
         parts: &[CompletedPart],
+        whole: Option<&crate::checksum::Tagged>,
         if_none_match: bool,
     ) -> Result<Finished, StoreError> {
-        let call = self.inner.complete_upload(upload, parts, if_none_match);
+        let call = self
+            .inner
+            .complete_upload(upload, parts, whole, if_none_match);
         self.with_fault(Op::CompleteUpload, None, call).await
     }
 

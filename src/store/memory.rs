@@ -128,7 +128,7 @@ fn checked_body(
             if let Some(meter) = &body.meter {
                 meter.sent(body.len);
             }
-            memory.hash(body.offset, body.len, true)
+            memory.hash(body.offset, body.len, true, None)
         }
     }
     .map_err(|e| err(ErrorKind::Fatal, op, &e.to_string()))?;
@@ -148,9 +148,10 @@ impl Store for MemoryStore {
         bucket: &str,
         key: &str,
         body: FileRange,
-        sha256: [u8; 32],
+        sums: PartSums,
         opts: &ObjectOptions,
     ) -> Result<Finished, StoreError> {
+        let sha256 = sums.sha256;
         checked_body("PutObject", &body, &sha256)?;
         let mut state = self.state.lock().unwrap();
         let at = (bucket.to_string(), key.to_string());
@@ -165,12 +166,14 @@ impl Store for MemoryStore {
             size: body.len,
             etag: Some(format!("\"{}\"", hex::encode(&sha256[..16]))),
             checksum_sha256: Some(b64(&sha256)),
+            checksum: None,
         };
         state.objects.insert(at, info.clone());
         Ok(Finished {
             location: None,
             etag: info.etag,
             checksum_sha256: info.checksum_sha256,
+            checksum: None,
         })
     }
 
@@ -253,6 +256,7 @@ impl Store for MemoryStore {
         &self,
         upload: &UploadHandle,
         parts: &[CompletedPart],
+        _whole: Option<&crate::checksum::Tagged>,
         if_none_match: bool,
     ) -> Result<Finished, StoreError> {
         const OP: &str = "CompleteMultipartUpload";
@@ -267,7 +271,9 @@ impl Store for MemoryStore {
             let stored = up
                 .parts
                 .get(&p.number)
-                .filter(|s| s.etag == p.etag && p.sha256.as_ref() == Some(&s.sha256))
+                .filter(|s| {
+                    s.etag == p.etag && p.checksum.as_ref().map(|t| &t.b64) == Some(&s.sha256)
+                })
                 .ok_or_else(|| err(ErrorKind::Fatal, OP, "InvalidPart"))?;
             size += stored.size;
             use base64::Engine;
@@ -288,6 +294,7 @@ impl Store for MemoryStore {
                 hex::encode(&digests.clone().finalize()[..16])
             )),
             checksum_sha256: Some(format!("{}-{n}", b64(&digests.finalize()))),
+            checksum: None,
         };
         state.uploads.remove(&upload.upload_id);
         state.objects.insert(at, info.clone());
@@ -295,6 +302,7 @@ impl Store for MemoryStore {
             location: None,
             etag: info.etag,
             checksum_sha256: info.checksum_sha256,
+            checksum: None,
         })
     }
 

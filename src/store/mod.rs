@@ -47,6 +47,8 @@ pub mod watchdog;
 
 use std::future::Future;
 
+use crate::checksum::{Algorithm, Choice, StoreKind, Sum, Tagged};
+
 pub use body::{FileRange, Meter};
 pub use limit::RateLimit;
 pub use object_options::{ObjectExtras, RequestOptions, SseCustomerKey};
@@ -171,6 +173,10 @@ pub struct ObjectOptions {
     /// older journals.
     #[serde(default, skip_serializing_if = "ObjectExtras::is_empty")]
     pub extras: ObjectExtras,
+    /// `--checksum-algorithm` and `--checksum-type`; SHA-256 (composite) in
+    /// journals written before they existed.
+    #[serde(default)]
+    pub checksum: Choice,
 }
 
 /// Where and how to reach the store; recorded in the journal so `resume`
@@ -208,6 +214,22 @@ pub struct PartSums {
     pub sha256: [u8; 32],
     /// Only when the store asks for it ([`Store::wants_md5`]).
     pub md5: Option<[u8; 16]>,
+    /// The upload's chosen algorithm's digest, when that is not SHA-256
+    /// (`--checksum-algorithm`): sent instead of the SHA-256 as the part's checksum.
+    pub checksum: Option<Sum>,
+}
+
+impl PartSums {
+    /// The part's checksum as the upload's algorithm makes it.
+    pub fn chosen(&self) -> Tagged {
+        match &self.checksum {
+            Some(sum) => Tagged::of(sum),
+            None => Tagged {
+                algorithm: Algorithm::Sha256,
+                b64: b64(&self.sha256),
+            },
+        }
+    }
 }
 
 /// A part as CompleteMultipartUpload needs it.
@@ -215,9 +237,9 @@ pub struct PartSums {
 pub struct CompletedPart {
     pub number: u32,
     pub etag: String,
-    /// Base64 SHA-256 of the part, as sent with UploadPart; `None` for a part
+    /// The part's checksum, as sent with UploadPart; `None` for a part
     /// sent without one (a Companion client's, through `serve`).
-    pub sha256: Option<String>,
+    pub checksum: Option<Tagged>,
 }
 
 /// What the store says about a finished object.
@@ -229,6 +251,8 @@ pub struct Finished {
     pub etag: Option<String>,
     /// Base64 SHA-256 as S3 reports it (composite "…-N" for multipart uploads).
     pub checksum_sha256: Option<String>,
+    /// Another algorithm's checksum, when the store reports one (`--checksum-algorithm`).
+    pub checksum: Option<Tagged>,
 }
 
 /// What the store says about an object that exists.
@@ -238,6 +262,8 @@ pub struct ObjectInfo {
     pub etag: Option<String>,
     /// Base64 SHA-256 (composite "…-N" for multipart objects), when stored.
     pub checksum_sha256: Option<String>,
+    /// Another algorithm's checksum, when stored (`--checksum-algorithm`).
+    pub checksum: Option<Tagged>,
 }
 
 /// A part the store holds for an open upload (ListParts).
@@ -293,13 +319,13 @@ pub trait Store: Send + Sync + 'static {
         key: &str,
     ) -> impl Future<Output = Result<Option<ObjectInfo>, StoreError>> + Send;
 
-    /// Uploads a whole object in one request; `sha256` is the body's digest.
+    /// Uploads a whole object in one request; `sums` are the body's digests.
     fn put_object(
         &self,
         bucket: &str,
         key: &str,
         body: FileRange,
-        sha256: [u8; 32],
+        sums: PartSums,
         opts: &ObjectOptions,
     ) -> impl Future<Output = Result<Finished, StoreError>> + Send;
 
@@ -320,6 +346,17 @@ pub trait Store: Send + Sync + 'static {
         body: FileRange,
         sums: PartSums,
     ) -> impl Future<Output = Result<String, StoreError>> + Send;
+
+    /// `Some((store, answer))` when this store is one measured to refuse
+    /// `choice` (`--checksum-algorithm`, `--checksum-type`), with what it
+    /// answered; asked before anything is created.
+    fn refuses_checksum(
+        &self,
+        _bucket: &str,
+        _choice: &Choice,
+    ) -> impl Future<Output = Option<(StoreKind, &'static str)>> + Send {
+        std::future::ready(None)
+    }
 
     /// Whether [`Store::upload_part`] can use each part's MD5 (to send as
     /// `Content-MD5`, where nothing else has the store check the bytes): the
@@ -344,11 +381,14 @@ pub trait Store: Send + Sync + 'static {
         false
     }
 
-    /// Completes the upload; `parts` must be sorted by number.
+    /// Completes the upload; `parts` must be sorted by number. `whole`: the
+    /// object's full-object checksum, for an upload created with one
+    /// (`--checksum-type full-object`), which the store checks.
     fn complete_upload(
         &self,
         upload: &UploadHandle,
         parts: &[CompletedPart],
+        whole: Option<&Tagged>,
         if_none_match: bool,
     ) -> impl Future<Output = Result<Finished, StoreError>> + Send;
 
@@ -456,10 +496,10 @@ impl Store for AnyStore {
         bucket: &str,
         key: &str,
         body: FileRange,
-        sha256: [u8; 32],
+        sums: PartSums,
         opts: &ObjectOptions,
     ) -> Result<Finished, StoreError> {
-        dispatch!(self, s => s.put_object(bucket, key, body, sha256, opts))
+        dispatch!(self, s => s.put_object(bucket, key, body, sums, opts))
     }
 
     async fn create_upload(
@@ -485,6 +525,14 @@ impl Store for AnyStore {
         dispatch!(self, s => s.wants_md5())
     }
 
+    async fn refuses_checksum(
+        &self,
+        bucket: &str,
+        choice: &Choice,
+    ) -> Option<(StoreKind, &'static str)> {
+        dispatch!(self, s => s.refuses_checksum(bucket, choice))
+    }
+
     fn will_send(&self, upload: &UploadHandle, number: u32, sha256: [u8; 32]) {
         match self {
             AnyStore::Sdk(s) => s.will_send(upload, number, sha256),
@@ -503,9 +551,10 @@ impl Store for AnyStore {
         &self,
         upload: &UploadHandle,
         parts: &[CompletedPart],
+        whole: Option<&Tagged>,
         if_none_match: bool,
     ) -> Result<Finished, StoreError> {
-        dispatch!(self, s => s.complete_upload(upload, parts, if_none_match))
+        dispatch!(self, s => s.complete_upload(upload, parts, whole, if_none_match))
     }
 
     async fn abort_upload(&self, upload: &UploadHandle) -> Result<(), StoreError> {

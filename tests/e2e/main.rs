@@ -9,6 +9,7 @@
 mod support;
 
 mod bad_input;
+mod checksums;
 mod completions;
 mod faults;
 mod lambda;

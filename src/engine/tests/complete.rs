@@ -66,6 +66,7 @@ fn only_the_parts_own_multipart_etag_is_taken_for_ours() {
         size: 10,
         etag: format!("\"{etag}\""),
         sha256: "not-base64!".into(),
+        checksum: None,
     };
     let mut journal = crate::journal::tests::sample(vec![
         part(1, "0123456789abcdef0123456789abcdef"),
@@ -78,6 +79,7 @@ fn only_the_parts_own_multipart_etag_is_taken_for_ours() {
         size: 20,
         etag: Some(format!("\"{etag}\"")),
         checksum_sha256: None,
+        checksum: None,
     };
     assert_eq!(is_our_object(&object(&want), &journal), Verdict::Ours);
     // Same size, same part count, another upload's ETag: not ours.

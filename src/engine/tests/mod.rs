@@ -269,6 +269,7 @@ impl Fixture {
                 size: p.len,
                 etag: String::new(),
                 sha256: b64(&part_sha(&self.file, p)),
+                checksum: None,
             })
             .collect();
         composite_sha256(&parts).unwrap()

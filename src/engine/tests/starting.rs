@@ -103,9 +103,14 @@ async fn the_sweep_never_touches_an_upload_another_client_may_own() {
         len: PART,
         meter: None,
     };
-    let sums = crate::engine::hash::hash(fx.file.clone().into(), fx.plan.part(1).unwrap(), false)
-        .await
-        .unwrap();
+    let sums = crate::engine::hash::hash(
+        fx.file.clone().into(),
+        fx.plan.part(1).unwrap(),
+        false,
+        None,
+    )
+    .await
+    .unwrap();
     fx.store.upload_part(&theirs, 1, body, sums).await.unwrap();
     fx.store.lose_answer(Op::CreateUpload, 2);
     let started = session::start(

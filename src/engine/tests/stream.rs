@@ -23,7 +23,7 @@ fn stream_of(fx: &Fixture, name: &str, data: &[u8]) -> Stream {
     let path = fx.dir.path().parent().unwrap().join(name);
     std::fs::write(&path, data).unwrap();
     let reader = Arc::new(File::open(&path).unwrap());
-    let (first, _) = read_part(&reader, schedule().part_size(1), false).unwrap();
+    let (first, _) = read_part(&reader, schedule().part_size(1), false, None).unwrap();
     Stream {
         reader,
         schedule: schedule(),

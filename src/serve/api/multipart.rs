@@ -287,7 +287,10 @@ pub async fn complete(
         parts.push(CompletedPart {
             number,
             etag: p.etag,
-            sha256,
+            checksum: sha256.map(|b64| crate::checksum::Tagged {
+                algorithm: crate::checksum::Algorithm::Sha256,
+                b64,
+            }),
         });
     }
     parts.sort_by_key(|p| p.number);
@@ -299,7 +302,7 @@ pub async fn complete(
     }
     let done = state
         .store
-        .complete_upload(&up, &parts, false)
+        .complete_upload(&up, &parts, None, false)
         .await
         .map_err(|e| ApiError::from_store(&e))?;
     crate::serve::metrics::upload("completed");

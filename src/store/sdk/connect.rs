@@ -182,6 +182,7 @@ impl SdkStore {
             watchdog: Watchdog { stall_timeout },
             limit: None,
             credentials: CredentialsCache::new(Some(provider)),
+            kind: Default::default(),
         })
     }
 

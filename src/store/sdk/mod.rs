@@ -11,6 +11,7 @@
 //! - `errors`: every SDK error turned into a [`StoreError`], so no other
 //!   module needs to know the SDK's error types.
 
+mod checksum;
 pub mod connect;
 pub mod cors;
 mod errors;
@@ -21,9 +22,10 @@ mod tls;
 
 use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, StorageClass};
+use aws_sdk_s3::types::{CompletedMultipartUpload, StorageClass};
 use aws_sdk_s3::Client;
 
+use self::checksum::{reported, sdk_algorithm, sdk_type, with_checksum};
 pub use self::connect::ConnectError;
 use self::connect::{CredentialsCache, SignedPayloadHash};
 use self::errors::classify;
@@ -31,9 +33,10 @@ use super::body::FileBody;
 use super::limit::RateLimit;
 use super::watchdog::{Stamp, Watchdog};
 use super::{
-    b64, CompletedPart, ErrorKind, FileRange, Finished, ListedObject, ListedPart, ListedUpload,
+    CompletedPart, ErrorKind, FileRange, Finished, ListedObject, ListedPart, ListedUpload,
     ObjectInfo, ObjectOptions, PartSums, Store, StoreError, UploadHandle,
 };
+use crate::checksum::{Choice, StoreKind, Tagged};
 
 /// The storage classes the SDK knows, for the CLI's value check.
 pub fn storage_classes() -> &'static [&'static str] {
@@ -61,6 +64,8 @@ pub struct SdkStore {
     limit: Option<RateLimit>,
     /// For `serve`: the credentials a presigned POST is signed with.
     credentials: CredentialsCache,
+    /// Which store answers, once asked (`--checksum-algorithm`, `checksum`).
+    kind: std::sync::Arc<std::sync::OnceLock<StoreKind>>,
 }
 
 impl SdkStore {
@@ -69,22 +74,25 @@ impl SdkStore {
         SdkStore { limit, ..self }
     }
 
-    /// CreateMultipartUpload, with the SHA-256 checksum algorithm when `sha256`
-    /// (the engine always; `serve` when its client asks, because an upload
-    /// created so needs every part's checksum, which a stock Uppy cannot send).
+    /// CreateMultipartUpload, with the checksum algorithm of `opts` (SHA-256
+    /// unless `--checksum-algorithm` said otherwise) when `checksummed` (the
+    /// engine always; `serve` when its client asks, because an upload created
+    /// so needs every part's checksum, which a stock Uppy cannot send).
     pub(crate) async fn create_multipart(
         &self,
         bucket: &str,
         key: &str,
         opts: &ObjectOptions,
-        sha256: bool,
+        checksummed: bool,
     ) -> Result<UploadHandle, StoreError> {
+        let choice = checksummed.then_some(opts.checksum);
         let mut req = self
             .client
             .create_multipart_upload()
             .bucket(bucket)
             .key(key)
-            .set_checksum_algorithm(sha256.then_some(ChecksumAlgorithm::Sha256));
+            .set_checksum_algorithm(choice.map(|c| sdk_algorithm(c.algorithm)))
+            .set_checksum_type(choice.as_ref().and_then(sdk_type));
         req = options::on_create(req, opts);
         let request = async {
             let out = req
@@ -230,6 +238,7 @@ impl Store for SdkStore {
             {
                 Ok(out) => Ok(Some(ObjectInfo {
                     size: out.content_length().unwrap_or(0).max(0) as u64,
+                    checksum: reported!(out),
                     etag: out.e_tag,
                     checksum_sha256: out.checksum_sha256,
                 })),
@@ -247,21 +256,21 @@ impl Store for SdkStore {
         bucket: &str,
         key: &str,
         body: FileRange,
-        sha256: [u8; 32],
+        sums: PartSums,
         opts: &ObjectOptions,
     ) -> Result<Finished, StoreError> {
+        let sha256 = sums.sha256;
         let stamp = Stamp::new();
         let len = body.len as i64;
-        let mut req = self
+        let req = self
             .client
             .put_object()
             .bucket(bucket)
             .key(key)
-            .content_length(len)
-            .checksum_sha256(b64(&sha256))
-            .body(ByteStream::from_body_1_x(
-                FileBody::new(body, stamp.clone()).limited(self.limit.clone()),
-            ));
+            .content_length(len);
+        let mut req = with_checksum!(req, &sums.chosen()).body(ByteStream::from_body_1_x(
+            FileBody::new(body, stamp.clone()).limited(self.limit.clone()),
+        ));
         req = options::on_put(req, opts);
         if opts.if_none_match {
             req = req.if_none_match("*");
@@ -275,6 +284,7 @@ impl Store for SdkStore {
                 .map_err(|e| self.classify("PutObject", bucket, key, e))?;
             Ok(Finished {
                 location: None,
+                checksum: reported!(out),
                 etag: out.e_tag,
                 checksum_sha256: out.checksum_sha256,
             })
@@ -304,15 +314,15 @@ impl Store for SdkStore {
         let stamp = Stamp::new();
         let len = body.len as i64;
         let request = async {
-            let out = self
+            let req = self
                 .client
                 .upload_part()
                 .bucket(&upload.bucket)
                 .key(&upload.key)
                 .upload_id(&upload.upload_id)
                 .part_number(number as i32)
-                .content_length(len)
-                .checksum_sha256(b64(&sha256))
+                .content_length(len);
+            let out = with_checksum!(req, &sums.chosen())
                 .body(ByteStream::from_body_1_x(
                     FileBody::new(body, stamp.clone()).limited(self.limit.clone()),
                 ))
@@ -336,21 +346,25 @@ impl Store for SdkStore {
 
     /// CompleteMultipartUpload, the only one: the engine's (through
     /// [`Store::complete_upload`]) and `serve`'s. Each part's checksum is sent
-    /// when it has one; `if_none_match` makes it a conditional write.
+    /// when it has one, and the object's when it is a full-object one;
+    /// `if_none_match` makes it a conditional write.
     async fn complete_upload(
         &self,
         upload: &UploadHandle,
         parts: &[CompletedPart],
+        whole: Option<&Tagged>,
         if_none_match: bool,
     ) -> Result<Finished, StoreError> {
         let parts = parts
             .iter()
             .map(|p| {
-                aws_sdk_s3::types::CompletedPart::builder()
+                let part = aws_sdk_s3::types::CompletedPart::builder()
                     .part_number(p.number as i32)
-                    .e_tag(&p.etag)
-                    .set_checksum_sha256(p.sha256.clone())
-                    .build()
+                    .e_tag(&p.etag);
+                match &p.checksum {
+                    Some(t) => with_checksum!(part, t).build(),
+                    None => part.build(),
+                }
             })
             .collect();
         let mut req = self
@@ -364,6 +378,10 @@ impl Store for SdkStore {
                     .set_parts(Some(parts))
                     .build(),
             );
+        if let Some(whole) = whole {
+            req = with_checksum!(req, whole)
+                .checksum_type(aws_sdk_s3::types::ChecksumType::FullObject);
+        }
         if if_none_match {
             req = req.if_none_match("*");
         }
@@ -374,6 +392,7 @@ impl Store for SdkStore {
                 self.classify("CompleteMultipartUpload", &upload.bucket, &upload.key, e)
             })?;
             Ok(Finished {
+                checksum: reported!(out),
                 location: out.location,
                 etag: out.e_tag,
                 checksum_sha256: out.checksum_sha256,
@@ -487,12 +506,21 @@ impl Store for SdkStore {
     async fn list_objects(&self, b: &str, prefix: &str) -> Result<Vec<ListedObject>, StoreError> {
         self.list_all_objects(b, prefix).await
     }
+
+    async fn refuses_checksum(
+        &self,
+        bucket: &str,
+        choice: &Choice,
+    ) -> Option<(StoreKind, &'static str)> {
+        self.refusal(bucket, choice).await
+    }
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::connect::configure;
     use super::*;
+    use crate::store::b64;
     use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
     use aws_smithy_http_client::test_util::{capture_request, CaptureRequestReceiver};
     use std::sync::Arc;
@@ -522,6 +550,7 @@ pub(crate) mod tests {
                     "AKID", "SECRET", None, None, "test",
                 )),
             )),
+            kind: Default::default(),
         };
         (store, rx)
     }
@@ -557,6 +586,7 @@ pub(crate) mod tests {
                 PartSums {
                     sha256: fake,
                     md5: None,
+                    checksum: None,
                 },
             )
             .await;
@@ -580,7 +610,17 @@ pub(crate) mod tests {
 
         let (store, rx) = captured();
         let _ = store
-            .put_object("bkt", "key", hello(), fake, &ObjectOptions::default())
+            .put_object(
+                "bkt",
+                "key",
+                hello(),
+                PartSums {
+                    sha256: fake,
+                    md5: None,
+                    checksum: None,
+                },
+                &ObjectOptions::default(),
+            )
             .await;
         let req = rx.expect_request();
         assert_eq!(

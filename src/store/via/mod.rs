@@ -71,6 +71,7 @@ use super::{
     b64, CompletedPart, ErrorKind, FileRange, Finished, ListedPart, ListedUpload, ObjectInfo,
     ObjectOptions, PartSums, Store, StoreError, UploadHandle,
 };
+use crate::checksum::{Algorithm, Choice, StoreKind, Tagged};
 use crate::protocol::{
     self, CompletePartEntry, CompleteRequest, CompleteResponse, CreateRequest, CreateResponse,
     ObjectStatus, ParamsResponse, PartEntry,
@@ -197,7 +198,7 @@ impl ViaStore {
 /// not hash ahead comes here, so the SHA-256 it also computes costs little.
 async fn content_md5(range: &FileRange) -> Result<String, StoreError> {
     let (file, offset, len) = (range.file.clone(), range.offset, range.len);
-    let sums = tokio::task::spawn_blocking(move || file.hash(offset, len, true))
+    let sums = tokio::task::spawn_blocking(move || file.hash(offset, len, true, None))
         .await
         .map_err(|e| StoreError::new(ErrorKind::Fatal, "UploadPart", e.to_string()))?
         .map_err(|e| {
@@ -252,6 +253,7 @@ impl Store for ViaStore {
             size: answer.size.unwrap_or(0),
             etag: answer.etag,
             checksum_sha256: answer.checksum_sha256,
+            checksum: None,
         }))
     }
 
@@ -265,7 +267,7 @@ impl Store for ViaStore {
         _bucket: &str,
         key: &str,
         body: FileRange,
-        _sha256: [u8; 32],
+        _sums: PartSums,
         opts: &ObjectOptions,
     ) -> Result<Finished, StoreError> {
         const OP: &str = "backend params";
@@ -331,6 +333,7 @@ impl Store for ViaStore {
                 location: None,
                 etag: header_etag.or_else(|| errors::xml_field(&text, "ETag").map(str::to_string)),
                 checksum_sha256: None,
+                checksum: None,
             })
         };
         self.inner.watchdog.small("PostObject", request).await
@@ -442,6 +445,16 @@ impl Store for ViaStore {
         true
     }
 
+    /// A backend signs each part with its SHA-256 (serve's `sha256=`) or with
+    /// nothing (Companion): no other algorithm can reach the store.
+    async fn refuses_checksum(
+        &self,
+        _bucket: &str,
+        _choice: &Choice,
+    ) -> Option<(StoreKind, &'static str)> {
+        Some((StoreKind::Backend, StoreKind::BACKEND_ANSWER))
+    }
+
     /// Companion: each PUT carries `Content-MD5`, the only check of its bytes.
     async fn wants_md5(&self) -> bool {
         matches!(self.dialect().await, Ok(Dialect::Companion))
@@ -451,6 +464,7 @@ impl Store for ViaStore {
         &self,
         upload: &UploadHandle,
         parts: &[CompletedPart],
+        _whole: Option<&Tagged>,
         _if_none_match: bool,
     ) -> Result<Finished, StoreError> {
         let serve = self.dialect().await? == Dialect::Serve;
@@ -460,7 +474,11 @@ impl Store for ViaStore {
                 .map(|p| CompletePartEntry {
                     part_number: p.number,
                     etag: p.etag.clone(),
-                    checksum_sha256: p.sha256.clone().filter(|_| serve),
+                    checksum_sha256: p
+                        .checksum
+                        .as_ref()
+                        .filter(|t| serve && t.algorithm == Algorithm::Sha256)
+                        .map(|t| t.b64.clone()),
                 })
                 .collect(),
         };
@@ -477,6 +495,7 @@ impl Store for ViaStore {
             location: answer.location,
             etag: answer.etag,
             checksum_sha256: answer.checksum_sha256,
+            checksum: None,
         })
     }
 
