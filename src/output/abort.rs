@@ -123,14 +123,10 @@ pub fn stale_total(aborted: usize, kept: usize, done: bool) {
         }
     };
     if kept > 0 {
-        let (n, own) = if kept == 1 {
-            ("1 upload".to_string(), "owns it")
-        } else {
-            (format!("{kept} uploads"), "owns each")
-        };
+        let n = count(kept, "upload");
         let verb = if done { "kept" } else { "would keep" };
         line.push_str(&format!(
-            "; {verb} {n} that a local journal {own}, as `s3up resume` continues them \
+            "; {verb} {n} that a local journal owns, as `s3up resume` continues them \
              (add --include-local to abort them too, with their journals)"
         ));
     }

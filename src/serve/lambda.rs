@@ -202,7 +202,7 @@ mod tests {
         assert_eq!(answer["statusCode"], 200, "{answer}");
         assert_eq!(
             body(&answer),
-            serde_json::json!({"id": "alice-laptop", "prefix": "alice/"})
+            serde_json::json!({"id": "alice-laptop", "prefix": "alice/", "bucket": "bkt"})
         );
         assert_eq!(
             answer["headers"]["access-control-allow-origin"], ORIGIN,

@@ -40,6 +40,10 @@ const RETRYABLE_CODES: &[&str] = &[
     // payload hash, S3 names it XAmzContentSHA256Mismatch, not BadDigest.
     "BadDigest",
     "XAmzContentSHA256Mismatch",
+    // Garage 2.5's name for the same mismatch ("SHA256 checksum verification
+    // failed (from x-amz-content-sha256)"); on AWS it means a malformed
+    // digest header, which the retries then spend and report.
+    "InvalidDigest",
     "IncompleteBody",
 ];
 

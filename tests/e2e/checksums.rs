@@ -446,8 +446,6 @@ fn bad_combinations_and_via_are_refused() {
         &[
             "--via",
             "http://127.0.0.1:9",
-            "--token",
-            "t",
             "--checksum-algorithm",
             "CRC32C",
         ],

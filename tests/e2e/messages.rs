@@ -360,13 +360,6 @@ fn usage_errors_read_well_and_answer_other_tools_words() {
          --yes only lists what it would abort). Run `s3up --help` for usage",
     );
     says(
-        &offline(&s, &["put", "-", "s3://bkt/k"]),
-        2,
-        "reading from standard input ('-') is not supported yet: s3up hashes each part before \
-         sending it and re-reads parts to resume, so it needs a file. Save the stream to a file \
-         first, then `s3up put FILE s3://BUCKET/KEY`",
-    );
-    says(
         &offline(&s, &["abort", "--remote", "s3://bkt/old/"]),
         2,
         "--remote needs --older-than AGE, so that uploads still in progress are spared. Add it, \
