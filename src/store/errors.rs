@@ -40,10 +40,6 @@ const RETRYABLE_CODES: &[&str] = &[
     // payload hash, S3 names it XAmzContentSHA256Mismatch, not BadDigest.
     "BadDigest",
     "XAmzContentSHA256Mismatch",
-    // Garage 2.5's name for the same mismatch ("SHA256 checksum verification
-    // failed (from x-amz-content-sha256)"); on AWS it means a malformed
-    // digest header, which the retries then spend and report.
-    "InvalidDigest",
     "IncompleteBody",
 ];
 
@@ -70,6 +66,13 @@ pub(crate) fn s3_error_kind(code: Option<&str>, message: Option<&str>, status: u
         (Some("ExpiredRequest"), _) => ErrorKind::Expired,
         (Some("AccessDenied"), _) if message.contains("Request has expired") => ErrorKind::Expired,
         (Some("InvalidRequest"), _) if message.contains("Date is too old") => ErrorKind::Expired,
+        // Garage 2.5 names a body that does not match its hash InvalidDigest
+        // ("… checksum verification failed (from x-amz-content-sha256)"): a
+        // resend fixes it, as BadDigest. Its other InvalidDigest (Complete
+        // naming parts with checksums they were not sent with) cannot be.
+        (Some("InvalidDigest"), _) if message.contains("checksum verification failed") => {
+            ErrorKind::Retryable
+        }
         (Some(c), _) if RETRYABLE_CODES.contains(&c) => ErrorKind::Retryable,
         (Some(c), _) if ACCESS_CODES.contains(&c) => ErrorKind::AccessDenied,
         (_, 403) => ErrorKind::AccessDenied,
@@ -124,6 +127,18 @@ mod tests {
             (None, "", 412, ErrorKind::PreconditionFailed),
             (Some("SlowDown"), "", 503, ErrorKind::Retryable),
             (Some("BadDigest"), "", 400, ErrorKind::Retryable),
+            (
+                Some("InvalidDigest"),
+                "Invalid digest: SHA256 checksum verification failed (from x-amz-content-sha256)",
+                400,
+                ErrorKind::Retryable,
+            ),
+            (
+                Some("InvalidDigest"),
+                "Invalid digest: Invalid checksum for part 1",
+                400,
+                ErrorKind::Fatal,
+            ),
             (
                 Some("XAmzContentSHA256Mismatch"),
                 "",
