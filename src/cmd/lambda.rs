@@ -5,7 +5,9 @@
 //! handed to the same clap definitions, so their syntax, ranges and defaults
 //! are `serve`'s own, written once. Authentication is the tokens file's
 //! lines in `S3UP_TOKENS` and/or the JWT secret in `S3UP_JWT_SECRET` (Lambda
-//! keeps environment variables encrypted at rest). Credentials come from the
+//! keeps environment variables encrypted at rest), each either the value
+//! itself or the ARN of an SSM parameter or Secrets Manager secret holding
+//! it, read at cold start (`lambda_secrets`). Credentials come from the
 //! function's role through the ordinary chain, the region from `AWS_REGION`,
 //! which Lambda sets, and an endpoint (for tests) from `AWS_ENDPOINT_URL`.
 //! Presigned URLs never outlive the role's session credentials, as in
@@ -57,7 +59,14 @@ pub const JSON_LOGS: &str = "S3UP_JSON_LOGS";
 pub async fn run() -> Result<()> {
     let env = |name: &str| std::env::var(name).ok();
     let (global, args) = options(env)?;
-    let auth = auth(env, &args)?;
+    let tokens = super::lambda_secrets::resolve(TOKENS, env(TOKENS)).await?;
+    let jwt = super::lambda_secrets::resolve(JWT_SECRET, env(JWT_SECRET)).await?;
+    let resolved = |name: &str| match name {
+        TOKENS => tokens.clone(),
+        JWT_SECRET => jwt.clone(),
+        _ => env(name),
+    };
+    let auth = auth(resolved, &args)?;
     super::serve::check_prefix(&args)?;
     super::serve::init_logs(args.json_logs);
     let store = super::serve::connect(&global, &args).await?;
@@ -115,7 +124,8 @@ pub fn options(env: impl Fn(&str) -> Option<String>) -> Result<(GlobalArgs, Serv
     }
 }
 
-/// The tokens and/or the JWT secret from `env`; at least one is needed.
+/// The tokens and/or the JWT secret from `env` (ARNs already read by
+/// [`super::lambda_secrets::resolve`]); at least one is needed.
 pub fn auth(env: impl Fn(&str) -> Option<String>, args: &ServeArgs) -> Result<Auth> {
     let tokens = env(TOKENS)
         .filter(|t| !t.trim().is_empty())
@@ -123,13 +133,6 @@ pub fn auth(env: impl Fn(&str) -> Option<String>, args: &ServeArgs) -> Result<Au
     let jwt = env(JWT_SECRET)
         .filter(|t| !t.is_empty())
         .map(|t| Source::new(t.into_bytes(), JWT_SECRET.into()));
-    let is_arn = |v: &[u8]| v.trim_ascii_start().starts_with(b"arn:");
-    if tokens.as_ref().is_some_and(|s| is_arn(s.value.as_bytes())) {
-        return Err(output::lambda::arn_not_read(TOKENS));
-    }
-    if jwt.as_ref().is_some_and(|s| is_arn(&s.value)) {
-        return Err(output::lambda::arn_not_read(JWT_SECRET));
-    }
     if tokens.is_none() && jwt.is_none() {
         return Err(output::lambda::auth_needed());
     }
@@ -207,12 +210,6 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(e.contains("S3UP_JWT_SECRET") && e.contains("32"), "{e}");
-        let arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/s3up/tokens";
-        let e = auth(env(&[("S3UP_TOKENS", arn)]), &args)
-            .err()
-            .unwrap()
-            .to_string();
-        assert!(e.contains("S3UP_TOKENS holds an ARN"), "{e}");
         let tokens =
             "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 alice/ a";
         let auth = auth(env(&[("S3UP_TOKENS", tokens)]), &args).unwrap();

@@ -11,6 +11,7 @@
 mod abort;
 mod context;
 pub mod lambda;
+pub mod lambda_secrets;
 mod list;
 mod object;
 mod put;

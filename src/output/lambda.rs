@@ -25,11 +25,84 @@ pub fn auth_needed() -> Error {
     )
 }
 
-/// A secret given as an ARN, which this build does not fetch.
+/// A secret given as an ARN in a build without the `lambda` feature.
 pub fn arn_not_read(var: &str) -> Error {
     Error::Usage(format!(
-        "{var} holds an ARN, but this build reads secrets only from the environment: \
-         put the value itself in {var}"
+        "{var} holds an ARN, but this build does not read SSM or Secrets Manager: \
+         build s3up-lambda with --features lambda, or put the value itself in {var}"
+    ))
+}
+
+/// A value that starts as an ARN but names no parameter or secret.
+pub fn bad_arn(var: &str, value: &str) -> Error {
+    Error::Usage(format!(
+        "{var} holds `{value}`, which is not the ARN of an SSM parameter or a Secrets Manager secret: \
+         use arn:aws:ssm:REGION:ACCOUNT:parameter/NAME or \
+         arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME, or put the value itself in {var}"
+    ))
+}
+
+/// "SSM parameter" or "Secrets Manager secret".
+fn holder(ssm: bool) -> &'static str {
+    if ssm {
+        "SSM parameter"
+    } else {
+        "Secrets Manager secret"
+    }
+}
+
+/// The IAM action that reads it.
+fn action(ssm: bool) -> &'static str {
+    if ssm {
+        "ssm:GetParameter"
+    } else {
+        "secretsmanager:GetSecretValue"
+    }
+}
+
+pub fn secret_not_found(var: &str, arn: &str, ssm: bool) -> Error {
+    Error::failed(format!(
+        "{var} names the {} `{arn}`, which does not exist: create it in that region and account, \
+         or fix the ARN",
+        holder(ssm)
+    ))
+}
+
+/// Refused by IAM: the role lacks the read action, or (`kms`) the key's Decrypt.
+pub fn secret_denied(var: &str, arn: &str, ssm: bool, kms: bool) -> Error {
+    let fix = if kms {
+        "allow kms:Decrypt on the KMS key that encrypts it to the function's role \
+         (KmsKeyArn in deploy/lambda/template.yaml)"
+            .to_string()
+    } else {
+        format!(
+            "allow {} on that ARN to the function's role (deploy/lambda/template.yaml does when the ARN is its parameter)",
+            action(ssm)
+        )
+    };
+    Error::failed(format!(
+        "{var} names the {} `{arn}`, which the function may not read: {fix}",
+        holder(ssm)
+    ))
+}
+
+pub fn secret_empty(var: &str, arn: &str, ssm: bool) -> Error {
+    let what = if ssm {
+        "is empty"
+    } else {
+        "has no text value (SecretString)"
+    };
+    Error::failed(format!(
+        "{var} names the {} `{arn}`, which {what}: store the value {var} would hold in it",
+        holder(ssm)
+    ))
+}
+
+/// Any other failure: network, throttling past the SDK's retries.
+pub fn secret_unreadable(var: &str, arn: &str, why: &str) -> Error {
+    Error::failed(format!(
+        "{var} names `{arn}`, which could not be read: {why}. \
+         Check that the function can reach the service (a VPC needs an endpoint for it), then retry"
     ))
 }
 

@@ -382,6 +382,234 @@ fn the_page_from_the_function_url_uploads_and_resumes_after_a_reload() {
     assert!(srv.list_uploads(&bucket).is_empty());
 }
 
+/// Puts `params` (name, value) into moto's SSM as SecureStrings and
+/// `secrets` (name, value) into its Secrets Manager, with boto3 from .venv
+/// (moto serves both on its S3 port); returns their ARNs, in that order.
+fn seed_moto(moto: &Server, params: &[(&str, &str)], secrets: &[(&str, &str)]) -> Vec<String> {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: run scripts/install-servers (moto brings boto3)",
+        python.display()
+    );
+    let script = r#"
+import boto3, json, sys
+todo = json.loads(sys.argv[1])
+ssm, sm = boto3.client("ssm"), boto3.client("secretsmanager")
+for name, value in todo["params"]:
+    ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+    print(ssm.get_parameter(Name=name)["Parameter"]["ARN"])
+for name, value in todo["secrets"]:
+    print(sm.create_secret(Name=name, SecretString=value)["ARN"])
+"#;
+    let todo = json!({"params": params, "secrets": secrets}).to_string();
+    let out = Command::new(python)
+        .args(["-c", script, &todo])
+        .envs(moto.env())
+        // No profile: boto3, unlike the SDK, refuses a named one it cannot find.
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("run .venv/bin/python");
+    assert_exit(&out, 0);
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The function's settings with its secrets read from SSM and Secrets
+/// Manager, which `moto` models: endpoints named per service, as the SDK
+/// allows, while S3 stays `srv`'s (Garage).
+fn secret_envs<'a>(moto: &'a Server, tokens: &'a str, jwt: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("S3UP_PREFIX", "up"),
+        ("S3UP_TOKENS", tokens),
+        ("S3UP_JWT_SECRET", jwt),
+        ("AWS_ENDPOINT_URL_SSM", &moto.endpoint),
+        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", &moto.endpoint),
+    ]
+}
+
+const JWT_SECRET: &str = "lambda-jwt-secret-from-secrets-manager-0123456789";
+
+/// S3UP_TOKENS the ARN of a SecureString parameter, S3UP_JWT_SECRET the ARN
+/// of a Secrets Manager secret (both in moto), S3 on Garage: `put --via`
+/// with the token stored in SSM uploads, a wrong token is refused, and a
+/// JWT signed with the secret stored in Secrets Manager is accepted.
+#[test]
+fn secrets_read_from_ssm_and_secrets_manager_at_cold_start() {
+    let srv = support::server(support::Kind::Garage);
+    let moto = support::server(support::Kind::Moto);
+    let bucket = srv.new_bucket("lambda-secrets");
+    let tokens = format!("{} alice alice-id", hashed(TOKEN));
+    let arns = seed_moto(
+        moto,
+        &[(&format!("/s3up-test/{bucket}/tokens"), &tokens)],
+        &[(&format!("s3up-test/{bucket}/jwt"), JWT_SECRET)],
+    );
+    let [tokens_arn, jwt_arn] = &arns[..] else {
+        panic!("two ARNs from moto: {arns:?}")
+    };
+    assert!(
+        tokens_arn.starts_with("arn:aws:ssm:us-east-1:"),
+        "{tokens_arn}"
+    );
+    assert!(
+        jwt_arn.starts_with("arn:aws:secretsmanager:us-east-1:"),
+        "{jwt_arn}"
+    );
+    let watch = Watch::start(
+        srv,
+        &srv.endpoint,
+        &bucket,
+        &secret_envs(moto, tokens_arn, jwt_arn),
+    );
+
+    // The token whose hash is in the SSM parameter.
+    let s = Scratch::new();
+    let file = s.file("secret.bin", 6 * MIB, 23);
+    let key = "up/alice/secret.bin";
+    let out = run(client(&s).arg("put").arg(&file).args([
+        "--via",
+        &watch.url,
+        key,
+        "--part-size",
+        "5MiB",
+    ]));
+    assert_exit(&out, 0);
+    assert_object_equals(srv, &bucket, key, &file);
+
+    // A token that is not there.
+    let out = run(client(&s)
+        .env("S3UP_TOKEN", "not-the-token-0123456789")
+        .arg("put")
+        .arg(&file)
+        .args(["--via", &watch.url, "up/alice/wrong.bin"]));
+    assert_exit(&out, 1);
+    assert_eq!(srv.object_size(&bucket, "up/alice/wrong.bin"), None);
+
+    // JWTs signed with the secret in Secrets Manager, and with another.
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 600;
+    let claims = json!({"exp": exp, "prefix": "carol", "sub": "carol"});
+    let jwt = |secret: &str| {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::default(),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
+    };
+    let http = reqwest::blocking::Client::new();
+    let create = |token: &str| {
+        let r = http
+            .post(watch.path("/s3/multipart"))
+            .bearer_auth(token)
+            .json(&json!({"filename": "jwt.bin"}))
+            .send()
+            .unwrap();
+        (r.status().as_u16(), r.json::<Value>().unwrap())
+    };
+    let (status, made) = create(&jwt(JWT_SECRET));
+    assert_eq!(status, 200, "{made}");
+    assert!(
+        made["key"].as_str().unwrap().starts_with("up/carol/"),
+        "{made}"
+    );
+    let (status, refused) = create(&jwt("another-secret-of-at-least-32-bytes-0000"));
+    assert_eq!(status, 401, "{refused}");
+}
+
+/// `s3up-lambda` itself, as Lambda starts it (built by cargo with the
+/// `lambda` feature, as the emulator builds it), with `envs`: its exit and
+/// what it printed. Each of these fails before it asks for an event.
+fn cold_start(srv: &Server, moto: &Server, envs: &[(&str, &str)]) -> Output {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    Command::new(cargo)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "run",
+            "--quiet",
+            "--features",
+            "lambda",
+            "--bin",
+            "s3up-lambda",
+        ])
+        .envs(srv.env())
+        .env("S3UP_BUCKET", "any-bucket")
+        .env("AWS_ENDPOINT_URL_SSM", &moto.endpoint)
+        .env("AWS_ENDPOINT_URL_SECRETS_MANAGER", &moto.endpoint)
+        .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("cargo run --bin s3up-lambda")
+}
+
+/// The one error line the function printed (its log line under Lambda).
+fn error_line(out: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("s3up-lambda:"))
+        .collect();
+    assert_eq!(lines.len(), 1, "one error line: {}", support::describe(out));
+    lines[0].to_string()
+}
+
+/// A parameter or secret that is not there, and a malformed ARN, end the
+/// cold start with one line that names the variable and the ARN.
+#[test]
+fn a_missing_parameter_or_secret_ends_the_cold_start_in_one_line() {
+    let srv = support::server(support::Kind::Garage);
+    let moto = support::server(support::Kind::Moto);
+    let missing = "arn:aws:ssm:us-east-1:123456789012:parameter/s3up-test/no-such-tokens";
+    let out = cold_start(srv, moto, &[("S3UP_TOKENS", missing)]);
+    assert_exit(&out, 1);
+    let line = error_line(&out);
+    assert_eq!(
+        line,
+        format!(
+            "s3up-lambda: error: S3UP_TOKENS names the SSM parameter `{missing}`, which does not \
+             exist: create it in that region and account, or fix the ARN"
+        )
+    );
+
+    let missing = "arn:aws:secretsmanager:us-east-1:123456789012:secret:s3up-test/no-such-AbCdEf";
+    let out = cold_start(srv, moto, &[("S3UP_JWT_SECRET", missing)]);
+    assert_exit(&out, 1);
+    let line = error_line(&out);
+    assert!(
+        line.contains(&format!(
+            "S3UP_JWT_SECRET names the Secrets Manager secret `{missing}`, which does not exist"
+        )),
+        "{line}"
+    );
+
+    // An empty parameter.
+    let arns = seed_moto(moto, &[("/s3up-test/blank-tokens", " ")], &[]);
+    let out = cold_start(srv, moto, &[("S3UP_TOKENS", &arns[0])]);
+    assert_exit(&out, 1);
+    let line = error_line(&out);
+    assert!(line.contains("which is empty"), "{line}");
+
+    let out = cold_start(
+        srv,
+        moto,
+        &[("S3UP_TOKENS", "arn:aws:ssm:us-east-1:tokens")],
+    );
+    assert_exit(&out, 2);
+    let line = error_line(&out);
+    assert!(
+        line.contains("S3UP_TOKENS holds `arn:aws:ssm:us-east-1:tokens`, which is not the ARN"),
+        "{line}"
+    );
+}
+
 /// The (action, resource) pairs of the README's IAM table, resources as
 /// written there (`arn:aws:s3:::BUCKET/PREFIX*`); `--apply-bucket-cors`'s
 /// row left out, since the function never applies the bucket's CORS (the
@@ -431,6 +659,12 @@ fn template_iam() -> BTreeSet<(String, String)> {
     let policy = policy.split("\n  Function:").next().unwrap();
     let readme_form = |r: &str| match r.trim().trim_matches('"') {
         "!GetAtt FunctionLogs.Arn" => "the function's log group".to_string(),
+        "!Ref TokensArn" | "!Ref JwtSecretArn" => {
+            "the ARN that `S3UP_TOKENS` or `S3UP_JWT_SECRET` holds".to_string()
+        }
+        "!Ref SecretsKmsKeyArn" => {
+            "the customer-managed KMS key of that parameter or secret".to_string()
+        }
         r => r
             .trim_start_matches("!Sub ")
             .trim_matches('"')
@@ -439,7 +673,19 @@ fn template_iam() -> BTreeSet<(String, String)> {
             .replace("${Prefix}", "PREFIX"),
     };
     let mut pairs = BTreeSet::new();
-    for statement in policy.split("- Sid:").skip(1) {
+    let chunks: Vec<&str> = policy.split("- Sid:").collect();
+    for (before, statement) in chunks.iter().zip(&chunks[1..]) {
+        // A statement for a secret given as an ARN, or its KMS key, is
+        // there only when that parameter is given (`- !If` and a condition
+        // just before its Sid); the S3 and log statements always are.
+        let conditional = before.trim_end().lines().rev().nth(1).map(str::trim) == Some("- !If");
+        let secret = ["ssm:", "secretsmanager:", "kms:"]
+            .iter()
+            .any(|a| statement.contains(&format!("- {a}")));
+        assert_eq!(
+            conditional, secret,
+            "only the secrets' statements are conditional: {statement}"
+        );
         let mut actions = Vec::new();
         let mut resource = None;
         let mut in_actions = false;
@@ -471,7 +717,7 @@ fn the_templates_role_matches_the_readme_iam_table() {
     let readme = readme_iam();
     let template = template_iam();
     assert!(
-        readme.len() >= 6,
+        readme.len() >= 9,
         "the README's table was not read: {readme:?}"
     );
     assert_eq!(

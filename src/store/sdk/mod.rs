@@ -18,6 +18,8 @@ mod errors;
 mod list;
 pub mod options;
 pub mod presign;
+#[cfg(feature = "lambda")]
+pub mod secrets;
 mod tls;
 
 use aws_sdk_s3::error::SdkError;
