@@ -72,7 +72,7 @@ pub fn secret_not_found(var: &str, arn: &str, ssm: bool) -> Error {
 pub fn secret_denied(var: &str, arn: &str, ssm: bool, kms: bool) -> Error {
     let fix = if kms {
         "allow kms:Decrypt on the KMS key that encrypts it to the function's role \
-         (KmsKeyArn in deploy/lambda/template.yaml)"
+         (SecretsKmsKeyArn in deploy/lambda/template.yaml)"
             .to_string()
     } else {
         format!(
