@@ -145,12 +145,14 @@ pub struct BadBackend(pub String);
 
 impl ViaStore {
     /// A store for the backend at `backend` (http or https). Nothing is sent
-    /// yet. `own_key`: the user named the object's key.
+    /// yet. `own_key`: the user named the object's key. `no_verify_ssl`: no
+    /// TLS certificate is checked, the backend's nor the part URLs'.
     pub fn new(
         backend: &str,
         token: Option<Token>,
         stall_timeout: Duration,
         own_key: bool,
+        no_verify_ssl: bool,
     ) -> Result<ViaStore, BadBackend> {
         let url = reqwest::Url::parse(backend)
             .map_err(|e| BadBackend(format!("'{backend}' is not a URL ({e})")))?;
@@ -163,6 +165,7 @@ impl ViaStore {
             // Only the connect phase has a fixed limit; the watchdog fails a
             // request that stops making progress (see store::watchdog).
             .connect_timeout(Duration::from_secs(10))
+            .danger_accept_invalid_certs(no_verify_ssl)
             .build()
             .map_err(|e| BadBackend(format!("cannot build an HTTP client: {e}")))?;
         Ok(ViaStore {
