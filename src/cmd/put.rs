@@ -135,7 +135,13 @@ async fn put_file(
     let request;
     (opts.extras, request) = super::object::extras(args)?;
     let (store, used) = match &args.via {
-        Some(backend) => connect_via(backend, &args.token, tuning.stall_timeout, own_key)?,
+        Some(backend) => connect_via(
+            backend,
+            &args.token,
+            tuning.stall_timeout,
+            own_key,
+            global.no_verify_ssl,
+        )?,
         None => connect(&connection(global), tuning.stall_timeout, &args.token).await?,
     };
     let store = store.with_request_options(&request);

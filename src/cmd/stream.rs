@@ -118,7 +118,13 @@ pub(super) async fn put_stream(
     let tuning = &args.tuning;
     let opts = object_options(&args.object, Path::new(&dest.key));
     let (store, used) = match &args.via {
-        Some(backend) => connect_via(backend, &args.token, tuning.stall_timeout, true)?,
+        Some(backend) => connect_via(
+            backend,
+            &args.token,
+            tuning.stall_timeout,
+            true,
+            global.no_verify_ssl,
+        )?,
         None => connect(&connection(global), tuning.stall_timeout, &args.token).await?,
     };
     let store = Arc::new(store.limited(tuning.rate_limit()));

@@ -221,6 +221,7 @@ pub(crate) mod tests {
                 path_style: true,
                 via: None,
                 ca_bundle: None,
+                no_verify_ssl: false,
             },
             source: Source {
                 path: "/tmp/file.bin".into(),

@@ -986,3 +986,154 @@ fn backend_429_and_503_are_retried() {
     assert_object_equals(srv, &bucket, key, &file);
     assert!(front.faults_applied() >= 3, "{}", front.faults_applied());
 }
+
+/// `--checksum-algorithm` through `s3up serve` on Garage (which takes all
+/// five algorithms and both types): every choice round-trips through a
+/// multi-part put, and the object carries the expected checksum.
+#[test]
+fn serve_round_trips_every_checksum_choice() {
+    use crate::checksums::{assert_checksum, flags, CHOICES};
+    let srv = support::server(support::Kind::Garage);
+    let bucket = srv.new_bucket("via-sums");
+    let serve = start_serve(srv, &srv.endpoint, &bucket, &[]);
+    let s = Scratch::new();
+    let file = s.file("c.bin", 13 * MIB, 61);
+    for (i, choice) in CHOICES.into_iter().enumerate() {
+        let key = format!("up/alice/c{i}.bin");
+        let mut args = flags(choice);
+        args.extend(["--part-size", "5MiB"]);
+        put_ok(&s, &serve, &file, Some(&key), &args);
+        assert_object_equals(srv, &bucket, &key, &file);
+        assert_checksum(srv, &bucket, &key, choice, &file);
+    }
+    assert!(s.journals().is_empty());
+}
+
+/// A CRC32C put through `serve`, killed after two parts, resumes (each part
+/// signed with its CRC32C, the journal holding them for Complete) into the
+/// file's bytes and the file's composite CRC32C.
+#[test]
+fn serve_resumes_a_killed_crc32c_upload() {
+    let srv = support::server(support::Kind::Garage);
+    let bucket = srv.new_bucket("via-crc");
+    let proxy = FaultProxy::start(&srv.endpoint);
+    let serve = start_serve(srv, &proxy.endpoint(), &bucket, &[]);
+    throttle(&proxy, 2 * MIB);
+    let s = Scratch::new();
+    let file = s.file("crc.bin", 60 * MIB, 62);
+    let key = "up/alice/crc.bin";
+    let mut cmd = client(&s);
+    cmd.arg("put")
+        .arg(&file)
+        .args(["--via", &serve.url, key, "--part-size", "5MiB"])
+        .args(["--concurrency", "2", "--checksum-algorithm", "CRC32C"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    support::wait_for(
+        "two parts in the journal",
+        &mut child,
+        || serve.log(),
+        || {
+            s.journals().first().is_some_and(|j| {
+                std::fs::read_to_string(j)
+                    .ok()
+                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                    .is_some_and(|v| v["parts"].as_array().is_some_and(|p| p.len() >= 2))
+            })
+        },
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let journal = s.only_journal();
+    assert_eq!(journal["object"]["checksum"]["algorithm"], "CRC32C");
+    assert_eq!(
+        srv.object_size(&bucket, key),
+        None,
+        "completed before the kill"
+    );
+
+    proxy.clear_rules();
+    let out = run(client(&s).arg("resume"));
+    assert_exit(&out, 0);
+    assert_object_equals(srv, &bucket, key, &file);
+    crate::checksums::assert_checksum(srv, &bucket, key, ("CRC32C", None), &file);
+    assert!(s.journals().is_empty());
+}
+
+/// An algorithm the bucket's store is known to refuse (moto stores a SHA-256
+/// as a CRC64NVME): `serve` answers the create 400 with JSON, and the client
+/// says so in one line; nothing is created.
+#[test]
+fn serve_refuses_an_algorithm_its_store_refuses() {
+    let srv = support::server(support::Kind::Moto);
+    let bucket = srv.new_bucket("via-nosum");
+    let serve = start_serve(srv, &srv.endpoint, &bucket, &[]);
+    let asked = reqwest::blocking::Client::new()
+        .post(serve.url("/s3/multipart"))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({
+            "filename": "n.bin", "type": "application/octet-stream",
+            "key": "up/alice/n.bin", "checksumAlgorithm": "CRC64NVME"
+        }))
+        .send()
+        .unwrap();
+    assert_eq!(asked.status().as_u16(), 400);
+    let body: serde_json::Value = asked.json().unwrap();
+    assert_eq!(body["code"], "unsupported_checksum", "{body}");
+    assert!(
+        body["error"].as_str().unwrap_or("").contains("CRC64NVME"),
+        "{body}"
+    );
+
+    let s = Scratch::new();
+    let file = s.file("n.bin", 6 * MIB, 63);
+    let mut cmd = client(&s);
+    cmd.arg("put").arg(&file).args([
+        "--via",
+        &serve.url,
+        "up/alice/n.bin",
+        "--checksum-algorithm",
+        "CRC64NVME",
+    ]);
+    let out = run(&mut cmd);
+    assert_exit(&out, 1);
+    let line = support::one_error_line(&out);
+    assert!(line.contains("does not take CRC64NVME"), "{line}");
+    assert!(s.journals().is_empty());
+    assert_eq!(srv.object_size(&bucket, "up/alice/n.bin"), None);
+}
+
+/// A stock Uppy Companion signs no checksum: any algorithm but SHA-256 is
+/// refused before anything is created, in one line naming why.
+#[test]
+fn companion_refuses_other_checksums_before_creating() {
+    let srv = support::server(support::Kind::Garage);
+    let bucket = srv.new_bucket("comp-sums");
+    let companion = Companion::start(srv, &srv.endpoint, &bucket);
+    let s = Scratch::new();
+    let file = s.file("u.bin", 6 * MIB, 64);
+    let mut cmd = client(&s);
+    cmd.env_remove("S3UP_TOKEN").arg("put").arg(&file).args([
+        "--via",
+        &companion.url,
+        "u.bin",
+        "--checksum-algorithm",
+        "CRC32C",
+    ]);
+    let out = run(&mut cmd);
+    assert_exit(&out, 1);
+    let line = support::one_error_line(&out);
+    assert!(
+        line.contains("the upload backend does not take CRC32C"),
+        "{line}"
+    );
+    assert!(line.contains("Uppy Companion"), "{line}");
+    assert!(line.contains("Nothing was created"), "{line}");
+    assert!(s.journals().is_empty());
+    assert!(
+        srv.list_uploads(&bucket).is_empty(),
+        "an upload was created: {}",
+        companion.log_text()
+    );
+}
