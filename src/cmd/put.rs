@@ -322,7 +322,7 @@ async fn unfinished(
         .filter_map(|(path, j)| j.ok().map(|j| (path, j)))
         .filter(|(_, j)| {
             let same_place = match &used.via {
-                Some(_) => !own_key || j.key == dest.key,
+                Some(_) => !own_key || j.asked_for(&dest.key),
                 None => j.bucket == dest.bucket && j.key == dest.key,
             };
             j.source.path == source.path

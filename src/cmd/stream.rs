@@ -148,7 +148,7 @@ pub(super) async fn put_stream(
         .filter(|(_, j)| {
             j.stream.is_some()
                 && j.source.path == label
-                && j.key == dest.key
+                && j.asked_for(&dest.key)
                 && (args.via.is_some() || j.bucket == dest.bucket)
                 && j.connection.endpoint_url == used.endpoint_url
                 && j.connection.via == used.via

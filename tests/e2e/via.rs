@@ -3,11 +3,12 @@
 //! variable at all in its environment. Checksum and expiry enforcement are
 //! proved on Garage only: moto accepts any presigned PUT (DESIGN §4b).
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support;
+use crate::support::companion::Companion;
 use crate::support::proxy::{Fault, FaultProxy, Match, Rule, Schedule};
 use crate::support::serve::{hashed, Serve};
 use crate::support::{assert_exit, assert_object_equals, sha256_b64, Scratch, Server, MIB};
@@ -705,96 +706,6 @@ fn a_404_from_the_backend_keeps_the_journal() {
     let out = run(client(&s).args(["abort", id]));
     assert_exit(&out, 0);
     assert!(s.journals().is_empty());
-}
-
-/// Uppy Companion (tests/companion, installed by scripts/install-servers),
-/// configured as its docs say, on loopback in front of `endpoint`; killed
-/// when dropped.
-struct Companion {
-    child: Child,
-    url: String,
-    log: PathBuf,
-    _dir: Scratch,
-}
-
-impl Companion {
-    fn start(srv: &Server, endpoint: &str, bucket: &str) -> Companion {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/companion");
-        let bin = root.join("node_modules/@uppy/companion/bin/companion");
-        assert!(
-            bin.exists(),
-            "Uppy Companion is not installed: run scripts/install-servers ({})",
-            bin.display()
-        );
-        let dir = Scratch::new();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let env: std::collections::HashMap<String, String> = srv.env().into_iter().collect();
-        let log = dir.dir.path().join("companion.log");
-        let child = Command::new("node")
-            .arg(&bin)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", dir.dir.path())
-            .env("COMPANION_AWS_KEY", &env["AWS_ACCESS_KEY_ID"])
-            .env("COMPANION_AWS_SECRET", &env["AWS_SECRET_ACCESS_KEY"])
-            .env("COMPANION_AWS_REGION", &env["AWS_REGION"])
-            .env("COMPANION_AWS_BUCKET", bucket)
-            .env("COMPANION_AWS_ENDPOINT", endpoint)
-            .env("COMPANION_AWS_FORCE_PATH_STYLE", "true")
-            .env("COMPANION_DATADIR", dir.dir.path())
-            .env("COMPANION_DOMAIN", format!("127.0.0.1:{port}"))
-            .env("COMPANION_PROTOCOL", "http")
-            .env("COMPANION_PORT", port.to_string())
-            .env("COMPANION_SECRET", "companion-test-secret-0123456789")
-            .env("COMPANION_CLIENT_ORIGINS", "true")
-            .env("COMPANION_UPLOAD_URLS", "http://127.0.0.1/.*")
-            // DESIGN §4b: without it, aws-sdk-js signs a CRC32 of an empty
-            // body into every part URL, and Garage refuses the parts.
-            .env("AWS_REQUEST_CHECKSUM_CALCULATION", "WHEN_REQUIRED")
-            .stdout(std::fs::File::create(&log).unwrap())
-            .stderr(std::fs::File::create(dir.dir.path().join("companion.err")).unwrap())
-            .spawn()
-            .expect("spawn node (Uppy Companion)");
-        let mut companion = Companion {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            log,
-            _dir: dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Some(status) = companion.child.try_wait().unwrap() {
-                panic!("Companion exited ({status}): {}", companion.log_text());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "Companion did not listen: {}",
-                companion.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        companion
-    }
-
-    fn log_text(&self) -> String {
-        let err = self.log.with_file_name("companion.err");
-        format!(
-            "{}{}",
-            std::fs::read_to_string(&self.log).unwrap_or_default(),
-            std::fs::read_to_string(err).unwrap_or_default()
-        )
-    }
-}
-
-impl Drop for Companion {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Uppy Companion as the backend, on Garage: a multi-part put whose object

@@ -3,6 +3,7 @@
 //! helpers to run the built binary and make test files.
 
 pub mod browser;
+pub mod companion;
 pub mod lambda;
 pub mod proxy;
 pub mod serve;
