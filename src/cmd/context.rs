@@ -22,12 +22,12 @@ use crate::error::Result;
 use crate::journal::{Journal, JournalDir, Source};
 use crate::output::failure;
 use crate::output::hint::{quote, set_again_options, set_token_source, TokenSource};
-use crate::output::summary::Style;
+use crate::output::summary::{Style, Summary};
 use crate::progress::{Display, Show};
 use crate::s3::Location;
 use crate::store::sdk::SdkStore;
 use crate::store::via::{Token, ViaStore};
-use crate::store::{AnyStore, Connection, ObjectOptions};
+use crate::store::{AnyStore, Connection, Finished, ObjectOptions};
 
 /// Records, for every hint this run prints, the options that say where its
 /// journals and uploads are (see [`crate::output::hint::suggest`]).
@@ -359,4 +359,31 @@ pub(super) async fn restart(
 pub(super) fn checksum_choice(args: &crate::cli::ChecksumArgs) -> Result<Choice> {
     let algorithm = args.checksum_algorithm.unwrap_or_default();
     Choice::new(algorithm, args.checksum_type).map_err(crate::output::checksum::invalid)
+}
+
+/// The summary line and the `--json` document of an object sent with one
+/// PutObject (a small file, or a stream that ended within its first part).
+pub(super) fn report_single(
+    tuning: &Tuning,
+    label: &Path,
+    dest: &Location,
+    size: u64,
+    finished: &Finished,
+    started: Instant,
+) {
+    let record = crate::output::summary::report(
+        style(tuning),
+        &Summary {
+            id: None,
+            file: label,
+            dest,
+            size,
+            sent: size,
+            parts: 1,
+            upload_id: None,
+            finished,
+            started,
+        },
+    );
+    crate::output::summary::json_document(record.into_iter().collect(), false);
 }

@@ -17,7 +17,7 @@ use bytes::Bytes;
 
 use super::context::{
     connect, connect_via, connection, connection_for, journal_dir, object_options, progress,
-    retry_policy, style,
+    report_single, retry_policy, style,
 };
 use super::{concurrency, stop_before_complete};
 use crate::cli::{GlobalArgs, PutArgs, TokenArgs, Tuning};
@@ -202,21 +202,7 @@ pub(super) async fn put_stream(
         )
         .await
         .map_err(output::failure::engine_error)?;
-        let record = output::summary::report(
-            style(tuning),
-            &Summary {
-                id: None,
-                file: &label,
-                dest: &dest,
-                size: len,
-                sent: len,
-                parts: 1,
-                upload_id: None,
-                finished: &finished,
-                started,
-            },
-        );
-        output::summary::json_document(record.into_iter().collect(), false);
+        report_single(tuning, &label, &dest, len, &finished, started);
         return Ok(());
     }
 

@@ -40,11 +40,11 @@ use super::hash::Hashed;
 use super::run::Completed;
 use super::workers::send_parts;
 use super::{Error, PartStats, Progress};
-use crate::checksum::{Algorithm, Hasher};
+use crate::checksum::Algorithm;
 use crate::journal::{Journal, JournalWriter, Lock, PartRecord};
 use crate::plan::{Part, Plan, Schedule};
 use crate::s3::MAX_PARTS;
-use crate::store::body::hash_bytes;
+use crate::store::body::{hash_bytes, PartHasher};
 use crate::store::{b64, PartSums, Store, UploadHandle};
 
 /// The memory cap is counted in units of this many bytes (a semaphore's
@@ -63,12 +63,8 @@ pub fn read_part(
     with_md5: bool,
     also: Option<Algorithm>,
 ) -> std::io::Result<(Bytes, PartSums)> {
-    use md5::{Digest as _, Md5};
-    use sha2::Sha256;
     let mut buf = Vec::with_capacity(len as usize);
-    let mut sha = Sha256::new();
-    let mut md5 = with_md5.then(Md5::new);
-    let mut other = also.map(Hasher::new);
+    let mut sums = PartHasher::new(with_md5, also);
     while (buf.len() as u64) < len {
         let at = buf.len();
         let want = (len - at as u64).min(READ_CHUNK);
@@ -76,20 +72,9 @@ pub fn read_part(
         if n == 0 {
             break;
         }
-        sha.update(&buf[at..]);
-        if let Some(m) = md5.as_mut() {
-            m.update(&buf[at..]);
-        }
-        if let Some(o) = other.as_mut() {
-            o.update(&buf[at..]);
-        }
+        sums.update(&buf[at..]);
     }
-    let sums = PartSums {
-        sha256: sha.finalize().into(),
-        md5: md5.map(|m| m.finalize().into()),
-        checksum: other.map(Hasher::finish),
-    };
-    Ok((Bytes::from(buf), sums))
+    Ok((Bytes::from(buf), sums.finish()))
 }
 
 /// The one thread that reads the stream (see the module docs for why one):

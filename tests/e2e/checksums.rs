@@ -271,13 +271,7 @@ fn killed_then_resumed(srv: &Server, choice: Choice) {
     let file = s.file("k.bin", 18 * MIB, 45);
     let url = format!("s3://{bucket}/k.bin");
     let mut child = spawn_held_put(&s, srv, &proxy, &flags(choice), &file, &url);
-    let saved = |s: &Scratch| {
-        s.journals().first().is_some_and(|p| {
-            let j: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(p).unwrap_or_default()).unwrap_or_default();
-            j["parts"].as_array().map_or(0, Vec::len) == 2
-        })
-    };
+    let saved = |s: &Scratch| s.journalled_parts() == 2;
     support::wait_for(
         "parts 1 and 2 journalled",
         &mut child,

@@ -215,13 +215,7 @@ fn killed_put(
         Schedule::Always,
     ));
     let mut child = spawn_held_put(s, srv, &proxy, opts, file, url);
-    let journalled = || {
-        s.journals().first().is_some_and(|p| {
-            let j: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(p).unwrap_or_default()).unwrap_or_default();
-            j["parts"].as_array().is_some_and(|a| a.len() == 2)
-        })
-    };
+    let journalled = || s.journalled_parts() == 2;
     support::wait_for(
         "parts 1 and 2 journalled",
         &mut child,

@@ -313,14 +313,7 @@ fn kill_then_resume(srv: &Server) {
         "two parts in the journal",
         &mut child,
         || serve.log(),
-        || {
-            s.journals().first().is_some_and(|j| {
-                std::fs::read_to_string(j)
-                    .ok()
-                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                    .is_some_and(|v| v["parts"].as_array().is_some_and(|p| p.len() >= 2))
-            })
-        },
+        || s.journalled_parts() >= 2,
     );
     child.kill().unwrap();
     child.wait().unwrap();
@@ -945,14 +938,7 @@ fn serve_resumes_a_killed_crc32c_upload() {
         "two parts in the journal",
         &mut child,
         || serve.log(),
-        || {
-            s.journals().first().is_some_and(|j| {
-                std::fs::read_to_string(j)
-                    .ok()
-                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                    .is_some_and(|v| v["parts"].as_array().is_some_and(|p| p.len() >= 2))
-            })
-        },
+        || s.journalled_parts() >= 2,
     );
     child.kill().unwrap();
     child.wait().unwrap();
