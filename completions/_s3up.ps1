@@ -27,6 +27,7 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
             [CompletionResult]::new('--ca-bundle', '--ca-bundle', [CompletionResultType]::ParameterName, 'Trust only the certificates in this PEM file for the endpoint''s TLS (a private CA), as aws does; kept in the journal for resume')
             [CompletionResult]::new('--journal-dir', '--journal-dir', [CompletionResultType]::ParameterName, 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)')
             [CompletionResult]::new('--path-style', '--path-style', [CompletionResultType]::ParameterName, 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY')
+            [CompletionResult]::new('--no-verify-ssl', '--no-verify-ssl', [CompletionResultType]::ParameterName, 'Do not check the endpoint''s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -90,6 +91,7 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON summary object on stdout when done')
             [CompletionResult]::new('--if-none-match', '--if-none-match', [CompletionResultType]::ParameterName, 'Fail instead of overwriting when the key already exists')
             [CompletionResult]::new('--path-style', '--path-style', [CompletionResultType]::ParameterName, 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY')
+            [CompletionResult]::new('--no-verify-ssl', '--no-verify-ssl', [CompletionResultType]::ParameterName, 'Do not check the endpoint''s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -142,6 +144,7 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON summary object on stdout when done')
             [CompletionResult]::new('--if-none-match', '--if-none-match', [CompletionResultType]::ParameterName, 'Fail instead of overwriting when the key already exists')
             [CompletionResult]::new('--path-style', '--path-style', [CompletionResultType]::ParameterName, 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY')
+            [CompletionResult]::new('--no-verify-ssl', '--no-verify-ssl', [CompletionResultType]::ParameterName, 'Do not check the endpoint''s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -196,6 +199,7 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
             [CompletionResult]::new('--size-only', '--size-only', [CompletionResultType]::ParameterName, 'Unchanged means the same size alone (not the time)')
             [CompletionResult]::new('--checksum', '--checksum', [CompletionResultType]::ParameterName, 'Unchanged means the same content: each file whose size matches is read and its MD5 compared with the ETag listed (the MD5 of the object, or of its parts at this --part-size). Objects encrypted with SSE-KMS list no MD5 and are always sent')
             [CompletionResult]::new('--path-style', '--path-style', [CompletionResultType]::ParameterName, 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY')
+            [CompletionResult]::new('--no-verify-ssl', '--no-verify-ssl', [CompletionResultType]::ParameterName, 'Do not check the endpoint''s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -224,6 +228,7 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON summary object on stdout when done')
             [CompletionResult]::new('--path-style', '--path-style', [CompletionResultType]::ParameterName, 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY')
+            [CompletionResult]::new('--no-verify-ssl', '--no-verify-ssl', [CompletionResultType]::ParameterName, 'Do not check the endpoint''s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -237,6 +242,7 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
             [CompletionResult]::new('--journal-dir', '--journal-dir', [CompletionResultType]::ParameterName, 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON array on stdout')
             [CompletionResult]::new('--path-style', '--path-style', [CompletionResultType]::ParameterName, 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY')
+            [CompletionResult]::new('--no-verify-ssl', '--no-verify-ssl', [CompletionResultType]::ParameterName, 'Do not check the endpoint''s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -255,6 +261,7 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
             [CompletionResult]::new('--include-local', '--include-local', [CompletionResultType]::ParameterName, 'With --remote, also abort uploads a local journal owns, and delete their journals; without it they are listed, marked, and kept')
             [CompletionResult]::new('--forget', '--forget', [CompletionResultType]::ParameterName, 'Remove the journal even if the abort fails (a backend that is gone for good, a token you no longer have). The upload may then stay open on the store, costing storage, until a lifecycle rule removes it; its ID is printed')
             [CompletionResult]::new('--path-style', '--path-style', [CompletionResultType]::ParameterName, 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY')
+            [CompletionResult]::new('--no-verify-ssl', '--no-verify-ssl', [CompletionResultType]::ParameterName, 'Do not check the endpoint''s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -293,6 +300,7 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
             [CompletionResult]::new('--json-logs', '--json-logs', [CompletionResultType]::ParameterName, 'Log one JSON object per request instead of text')
             [CompletionResult]::new('--trust-proxy', '--trust-proxy', [CompletionResultType]::ParameterName, 'Take the client''s address from the first X-Forwarded-For hop (for the logs and the per-address limits): only behind a proxy that sets it')
             [CompletionResult]::new('--path-style', '--path-style', [CompletionResultType]::ParameterName, 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY')
+            [CompletionResult]::new('--no-verify-ssl', '--no-verify-ssl', [CompletionResultType]::ParameterName, 'Do not check the endpoint''s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -304,6 +312,7 @@ Register-ArgumentCompleter -Native -CommandName 's3up' -ScriptBlock {
             [CompletionResult]::new('--ca-bundle', '--ca-bundle', [CompletionResultType]::ParameterName, 'Trust only the certificates in this PEM file for the endpoint''s TLS (a private CA), as aws does; kept in the journal for resume')
             [CompletionResult]::new('--journal-dir', '--journal-dir', [CompletionResultType]::ParameterName, 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)')
             [CompletionResult]::new('--path-style', '--path-style', [CompletionResultType]::ParameterName, 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY')
+            [CompletionResult]::new('--no-verify-ssl', '--no-verify-ssl', [CompletionResultType]::ParameterName, 'Do not check the endpoint''s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break

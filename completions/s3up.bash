@@ -74,7 +74,7 @@ _s3up() {
 
     case "${cmd}" in
         s3up)
-            opts="-h -V --endpoint-url --region --profile --path-style --ca-bundle --journal-dir --help --version put cp sync resume list-pending abort serve completions help"
+            opts="-h -V --endpoint-url --region --profile --path-style --ca-bundle --no-verify-ssl --journal-dir --help --version put cp sync resume list-pending abort serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -108,7 +108,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__abort)
-            opts="-h --remote --older-than --yes --include-local --forget --token-file --token --endpoint-url --region --profile --path-style --ca-bundle --journal-dir --help"
+            opts="-h --remote --older-than --yes --include-local --forget --token-file --token --endpoint-url --region --profile --path-style --ca-bundle --no-verify-ssl --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -158,7 +158,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__completions)
-            opts="-h --endpoint-url --region --profile --path-style --ca-bundle --journal-dir --help bash elvish fish powershell zsh"
+            opts="-h --endpoint-url --region --profile --path-style --ca-bundle --no-verify-ssl --journal-dir --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -318,7 +318,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__list__subcmd__pending)
-            opts="-h --remote --json --endpoint-url --region --profile --path-style --ca-bundle --journal-dir --help"
+            opts="-h --remote --json --endpoint-url --region --profile --path-style --ca-bundle --no-verify-ssl --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -356,7 +356,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__put)
-            opts="-r -q -h --recursive --exclude --include --follow-symlinks --via --token-file --token --part-size --expected-size --restart --concurrency --retries --stall-timeout --max-offline --limit-rate --max-memory --progress --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --sse --sse-kms-key-id --sse-c --sse-c-key --acl --cache-control --content-disposition --content-encoding --content-language --expires --tagging --expected-bucket-owner --request-payer --checksum-algorithm --checksum-type --endpoint-url --region --profile --path-style --ca-bundle --journal-dir --help"
+            opts="-r -q -h --recursive --exclude --include --follow-symlinks --via --token-file --token --part-size --expected-size --restart --concurrency --retries --stall-timeout --max-offline --limit-rate --max-memory --progress --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --sse --sse-kms-key-id --sse-c --sse-c-key --acl --cache-control --content-disposition --content-encoding --content-language --expires --tagging --expected-bucket-owner --request-payer --checksum-algorithm --checksum-type --endpoint-url --region --profile --path-style --ca-bundle --no-verify-ssl --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -518,7 +518,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__resume)
-            opts="-q -h --all --no-verify --verify --sse-c-key --token-file --token --concurrency --retries --stall-timeout --max-offline --limit-rate --max-memory --progress --no-progress --quiet --json --endpoint-url --region --profile --path-style --ca-bundle --journal-dir --help"
+            opts="-q -h --all --no-verify --verify --sse-c-key --token-file --token --concurrency --retries --stall-timeout --max-offline --limit-rate --max-memory --progress --no-progress --quiet --json --endpoint-url --region --profile --path-style --ca-bundle --no-verify-ssl --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -592,7 +592,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__serve)
-            opts="-h --listen --bucket --prefix --url-expiry --tokens --jwt-secret-file --jwt-max-lifetime --no-auth --cors-origin --apply-bucket-cors --json-logs --request-timeout --header-timeout --body-timeout --write-timeout --max-connections --max-concurrent --max-concurrent-per-caller --rate-limit --create-rate-limit --address-rate-limit --trust-proxy --metrics-listen --sse --sse-kms-key-id --storage-class --tagging --endpoint-url --region --profile --path-style --ca-bundle --journal-dir --help"
+            opts="-h --listen --bucket --prefix --url-expiry --tokens --jwt-secret-file --jwt-max-lifetime --no-auth --cors-origin --apply-bucket-cors --json-logs --request-timeout --header-timeout --body-timeout --write-timeout --max-connections --max-concurrent --max-concurrent-per-caller --rate-limit --create-rate-limit --address-rate-limit --trust-proxy --metrics-listen --sse --sse-kms-key-id --storage-class --tagging --endpoint-url --region --profile --path-style --ca-bundle --no-verify-ssl --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -718,7 +718,7 @@ _s3up() {
             return 0
             ;;
         s3up__subcmd__sync)
-            opts="-r -q -h --recursive --exclude --include --follow-symlinks --via --token-file --token --part-size --expected-size --restart --concurrency --retries --stall-timeout --max-offline --limit-rate --max-memory --progress --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --sse --sse-kms-key-id --sse-c --sse-c-key --acl --cache-control --content-disposition --content-encoding --content-language --expires --tagging --expected-bucket-owner --request-payer --checksum-algorithm --checksum-type --size-only --checksum --endpoint-url --region --profile --path-style --ca-bundle --journal-dir --help"
+            opts="-r -q -h --recursive --exclude --include --follow-symlinks --via --token-file --token --part-size --expected-size --restart --concurrency --retries --stall-timeout --max-offline --limit-rate --max-memory --progress --no-progress --quiet --json --content-type --storage-class --metadata --if-none-match --sse --sse-kms-key-id --sse-c --sse-c-key --acl --cache-control --content-disposition --content-encoding --content-language --expires --tagging --expected-bucket-owner --request-payer --checksum-algorithm --checksum-type --size-only --checksum --endpoint-url --region --profile --path-style --ca-bundle --no-verify-ssl --journal-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

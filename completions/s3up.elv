@@ -24,6 +24,7 @@ set edit:completion:arg-completer[s3up] = {|@words|
             cand --ca-bundle 'Trust only the certificates in this PEM file for the endpoint''s TLS (a private CA), as aws does; kept in the journal for resume'
             cand --journal-dir 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)'
             cand --path-style 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+            cand --no-verify-ssl 'Do not check the endpoint''s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -86,6 +87,7 @@ set edit:completion:arg-completer[s3up] = {|@words|
             cand --json 'Print one JSON summary object on stdout when done'
             cand --if-none-match 'Fail instead of overwriting when the key already exists'
             cand --path-style 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+            cand --no-verify-ssl 'Do not check the endpoint''s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -137,6 +139,7 @@ set edit:completion:arg-completer[s3up] = {|@words|
             cand --json 'Print one JSON summary object on stdout when done'
             cand --if-none-match 'Fail instead of overwriting when the key already exists'
             cand --path-style 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+            cand --no-verify-ssl 'Do not check the endpoint''s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -190,6 +193,7 @@ set edit:completion:arg-completer[s3up] = {|@words|
             cand --size-only 'Unchanged means the same size alone (not the time)'
             cand --checksum 'Unchanged means the same content: each file whose size matches is read and its MD5 compared with the ETag listed (the MD5 of the object, or of its parts at this --part-size). Objects encrypted with SSE-KMS list no MD5 and are always sent'
             cand --path-style 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+            cand --no-verify-ssl 'Do not check the endpoint''s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -217,6 +221,7 @@ set edit:completion:arg-completer[s3up] = {|@words|
             cand --quiet 'Print nothing but errors'
             cand --json 'Print one JSON summary object on stdout when done'
             cand --path-style 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+            cand --no-verify-ssl 'Do not check the endpoint''s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -229,6 +234,7 @@ set edit:completion:arg-completer[s3up] = {|@words|
             cand --journal-dir 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)'
             cand --json 'Print a JSON array on stdout'
             cand --path-style 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+            cand --no-verify-ssl 'Do not check the endpoint''s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -246,6 +252,7 @@ set edit:completion:arg-completer[s3up] = {|@words|
             cand --include-local 'With --remote, also abort uploads a local journal owns, and delete their journals; without it they are listed, marked, and kept'
             cand --forget 'Remove the journal even if the abort fails (a backend that is gone for good, a token you no longer have). The upload may then stay open on the store, costing storage, until a lifecycle rule removes it; its ID is printed'
             cand --path-style 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+            cand --no-verify-ssl 'Do not check the endpoint''s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -283,6 +290,7 @@ set edit:completion:arg-completer[s3up] = {|@words|
             cand --json-logs 'Log one JSON object per request instead of text'
             cand --trust-proxy 'Take the client''s address from the first X-Forwarded-For hop (for the logs and the per-address limits): only behind a proxy that sets it'
             cand --path-style 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+            cand --no-verify-ssl 'Do not check the endpoint''s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -293,6 +301,7 @@ set edit:completion:arg-completer[s3up] = {|@words|
             cand --ca-bundle 'Trust only the certificates in this PEM file for the endpoint''s TLS (a private CA), as aws does; kept in the journal for resume'
             cand --journal-dir 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)'
             cand --path-style 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+            cand --no-verify-ssl 'Do not check the endpoint''s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too'
             cand -h 'Print help'
             cand --help 'Print help'
         }

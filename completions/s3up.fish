@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_s3up_global_optspecs
-    string join \n endpoint-url= region= profile= path-style ca-bundle= journal-dir= h/help V/version
+    string join \n endpoint-url= region= profile= path-style ca-bundle= no-verify-ssl journal-dir= h/help V/version
 end
 
 function __fish_s3up_needs_command
@@ -30,6 +30,7 @@ complete -c s3up -n "__fish_s3up_needs_command" -l profile -d 'Named profile fro
 complete -c s3up -n "__fish_s3up_needs_command" -l ca-bundle -d 'Trust only the certificates in this PEM file for the endpoint\'s TLS (a private CA), as aws does; kept in the journal for resume' -r -F
 complete -c s3up -n "__fish_s3up_needs_command" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_needs_command" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+complete -c s3up -n "__fish_s3up_needs_command" -l no-verify-ssl -d 'Do not check the endpoint\'s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too'
 complete -c s3up -n "__fish_s3up_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c s3up -n "__fish_s3up_needs_command" -s V -l version -d 'Print version'
 complete -c s3up -n "__fish_s3up_needs_command" -f -a "put" -d 'Upload files and directory trees: FILE to s3://BUCKET/KEY, or SRC... to s3://BUCKET/PREFIX/'
@@ -115,6 +116,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand put" -s q -l quiet -d 'Print n
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l json -d 'Print one JSON summary object on stdout when done'
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l if-none-match -d 'Fail instead of overwriting when the key already exists'
 complete -c s3up -n "__fish_s3up_using_subcommand put" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+complete -c s3up -n "__fish_s3up_using_subcommand put" -l no-verify-ssl -d 'Do not check the endpoint\'s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too'
 complete -c s3up -n "__fish_s3up_using_subcommand put" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l exclude -d 'Leave out files matching GLOB (repeatable). A pattern without \'/\' matches the file name at any depth (\'*.tmp\'); one with \'/\' the path under the prefix (\'logs/*.gz\'); \'*\' stops at \'/\', \'**\' does not. An excluded file is never sent, whatever --include says' -r
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l include -d 'Send only files matching GLOB (repeatable; same patterns as --exclude)' -r
@@ -190,6 +192,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand cp" -s q -l quiet -d 'Print no
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l json -d 'Print one JSON summary object on stdout when done'
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l if-none-match -d 'Fail instead of overwriting when the key already exists'
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+complete -c s3up -n "__fish_s3up_using_subcommand cp" -l no-verify-ssl -d 'Do not check the endpoint\'s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too'
 complete -c s3up -n "__fish_s3up_using_subcommand cp" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l exclude -d 'Leave out files matching GLOB (repeatable). A pattern without \'/\' matches the file name at any depth (\'*.tmp\'); one with \'/\' the path under the prefix (\'logs/*.gz\'); \'*\' stops at \'/\', \'**\' does not. An excluded file is never sent, whatever --include says' -r
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l include -d 'Send only files matching GLOB (repeatable; same patterns as --exclude)' -r
@@ -267,6 +270,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand sync" -l if-none-match -d 'Fai
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l size-only -d 'Unchanged means the same size alone (not the time)'
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l checksum -d 'Unchanged means the same content: each file whose size matches is read and its MD5 compared with the ETag listed (the MD5 of the object, or of its parts at this --part-size). Objects encrypted with SSE-KMS list no MD5 and are always sent'
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+complete -c s3up -n "__fish_s3up_using_subcommand sync" -l no-verify-ssl -d 'Do not check the endpoint\'s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too'
 complete -c s3up -n "__fish_s3up_using_subcommand sync" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l sse-c-key -d 'The SSE-C key the upload started with (the journal keeps only its MD5, and a different key is refused): a file, as for `put`' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l token-file -d 'Read the --via backend\'s token from FILE [default: the S3UP_TOKEN environment variable]' -r -F
@@ -292,6 +296,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand resume" -l no-progress -d 'Sam
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -s q -l quiet -d 'Print nothing but errors'
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l json -d 'Print one JSON summary object on stdout when done'
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+complete -c s3up -n "__fish_s3up_using_subcommand resume" -l no-verify-ssl -d 'Do not check the endpoint\'s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too'
 complete -c s3up -n "__fish_s3up_using_subcommand resume" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l remote -d 'List the in-progress uploads S3 holds under s3://BUCKET[/PREFIX] instead (they cost storage until completed or aborted)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
@@ -301,6 +306,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l ca-bundle -d 
 complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l json -d 'Print a JSON array on stdout'
 complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -l no-verify-ssl -d 'Do not check the endpoint\'s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too'
 complete -c s3up -n "__fish_s3up_using_subcommand list-pending" -s h -l help -d 'Print help'
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l remote -d 'Abort in-progress uploads S3 holds under s3://BUCKET[/PREFIX] (with --older-than)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l older-than -d 'Only uploads started longer ago than this, e.g. 7d, 12h, 30m, 0s (required with --remote)' -r
@@ -315,6 +321,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand abort" -l yes -d 'Really abort
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l include-local -d 'With --remote, also abort uploads a local journal owns, and delete their journals; without it they are listed, marked, and kept'
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l forget -d 'Remove the journal even if the abort fails (a backend that is gone for good, a token you no longer have). The upload may then stay open on the store, costing storage, until a lifecycle rule removes it; its ID is printed'
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+complete -c s3up -n "__fish_s3up_using_subcommand abort" -l no-verify-ssl -d 'Do not check the endpoint\'s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too'
 complete -c s3up -n "__fish_s3up_using_subcommand abort" -s h -l help -d 'Print help'
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l listen -d 'Address to listen on, e.g. 127.0.0.1:8080, or 0.0.0.0:8080 behind a TLS proxy' -r
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l bucket -d 'The bucket uploads go to' -r
@@ -365,6 +372,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand serve" -l apply-bucket-cors -d
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l json-logs -d 'Log one JSON object per request instead of text'
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l trust-proxy -d 'Take the client\'s address from the first X-Forwarded-For hop (for the logs and the per-address limits): only behind a proxy that sets it'
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+complete -c s3up -n "__fish_s3up_using_subcommand serve" -l no-verify-ssl -d 'Do not check the endpoint\'s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too'
 complete -c s3up -n "__fish_s3up_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -l endpoint-url -d 'S3 endpoint to talk to instead of AWS, e.g. http://127.0.0.1:3900 for a local store (implies --path-style)' -r
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -l region -d 'AWS region (default: AWS_REGION or the profile\'s region; us-east-1 with a custom endpoint)' -r
@@ -372,6 +380,7 @@ complete -c s3up -n "__fish_s3up_using_subcommand completions" -l profile -d 'Na
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -l ca-bundle -d 'Trust only the certificates in this PEM file for the endpoint\'s TLS (a private CA), as aws does; kept in the journal for resume' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -l journal-dir -d 'Where upload journals are kept (default: the platform data directory, e.g. ~/.local/share/s3up/journal on Linux)' -r -F
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -l path-style -d 'Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+complete -c s3up -n "__fish_s3up_using_subcommand completions" -l no-verify-ssl -d 'Do not check the endpoint\'s TLS certificate, as aws --no-verify-ssl (a private endpoint whose CA you cannot name with --ca-bundle; not with it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the journal for resume; with --via, for the backend and the part URLs too'
 complete -c s3up -n "__fish_s3up_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put sync resume list-pending abort serve completions help" -f -a "put" -d 'Upload files and directory trees: FILE to s3://BUCKET/KEY, or SRC... to s3://BUCKET/PREFIX/'
 complete -c s3up -n "__fish_s3up_using_subcommand help; and not __fish_seen_subcommand_from put sync resume list-pending abort serve completions help" -f -a "sync" -d 'Upload a tree like `put`, skipping each file whose object is unchanged'

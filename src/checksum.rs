@@ -92,6 +92,18 @@ impl Algorithm {
         }
     }
 
+    /// The algorithm S3 (and the wire) names so, in any case.
+    pub fn from_name(name: &str) -> Option<Algorithm> {
+        Algorithm::ALL
+            .into_iter()
+            .find(|a| a.name().eq_ignore_ascii_case(name))
+    }
+
+    /// Whether `b64` is one digest of this algorithm (base64 of its width).
+    pub fn well_formed(self, b64: &str) -> bool {
+        unb64(b64).is_some_and(|b| b.len() == self.width())
+    }
+
     /// Whether S3 can give an object a full-object checksum with it.
     pub fn can_be_full_object(self) -> bool {
         self.crc().is_some()
@@ -158,6 +170,28 @@ impl Choice {
 
     pub fn full_object(&self) -> bool {
         self.kind == Kind::FullObject
+    }
+
+    /// S3's name of the type (`x-amz-checksum-type`), which the wire uses.
+    pub fn type_name(&self) -> &'static str {
+        match self.kind {
+            Kind::Composite => "COMPOSITE",
+            Kind::FullObject => "FULL_OBJECT",
+        }
+    }
+
+    /// The choice a backend is asked for by S3's names: `None` for an
+    /// algorithm or type it does not know, `Some(Err)` for a combination
+    /// S3 does not allow.
+    pub fn from_names(algorithm: &str, kind: Option<&str>) -> Option<Result<Choice, Invalid>> {
+        let algorithm = Algorithm::from_name(algorithm)?;
+        let kind = match kind {
+            None => None,
+            Some(k) if k.eq_ignore_ascii_case("COMPOSITE") => Some(Kind::Composite),
+            Some(k) if k.eq_ignore_ascii_case("FULL_OBJECT") => Some(Kind::FullObject),
+            Some(_) => return None,
+        };
+        Some(Choice::new(algorithm, kind))
     }
 
     /// The algorithm to compute besides SHA-256, if any.
@@ -346,9 +380,10 @@ impl StoreKind {
         }
     }
 
-    /// What `--via` answers for any algorithm but the default.
-    pub const BACKEND_ANSWER: &'static str = "its part URLs are signed with each part's \
-        SHA-256 (s3up serve) or with no checksum (Uppy Companion)";
+    /// What a stock Uppy Companion (`--via`) answers for any algorithm but
+    /// the default; `s3up serve` signs each one.
+    pub const BACKEND_ANSWER: &'static str = "it is Uppy Companion, which signs no checksum \
+        into its part URLs (s3up serve signs every algorithm the bucket's store accepts)";
 
     /// `Some(answer)` when this store was measured to refuse (or to mishandle)
     /// the choice; the answer is what it did.

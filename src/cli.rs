@@ -68,6 +68,13 @@ pub struct GlobalArgs {
     )]
     pub ca_bundle: Option<PathBuf>,
 
+    /// Do not check the endpoint's TLS certificate, as aws --no-verify-ssl
+    /// (a private endpoint whose CA you cannot name with --ca-bundle; not with
+    /// it, nor with AWS_CA_BUNDLE set). Warned on every run; kept in the
+    /// journal for resume; with --via, for the backend and the part URLs too
+    #[arg(long, global = true, conflicts_with = "ca_bundle")]
+    pub no_verify_ssl: bool,
+
     /// Where upload journals are kept (default: the platform data directory,
     /// e.g. ~/.local/share/s3up/journal on Linux)
     #[arg(

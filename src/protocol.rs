@@ -35,6 +35,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::checksum::{Algorithm, Tagged};
+
 /// The checksum algorithm s3up asks for on create and `serve` confirms.
 pub const SHA256: &str = "SHA256";
 
@@ -56,10 +58,17 @@ pub struct CreateRequest {
     /// s3up: the exact key wanted, which must lie under the caller's prefix.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
-    /// s3up: `SHA256` creates the upload with SHA-256 checksums; each part
-    /// must then be signed with its `sha256` and Complete must carry them.
+    /// s3up: `SHA256`, `CRC64NVME`, `CRC32C`, `CRC32` or `SHA1` creates the
+    /// upload with that checksum algorithm; each part must then be signed with
+    /// its checksum (`sha256`, or `checksumAlgorithm` and `checksum`) and
+    /// Complete must carry them. An algorithm the bucket's store is known to
+    /// refuse is answered 400 before anything is created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum_algorithm: Option<String>,
+    /// s3up: `COMPOSITE` or `FULL_OBJECT` (CRCs only; CRC64NVME is
+    /// `FULL_OBJECT` only, and its default) with `checksumAlgorithm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum_type: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -71,9 +80,12 @@ pub struct CreateResponse {
     #[serde(default)]
     #[schema(required = true)]
     pub bucket: String,
-    /// s3up: `SHA256` when the upload was created with that algorithm.
+    /// s3up: the algorithm the upload was created with, when one was asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum_algorithm: Option<String>,
+    /// s3up: `COMPOSITE` or `FULL_OBJECT`, with `checksumAlgorithm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum_type: Option<String>,
 }
 
 /// One part S3 holds, in S3's own casing as Companion returns it.
@@ -142,12 +154,90 @@ pub struct CompletePartEntry {
         skip_serializing_if = "Option::is_none"
     )]
     pub checksum_sha256: Option<String>,
+    /// s3up: the part's CRC64NVME in base64, for uploads created with it.
+    #[serde(
+        rename = "ChecksumCRC64NVME",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub checksum_crc64nvme: Option<String>,
+    /// s3up: the part's CRC32C in base64, for uploads created with it.
+    #[serde(
+        rename = "ChecksumCRC32C",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub checksum_crc32c: Option<String>,
+    /// s3up: the part's CRC32 in base64, for uploads created with it.
+    #[serde(
+        rename = "ChecksumCRC32",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub checksum_crc32: Option<String>,
+    /// s3up: the part's SHA-1 in base64, for uploads created with it.
+    #[serde(
+        rename = "ChecksumSHA1",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub checksum_sha1: Option<String>,
+}
+
+impl CompletePartEntry {
+    /// A part with its checksum, in the field S3 names for its algorithm.
+    pub fn new(part_number: u32, etag: String, checksum: Option<&Tagged>) -> CompletePartEntry {
+        let mut entry = CompletePartEntry {
+            part_number,
+            etag,
+            checksum_sha256: None,
+            checksum_crc64nvme: None,
+            checksum_crc32c: None,
+            checksum_crc32: None,
+            checksum_sha1: None,
+        };
+        if let Some(t) = checksum {
+            *entry.field(t.algorithm) = Some(t.b64.clone());
+        }
+        entry
+    }
+
+    fn field(&mut self, algorithm: Algorithm) -> &mut Option<String> {
+        match algorithm {
+            Algorithm::Sha256 => &mut self.checksum_sha256,
+            Algorithm::Crc64Nvme => &mut self.checksum_crc64nvme,
+            Algorithm::Crc32c => &mut self.checksum_crc32c,
+            Algorithm::Crc32 => &mut self.checksum_crc32,
+            Algorithm::Sha1 => &mut self.checksum_sha1,
+        }
+    }
+
+    /// The checksums the part carries, by algorithm (S3 wants at most one).
+    pub fn checksums(&self) -> Vec<Tagged> {
+        let mut copy = self.clone();
+        Algorithm::ALL
+            .into_iter()
+            .filter_map(|algorithm| {
+                copy.field(algorithm)
+                    .take()
+                    .map(|b64| Tagged { algorithm, b64 })
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct CompleteRequest {
     /// 1 to 10000 parts, each number once.
     pub parts: Vec<CompletePartEntry>,
+    /// s3up: for a `FULL_OBJECT` upload, the whole object's checksum in the
+    /// parts' algorithm (base64), which the store checks.
+    #[serde(
+        rename = "checksumFullObject",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub checksum_full_object: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -172,6 +262,14 @@ pub struct CompleteResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub checksum_sha256: Option<String>,
+    /// s3up: the algorithm of `checksum`, for an upload created with another
+    /// algorithm than SHA256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum_algorithm: Option<String>,
+    /// s3up: the object's checksum in that algorithm ("…-N" when composite),
+    /// when the store reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -306,21 +404,36 @@ mod tests {
             content_type: Some("application/octet-stream".into()),
             metadata: Some(metadata),
             key: Some("up/a.bin".into()),
-            checksum_algorithm: Some(SHA256.into()),
+            checksum_algorithm: Some("CRC32C".into()),
+            checksum_type: Some("COMPOSITE".into()),
         });
         assert_eq!(
             names(&create),
-            ["checksumAlgorithm", "filename", "key", "metadata", "type"]
+            [
+                "checksumAlgorithm",
+                "checksumType",
+                "filename",
+                "key",
+                "metadata",
+                "type"
+            ]
         );
         let created = round_trip(CreateResponse {
             key: "up/a.bin".into(),
             upload_id: "u1".into(),
             bucket: "b".into(),
             checksum_algorithm: Some(SHA256.into()),
+            checksum_type: Some("COMPOSITE".into()),
         });
         assert_eq!(
             names(&created),
-            ["bucket", "checksumAlgorithm", "key", "uploadId"]
+            [
+                "bucket",
+                "checksumAlgorithm",
+                "checksumType",
+                "key",
+                "uploadId"
+            ]
         );
         let part = round_trip(PartEntry {
             part_number: 2,
@@ -347,24 +460,51 @@ mod tests {
             )])),
         });
         assert_eq!(names(&batch), ["expires", "headers", "presignedUrls"]);
+        let sha = Tagged {
+            algorithm: Algorithm::Sha256,
+            b64: "c1".into(),
+        };
         let complete = round_trip(CompleteRequest {
-            parts: vec![CompletePartEntry {
-                part_number: 1,
-                etag: "\"e1\"".into(),
-                checksum_sha256: Some("c1".into()),
-            }],
+            parts: vec![CompletePartEntry::new(1, "\"e1\"".into(), Some(&sha))],
+            checksum_full_object: None,
         });
         assert_eq!(names(&complete), ["parts"]);
         assert_eq!(
             names(&complete["parts"][0]),
             ["ChecksumSHA256", "ETag", "PartNumber"]
         );
+        // Every other algorithm in S3's own field, read back as it was sent.
+        for (algorithm, field) in [
+            (Algorithm::Crc64Nvme, "ChecksumCRC64NVME"),
+            (Algorithm::Crc32c, "ChecksumCRC32C"),
+            (Algorithm::Crc32, "ChecksumCRC32"),
+            (Algorithm::Sha1, "ChecksumSHA1"),
+        ] {
+            let t = Tagged {
+                algorithm,
+                b64: "x".into(),
+            };
+            let entry = CompletePartEntry::new(2, "e".into(), Some(&t));
+            let value = round_trip(CompleteRequest {
+                parts: vec![entry.clone()],
+                checksum_full_object: Some("w".into()),
+            });
+            assert_eq!(
+                names(&value["parts"][0]),
+                [field, "ETag", "PartNumber"],
+                "{algorithm:?}"
+            );
+            assert_eq!(names(&value), ["checksumFullObject", "parts"]);
+            assert_eq!(entry.checksums(), vec![t]);
+        }
         let completed = round_trip(CompleteResponse {
             location: Some("http://s3/b/k".into()),
             key: "k".into(),
             bucket: "b".into(),
             etag: Some("\"m-1\"".into()),
             checksum_sha256: Some("c-1".into()),
+            checksum_algorithm: None,
+            checksum: None,
         });
         assert_eq!(
             names(&completed),
@@ -425,6 +565,8 @@ mod tests {
             bucket: "b".into(),
             etag: None,
             checksum_sha256: None,
+            checksum_algorithm: None,
+            checksum: None,
         });
         // As `serve` always answered: `location` is null, never missing.
         assert_eq!(

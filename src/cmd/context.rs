@@ -22,12 +22,12 @@ use crate::error::Result;
 use crate::journal::{Journal, JournalDir, Source};
 use crate::output::failure;
 use crate::output::hint::{quote, set_again_options, set_token_source, TokenSource};
-use crate::output::summary::Style;
+use crate::output::summary::{Style, Summary};
 use crate::progress::{Display, Show};
 use crate::s3::Location;
 use crate::store::sdk::SdkStore;
 use crate::store::via::{Token, ViaStore};
-use crate::store::{AnyStore, Connection, ObjectOptions};
+use crate::store::{AnyStore, Connection, Finished, ObjectOptions};
 
 /// Records, for every hint this run prints, the options that say where its
 /// journals and uploads are (see [`crate::output::hint::suggest`]).
@@ -44,7 +44,10 @@ pub(super) async fn connect(
     token: &TokenArgs,
 ) -> Result<(AnyStore, Connection)> {
     if let Some(backend) = &conn.via {
-        return connect_via(backend, token, stall_timeout, false);
+        return connect_via(backend, token, stall_timeout, false, conn.no_verify_ssl);
+    }
+    if conn.no_verify_ssl {
+        crate::output::options::no_verify_ssl();
     }
     let sdk = SdkStore::connect(conn, stall_timeout, list_page_size())
         .await
@@ -57,19 +60,25 @@ pub(super) async fn connect(
     Ok((AnyStore::Sdk(sdk), used))
 }
 
-/// The store for a `--via` backend; `own_key`: the user named the key.
-/// Nothing is sent until the first call.
+/// The store for a `--via` backend; `own_key`: the user named the key;
+/// `no_verify_ssl`: neither the backend's certificate nor the part URLs'
+/// is checked. Nothing is sent until the first call.
 pub(super) fn connect_via(
     backend: &str,
     token: &TokenArgs,
     stall_timeout: Duration,
     own_key: bool,
+    no_verify_ssl: bool,
 ) -> Result<(AnyStore, Connection)> {
     let token = read_token(token)?;
-    let store = ViaStore::new(backend, token, stall_timeout, own_key)
+    let store = ViaStore::new(backend, token, stall_timeout, own_key, no_verify_ssl)
         .map_err(|e| failure::bad_backend(&e.0))?;
+    if no_verify_ssl {
+        crate::output::options::no_verify_ssl();
+    }
     let used = Connection {
         via: Some(store.backend().to_string()),
+        no_verify_ssl,
         ..Connection::default()
     };
     Ok((AnyStore::Via(store), used))
@@ -156,6 +165,7 @@ pub(super) fn connection(global: &GlobalArgs) -> Connection {
         path_style: global.path_style,
         via: None,
         ca_bundle: global.ca_bundle.clone(),
+        no_verify_ssl: global.no_verify_ssl,
     }
 }
 
@@ -177,7 +187,21 @@ pub(super) fn connection_for(global: &GlobalArgs, journal: &Journal) -> Connecti
         profile: global.profile.clone().or_else(|| saved.profile.clone()),
         path_style: global.path_style || saved.path_style,
         via: None,
-        ca_bundle: global.ca_bundle.clone().or_else(|| saved.ca_bundle.clone()),
+        ..tls_for(global, saved)
+    }
+}
+
+/// The TLS settings of a resumed upload: the journal's, unless this command
+/// line gives the other one (`--ca-bundle` replaces a journalled
+/// `--no-verify-ssl`, and the reverse), since the two conflict.
+pub(super) fn tls_for(global: &GlobalArgs, saved: &Connection) -> Connection {
+    Connection {
+        ca_bundle: global
+            .ca_bundle
+            .clone()
+            .or_else(|| saved.ca_bundle.clone().filter(|_| !global.no_verify_ssl)),
+        no_verify_ssl: global.no_verify_ssl || (saved.no_verify_ssl && global.ca_bundle.is_none()),
+        ..Connection::default()
     }
 }
 
@@ -335,4 +359,31 @@ pub(super) async fn restart(
 pub(super) fn checksum_choice(args: &crate::cli::ChecksumArgs) -> Result<Choice> {
     let algorithm = args.checksum_algorithm.unwrap_or_default();
     Choice::new(algorithm, args.checksum_type).map_err(crate::output::checksum::invalid)
+}
+
+/// The summary line and the `--json` document of an object sent with one
+/// PutObject (a small file, or a stream that ended within its first part).
+pub(super) fn report_single(
+    tuning: &Tuning,
+    label: &Path,
+    dest: &Location,
+    size: u64,
+    finished: &Finished,
+    started: Instant,
+) {
+    let record = crate::output::summary::report(
+        style(tuning),
+        &Summary {
+            id: None,
+            file: label,
+            dest,
+            size,
+            sent: size,
+            parts: 1,
+            upload_id: None,
+            finished,
+            started,
+        },
+    );
+    crate::output::summary::json_document(record.into_iter().collect(), false);
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use super::context::{
     connect, connect_via, connection, journal_dir, object_options, on_ctrl_c, open_source,
-    progress, restart, retry_policy, style,
+    progress, report_single, restart, retry_policy,
 };
 use super::resume::{resume_journal, Resume};
 use super::{run_and_report, Sending};
@@ -19,7 +19,7 @@ use crate::engine::single;
 use crate::error::{Error, Result};
 use crate::journal::session::Compare;
 use crate::journal::{Journal, JournalDir, Source};
-use crate::output::{self, summary::Summary};
+use crate::output;
 use crate::plan::{Plan, DEFAULT_PART_SIZE};
 use crate::s3::{Location, Target};
 use crate::store::Connection;
@@ -135,7 +135,13 @@ async fn put_file(
     let request;
     (opts.extras, request) = super::object::extras(args)?;
     let (store, used) = match &args.via {
-        Some(backend) => connect_via(backend, &args.token, tuning.stall_timeout, own_key)?,
+        Some(backend) => connect_via(
+            backend,
+            &args.token,
+            tuning.stall_timeout,
+            own_key,
+            global.no_verify_ssl,
+        )?,
         None => connect(&connection(global), tuning.stall_timeout, &args.token).await?,
     };
     let store = store.with_request_options(&request);
@@ -171,21 +177,7 @@ async fn put_file(
         )
         .await
         .map_err(output::failure::engine_error)?;
-        let record = output::summary::report(
-            style(tuning),
-            &Summary {
-                id: None,
-                file: &source.path,
-                dest: &dest,
-                size: source.size,
-                sent: source.size,
-                parts: 1,
-                upload_id: None,
-                finished: &finished,
-                started,
-            },
-        );
-        output::summary::json_document(record.into_iter().collect(), false);
+        report_single(tuning, &source.path, &dest, source.size, &finished, started);
         return Ok(());
     }
 
@@ -316,7 +308,7 @@ async fn unfinished(
         .filter_map(|(path, j)| j.ok().map(|j| (path, j)))
         .filter(|(_, j)| {
             let same_place = match &used.via {
-                Some(_) => !own_key || j.key == dest.key,
+                Some(_) => !own_key || j.asked_for(&dest.key),
                 None => j.bucket == dest.bucket && j.key == dest.key,
             };
             j.source.path == source.path

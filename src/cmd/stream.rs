@@ -17,7 +17,7 @@ use bytes::Bytes;
 
 use super::context::{
     connect, connect_via, connection, connection_for, journal_dir, object_options, progress,
-    retry_policy, style,
+    report_single, retry_policy, style,
 };
 use super::{concurrency, stop_before_complete};
 use crate::cli::{GlobalArgs, PutArgs, TokenArgs, Tuning};
@@ -118,7 +118,13 @@ pub(super) async fn put_stream(
     let tuning = &args.tuning;
     let opts = object_options(&args.object, Path::new(&dest.key));
     let (store, used) = match &args.via {
-        Some(backend) => connect_via(backend, &args.token, tuning.stall_timeout, true)?,
+        Some(backend) => connect_via(
+            backend,
+            &args.token,
+            tuning.stall_timeout,
+            true,
+            global.no_verify_ssl,
+        )?,
         None => connect(&connection(global), tuning.stall_timeout, &args.token).await?,
     };
     let store = Arc::new(store.limited(tuning.rate_limit()));
@@ -142,7 +148,7 @@ pub(super) async fn put_stream(
         .filter(|(_, j)| {
             j.stream.is_some()
                 && j.source.path == label
-                && j.key == dest.key
+                && j.asked_for(&dest.key)
                 && (args.via.is_some() || j.bucket == dest.bucket)
                 && j.connection.endpoint_url == used.endpoint_url
                 && j.connection.via == used.via
@@ -196,21 +202,7 @@ pub(super) async fn put_stream(
         )
         .await
         .map_err(output::failure::engine_error)?;
-        let record = output::summary::report(
-            style(tuning),
-            &Summary {
-                id: None,
-                file: &label,
-                dest: &dest,
-                size: len,
-                sent: len,
-                parts: 1,
-                upload_id: None,
-                finished: &finished,
-                started,
-            },
-        );
-        output::summary::json_document(record.into_iter().collect(), false);
+        report_single(tuning, &label, &dest, len, &finished, started);
         return Ok(());
     }
 

@@ -67,7 +67,13 @@ pub(super) async fn put_tree(global: &GlobalArgs, t: TreePut<'_>) -> Result<()> 
         },
     };
     let (store, used) = match &args.via {
-        Some(backend) => connect_via(backend, &args.token, args.tuning.stall_timeout, true)?,
+        Some(backend) => connect_via(
+            backend,
+            &args.token,
+            args.tuning.stall_timeout,
+            true,
+            global.no_verify_ssl,
+        )?,
         None => {
             let conn = super::context::connection(global);
             connect(&conn, args.tuning.stall_timeout, &args.token).await?
@@ -152,7 +158,8 @@ async fn connect_session(
 ) -> Result<(AnyStore, Connection)> {
     let saved = &session.connection;
     if let Some(via) = &saved.via {
-        return connect_via(via, token, stall, true);
+        let insecure = super::context::tls_for(global, saved).no_verify_ssl;
+        return connect_via(via, token, stall, true, insecure);
     }
     let conn = Connection {
         endpoint_url: global
@@ -163,7 +170,7 @@ async fn connect_session(
         profile: global.profile.clone().or_else(|| saved.profile.clone()),
         path_style: global.path_style || saved.path_style,
         via: None,
-        ca_bundle: global.ca_bundle.clone().or_else(|| saved.ca_bundle.clone()),
+        ..super::context::tls_for(global, saved)
     };
     connect(&conn, stall, token).await
 }

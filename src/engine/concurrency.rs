@@ -54,6 +54,15 @@
 //!   (503, 429, SlowDown): the limit halves, at most once an epoch (the parts
 //!   in flight all meet the same overload), even below [`START`], and no step
 //!   up is tried for [`THROTTLE_HOLD`] epochs;
+//! - **the last parts start together** ([`Decider::tail`]): once the parts
+//!   not yet started fit beside those in flight under the ceiling, and a
+//!   step up paid on this link, they all start at once. One part moves at
+//!   most a window per round trip, so on a long link the last parts to start
+//!   would otherwise run on after the others ended, each alone, with the
+//!   link mostly idle (an 8 MiB part at 300 ms and a 512 KiB window takes
+//!   4.7 s by itself); started together they share the full link and end
+//!   together. Where more parts did not pay (a short link, a thin one) the
+//!   end is that of a fixed limit;
 //! - it stays between 1 and the ceiling, [`AUTO_MAX`] unless told otherwise:
 //!   64 parts fill 40 MiB/s through a 512 KiB window up to about 800 ms, and
 //!   hold about 64 MiB of chunks.
@@ -199,6 +208,12 @@ pub struct Decider {
     part_size: u64,
     /// No step has been tried yet.
     first: bool,
+    /// A step up paid, and the store has not said it was overloaded since:
+    /// more parts in flight move more.
+    paid: bool,
+    /// The rest of the parts have all started ([`Decider::tail`]): nothing
+    /// is left to decide.
+    ending: bool,
 }
 
 impl Decider {
@@ -215,6 +230,8 @@ impl Decider {
             since_cut: u32::MAX,
             part_size,
             first: true,
+            paid: false,
+            ending: false,
         }
     }
 
@@ -242,6 +259,23 @@ impl Decider {
             self.first = false;
             self.hold = THROTTLE_HOLD;
             self.phase = Phase::Settle { probe: None };
+            self.paid = false;
+        }
+        self.limit
+    }
+
+    /// `left` parts have not started yet. Once they fit beside the parts in
+    /// flight (within the ceiling), and more parts paid on this link, they
+    /// all start at once: the last parts then move together and end
+    /// together, instead of trickling out one window each after the rest.
+    pub fn tail(&mut self, left: u64) -> u32 {
+        if self.paid && !self.ending && left > 0 {
+            let to = u64::from(self.limit) + left;
+            if to <= u64::from(self.max) {
+                // Cannot truncate: at most `max`.
+                self.limit = to as u32;
+                self.ending = true;
+            }
         }
         self.limit
     }
@@ -249,6 +283,9 @@ impl Decider {
     /// One epoch went by; returns the limit for the next.
     pub fn epoch(&mut self, s: Sample) -> u32 {
         self.since_cut = self.since_cut.saturating_add(1);
+        if self.ending {
+            return self.limit;
+        }
         let valid = s.full && !s.disturbed && s.goodput > 0.0;
         match self.phase {
             Phase::Settle { probe } => {
@@ -311,6 +348,9 @@ impl Decider {
     fn judge(&mut self, step: Step, goodput: f64) {
         let gain = goodput / step.base - 1.0;
         let grew = f64::from(self.limit) / f64::from(step.from) - 1.0;
+        if gain >= KEEP {
+            self.paid = true;
+        }
         if self.climbing && gain >= CLIMB * grew {
             // Still in the linear part: every part moves at its own rate.
             self.probe(goodput);
@@ -357,6 +397,8 @@ pub struct Controller {
     succeeded: AtomicU64,
     succeeded_us: AtomicU64,
     throttled: AtomicBool,
+    /// Parts not started yet; `u64::MAX` while unknown (a stream's).
+    left: AtomicU64,
     /// The plan's part size.
     part_size: u64,
 }
@@ -378,8 +420,25 @@ impl Controller {
             succeeded: AtomicU64::new(0),
             succeeded_us: AtomicU64::new(0),
             throttled: AtomicBool::new(false),
+            left: AtomicU64::new(u64::MAX),
             part_size,
         })
+    }
+
+    /// `parts` are to be sent: the end of the run is in sight once few are
+    /// left ([`Decider::tail`]).
+    pub fn expect(&self, parts: u64) {
+        self.left.store(parts, Ordering::Relaxed);
+    }
+
+    /// One of the parts expected has started.
+    pub fn started(&self) {
+        // Never below 0, and never moves off `u64::MAX` (unknown).
+        let _ = self
+            .left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n != u64::MAX && n > 0).then(|| n - 1)
+            });
     }
 
     /// The `i`th gate given to [`Controller::new`].
@@ -463,6 +522,10 @@ impl Controller {
                 clock.tick().await;
                 if me.throttled.swap(false, Ordering::Relaxed) {
                     me.set(decider.throttled());
+                }
+                let left = me.left.load(Ordering::Relaxed);
+                if left != u64::MAX {
+                    me.set(decider.tail(left));
                 }
                 ticks += 1;
                 busy += u32::from(me.gates.first().is_some_and(|g| g.is_full()));
@@ -684,6 +747,52 @@ mod tests {
     }
 
     #[test]
+    fn the_last_parts_start_together_once_more_parts_paid() {
+        let mut d = measured(full(13.0));
+        d.epoch(full(200.0)); // settling
+        assert_eq!(d.epoch(full(39.0)), 64);
+        d.epoch(full(40.0)); // settling
+        assert_eq!(d.epoch(full(40.0)), 32, "64 bought nothing: back to 32");
+        // More parts left than fit beside the 32 under the ceiling: no change.
+        assert_eq!(d.tail(100), 32);
+        assert_eq!(d.tail(33), 32);
+        // The last 32 fit: all start now.
+        assert_eq!(d.tail(32), 64);
+        // And nothing is decided any more: the epochs of the end say nothing.
+        assert_eq!(d.epoch(full(40.0)), 64);
+        assert_eq!(d.epoch(parts(1.0, 30.0)), 64);
+        assert_eq!(d.tail(0), 64);
+        // Overload still halves.
+        assert_eq!(d.throttled(), 32);
+    }
+
+    #[test]
+    fn the_last_parts_keep_the_limit_where_more_parts_did_not_pay() {
+        // Fast parts (a loopback): exactly a fixed 8 to the end.
+        let mut d = measured(full(400.0));
+        assert_eq!(d.tail(3), START);
+        // A thin link, where the leap was undone.
+        let mut d = measured(full(38.0));
+        d.epoch(full(38.0));
+        assert_eq!(d.epoch(full(39.0)), START);
+        assert_eq!(d.tail(10), START);
+        // Still climbing, not judged yet.
+        let mut d = measured(full(13.0));
+        assert_eq!(d.tail(10), 32);
+        // A step that paid, then the store said it was overloaded.
+        let mut d = measured(full(13.0));
+        d.epoch(full(13.0));
+        assert_eq!(d.epoch(full(30.0)), 32, "kept: 130 % more");
+        assert_eq!(d.throttled(), 16);
+        assert_eq!(d.tail(5), 16);
+        // Nothing left, or a stream (left unknown): nothing to start.
+        let mut d = measured(full(13.0));
+        d.epoch(full(13.0));
+        d.epoch(full(30.0));
+        assert_eq!(d.tail(0), 32);
+    }
+
+    #[test]
     fn the_ceiling_bounds_every_step() {
         let mut d = Decider::new(12, PART);
         d.epoch(full(1.0));
@@ -768,6 +877,22 @@ mod tests {
         assert!(Controller::new(Concurrency::Fixed(8), PART, 1)
             .spawn()
             .is_none());
+    }
+
+    #[test]
+    fn the_controller_counts_the_parts_left_when_it_knows_them() {
+        let c = Controller::new(Concurrency::Auto { max: 64 }, PART, 1);
+        c.started();
+        assert_eq!(
+            c.left.load(Ordering::Relaxed),
+            u64::MAX,
+            "a stream's: unknown"
+        );
+        c.expect(2);
+        for _ in 0..3 {
+            c.started();
+        }
+        assert_eq!(c.left.load(Ordering::Relaxed), 0);
     }
 
     async fn take(gate: &Arc<Gate>, n: usize) -> Vec<Slot> {

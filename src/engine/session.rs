@@ -148,6 +148,8 @@ pub async fn start<S: Store>(
         parts: Vec::new(),
         session: new.session,
         stream: new.plan.schedule,
+        asked_key: (!new.dest.key.is_empty() && upload.key != new.dest.key)
+            .then(|| new.dest.key.clone()),
     };
     let lock = match dir.lock_and_save(&journal).await {
         Ok(lock) => lock,

@@ -9,6 +9,16 @@
 //! gives it back once the store has acknowledged it, so as parts grow fewer
 //! go at once, whatever the stream's size.
 //!
+//! What a stream's memory is, besides the process: the parts in flight, and
+//! one more read ahead of them (the reader waits for the workers to take a
+//! part before it reads the next). One thread reads every part
+//! ([`PartReader`]), so every part's buffer comes from the same allocator
+//! arena, and a part acknowledged makes room for the next one read: glibc's
+//! malloc keeps an arena per thread, and parts read on the blocking pool's
+//! threads each went to another, where the memory freed by one part was
+//! kept but not reused by the next (measured at 1 GiB with 8 in flight:
+//! 120 MiB peak RSS, 70 MiB with `MALLOC_ARENA_MAX=1`).
+//!
 //! Resuming: the same stream, piped again, is read from its start; a part the
 //! journal holds (and the store lists) is hashed and compared with the
 //! journal's SHA-256: the same, it is skipped; different, the stream is not
@@ -30,11 +40,11 @@ use super::hash::Hashed;
 use super::run::Completed;
 use super::workers::send_parts;
 use super::{Error, PartStats, Progress};
-use crate::checksum::{Algorithm, Hasher};
+use crate::checksum::Algorithm;
 use crate::journal::{Journal, JournalWriter, Lock, PartRecord};
 use crate::plan::{Part, Plan, Schedule};
 use crate::s3::MAX_PARTS;
-use crate::store::body::hash_bytes;
+use crate::store::body::{hash_bytes, PartHasher};
 use crate::store::{b64, PartSums, Store, UploadHandle};
 
 /// The memory cap is counted in units of this many bytes (a semaphore's
@@ -53,12 +63,8 @@ pub fn read_part(
     with_md5: bool,
     also: Option<Algorithm>,
 ) -> std::io::Result<(Bytes, PartSums)> {
-    use md5::{Digest as _, Md5};
-    use sha2::Sha256;
     let mut buf = Vec::with_capacity(len as usize);
-    let mut sha = Sha256::new();
-    let mut md5 = with_md5.then(Md5::new);
-    let mut other = also.map(Hasher::new);
+    let mut sums = PartHasher::new(with_md5, also);
     while (buf.len() as u64) < len {
         let at = buf.len();
         let want = (len - at as u64).min(READ_CHUNK);
@@ -66,20 +72,48 @@ pub fn read_part(
         if n == 0 {
             break;
         }
-        sha.update(&buf[at..]);
-        if let Some(m) = md5.as_mut() {
-            m.update(&buf[at..]);
-        }
-        if let Some(o) = other.as_mut() {
-            o.update(&buf[at..]);
-        }
+        sums.update(&buf[at..]);
     }
-    let sums = PartSums {
-        sha256: sha.finalize().into(),
-        md5: md5.map(|m| m.finalize().into()),
-        checksum: other.map(Hasher::finish),
-    };
-    Ok((Bytes::from(buf), sums))
+    Ok((Bytes::from(buf), sums.finish()))
+}
+
+/// The one thread that reads the stream (see the module docs for why one):
+/// it reads a part of the length asked for, hashed, and hands it back.
+struct PartReader {
+    ask: std::sync::mpsc::Sender<(u64, ReadReply)>,
+}
+
+type ReadReply = tokio::sync::oneshot::Sender<std::io::Result<(Bytes, PartSums)>>;
+
+impl PartReader {
+    /// Starts the thread; it ends when the reader is dropped (after the part
+    /// it is reading, if any).
+    fn spawn(
+        reader: Arc<File>,
+        with_md5: bool,
+        also: Option<Algorithm>,
+    ) -> std::io::Result<PartReader> {
+        let (ask, asked) = std::sync::mpsc::channel::<(u64, ReadReply)>();
+        std::thread::Builder::new()
+            .name("s3up-stdin".into())
+            .spawn(move || {
+                for (len, reply) in asked {
+                    let _ = reply.send(read_part(&reader, len, with_md5, also));
+                }
+            })?;
+        Ok(PartReader { ask })
+    }
+
+    /// Reads the next `len` bytes (fewer at the end of the stream).
+    async fn read(&self, len: u64) -> std::io::Result<(Bytes, PartSums)> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.ask
+            .send((len, reply))
+            .map_err(|_| std::io::Error::other("the reading thread is gone"))?;
+        answer
+            .await
+            .map_err(|_| std::io::Error::other("the reading thread is gone"))?
+    }
 }
 
 /// The stream, and how to cut it.
@@ -239,9 +273,16 @@ async fn read_stream<S: Store>(
     let cap = memory.max(schedule.part_size(MAX_PARTS as u32));
     let budget = Arc::new(Semaphore::new(cap.div_ceil(MEMORY_UNIT) as usize));
     let mut first = Some(first);
+    let parts = PartReader::spawn(reader, with_md5, also).map_err(|e| StreamError::Read(2, e))?;
     let mut offset = 0u64;
     for number in 1..=MAX_PARTS as u32 + 1 {
         let len = schedule.part_size(number);
+        // Room in the channel first: the part before this one has gone to a
+        // worker, so at most one part waits read ahead of the workers.
+        let Ok(slot) = tx.reserve().await else {
+            // The workers stopped; they say why.
+            return Err(StreamError::Read(number, std::io::Error::other("stopped")));
+        };
         let Ok(permit) = budget.clone().acquire_many_owned(units(len)).await else {
             return Err(StreamError::Read(number, std::io::Error::other("closed")));
         };
@@ -253,13 +294,10 @@ async fn read_stream<S: Store>(
                     .map_err(|e| StreamError::Read(number, std::io::Error::other(e)))?;
                 (bytes, sums)
             }
-            None => {
-                let reader = reader.clone();
-                tokio::task::spawn_blocking(move || read_part(&reader, len, with_md5, also))
-                    .await
-                    .map_err(|e| StreamError::Read(number, std::io::Error::other(e)))?
-                    .map_err(|e| StreamError::Read(number, e))?
-            }
+            None => parts
+                .read(len)
+                .await
+                .map_err(|e| StreamError::Read(number, e))?,
         };
         let got = bytes.len() as u64;
         let record = reused.iter().find(|r| r.number == number);
@@ -294,10 +332,7 @@ async fn read_stream<S: Store>(
                 ahead: None,
                 buffered: Some((bytes, permit)),
             };
-            if tx.send(hashed).await.is_err() {
-                // The workers stopped; they say why.
-                return Err(StreamError::Read(number, std::io::Error::other("stopped")));
-            }
+            slot.send(hashed);
         }
         if got < len {
             if reused.iter().any(|r| r.number > number) {

@@ -49,6 +49,9 @@ pub(super) async fn send_parts<S: Store>(
     // Gate 0: the parts in flight; gate 1: the parts hashed ahead of them.
     let controller = Controller::new(run.concurrency, run.plan.part_size, 2);
     let permits = controller.gate(0);
+    if feed.is_none() {
+        controller.expect(todo.len() as u64);
+    }
     let _adapting = controller.spawn();
     // Hashing is CPU-bound: a few at once keep the cores busy, and leave the
     // blocking pool free for the body reads of parts already on the wire
@@ -102,6 +105,7 @@ pub(super) async fn send_parts<S: Store>(
     loop {
         match workers.next(&mut hashed, &run.cancel).await {
             Next::Send(permit, part) => {
+                controller.started();
                 let worker = Worker {
                     store: run.store.clone(),
                     file: run.file.clone(),

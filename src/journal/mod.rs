@@ -39,6 +39,7 @@
 //!   "stream": { "start": 8388608, "every": 812, "max": 1073741824 }
 //!                                     // only for standard input: the part-size schedule;
 //!                                     // "source" is then { "path": "-", "size": 0, "mtime_ns": 0 }
+//!   "asked_key": "backups/db.tar"     // only when a backend (Companion) chose another key
 //! }
 //! ```
 //! (written compactly, on one line; shown spread out here)
@@ -108,6 +109,19 @@ pub struct Journal {
     /// `part_count` 0: neither is known until the stream ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<crate::plan::Schedule>,
+    /// The key the user asked for, when a backend chose another (Uppy
+    /// Companion names each object `{uuid}-{file name}`): `put` of the same
+    /// source and key finds the journal by it. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asked_key: Option<String>,
+}
+
+impl Journal {
+    /// True when the user asked for `key` for this upload: its key, or the
+    /// one the backend replaced.
+    pub fn asked_for(&self, key: &str) -> bool {
+        self.key == key || self.asked_key.as_deref() == Some(key)
+    }
 }
 
 /// The local file, as it was when the upload started.
@@ -221,6 +235,7 @@ pub(crate) mod tests {
                 path_style: true,
                 via: None,
                 ca_bundle: None,
+                no_verify_ssl: false,
             },
             source: Source {
                 path: "/tmp/file.bin".into(),
@@ -242,6 +257,7 @@ pub(crate) mod tests {
             parts,
             session: None,
             stream: None,
+            asked_key: None,
         }
     }
 

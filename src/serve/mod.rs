@@ -15,11 +15,11 @@
 //!
 //! | route | request | answer |
 //! |---|---|---|
-//! | `POST /s3/multipart` | JSON `{filename, type, metadata}`; *ext* `key`, `checksumAlgorithm: "SHA256"` | `{key, uploadId, bucket}`; *ext* `checksumAlgorithm` |
+//! | `POST /s3/multipart` | JSON `{filename, type, metadata}`; *ext* `key`, `checksumAlgorithm` (SHA256, CRC64NVME, CRC32C, CRC32, SHA1), `checksumType` (COMPOSITE, FULL_OBJECT) | `{key, uploadId, bucket}`; *ext* `checksumAlgorithm`, `checksumType` |
 //! | `GET /s3/multipart/{uploadId}?key=` | | `[{PartNumber, Size, ETag}]`, every page; *ext* `ChecksumSHA256` |
-//! | `GET /s3/multipart/{uploadId}/{partNumber}?key=` | *ext* `&sha256=BASE64` | `{url, expires}`; *ext* `headers: {"x-amz-checksum-sha256": …}` |
-//! | `GET /s3/multipart/{uploadId}/batch?key=&partNumbers=1,2` | *ext* `&sha256=B64,B64` | `{presignedUrls: {"1": url}}`; *ext* `expires`, `headers: {"1": {…}}` |
-//! | `POST /s3/multipart/{uploadId}/complete?key=` | JSON `{parts: [{PartNumber, ETag}]}`; *ext* `ChecksumSHA256` per part | `{location, key, bucket}`; *ext* `etag`, `checksumSHA256` |
+//! | `GET /s3/multipart/{uploadId}/{partNumber}?key=` | *ext* `&sha256=BASE64`, or `&checksumAlgorithm=ALG&checksum=BASE64` | `{url, expires}`; *ext* `headers: {"x-amz-checksum-<alg>": …}` |
+//! | `GET /s3/multipart/{uploadId}/batch?key=&partNumbers=1,2` | *ext* `&sha256=B64,B64`, or `&checksumAlgorithm=ALG&checksum=B64,B64` | `{presignedUrls: {"1": url}}`; *ext* `expires`, `headers: {"1": {…}}` |
+//! | `POST /s3/multipart/{uploadId}/complete?key=` | JSON `{parts: [{PartNumber, ETag}]}`; *ext* `ChecksumSHA256` (or `ChecksumCRC64NVME`, `ChecksumCRC32C`, `ChecksumCRC32`, `ChecksumSHA1`) per part, `checksumFullObject` | `{location, key, bucket}`; *ext* `etag`, `checksumSHA256`, `checksumAlgorithm`, `checksum` |
 //! | `DELETE /s3/multipart/{uploadId}?key=` | | `{}` |
 //! | `GET /s3/params?filename=&type=&metadata[NAME]=` | *ext* `&key=` | `{method: "POST", url, fields, expires}`: a presigned POST form |
 //! | *ext* `GET /s3/object?key=` | | `{key, exists, size, etag, checksumSHA256}` |

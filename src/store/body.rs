@@ -82,18 +82,51 @@ impl Origin {
 }
 
 /// The SHA-256 of bytes in memory, their MD5 when `with_md5` and the digest
-/// of `also`: a stream's part, hashed as it is read (`engine::stream`).
+/// of `also`.
 pub fn hash_bytes(bytes: &[u8], with_md5: bool, also: Option<Algorithm>) -> PartSums {
-    use md5::Md5;
-    use sha2::{Digest, Sha256};
-    PartSums {
-        sha256: Sha256::digest(bytes).into(),
-        md5: with_md5.then(|| Md5::digest(bytes).into()),
-        checksum: also.map(|a| {
-            let mut h = Hasher::new(a);
-            h.update(bytes);
-            h.finish()
-        }),
+    let mut sums = PartHasher::new(with_md5, also);
+    sums.update(bytes);
+    sums.finish()
+}
+
+/// The digests of one part, fed in pieces: its SHA-256, its MD5 when asked,
+/// and the digest of the upload's `--checksum-algorithm` when it is not
+/// SHA-256. The one place that computes a [`PartSums`], whether the bytes
+/// come from a file range, memory, or a stream as it is read.
+pub struct PartHasher {
+    sha256: sha2::Sha256,
+    md5: Option<md5::Md5>,
+    other: Option<Hasher>,
+}
+
+impl PartHasher {
+    pub fn new(with_md5: bool, also: Option<Algorithm>) -> PartHasher {
+        use sha2::Digest;
+        PartHasher {
+            sha256: sha2::Sha256::new(),
+            md5: with_md5.then(md5::Md5::new),
+            other: also.map(Hasher::new),
+        }
+    }
+
+    pub fn update(&mut self, bytes: &[u8]) {
+        use sha2::Digest;
+        self.sha256.update(bytes);
+        if let Some(md5) = self.md5.as_mut() {
+            md5.update(bytes);
+        }
+        if let Some(other) = self.other.as_mut() {
+            other.update(bytes);
+        }
+    }
+
+    pub fn finish(self) -> PartSums {
+        use sha2::Digest;
+        PartSums {
+            sha256: self.sha256.finalize().into(),
+            md5: self.md5.map(|m| m.finalize().into()),
+            checksum: self.other.map(Hasher::finish),
+        }
     }
 }
 
@@ -148,34 +181,20 @@ pub fn hash_range_with(
     also: Option<Algorithm>,
     meter: Option<&dyn Meter>,
 ) -> std::io::Result<PartSums> {
-    use md5::Md5;
-    use sha2::{Digest, Sha256};
     let mut buf = vec![0; HASH_CHUNK.min(len as usize)];
-    let mut sha256 = Sha256::new();
-    let mut md5 = with_md5.then(Md5::new);
-    let mut other = also.map(Hasher::new);
+    let mut sums = PartHasher::new(with_md5, also);
     let mut at = offset;
     let end = offset + len;
     while at < end {
         let n = (end - at).min(HASH_CHUNK as u64) as usize;
         file.read_exact_at(&mut buf[..n], at)?;
-        sha256.update(&buf[..n]);
-        if let Some(md5) = md5.as_mut() {
-            md5.update(&buf[..n]);
-        }
-        if let Some(other) = other.as_mut() {
-            other.update(&buf[..n]);
-        }
+        sums.update(&buf[..n]);
         if let Some(meter) = meter {
             meter.sent(n as u64);
         }
         at += n as u64;
     }
-    Ok(PartSums {
-        sha256: sha256.finalize().into(),
-        md5: md5.map(|m| m.finalize().into()),
-        checksum: other.map(Hasher::finish),
-    })
+    Ok(sums.finish())
 }
 
 /// How many chunk buffers a body keeps for reuse. Hyper queues a few chunks

@@ -197,6 +197,12 @@ pub struct Connection {
     /// endpoint's certificate chains to (a path, not a secret).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_bundle: Option<std::path::PathBuf>,
+    /// `--no-verify-ssl`: the endpoint's (or, with `via`, the backend's and
+    /// the part URLs') TLS certificate is not checked. A connection setting
+    /// like `ca_bundle`, so `resume` reconnects the same way (and warns
+    /// again); a `--ca-bundle` given to `resume` replaces it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_verify_ssl: bool,
 }
 
 /// An open multipart upload, as the store that created it names it.

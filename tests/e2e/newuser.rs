@@ -44,14 +44,7 @@ fn interrupt_after_a_part(s: &Scratch, mut child: Child) -> Output {
         "a part in the journal",
         &mut child,
         || std::fs::read_to_string(&stderr).unwrap_or_default(),
-        || {
-            s.journals().first().is_some_and(|j| {
-                std::fs::read_to_string(j)
-                    .ok()
-                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                    .is_some_and(|v| v["parts"].as_array().is_some_and(|p| !p.is_empty()))
-            })
-        },
+        || s.journalled_parts() >= 1,
     );
     support::signal(&child, "-INT");
     let status = child.wait().unwrap();

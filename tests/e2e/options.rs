@@ -215,13 +215,7 @@ fn killed_put(
         Schedule::Always,
     ));
     let mut child = spawn_held_put(s, srv, &proxy, opts, file, url);
-    let journalled = || {
-        s.journals().first().is_some_and(|p| {
-            let j: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(p).unwrap_or_default()).unwrap_or_default();
-            j["parts"].as_array().is_some_and(|a| a.len() == 2)
-        })
-    };
+    let journalled = || s.journalled_parts() == 2;
     support::wait_for(
         "parts 1 and 2 journalled",
         &mut child,
@@ -503,16 +497,9 @@ fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
-/// `--ca-bundle`: an endpoint whose certificate comes from a private CA is
-/// refused for its certificate without the bundle, and passes TLS with it
-/// (the endpoint, `openssl s_server -www`, is no S3, so the run still fails,
-/// but for what it answered, not for its certificate). A missing or non-PEM
-/// bundle is one clear error.
-#[test]
-fn ca_bundle_trusts_a_private_ca() {
-    let srv = support::server(support::Kind::Moto);
-    let s = Scratch::new();
-    let d = s.dir.path();
+/// A private CA (`ca.pem`) and a certificate for 127.0.0.1 signed by it
+/// (`leaf.pem`, `leaf.key`), in `d`.
+fn private_ca(d: &Path) {
     openssl(
         d,
         &[
@@ -571,11 +558,124 @@ fn ca_bundle_trusts_a_private_ca() {
             "ext",
         ],
     );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
+        .port()
+}
+
+fn wait_for_port(port: u16, what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "{what} did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// `--no-verify-ssl`: moto serving HTTPS with a certificate from a private
+/// CA that s3up is not given. Without the flag the put is refused for the
+/// certificate; with it a multi-part put lands byte for byte (read back
+/// with the CA trusted), the warning is said once, and the flag cannot be
+/// combined with --ca-bundle.
+#[test]
+fn no_verify_ssl_accepts_any_certificate_with_a_warning() {
+    let srv = support::server(support::Kind::Moto);
+    let s = Scratch::new();
+    let d = s.dir.path();
+    private_ca(d);
+    let port = free_port();
+    let mut moto = std::process::Command::new(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server"),
+    )
+    .current_dir(d)
+    .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+    .args(["-c", "leaf.pem", "-k", "leaf.key"])
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .expect("moto_server (scripts/install-servers) is needed for the --no-verify-ssl test");
+    wait_for_port(port, "moto_server with TLS");
+    let endpoint = format!("https://127.0.0.1:{port}");
+    let ca = std::fs::read(d.join("ca.pem")).unwrap();
+    let http = reqwest::blocking::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+        .build()
+        .unwrap();
+    let made = http.put(format!("{endpoint}/tls")).send().unwrap();
+    assert!(made.status().is_success(), "bucket: {}", made.status());
+
+    let file = s.file("t.bin", 9 * MIB, 31);
+    let run = |extra: &[&str]| {
+        s.s3up(srv, &endpoint)
+            .args([
+                "put",
+                "--retries",
+                "0",
+                "--max-offline",
+                "0",
+                "--part-size",
+                "5MiB",
+            ])
+            .args(extra)
+            .arg(&file)
+            .arg("s3://tls/t.bin")
+            .output()
+            .unwrap()
+    };
+    let without = run(&[]);
+    let err = support::text(&without.stderr);
+    assert!(!without.status.success(), "{}", support::describe(&without));
+    assert!(err.to_lowercase().contains("certificate"), "{err}");
+    assert!(!err.contains("--no-verify-ssl"), "{err}");
+
+    let with = run(&["--no-verify-ssl"]);
+    assert_ok(&with);
+    let err = support::text(&with.stderr);
+    assert_eq!(
+        err.matches("--no-verify-ssl: the endpoint's TLS certificate is not checked")
+            .count(),
+        1,
+        "{err}"
+    );
+    let got = http
+        .get(format!("{endpoint}/tls/t.bin"))
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap();
+    assert_eq!(got.len() as u64, 9 * MIB);
+    assert!(
+        got[..] == std::fs::read(&file).unwrap()[..],
+        "the object differs from the file"
+    );
+
+    let both = run(&["--no-verify-ssl", "--ca-bundle", "ca.pem"]);
+    assert_exit(&both, 2);
+    assert!(
+        support::text(&both.stderr).contains("--ca-bundle"),
+        "{}",
+        support::describe(&both)
+    );
+    let _ = moto.kill();
+    let _ = moto.wait();
+}
+
+/// `--ca-bundle`: an endpoint whose certificate comes from a private CA is
+/// refused for its certificate without the bundle, and passes TLS with it
+/// (the endpoint, `openssl s_server -www`, is no S3, so the run still fails,
+/// but for what it answered, not for its certificate). A missing or non-PEM
+/// bundle is one clear error.
+#[test]
+fn ca_bundle_trusts_a_private_ca() {
+    let srv = support::server(support::Kind::Moto);
+    let s = Scratch::new();
+    let d = s.dir.path();
+    private_ca(d);
+    let port = free_port();
     let mut server = std::process::Command::new("openssl")
         .current_dir(d)
         .args([
@@ -595,14 +695,7 @@ fn ca_bundle_trusts_a_private_ca() {
         .spawn()
         .unwrap();
     let endpoint = format!("https://127.0.0.1:{port}");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "openssl s_server did not start"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    wait_for_port(port, "openssl s_server");
     let file = s.file("t.bin", 1000, 29);
     let run = |extra: &[&str]| {
         s.s3up(srv, &endpoint)

@@ -10,6 +10,7 @@ use std::io::Write;
 use std::process::{Child, Output, Stdio};
 
 use crate::support;
+use crate::support::companion::Companion;
 use crate::support::proxy::{Fault, FaultProxy, Match, Rule};
 use crate::support::serve::{hashed, Serve};
 use crate::support::{assert_exit, Scratch, Server, MIB};
@@ -129,15 +130,9 @@ on_both_servers!(streams_of_every_size_land_whole, |srv: &Server| {
     assert!(line.contains("no file name"), "{line}");
 });
 
-/// Starts `put -` of `data` through a proxy that slows parts down, and
-/// SIGKILLs it once two parts are journalled. Returns the proxy (faults
-/// cleared) and the journal at the kill.
-fn put_and_kill(
-    srv: &Server,
-    s: &Scratch,
-    url: &str,
-    data: &[u8],
-) -> (FaultProxy, serde_json::Value) {
+/// A proxy in front of `srv` that slows parts down, so that a kill finds
+/// some parts sent and others not.
+fn throttled(srv: &Server) -> FaultProxy {
     let proxy = FaultProxy::start(&srv.endpoint);
     proxy.add_rule(Rule::always(
         Match::UploadPart,
@@ -145,9 +140,22 @@ fn put_and_kill(
             bytes_per_sec: 4 * MIB,
         },
     ));
+    proxy
+}
+
+/// Starts `s3up ARGS` (a `put -`, straight to S3 through `proxy`, or through
+/// a backend whose part URLs lead to it) with `data` piped in, and SIGKILLs
+/// it once two parts are journalled. Clears the proxy's faults; returns the
+/// journal at the kill.
+fn put_and_kill(
+    srv: &Server,
+    s: &Scratch,
+    proxy: &FaultProxy,
+    args: &[&str],
+    data: &[u8],
+) -> serde_json::Value {
     let log = std::fs::File::create(s.dir.path().join("child.err")).unwrap();
-    let args = ["put", "--concurrency", "2", "-", url];
-    let mut child = spawn_piped(s, srv, &proxy.endpoint(), &args, data.to_vec(), log.into());
+    let mut child = spawn_piped(s, srv, &proxy.endpoint(), args, data.to_vec(), log.into());
     support::wait_for(
         "two parts journalled",
         &mut child,
@@ -162,7 +170,7 @@ fn put_and_kill(
     support::sigkill(&mut child);
     let at_kill = s.only_journal();
     proxy.clear_rules();
-    (proxy, at_kill)
+    at_kill
 }
 
 /// Bytes of the parts S3 holds for `bucket`'s open uploads.
@@ -189,42 +197,55 @@ on_both_servers!(
         let bucket = srv.new_bucket("stdinkill");
         let data = support::random_bytes(50 * MIB + 77, 7);
         let url = format!("s3://{bucket}/backup.tar");
-        let (proxy, at_kill) = put_and_kill(srv, &s, &url, &data);
-        assert!(at_kill["stream"].is_object(), "{at_kill}");
-        let held_before = held(srv, &bucket);
-        assert!(held_before >= 10 * MIB, "S3 holds {held_before} bytes");
+        let proxy = throttled(srv);
+        let args = ["put", "--concurrency", "2", "-", &url];
+        kill_and_pipe_again(srv, &s, &bucket, &proxy, &args, &data);
+    }
+);
 
-        // The same stream again: the parts S3 holds are read, checked, skipped.
-        let before = proxy.requests().len();
-        let out = piped(
-            &s,
-            srv,
-            &proxy.endpoint(),
-            &["put", "--concurrency", "2", "-", &url],
-            &data,
-        );
-        assert_exit(&out, 0);
-        let stderr = support::text(&out.stderr);
-        assert!(stderr.contains("resum"), "{stderr}");
-        assert_object_is(srv, &bucket, "backup.tar", &data);
-        let sent = sent_in_parts(&proxy, before);
-        // At most what S3 did not hold, plus the parts in flight at the kill
-        // (2 at once, of at most 20 MiB at this point of the schedule).
-        let bound = data.len() as u64 - held_before + 2 * 20 * MIB;
-        assert!(
-            sent <= bound,
-            "sent {sent} > stream {} - held {held_before} + in flight",
-            data.len()
-        );
-        assert!(sent < data.len() as u64, "sent {sent}: nothing was skipped");
-        assert!(srv.list_uploads(&bucket).is_empty(), "nothing pending");
-        assert!(s.journals().is_empty(), "{:?}", s.journals());
-        println!(
+/// SIGKILLs `s3up ARGS` (a `put -` of `data` through `proxy`) once two parts
+/// are journalled, then runs the same command with the same stream: exit 0,
+/// the object (its key read from the journal) equals the stream, and the
+/// parts sent the second time are at most what S3 did not hold plus the
+/// parts in flight at the kill.
+fn kill_and_pipe_again(
+    srv: &Server,
+    s: &Scratch,
+    bucket: &str,
+    proxy: &FaultProxy,
+    args: &[&str],
+    data: &[u8],
+) {
+    let at_kill = put_and_kill(srv, s, proxy, args, data);
+    assert!(at_kill["stream"].is_object(), "{at_kill}");
+    let key = at_kill["key"].as_str().unwrap().to_string();
+    let held_before = held(srv, bucket);
+    assert!(held_before >= 10 * MIB, "S3 holds {held_before} bytes");
+
+    // The same stream again: the parts S3 holds are read, checked, skipped.
+    let before = proxy.requests().len();
+    let out = piped(s, srv, &proxy.endpoint(), args, data);
+    assert_exit(&out, 0);
+    let stderr = support::text(&out.stderr);
+    assert!(stderr.contains("resum"), "{stderr}");
+    assert_object_is(srv, bucket, &key, data);
+    let sent = sent_in_parts(proxy, before);
+    // At most what S3 did not hold, plus the parts in flight at the kill
+    // (2 at once, of at most 20 MiB at this point of the schedule).
+    let bound = data.len() as u64 - held_before + 2 * 20 * MIB;
+    assert!(
+        sent <= bound,
+        "sent {sent} > stream {} - held {held_before} + in flight",
+        data.len()
+    );
+    assert!(sent < data.len() as u64, "sent {sent}: nothing was skipped");
+    assert!(srv.list_uploads(bucket).is_empty(), "nothing pending");
+    assert!(s.journals().is_empty(), "{:?}", s.journals());
+    println!(
         "killed stream: S3 held {held_before} of {} bytes; the same stream sent {sent} (bound {bound})",
         data.len()
     );
-    }
-);
+}
 
 on_both_servers!(
     another_stream_is_refused_then_resume_id_takes_the_same,
@@ -233,7 +254,9 @@ on_both_servers!(
         let bucket = srv.new_bucket("stdindiff");
         let data = support::random_bytes(50 * MIB + 5, 8);
         let url = format!("s3://{bucket}/dump.sql");
-        let (proxy, at_kill) = put_and_kill(srv, &s, &url, &data);
+        let proxy = throttled(srv);
+        let args = ["put", "--concurrency", "2", "-", &url];
+        let at_kill = put_and_kill(srv, &s, &proxy, &args, &data);
         let id = at_kill["id"].as_str().unwrap().to_string();
 
         // Another stream: it differs within the first part the journal holds
@@ -311,3 +334,68 @@ on_both_servers!(a_stream_goes_through_serve, |srv: &Server| {
     }
     assert!(s.journals().is_empty(), "{:?}", s.journals());
 });
+
+/// A stream through stock Uppy Companion (DESIGN §4b), on Garage as via.rs
+/// tests it: no token, no checksum extension (each part carries its
+/// Content-MD5 instead), and Companion chooses the key (`{uuid}-{name}`).
+/// Streams of 0 B, under a part and of several parts land whole; then a
+/// stream killed mid-way and piped
+/// again through Companion resumes the same upload (found by the key asked
+/// for), skipping what S3 holds.
+#[test]
+fn a_stream_goes_through_companion() {
+    let srv = support::server(support::Kind::Garage);
+    let bucket = srv.new_bucket("stdincomp");
+    let proxy = FaultProxy::start(&srv.endpoint);
+    let companion = Companion::start(srv, &proxy.endpoint(), &bucket);
+    let s = Scratch::new();
+
+    // (size, parts): empty (Companion's single upload, a presigned POST),
+    // shorter than a part (one part: through a backend only an empty stream
+    // goes up in one request, as for a file), and past one step.
+    for (size, parts) in [(0, 1), (1000, 1), (21 * MIB + 3, 4)] {
+        let data = support::random_bytes(size, 41 + size);
+        let name = format!("{size}.bin");
+        let args = ["put", "--json", "--via", &companion.url, "-", &name];
+        let out = piped(&s, srv, &proxy.endpoint(), &args, &data);
+        assert_exit(&out, 0);
+        let record = json(&out);
+        assert_eq!(record["parts"], parts, "{record}");
+        // Companion chose the key, `{uuid}-{name}`: the only one ending so.
+        let keys: Vec<String> = srv
+            .list_keys(&bucket, "")
+            .into_iter()
+            .filter(|k| k.ends_with(&format!("-{name}")))
+            .collect();
+        assert_eq!(keys.len(), 1, "{keys:?} / {record}");
+        assert_object_is(srv, &bucket, &keys[0], &data);
+    }
+    let puts: Vec<_> = proxy
+        .requests()
+        .into_iter()
+        .filter(|r| r.is_upload_part())
+        .collect();
+    assert_eq!(puts.len(), 5, "1 + 4 parts: {puts:?}");
+    for p in &puts {
+        assert!(p.header("content-md5").is_some(), "{p:?}");
+    }
+    assert!(s.journals().is_empty(), "{:?}", s.journals());
+
+    let data = support::random_bytes(50 * MIB + 77, 42);
+    proxy.add_rule(Rule::always(
+        Match::UploadPart,
+        Fault::Throttle {
+            bytes_per_sec: 4 * MIB,
+        },
+    ));
+    let args = [
+        "put",
+        "--concurrency",
+        "2",
+        "--via",
+        &companion.url,
+        "-",
+        "in/killed.tar",
+    ];
+    kill_and_pipe_again(srv, &s, &bucket, &proxy, &args, &data);
+}

@@ -3,11 +3,12 @@
 //! variable at all in its environment. Checksum and expiry enforcement are
 //! proved on Garage only: moto accepts any presigned PUT (DESIGN §4b).
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support;
+use crate::support::companion::Companion;
 use crate::support::proxy::{Fault, FaultProxy, Match, Rule, Schedule};
 use crate::support::serve::{hashed, Serve};
 use crate::support::{assert_exit, assert_object_equals, sha256_b64, Scratch, Server, MIB};
@@ -312,14 +313,7 @@ fn kill_then_resume(srv: &Server) {
         "two parts in the journal",
         &mut child,
         || serve.log(),
-        || {
-            s.journals().first().is_some_and(|j| {
-                std::fs::read_to_string(j)
-                    .ok()
-                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                    .is_some_and(|v| v["parts"].as_array().is_some_and(|p| p.len() >= 2))
-            })
-        },
+        || s.journalled_parts() >= 2,
     );
     child.kill().unwrap();
     child.wait().unwrap();
@@ -707,96 +701,6 @@ fn a_404_from_the_backend_keeps_the_journal() {
     assert!(s.journals().is_empty());
 }
 
-/// Uppy Companion (tests/companion, installed by scripts/install-servers),
-/// configured as its docs say, on loopback in front of `endpoint`; killed
-/// when dropped.
-struct Companion {
-    child: Child,
-    url: String,
-    log: PathBuf,
-    _dir: Scratch,
-}
-
-impl Companion {
-    fn start(srv: &Server, endpoint: &str, bucket: &str) -> Companion {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/companion");
-        let bin = root.join("node_modules/@uppy/companion/bin/companion");
-        assert!(
-            bin.exists(),
-            "Uppy Companion is not installed: run scripts/install-servers ({})",
-            bin.display()
-        );
-        let dir = Scratch::new();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let env: std::collections::HashMap<String, String> = srv.env().into_iter().collect();
-        let log = dir.dir.path().join("companion.log");
-        let child = Command::new("node")
-            .arg(&bin)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", dir.dir.path())
-            .env("COMPANION_AWS_KEY", &env["AWS_ACCESS_KEY_ID"])
-            .env("COMPANION_AWS_SECRET", &env["AWS_SECRET_ACCESS_KEY"])
-            .env("COMPANION_AWS_REGION", &env["AWS_REGION"])
-            .env("COMPANION_AWS_BUCKET", bucket)
-            .env("COMPANION_AWS_ENDPOINT", endpoint)
-            .env("COMPANION_AWS_FORCE_PATH_STYLE", "true")
-            .env("COMPANION_DATADIR", dir.dir.path())
-            .env("COMPANION_DOMAIN", format!("127.0.0.1:{port}"))
-            .env("COMPANION_PROTOCOL", "http")
-            .env("COMPANION_PORT", port.to_string())
-            .env("COMPANION_SECRET", "companion-test-secret-0123456789")
-            .env("COMPANION_CLIENT_ORIGINS", "true")
-            .env("COMPANION_UPLOAD_URLS", "http://127.0.0.1/.*")
-            // DESIGN §4b: without it, aws-sdk-js signs a CRC32 of an empty
-            // body into every part URL, and Garage refuses the parts.
-            .env("AWS_REQUEST_CHECKSUM_CALCULATION", "WHEN_REQUIRED")
-            .stdout(std::fs::File::create(&log).unwrap())
-            .stderr(std::fs::File::create(dir.dir.path().join("companion.err")).unwrap())
-            .spawn()
-            .expect("spawn node (Uppy Companion)");
-        let mut companion = Companion {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            log,
-            _dir: dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Some(status) = companion.child.try_wait().unwrap() {
-                panic!("Companion exited ({status}): {}", companion.log_text());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "Companion did not listen: {}",
-                companion.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        companion
-    }
-
-    fn log_text(&self) -> String {
-        let err = self.log.with_file_name("companion.err");
-        format!(
-            "{}{}",
-            std::fs::read_to_string(&self.log).unwrap_or_default(),
-            std::fs::read_to_string(err).unwrap_or_default()
-        )
-    }
-}
-
-impl Drop for Companion {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Uppy Companion as the backend, on Garage: a multi-part put whose object
 /// equals the file. Companion has no checksum extension, so each PUT carries
 /// Content-MD5: a part whose body the proxy alters in flight is refused by
@@ -985,4 +889,148 @@ fn backend_429_and_503_are_retried() {
     assert_exit(&out, 0);
     assert_object_equals(srv, &bucket, key, &file);
     assert!(front.faults_applied() >= 3, "{}", front.faults_applied());
+}
+
+/// `--checksum-algorithm` through `s3up serve` on Garage (which takes all
+/// five algorithms and both types): every choice round-trips through a
+/// multi-part put, and the object carries the expected checksum.
+#[test]
+fn serve_round_trips_every_checksum_choice() {
+    use crate::checksums::{assert_checksum, flags, CHOICES};
+    let srv = support::server(support::Kind::Garage);
+    let bucket = srv.new_bucket("via-sums");
+    let serve = start_serve(srv, &srv.endpoint, &bucket, &[]);
+    let s = Scratch::new();
+    let file = s.file("c.bin", 13 * MIB, 61);
+    for (i, choice) in CHOICES.into_iter().enumerate() {
+        let key = format!("up/alice/c{i}.bin");
+        let mut args = flags(choice);
+        args.extend(["--part-size", "5MiB"]);
+        put_ok(&s, &serve, &file, Some(&key), &args);
+        assert_object_equals(srv, &bucket, &key, &file);
+        assert_checksum(srv, &bucket, &key, choice, &file);
+    }
+    assert!(s.journals().is_empty());
+}
+
+/// A CRC32C put through `serve`, killed after two parts, resumes (each part
+/// signed with its CRC32C, the journal holding them for Complete) into the
+/// file's bytes and the file's composite CRC32C.
+#[test]
+fn serve_resumes_a_killed_crc32c_upload() {
+    let srv = support::server(support::Kind::Garage);
+    let bucket = srv.new_bucket("via-crc");
+    let proxy = FaultProxy::start(&srv.endpoint);
+    let serve = start_serve(srv, &proxy.endpoint(), &bucket, &[]);
+    throttle(&proxy, 2 * MIB);
+    let s = Scratch::new();
+    let file = s.file("crc.bin", 60 * MIB, 62);
+    let key = "up/alice/crc.bin";
+    let mut cmd = client(&s);
+    cmd.arg("put")
+        .arg(&file)
+        .args(["--via", &serve.url, key, "--part-size", "5MiB"])
+        .args(["--concurrency", "2", "--checksum-algorithm", "CRC32C"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    support::wait_for(
+        "two parts in the journal",
+        &mut child,
+        || serve.log(),
+        || s.journalled_parts() >= 2,
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let journal = s.only_journal();
+    assert_eq!(journal["object"]["checksum"]["algorithm"], "CRC32C");
+    assert_eq!(
+        srv.object_size(&bucket, key),
+        None,
+        "completed before the kill"
+    );
+
+    proxy.clear_rules();
+    let out = run(client(&s).arg("resume"));
+    assert_exit(&out, 0);
+    assert_object_equals(srv, &bucket, key, &file);
+    crate::checksums::assert_checksum(srv, &bucket, key, ("CRC32C", None), &file);
+    assert!(s.journals().is_empty());
+}
+
+/// An algorithm the bucket's store is known to refuse (moto stores a SHA-256
+/// as a CRC64NVME): `serve` answers the create 400 with JSON, and the client
+/// says so in one line; nothing is created.
+#[test]
+fn serve_refuses_an_algorithm_its_store_refuses() {
+    let srv = support::server(support::Kind::Moto);
+    let bucket = srv.new_bucket("via-nosum");
+    let serve = start_serve(srv, &srv.endpoint, &bucket, &[]);
+    let asked = reqwest::blocking::Client::new()
+        .post(serve.url("/s3/multipart"))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({
+            "filename": "n.bin", "type": "application/octet-stream",
+            "key": "up/alice/n.bin", "checksumAlgorithm": "CRC64NVME"
+        }))
+        .send()
+        .unwrap();
+    assert_eq!(asked.status().as_u16(), 400);
+    let body: serde_json::Value = asked.json().unwrap();
+    assert_eq!(body["code"], "unsupported_checksum", "{body}");
+    assert!(
+        body["error"].as_str().unwrap_or("").contains("CRC64NVME"),
+        "{body}"
+    );
+
+    let s = Scratch::new();
+    let file = s.file("n.bin", 6 * MIB, 63);
+    let mut cmd = client(&s);
+    cmd.arg("put").arg(&file).args([
+        "--via",
+        &serve.url,
+        "up/alice/n.bin",
+        "--checksum-algorithm",
+        "CRC64NVME",
+    ]);
+    let out = run(&mut cmd);
+    assert_exit(&out, 1);
+    let line = support::one_error_line(&out);
+    assert!(line.contains("does not take CRC64NVME"), "{line}");
+    assert!(s.journals().is_empty());
+    assert_eq!(srv.object_size(&bucket, "up/alice/n.bin"), None);
+}
+
+/// A stock Uppy Companion signs no checksum: any algorithm but SHA-256 is
+/// refused before anything is created, in one line naming why.
+#[test]
+fn companion_refuses_other_checksums_before_creating() {
+    let srv = support::server(support::Kind::Garage);
+    let bucket = srv.new_bucket("comp-sums");
+    let companion = Companion::start(srv, &srv.endpoint, &bucket);
+    let s = Scratch::new();
+    let file = s.file("u.bin", 6 * MIB, 64);
+    let mut cmd = client(&s);
+    cmd.env_remove("S3UP_TOKEN").arg("put").arg(&file).args([
+        "--via",
+        &companion.url,
+        "u.bin",
+        "--checksum-algorithm",
+        "CRC32C",
+    ]);
+    let out = run(&mut cmd);
+    assert_exit(&out, 1);
+    let line = support::one_error_line(&out);
+    assert!(
+        line.contains("the upload backend does not take CRC32C"),
+        "{line}"
+    );
+    assert!(line.contains("Uppy Companion"), "{line}");
+    assert!(line.contains("Nothing was created"), "{line}");
+    assert!(s.journals().is_empty());
+    assert!(
+        srv.list_uploads(&bucket).is_empty(),
+        "an upload was created: {}",
+        companion.log_text()
+    );
 }

@@ -3,6 +3,7 @@
 //! helpers to run the built binary and make test files.
 
 pub mod browser;
+pub mod companion;
 pub mod lambda;
 pub mod proxy;
 pub mod serve;
@@ -87,6 +88,16 @@ impl Scratch {
     /// Journal files (`*.json`) currently in the journal dir.
     pub fn journals(&self) -> Vec<PathBuf> {
         journals_in(&self.journal_dir())
+    }
+
+    /// How many parts the first journal holds (0 while there is none, or
+    /// while it is being replaced and does not parse).
+    pub fn journalled_parts(&self) -> usize {
+        self.journals().first().map_or(0, |p| {
+            let j: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(p).unwrap_or_default()).unwrap_or_default();
+            j["parts"].as_array().map_or(0, Vec::len)
+        })
     }
 
     /// The only journal, parsed.

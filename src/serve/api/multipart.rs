@@ -15,9 +15,10 @@ use super::{
     content_type, json, key_param, metadata, new_key, param, part_number, query, sha256_param,
     upload, Shared, MAX_BATCH, MAX_PARTS,
 };
+use crate::checksum::{Algorithm, Choice, Tagged};
 use crate::protocol::{
     BatchResponse, CompleteRequest, CompleteResponse, CreateRequest, CreateResponse, Empty,
-    ErrorBody, PartEntry, SignResponse, SHA256,
+    ErrorBody, PartEntry, SignResponse,
 };
 use crate::serve::auth::Caller;
 use crate::serve::error::ApiError;
@@ -42,30 +43,19 @@ pub async fn create(
 ) -> Result<Json<CreateResponse>, ApiError> {
     let req: CreateRequest = json(body)?;
     let key = new_key(&caller, req.key.as_deref(), req.filename.as_deref())?;
-    let sha256 = match req.checksum_algorithm.as_deref() {
-        None => false,
-        Some(a) if a.eq_ignore_ascii_case(SHA256) => true,
-        Some(a) => {
-            return Err(ApiError::bad_request(
-                "bad_checksum_algorithm",
-                format!(
-                    "checksumAlgorithm '{}' is not supported: use SHA256",
-                    quoted(a)
-                ),
-            ))
-        }
-    };
+    let choice = checksum_choice(&state, &req).await?;
     let opts = ObjectOptions {
         content_type: content_type(req.content_type.as_deref())?,
         metadata: metadata(req.metadata.unwrap_or_default())?,
         // What serve imposes; the client has no say in it.
         storage_class: state.imposed.storage_class.clone(),
         extras: state.imposed.extras.clone(),
+        checksum: choice.unwrap_or_default(),
         ..ObjectOptions::default()
     };
     let up = state
         .store
-        .create_multipart(&state.bucket, &key, &opts, sha256)
+        .create_multipart(&state.bucket, &key, &opts, choice.is_some())
         .await
         .map_err(|e| ApiError::from_store(&e))?;
     crate::serve::metrics::upload("created");
@@ -73,8 +63,143 @@ pub async fn create(
         key: up.key,
         upload_id: up.upload_id,
         bucket: up.bucket,
-        checksum_algorithm: sha256.then(|| SHA256.to_string()),
+        checksum_algorithm: choice.map(|c| c.algorithm.name().to_string()),
+        checksum_type: choice.map(|c| c.type_name().to_string()),
     }))
+}
+
+/// The create's `checksumAlgorithm` and `checksumType`: a choice S3 allows
+/// and the bucket's store is not known to refuse (the measured table,
+/// `crate::checksum::StoreKind`), else 400 before anything is created.
+async fn checksum_choice(
+    state: &AppState,
+    req: &CreateRequest,
+) -> Result<Option<Choice>, ApiError> {
+    let Some(name) = req.checksum_algorithm.as_deref() else {
+        if let Some(t) = &req.checksum_type {
+            return Err(ApiError::bad_request(
+                "bad_checksum_algorithm",
+                format!(
+                    "checksumType '{}' needs a checksumAlgorithm: send one of {}",
+                    quoted(t),
+                    algorithm_names()
+                ),
+            ));
+        }
+        return Ok(None);
+    };
+    let choice = match Choice::from_names(name, req.checksum_type.as_deref()) {
+        Some(Ok(c)) => c,
+        Some(Err(_)) => {
+            return Err(ApiError::bad_request(
+                "bad_checksum_algorithm",
+                format!(
+                    "checksumAlgorithm '{}' cannot have checksumType '{}': FULL_OBJECT needs a \
+                     CRC (CRC64NVME, CRC32C, CRC32), and CRC64NVME is FULL_OBJECT only",
+                    quoted(name),
+                    quoted(req.checksum_type.as_deref().unwrap_or(""))
+                ),
+            ))
+        }
+        None => {
+            return Err(ApiError::bad_request(
+                "bad_checksum_algorithm",
+                format!(
+                    "checksumAlgorithm '{}' with checksumType '{}' is not supported: use one of \
+                     {} (type COMPOSITE or FULL_OBJECT)",
+                    quoted(name),
+                    quoted(req.checksum_type.as_deref().unwrap_or("")),
+                    algorithm_names()
+                ),
+            ))
+        }
+    };
+    if !choice.is_default() {
+        if let Some((store, answer)) = state.store.refuses_checksum(&state.bucket, &choice).await {
+            return Err(ApiError::bad_request(
+                "unsupported_checksum",
+                format!(
+                    "{} (the backend's store) does not take {} checksums: {answer}. Nothing was \
+                     created: use SHA256",
+                    store.name(),
+                    crate::output::checksum::named(&choice),
+                ),
+            ));
+        }
+    }
+    Ok(Some(choice))
+}
+
+fn algorithm_names() -> String {
+    Algorithm::ALL
+        .iter()
+        .map(|a| a.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The parts' checksums a sign request carries: `sha256=` (SHA-256, as
+/// before), or `checksumAlgorithm=` with `checksum=`; comma-separated, one
+/// per part. Each must be one digest of its algorithm in base64.
+fn checksum_params(q: &[(String, String)], count: usize) -> Result<Option<Vec<Tagged>>, ApiError> {
+    let (algorithm, list) =
+        match (param(q, "sha256"), param(q, "checksum")) {
+            (Some(_), Some(_)) => return Err(ApiError::bad_request(
+                "bad_checksum",
+                "both sha256 and checksum were given: send one (checksum with checksumAlgorithm)",
+            )),
+            (Some(list), None) => {
+                for s in list.split(',') {
+                    sha256_param(s)?;
+                }
+                (Algorithm::Sha256, list)
+            }
+            (None, Some(list)) => {
+                let name = param(q, "checksumAlgorithm").unwrap_or("");
+                let algorithm = Algorithm::from_name(name).ok_or_else(|| {
+                    ApiError::bad_request(
+                        "bad_checksum_algorithm",
+                        format!(
+                            "checksumAlgorithm '{}' is not supported: send the upload's, one of {}",
+                            quoted(name),
+                            algorithm_names()
+                        ),
+                    )
+                })?;
+                (algorithm, list)
+            }
+            (None, None) => return Ok(None),
+        };
+    let sums: Vec<Tagged> = list
+        .split(',')
+        .map(|b64| {
+            if algorithm.well_formed(b64) {
+                Ok(Tagged {
+                    algorithm,
+                    b64: b64.to_string(),
+                })
+            } else {
+                Err(ApiError::bad_request(
+                    "bad_checksum",
+                    format!(
+                        "'{}' is not a {} in base64, as S3 writes it",
+                        quoted(b64),
+                        algorithm.name()
+                    ),
+                ))
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    if sums.len() != count {
+        return Err(ApiError::bad_request(
+            "bad_checksum",
+            format!(
+                "{} checksums for {count} part numbers: send one per part, in the same order",
+                sums.len()
+            ),
+        ));
+    }
+    Ok(Some(sums))
 }
 
 #[utoipa::path(get, path = "/s3/multipart/{uploadId}", tag = "companion",
@@ -116,23 +241,25 @@ async fn sign_one(
     state: &AppState,
     up: &UploadHandle,
     number: u32,
-    sha256: Option<&str>,
+    checksum: Option<&Tagged>,
     expires: std::time::Duration,
 ) -> Result<(String, Option<BTreeMap<String, String>>), ApiError> {
     let p = state
         .store
-        .presign_upload_part(up, number, sha256, expires)
+        .presign_upload_part(up, number, checksum, expires)
         .await
         .map_err(|e| ApiError::from_store(&e))?;
     crate::serve::metrics::signed("part", 1);
-    let headers = sha256.map(|_| p.headers.into_iter().collect());
+    let headers = checksum.map(|_| p.headers.into_iter().collect());
     Ok((p.url, headers))
 }
 
 #[utoipa::path(get, path = "/s3/multipart/{uploadId}/{partNumber}", tag = "companion",
     params(("uploadId" = String, Path), ("partNumber" = u32, Path, minimum = 1, maximum = 10000),
         ("key" = String, Query),
-        ("sha256" = Option<String>, Query, description = "s3up: the part's SHA-256 in base64; signed into the URL")),
+        ("sha256" = Option<String>, Query, description = "s3up: the part's SHA-256 in base64; signed into the URL"),
+        ("checksumAlgorithm" = Option<String>, Query, description = "s3up: with `checksum`, the upload's algorithm: SHA256, CRC64NVME, CRC32C, CRC32 or SHA1"),
+        ("checksum" = Option<String>, Query, description = "s3up: the part's checksum in that algorithm, base64; signed into the URL as x-amz-checksum-<alg>")),
     responses(
         (status = 200, body = SignResponse),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -148,13 +275,14 @@ pub async fn sign_part(
     let q = query(raw);
     let up = upload(&state, key_param(&q, &caller)?, &upload_id)?;
     let number = part_number(&number)?;
-    let sha256 = param(&q, "sha256").map(sha256_param).transpose()?;
+    let sums = checksum_params(&q, 1)?;
     let expires = state
         .store
         .presign_expiry(state.url_expiry)
         .await
         .map_err(|e| ApiError::from_store(&e))?;
-    let (url, headers) = sign_one(&state, &up, number, sha256.as_deref(), expires).await?;
+    let checksum = sums.as_ref().and_then(|s| s.first());
+    let (url, headers) = sign_one(&state, &up, number, checksum, expires).await?;
     Ok(Json(SignResponse {
         url,
         expires: Some(expires.as_secs()),
@@ -165,7 +293,9 @@ pub async fn sign_part(
 #[utoipa::path(get, path = "/s3/multipart/{uploadId}/batch", tag = "companion",
     params(("uploadId" = String, Path), ("key" = String, Query),
         ("partNumbers" = String, Query, description = "Comma-separated part numbers (each 1 to 10000), at most 1000 of them"),
-        ("sha256" = Option<String>, Query, description = "s3up: comma-separated base64 SHA-256s, one per part number, in the same order")),
+        ("sha256" = Option<String>, Query, description = "s3up: comma-separated base64 SHA-256s, one per part number, in the same order"),
+        ("checksumAlgorithm" = Option<String>, Query, description = "s3up: with `checksum`, the upload's algorithm"),
+        ("checksum" = Option<String>, Query, description = "s3up: comma-separated base64 checksums in that algorithm, one per part number, in the same order")),
     responses(
         (status = 200, body = BatchResponse),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -208,21 +338,7 @@ pub async fn sign_batch(
             format!("part number {n} appears twice in the batch: ask for each part once"),
         ));
     }
-    let sums: Option<Vec<String>> = param(&q, "sha256")
-        .map(|s| s.split(',').map(sha256_param).collect())
-        .transpose()?;
-    if let Some(s) = &sums {
-        if s.len() != numbers.len() {
-            return Err(ApiError::bad_request(
-                "bad_checksum",
-                format!(
-                    "{} sha256 values for {} part numbers: send one per part, in the same order",
-                    s.len(),
-                    numbers.len()
-                ),
-            ));
-        }
-    }
+    let sums = checksum_params(&q, numbers.len())?;
     let expires = state
         .store
         .presign_expiry(state.url_expiry)
@@ -231,7 +347,7 @@ pub async fn sign_batch(
     let mut urls = BTreeMap::new();
     let mut headers = BTreeMap::new();
     for (i, n) in numbers.iter().enumerate() {
-        let sum = sums.as_ref().and_then(|s| s.get(i)).map(String::as_str);
+        let sum = sums.as_ref().and_then(|s| s.get(i));
         let (url, h) = sign_one(&state, &up, *n, sum, expires).await?;
         urls.insert(n.to_string(), url);
         if let Some(h) = h {
@@ -275,6 +391,7 @@ pub async fn complete(
         ));
     }
     let mut parts = Vec::with_capacity(req.parts.len());
+    let mut algorithm: Option<Algorithm> = None;
     for p in req.parts {
         let number = part_number(&p.part_number.to_string())?;
         if p.etag.is_empty() {
@@ -283,16 +400,69 @@ pub async fn complete(
                 format!("part {number} has an empty ETag: send the ETag its PUT returned"),
             ));
         }
-        let sha256 = p.checksum_sha256.as_deref().map(sha256_param).transpose()?;
+        let mut sums = p.checksums();
+        if sums.len() > 1 {
+            return Err(ApiError::bad_request(
+                "bad_parts",
+                format!(
+                    "part {number} carries {} checksums: send its one",
+                    sums.len()
+                ),
+            ));
+        }
+        let checksum = sums.pop();
+        if let Some(t) = &checksum {
+            if t.algorithm == Algorithm::Sha256 {
+                sha256_param(&t.b64)?;
+            } else if !t.algorithm.well_formed(&t.b64) {
+                return Err(ApiError::bad_request(
+                    "bad_checksum",
+                    format!(
+                        "part {number}'s checksum '{}' is not a {} in base64",
+                        quoted(&t.b64),
+                        t.algorithm.name()
+                    ),
+                ));
+            }
+        }
+        if let (Some(a), Some(t)) = (algorithm, &checksum) {
+            if a != t.algorithm {
+                return Err(ApiError::bad_request(
+                    "bad_parts",
+                    format!(
+                        "part {number} carries a {} checksum, others a {}: send the upload's \
+                         algorithm for every part",
+                        t.algorithm.name(),
+                        a.name()
+                    ),
+                ));
+            }
+        }
+        algorithm = algorithm.or(checksum.as_ref().map(|t| t.algorithm));
         parts.push(CompletedPart {
             number,
             etag: p.etag,
-            checksum: sha256.map(|b64| crate::checksum::Tagged {
-                algorithm: crate::checksum::Algorithm::Sha256,
-                b64,
-            }),
+            checksum,
         });
     }
+    let whole = match (req.checksum_full_object, algorithm) {
+        (None, _) => None,
+        (Some(b64), Some(algorithm))
+            if algorithm.can_be_full_object() && algorithm.well_formed(&b64) =>
+        {
+            Some(Tagged { algorithm, b64 })
+        }
+        (Some(b64), _) => {
+            return Err(ApiError::bad_request(
+                "bad_checksum",
+                format!(
+                    "checksumFullObject '{}' is not a CRC in the parts' algorithm: send the whole \
+                     object's CRC64NVME, CRC32C or CRC32 in base64, with each part's",
+                    quoted(&b64)
+                ),
+            ))
+        }
+    };
     parts.sort_by_key(|p| p.number);
     if let Some(w) = parts.windows(2).find(|w| w[0].number == w[1].number) {
         return Err(ApiError::bad_request(
@@ -302,7 +472,7 @@ pub async fn complete(
     }
     let done = state
         .store
-        .complete_upload(&up, &parts, None, false)
+        .complete_upload(&up, &parts, whole.as_ref(), false)
         .await
         .map_err(|e| ApiError::from_store(&e))?;
     crate::serve::metrics::upload("completed");
@@ -312,6 +482,11 @@ pub async fn complete(
         bucket: up.bucket,
         etag: done.etag,
         checksum_sha256: done.checksum_sha256,
+        checksum_algorithm: done
+            .checksum
+            .as_ref()
+            .map(|t| t.algorithm.name().to_string()),
+        checksum: done.checksum.map(|t| t.b64),
     }))
 }
 

@@ -133,7 +133,9 @@ impl SdkStore {
         if let Some(url) = &conn.endpoint_url {
             loader = loader.endpoint_url(url);
         }
-        if let Some(bundle) = &conn.ca_bundle {
+        if conn.no_verify_ssl {
+            loader = loader.http_client(super::tls::client_trusting_any());
+        } else if let Some(bundle) = &conn.ca_bundle {
             loader = loader.http_client(super::tls::client_trusting(bundle)?);
         }
         let sdk = loader.load().await;

@@ -76,7 +76,7 @@ impl SdkStore {
         &self,
         upload: &UploadHandle,
         number: u32,
-        sha256: Option<&str>,
+        checksum: Option<&crate::checksum::Tagged>,
         expires_in: Duration,
     ) -> Result<PresignedRequest, StoreError> {
         let config = PresigningConfig::expires_in(expires_in)
@@ -86,14 +86,19 @@ impl SdkStore {
         // credentials that differ at every fetch (AssumeRole, SSO) it could
         // hold a set that dies before the expiry this URL is reported with.
         let credentials = self.credentials().await?;
-        let presigned = self
+        let mut req = self
             .client
             .upload_part()
             .bucket(&upload.bucket)
             .key(&upload.key)
             .upload_id(&upload.upload_id)
-            .part_number(number as i32)
-            .set_checksum_sha256(sha256.map(str::to_string))
+            .part_number(number as i32);
+        // The value only, never `checksum_algorithm`: that would add a
+        // signed `x-amz-sdk-checksum-algorithm` the client must also send.
+        if let Some(t) = checksum {
+            req = super::checksum::with_checksum!(req, t);
+        }
+        let presigned = req
             .customize()
             .config_override(
                 aws_sdk_s3::config::Builder::default().credentials_provider(credentials),
@@ -224,8 +229,12 @@ mod tests {
         };
         let sum = b64(&[7u8; 32]);
         let expiry = Duration::from_secs(900);
+        let tagged = crate::checksum::Tagged {
+            algorithm: crate::checksum::Algorithm::Sha256,
+            b64: sum.clone(),
+        };
         let p = store
-            .presign_upload_part(&up, 3, Some(&sum), expiry)
+            .presign_upload_part(&up, 3, Some(&tagged), expiry)
             .await
             .unwrap();
         assert_eq!(p.headers, vec![("x-amz-checksum-sha256".into(), sum)]);
@@ -252,6 +261,26 @@ mod tests {
             .unwrap();
         assert!(p.headers.is_empty(), "{:?}", p.headers);
         assert!(p.url.contains("X-Amz-SignedHeaders=host&"), "{}", p.url);
+        // Another algorithm: its own header, signed, and nothing else.
+        let crc = crate::checksum::Tagged {
+            algorithm: crate::checksum::Algorithm::Crc32c,
+            b64: b64(&[1u8, 2, 3, 4]),
+        };
+        let p = store
+            .presign_upload_part(&up, 3, Some(&crc), expiry)
+            .await
+            .unwrap();
+        assert_eq!(
+            p.headers,
+            vec![("x-amz-checksum-crc32c".into(), crc.b64.clone())]
+        );
+        assert!(
+            p.url
+                .to_ascii_lowercase()
+                .contains("x-amz-signedheaders=host%3bx-amz-checksum-crc32c&"),
+            "{}",
+            p.url
+        );
     }
 
     /// AWS's published POST example ("Example: Browser-Based Upload using HTTP

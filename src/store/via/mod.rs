@@ -17,13 +17,18 @@
 //! **Which backend** ([`Dialect`]): `GET /healthz` is asked once, without
 //! the token; `serve` answers `{"service": "s3up"}`, Companion has no such
 //! route. With `serve`, s3up uses its extensions:
-//! - the upload is created with `checksumAlgorithm: SHA256` and, when the user
-//!   named one, its own `key`;
-//! - each part is signed with its SHA-256 (`sha256=`), which `serve` signs into
-//!   the URL as `x-amz-checksum-sha256` and returns in `headers`: S3 rejects a
-//!   body whose bytes differ;
-//! - Complete carries each part's checksum and answers the object's composite
-//!   SHA-256, which the engine compares with the parts';
+//! - the upload is created with the `--checksum-algorithm` (`checksumAlgorithm`,
+//!   SHA256 by default, and `checksumType` when not the default) and, when the
+//!   user named one, its own `key`;
+//! - each part is signed with its checksum: its SHA-256 (`sha256=`, asked
+//!   ahead of need, in batches), or another algorithm's (`checksumAlgorithm=`
+//!   and `checksum=`, asked when the part is sent, since the engine announces
+//!   parts by their SHA-256), which `serve` signs into the URL as
+//!   `x-amz-checksum-<alg>` and returns in `headers`: S3 rejects a body whose
+//!   bytes differ;
+//! - Complete carries each part's checksum (and a full-object upload's whole
+//!   checksum) and answers the object's checksum, which the engine compares
+//!   with the parts';
 //! - `GET /s3/object?key=` says whether the object exists, so a lost Complete
 //!   answer is recognised ([`Store::completed_object`]).
 //!
@@ -73,7 +78,7 @@ use super::{
 };
 use crate::checksum::{Algorithm, Choice, StoreKind, Tagged};
 use crate::protocol::{
-    self, CompletePartEntry, CompleteRequest, CompleteResponse, CreateRequest, CreateResponse,
+    CompletePartEntry, CompleteRequest, CompleteResponse, CreateRequest, CreateResponse,
     ObjectStatus, ParamsResponse, PartEntry,
 };
 
@@ -129,6 +134,11 @@ struct Inner {
     /// Where the last part went (S3, through a presigned URL): probed beside
     /// the backend while the link looks down.
     part_origin: std::sync::Mutex<Option<reqwest::Url>>,
+    /// The upload's parts are checksummed with another algorithm than
+    /// SHA-256 (seen at create, or at the first part of a resumed upload):
+    /// each is signed when it is sent, with its checksum, not ahead by its
+    /// SHA-256 ([`Store::will_send`]).
+    other_algorithm: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for ViaStore {
@@ -145,12 +155,14 @@ pub struct BadBackend(pub String);
 
 impl ViaStore {
     /// A store for the backend at `backend` (http or https). Nothing is sent
-    /// yet. `own_key`: the user named the object's key.
+    /// yet. `own_key`: the user named the object's key. `no_verify_ssl`: no
+    /// TLS certificate is checked, the backend's nor the part URLs'.
     pub fn new(
         backend: &str,
         token: Option<Token>,
         stall_timeout: Duration,
         own_key: bool,
+        no_verify_ssl: bool,
     ) -> Result<ViaStore, BadBackend> {
         let url = reqwest::Url::parse(backend)
             .map_err(|e| BadBackend(format!("'{backend}' is not a URL ({e})")))?;
@@ -163,6 +175,7 @@ impl ViaStore {
             // Only the connect phase has a fixed limit; the watchdog fails a
             // request that stops making progress (see store::watchdog).
             .connect_timeout(Duration::from_secs(10))
+            .danger_accept_invalid_certs(no_verify_ssl)
             .build()
             .map_err(|e| BadBackend(format!("cannot build an HTTP client: {e}")))?;
         Ok(ViaStore {
@@ -173,6 +186,7 @@ impl ViaStore {
                 token,
                 watchdog: Watchdog { stall_timeout },
                 own_key,
+                other_algorithm: Default::default(),
                 dialect: tokio::sync::OnceCell::new(),
                 signer: Signer::default(),
                 part_origin: std::sync::Mutex::default(),
@@ -363,8 +377,16 @@ impl Store for ViaStore {
             ),
             metadata: Some(metadata),
             key: (serve && self.inner.own_key).then(|| key.to_string()),
-            checksum_algorithm: serve.then(|| protocol::SHA256.to_string()),
+            checksum_algorithm: serve.then(|| opts.checksum.algorithm.name().to_string()),
+            // Said only when not the default, as before issue 23.
+            checksum_type: (serve && !opts.checksum.is_default())
+                .then(|| opts.checksum.type_name().to_string()),
         };
+        if !opts.checksum.is_default() {
+            self.inner
+                .other_algorithm
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         let req = self
             .inner
             .http
@@ -385,7 +407,15 @@ impl Store for ViaStore {
         body: FileRange,
         sums: PartSums,
     ) -> Result<String, StoreError> {
-        let signed = signer::url_for(self, upload, number, &sums.sha256).await?;
+        let chosen = sums.chosen();
+        let signed = if chosen.algorithm != Algorithm::Sha256 {
+            self.inner
+                .other_algorithm
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            signer::sign_with_checksum(self, upload, number, &chosen).await?
+        } else {
+            signer::url_for(self, upload, number, &sums.sha256).await?
+        };
         let md5 = match (self.dialect().await?, sums.md5) {
             (Dialect::Companion, Some(md5)) => Some(b64(&md5)),
             // Not computed by the engine (it did not know the backend yet).
@@ -438,21 +468,35 @@ impl Store for ViaStore {
     }
 
     fn will_send(&self, upload: &UploadHandle, number: u32, sha256: [u8; 32]) {
-        signer::announce(self, upload, number, sha256);
+        if !self
+            .inner
+            .other_algorithm
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            signer::announce(self, upload, number, sha256);
+        }
     }
 
     fn signs_ahead(&self) -> bool {
         true
     }
 
-    /// A backend signs each part with its SHA-256 (serve's `sha256=`) or with
-    /// nothing (Companion): no other algorithm can reach the store.
+    /// `serve` signs each part's checksum in any algorithm, and answers its
+    /// create with 400 for one its bucket's store is known to refuse; a
+    /// stock Companion signs none, so only SHA-256 (unsigned, with
+    /// Content-MD5) goes through it. Asked before anything is created.
     async fn refuses_checksum(
         &self,
         _bucket: &str,
-        _choice: &Choice,
+        choice: &Choice,
     ) -> Option<(StoreKind, &'static str)> {
-        Some((StoreKind::Backend, StoreKind::BACKEND_ANSWER))
+        match self.dialect().await {
+            Ok(Dialect::Companion) => StoreKind::Backend
+                .refuses(choice)
+                .map(|answer| (StoreKind::Backend, answer)),
+            // serve answers for itself; an unreachable backend fails at create.
+            _ => None,
+        }
     }
 
     /// Companion: each PUT carries `Content-MD5`, the only check of its bytes.
@@ -464,23 +508,19 @@ impl Store for ViaStore {
         &self,
         upload: &UploadHandle,
         parts: &[CompletedPart],
-        _whole: Option<&Tagged>,
+        whole: Option<&Tagged>,
         _if_none_match: bool,
     ) -> Result<Finished, StoreError> {
         let serve = self.dialect().await? == Dialect::Serve;
         let body = CompleteRequest {
             parts: parts
                 .iter()
-                .map(|p| CompletePartEntry {
-                    part_number: p.number,
-                    etag: p.etag.clone(),
-                    checksum_sha256: p
-                        .checksum
-                        .as_ref()
-                        .filter(|t| serve && t.algorithm == Algorithm::Sha256)
-                        .map(|t| t.b64.clone()),
+                .map(|p| {
+                    let checksum = p.checksum.as_ref().filter(|_| serve);
+                    CompletePartEntry::new(p.number, p.etag.clone(), checksum)
                 })
                 .collect(),
+            checksum_full_object: whole.filter(|_| serve).map(|t| t.b64.clone()),
         };
         let req = self
             .inner
@@ -491,11 +531,17 @@ impl Store for ViaStore {
         let answer: CompleteResponse = self
             .call("backend complete", req, true, Wait::Complete)
             .await?;
+        let checksum = answer
+            .checksum_algorithm
+            .as_deref()
+            .and_then(Algorithm::from_name)
+            .zip(answer.checksum)
+            .map(|(algorithm, b64)| Tagged { algorithm, b64 });
         Ok(Finished {
             location: answer.location,
             etag: answer.etag,
             checksum_sha256: answer.checksum_sha256,
-            checksum: None,
+            checksum,
         })
     }
 

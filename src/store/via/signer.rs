@@ -29,6 +29,7 @@ use tokio::sync::Notify;
 
 use super::http::Wait;
 use super::{Dialect, ViaStore};
+use crate::checksum::Tagged;
 use crate::protocol::{BatchResponse, SignResponse};
 use crate::store::{b64, StoreError, UploadHandle};
 
@@ -298,6 +299,37 @@ async fn sign_now(
         answer.url,
         answer.headers.unwrap_or_default().into_iter().collect(),
         sha256.copied(),
+        asked,
+        answer.expires,
+    ))
+}
+
+/// Signs one part now with its checksum in an algorithm other than SHA-256
+/// (`serve` only: `checksumAlgorithm=` and `checksum=`); never cached, as
+/// the cache is keyed by the SHA-256.
+pub(super) async fn sign_with_checksum(
+    store: &ViaStore,
+    upload: &UploadHandle,
+    number: u32,
+    checksum: &Tagged,
+) -> Result<Signed, StoreError> {
+    let n = number.to_string();
+    let query = [
+        ("key", upload.key.as_str()),
+        ("checksumAlgorithm", checksum.algorithm.name()),
+        ("checksum", checksum.b64.as_str()),
+    ];
+    let req = store
+        .inner
+        .http
+        .get(store.url(&["s3", "multipart", &upload.upload_id, &n]))
+        .query(&query);
+    let asked = Instant::now();
+    let answer: SignResponse = store.call("backend sign", req, true, Wait::Small).await?;
+    Ok(Signed::new(
+        answer.url,
+        answer.headers.unwrap_or_default().into_iter().collect(),
+        None,
         asked,
         answer.expires,
     ))
