@@ -332,7 +332,10 @@ fn the_page_from_the_function_url_uploads_and_resumes_after_a_reload() {
         browser.wait_for(
             "the page to accept the token",
             "return !document.getElementById('uploader').hidden",
-            Duration::from_secs(60),
+            // The page's first requests arrive together, and the emulator
+            // starts a function instance for each with `cargo run`: under
+            // load (the whole suite beside it) that took over 60 s once.
+            Duration::from_secs(180),
             DESCRIBE,
         );
         browser.js("document.getElementById('partsize').value = '5'; \
