@@ -282,26 +282,12 @@ async fn sign_now(
     number: u32,
     sha256: Option<&[u8; 32]>,
 ) -> Result<Signed, StoreError> {
-    let n = number.to_string();
     let sum = sha256.map(|s| b64(s));
     let mut query = vec![("key", upload.key.as_str())];
     if let Some(sum) = &sum {
         query.push(("sha256", sum));
     }
-    let req = store
-        .inner
-        .http
-        .get(store.url(&["s3", "multipart", &upload.upload_id, &n]))
-        .query(&query);
-    let asked = Instant::now();
-    let answer: SignResponse = store.call("backend sign", req, true, Wait::Small).await?;
-    Ok(Signed::new(
-        answer.url,
-        answer.headers.unwrap_or_default().into_iter().collect(),
-        sha256.copied(),
-        asked,
-        answer.expires,
-    ))
+    sign_one(store, upload, number, &query, sha256.copied()).await
 }
 
 /// Signs one part now with its checksum in an algorithm other than SHA-256
@@ -313,23 +299,35 @@ pub(super) async fn sign_with_checksum(
     number: u32,
     checksum: &Tagged,
 ) -> Result<Signed, StoreError> {
-    let n = number.to_string();
     let query = [
         ("key", upload.key.as_str()),
         ("checksumAlgorithm", checksum.algorithm.name()),
         ("checksum", checksum.b64.as_str()),
     ];
+    sign_one(store, upload, number, &query, None).await
+}
+
+/// One part's sign request with `query`; `sha256` is the SHA-256 the URL
+/// was signed with, if any.
+async fn sign_one(
+    store: &ViaStore,
+    upload: &UploadHandle,
+    number: u32,
+    query: &[(&str, &str)],
+    sha256: Option<[u8; 32]>,
+) -> Result<Signed, StoreError> {
+    let n = number.to_string();
     let req = store
         .inner
         .http
         .get(store.url(&["s3", "multipart", &upload.upload_id, &n]))
-        .query(&query);
+        .query(query);
     let asked = Instant::now();
     let answer: SignResponse = store.call("backend sign", req, true, Wait::Small).await?;
     Ok(Signed::new(
         answer.url,
         answer.headers.unwrap_or_default().into_iter().collect(),
-        None,
+        sha256,
         asked,
         answer.expires,
     ))
