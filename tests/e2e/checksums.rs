@@ -279,6 +279,7 @@ fn killed_then_resumed(srv: &Server, choice: Choice) {
         || saved(&s),
     );
     support::sigkill(&mut child);
+    proxy.sever();
 
     let path = s.journals()[0].clone();
     let mut journal: serde_json::Value =

@@ -291,6 +291,7 @@ on_both_servers!(sigkill_leaves_a_usable_journal, |srv: &Server| {
         s.journalled_parts() >= 3
     });
     support::sigkill(&mut child);
+    proxy.sever();
     let journal = s.only_journal();
     let upload_id = journal["upload_id"].as_str().unwrap();
     assert!(!upload_id.is_empty());

@@ -93,8 +93,8 @@ fn put_via_the_function_url_killed_and_resumed() {
         || watch.log(),
         || s.journalled_parts() >= 2,
     );
-    child.kill().unwrap();
-    child.wait().unwrap();
+    support::sigkill(&mut child);
+    proxy.sever();
     let journal = s.only_journal();
     assert_eq!(
         journal["connection"]["via"],

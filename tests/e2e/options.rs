@@ -223,6 +223,7 @@ fn killed_put(
         journalled,
     );
     support::sigkill(&mut child);
+    proxy.sever();
     let path = s.journals().pop().expect("the journal is kept");
     (std::fs::read_to_string(path).unwrap(), proxy.requests())
 }

@@ -184,6 +184,7 @@ fn sigkill_then_resume(srv: &Server, phase: Phase) {
         reached && journalled_parts(&s) == Some(parts_before_kill as usize)
     });
     support::sigkill(&mut child);
+    proxy.sever();
 
     let journal = s.only_journal();
     assert_eq!(
@@ -375,6 +376,7 @@ fn killed_mid_parts(
             && journalled_parts(s) == Some(stall as usize - 1)
     });
     support::sigkill(&mut child);
+    proxy.sever();
     let journal = s.journals().pop().expect("the journal is kept");
     (file, bucket, journal)
 }
@@ -653,6 +655,7 @@ on_both_servers!(
             uploaded_parts(&proxy.requests()).contains(&4) && journalled_parts(&s) == Some(3)
         });
         support::sigkill(&mut child);
+        proxy.sever();
         assert!(
             child_stderr(&s).contains("was modified since upload"),
             "{}",

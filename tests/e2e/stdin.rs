@@ -168,6 +168,7 @@ fn put_and_kill(
         },
     );
     support::sigkill(&mut child);
+    proxy.sever();
     let at_kill = s.only_journal();
     proxy.clear_rules();
     at_kill

@@ -200,6 +200,7 @@ fn put_and_kill(
         },
     );
     support::sigkill(&mut child);
+    proxy.sever();
     let at_kill = session(s).expect("the session survives the kill");
     proxy.clear_rules();
     (proxy, at_kill)

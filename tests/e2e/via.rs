@@ -315,8 +315,8 @@ fn kill_then_resume(srv: &Server) {
         || serve.log(),
         || s.journalled_parts() >= 2,
     );
-    child.kill().unwrap();
-    child.wait().unwrap();
+    support::sigkill(&mut child);
+    proxy.sever();
 
     let journal = s.only_journal();
     assert_eq!(
@@ -654,8 +654,8 @@ fn a_404_from_the_backend_keeps_the_journal() {
         || serve.log(),
         || !s.journals().is_empty(),
     );
-    child.kill().unwrap();
-    child.wait().unwrap();
+    support::sigkill(&mut child);
+    proxy.sever();
     let journal = s.only_journal();
     let id = journal["id"].as_str().unwrap();
 
@@ -940,8 +940,8 @@ fn serve_resumes_a_killed_crc32c_upload() {
         || serve.log(),
         || s.journalled_parts() >= 2,
     );
-    child.kill().unwrap();
-    child.wait().unwrap();
+    support::sigkill(&mut child);
+    proxy.sever();
     let journal = s.only_journal();
     assert_eq!(journal["object"]["checksum"]["algorithm"], "CRC32C");
     assert_eq!(

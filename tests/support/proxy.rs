@@ -412,6 +412,27 @@ impl FaultProxy {
         self.closed.send_replace(false);
     }
 
+    /// Ends every open connection and listens again, as the network does for a
+    /// process that was killed. Call it after killing a client that was
+    /// sending through the proxy: otherwise the proxy goes on delivering, at a
+    /// throttled rate, what the dead client had left in its socket buffers, and
+    /// a part upload that starts at the store after the resume's own upload of
+    /// that part makes Garage 2.5.0 refuse Complete with InvalidPart (its
+    /// Complete takes a part number's latest attempt, finished or not; its
+    /// ListParts shows the latest finished one).
+    pub fn sever(&self) {
+        self.close();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(self.addr).is_ok() {
+            assert!(
+                Instant::now() < deadline,
+                "fault proxy: still listening 10 s after close"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.reopen();
+    }
+
     pub fn add_rule(&self, rule: Rule) {
         lock(&self.shared).rules.push(RuleState::new(rule));
     }
