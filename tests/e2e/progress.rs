@@ -66,25 +66,20 @@ fn progress_json_follows_what_the_link_delivered() {
     let bucket = srv.new_bucket("slow");
     let (proxy, mut child) = throttled_put(&s, srv, &bucket);
     let proxy = std::sync::Arc::new(proxy);
-    // The proxy's own rate: from the first UploadPart's arrival until the
-    // last byte was forwarded, polled.
+    // When the proxy had forwarded the last byte, polled. The link's rate is
+    // measured over the span the display measures its own over: from the
+    // run's start (Create and the first hash included, which take a second or
+    // more on a loaded machine) until then.
     let poller = {
         let proxy = proxy.clone();
-        std::thread::spawn(move || {
-            let mut first = None;
-            loop {
-                let reqs = proxy.requests();
-                if first.is_none() && reqs.iter().any(|r| r.is_upload_part()) {
-                    first = Some(Instant::now());
-                }
-                if forwarded(&proxy) >= 24 * MIB {
-                    let took = first.unwrap().elapsed().as_secs_f64();
-                    return (24 * MIB) as f64 / took;
-                }
-                std::thread::sleep(Duration::from_millis(10));
+        std::thread::spawn(move || loop {
+            if forwarded(&proxy) >= 24 * MIB {
+                return Instant::now();
             }
+            std::thread::sleep(Duration::from_millis(10));
         })
     };
+    let mut began = None;
     let stderr = BufReader::new(child.stderr.take().unwrap());
     let mut samples = Vec::new();
     let mut other = String::new();
@@ -97,6 +92,8 @@ fn progress_json_follows_what_the_link_delivered() {
         // Read after the sample was printed, so what the proxy has forwarded
         // can only have grown since.
         let through = forwarded(&proxy);
+        let elapsed = sample["elapsed_seconds"].as_f64().unwrap();
+        began.get_or_insert_with(|| Instant::now() - Duration::from_secs_f64(elapsed));
         let acked = sample["acked_bytes"].as_u64().unwrap();
         let sent = sample["sent_bytes"].as_u64().unwrap();
         assert!(
@@ -109,7 +106,8 @@ fn progress_json_follows_what_the_link_delivered() {
     }
     let status = child.wait().unwrap();
     assert!(status.success(), "{status}: {other}");
-    let link = poller.join().unwrap();
+    let took = poller.join().unwrap() - began.expect("a sample");
+    let link = (24 * MIB) as f64 / took.as_secs_f64();
     assert_object_equals(srv, &bucket, "slow.bin", &s.dir.path().join("slow.bin"));
 
     assert!(samples.len() >= 4, "one sample a second: {samples:?}");
@@ -120,10 +118,12 @@ fn progress_json_follows_what_the_link_delivered() {
         (Some(5), Some(5))
     );
     // Once a few parts are done, the rate is the link's (which is below the
-    // throttle's: each part is hashed before it is sent).
+    // throttle's: each part is hashed before it is sent). From the third on,
+    // the start's second or two weighs less than 25 % (CI failed once at the
+    // second part, 34 % off, the start then counted in the display only).
     let settled: Vec<&Value> = samples
         .iter()
-        .filter(|s| s["parts_done"].as_u64() >= Some(2))
+        .filter(|s| s["parts_done"].as_u64() >= Some(3))
         .collect();
     assert!(settled.len() >= 2, "{samples:?}");
     for sample in settled {
