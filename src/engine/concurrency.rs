@@ -35,6 +35,9 @@
 //!   CPU or the server is the limit, and more parts would only cost memory.
 //!   So a short link keeps exactly the behaviour (and the memory) of a fixed
 //!   8;
+//! - **a long link starts higher**: when the quickest answer before the
+//!   parts (Create, or a resume's ListParts) took [`LONG_LINK`] or more, the
+//!   run starts at the leap's height (32) and later steps double;
 //! - **the first step is seeded by each part's rate**: if the first
 //!   measurement finds the parts slow, the first step leaps ([`LEAP`]: 8 to
 //!   32), because a long link is likely to need many more parts and every
@@ -67,6 +70,16 @@
 //!   64 parts fill 40 MiB/s through a 512 KiB window up to about 800 ms, and
 //!   hold about 64 MiB of chunks.
 //!
+//! **A slot is a body on the wire, not a request** ([`super::gate::Lease`]): an adaptive
+//! run gives a part's slot back as soon as its last byte is handed to the
+//! connection, and the next part starts while the answer comes back. Without
+//! that, each slot idles a round trip and the store's write per part (11 % of
+//! an 8 MiB part's time at 200 ms and one connection's 5 MiB/s), and parts
+//! that started together (as after each step up) end together, so the whole
+//! link idled at each such generation's end. A part awaiting its answer holds
+//! a connection and no body buffer; a retry takes a slot again before it
+//! sends. A fixed `--concurrency N` keeps N requests at most, as before.
+//!
 //! It does not step down while the store is content: once more parts paid,
 //! fewer would only save memory, and the measurement is too noisy to tell a
 //! small loss from none.
@@ -74,20 +87,12 @@
 //! Memory stays flat in the part size (bodies are streamed); it grows by a
 //! few chunks per part in flight, which the ceiling bounds.
 //!
-//! The limit is applied through [`Gate`]s, semaphores whose size changes: the
+//! The limit is applied through [`super::gate::Gate`]s (by [`super::controller`]), semaphores whose size changes: the
 //! workers take a slot per part, and the parts hashed ahead for a store that
 //! signs ahead ([`super::hash`]) take one of another gate; lowering the limit
 //! takes effect as parts finish.
 
-use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-use tokio::task::JoinSet;
-
-pub use super::gate::{Gate, Slot};
-use crate::store::{FileRange, Meter, StoreError};
+use std::time::Duration;
 
 /// The default ceiling of the adaptive limit; `--concurrency N` pins any
 /// number up to the command line's own maximum instead.
@@ -107,9 +112,9 @@ pub const SETTLE: Duration = Duration::from_millis(500);
 pub const STEADY_EPOCH: Duration = Duration::from_secs(4);
 /// The controller looks this often whether every slot is busy, and whether
 /// the store said it was overloaded.
-const TICK: Duration = Duration::from_millis(100);
+pub const TICK: Duration = Duration::from_millis(100);
 /// Share of an epoch's ticks at which every slot must be busy for it to count.
-const FULL: f64 = 0.9;
+pub const FULL: f64 = 0.9;
 /// A doubling is tried again when the goodput grew by at least this share of
 /// the growth of the limit: the parts still move at nearly their own rate.
 const CLIMB: f64 = 0.5;
@@ -128,6 +133,13 @@ const THROTTLE_HOLD: u32 = 4;
 const SLOW_PART: Duration = Duration::from_millis(1500);
 /// The factor of a leap: 8 to 32 at once.
 const LEAP: u32 = 4;
+/// A link whose quickest answer to a request without a body (Create, or a
+/// resume's ListParts: a round trip, two with a new connection's handshake)
+/// took this long or more is long: the run starts where the leap would take
+/// it, instead of spending its first second at [`START`] measuring (at 300 ms
+/// and a 512 KiB window, 8 parts fill a third of 40 MiB/s). A loopback, a LAN
+/// or a nearby region answer in tens of milliseconds.
+pub const LONG_LINK: Duration = Duration::from_millis(300);
 
 /// How many parts may be in flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,12 +159,23 @@ impl Concurrency {
         }
     }
 
-    /// The limit at the start of a run.
-    pub fn initial(self) -> u32 {
+    /// The limit at the start of a run, on a link whose quickest answer so
+    /// far took `round_trip` (see [`LONG_LINK`]).
+    pub fn initial(self, round_trip: Option<Duration>) -> u32 {
         match self {
             Concurrency::Fixed(n) => n.max(1),
-            Concurrency::Auto { max } => START.clamp(1, max.max(1)),
+            Concurrency::Auto { max } => start(round_trip).clamp(1, max.max(1)),
         }
+    }
+}
+
+/// Where the adaptive limit starts: [`START`], or [`START`] × [`LEAP`] on a
+/// long link (see [`LONG_LINK`]).
+fn start(round_trip: Option<Duration>) -> u32 {
+    if round_trip.is_some_and(|t| t >= LONG_LINK) {
+        START * LEAP
+    } else {
+        START
     }
 }
 
@@ -217,10 +240,11 @@ pub struct Decider {
 }
 
 impl Decider {
-    pub fn new(max: u32, part_size: u64) -> Decider {
+    pub fn new(max: u32, part_size: u64, round_trip: Option<Duration>) -> Decider {
         let max = max.max(1);
+        let limit = start(round_trip).min(max);
         Decider {
-            limit: START.min(max),
+            limit,
             max,
             // The first epoch opens the connections.
             phase: Phase::Settle { probe: None },
@@ -229,7 +253,8 @@ impl Decider {
             next_hold: HOLD,
             since_cut: u32::MAX,
             part_size,
-            first: true,
+            // A long link started at the leap's height: later steps double.
+            first: limit < START * LEAP,
             paid: false,
             ending: false,
         }
@@ -371,222 +396,6 @@ impl Decider {
     }
 }
 
-/// A store error that says "too many requests": S3's SlowDown and its kin.
-pub fn is_throttle(e: &StoreError) -> bool {
-    const CODES: [&str; 6] = [
-        "SlowDown",
-        "Throttling",
-        "ThrottlingException",
-        "RequestThrottled",
-        "TooManyRequests",
-        "ServiceUnavailable",
-    ];
-    matches!(e.status, Some(503 | 429)) || CODES.iter().any(|c| e.message.starts_with(c))
-}
-
-/// What the workers tell the controller, and the gates it sizes.
-pub struct Controller {
-    adaptive: Option<u32>,
-    limit: AtomicU32,
-    gates: Vec<Arc<Gate>>,
-    /// Body bytes handed to connections so far.
-    sent: AtomicU64,
-    /// Attempts that failed so far.
-    failed: AtomicU64,
-    /// Attempts that succeeded so far, and how long they took in all (µs).
-    succeeded: AtomicU64,
-    succeeded_us: AtomicU64,
-    throttled: AtomicBool,
-    /// Parts not started yet; `u64::MAX` while unknown (a stream's).
-    left: AtomicU64,
-    /// The plan's part size.
-    part_size: u64,
-}
-
-impl Controller {
-    /// A controller for `concurrency` and the gates it sizes (every one
-    /// starts at [`Concurrency::initial`]).
-    pub fn new(concurrency: Concurrency, part_size: u64, gates: usize) -> Arc<Controller> {
-        let initial = concurrency.initial();
-        Arc::new(Controller {
-            adaptive: match concurrency {
-                Concurrency::Fixed(_) => None,
-                Concurrency::Auto { max } => Some(max.max(1)),
-            },
-            limit: AtomicU32::new(initial),
-            gates: (0..gates).map(|_| Gate::new(initial)).collect(),
-            sent: AtomicU64::new(0),
-            failed: AtomicU64::new(0),
-            succeeded: AtomicU64::new(0),
-            succeeded_us: AtomicU64::new(0),
-            throttled: AtomicBool::new(false),
-            left: AtomicU64::new(u64::MAX),
-            part_size,
-        })
-    }
-
-    /// `parts` are to be sent: the end of the run is in sight once few are
-    /// left ([`Decider::tail`]).
-    pub fn expect(&self, parts: u64) {
-        self.left.store(parts, Ordering::Relaxed);
-    }
-
-    /// One of the parts expected has started.
-    pub fn started(&self) {
-        // Never below 0, and never moves off `u64::MAX` (unknown).
-        let _ = self
-            .left
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                (n != u64::MAX && n > 0).then(|| n - 1)
-            });
-    }
-
-    /// The `i`th gate given to [`Controller::new`].
-    pub fn gate(&self, i: usize) -> Arc<Gate> {
-        self.gates[i].clone()
-    }
-
-    /// The limit now.
-    pub fn limit(&self) -> u32 {
-        self.limit.load(Ordering::Relaxed)
-    }
-
-    /// The store said it is overloaded (503, 429, SlowDown).
-    pub fn throttled(&self) {
-        self.throttled.store(true, Ordering::Relaxed);
-    }
-
-    /// One attempt at sending `body` with `send`: the controller counts its
-    /// bytes as they go out, and hears how it ended.
-    pub fn watch<T, Fut>(
-        self: &Arc<Self>,
-        mut body: FileRange,
-        send: impl FnOnce(FileRange) -> Fut,
-    ) -> impl Future<Output = Result<T, StoreError>>
-    where
-        Fut: Future<Output = Result<T, StoreError>>,
-    {
-        body.meter = Some(Arc::new(Tap {
-            inner: body.meter.take(),
-            controller: self.clone(),
-        }));
-        let started = Instant::now();
-        let sending = send(body);
-        let me = self.clone();
-        async move {
-            let result = sending.await;
-            match &result {
-                Ok(_) => {
-                    let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-                    me.succeeded_us.fetch_add(us, Ordering::Relaxed);
-                    me.succeeded.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(e) => {
-                    me.failed.fetch_add(1, Ordering::Relaxed);
-                    if is_throttle(e) {
-                        me.throttled();
-                    }
-                }
-            }
-            result
-        }
-    }
-
-    fn set(&self, limit: u32) {
-        if self.limit.swap(limit, Ordering::Relaxed) != limit {
-            for gate in &self.gates {
-                gate.resize(limit);
-            }
-        }
-    }
-
-    /// The task that adapts the limit, while the returned guard lives; none
-    /// for a fixed concurrency.
-    pub fn spawn(self: &Arc<Self>) -> Option<Adapting> {
-        let max = self.adaptive?;
-        let me = self.clone();
-        let mut task = JoinSet::new();
-        task.spawn(async move {
-            let mut decider = Decider::new(max, me.part_size);
-            let mut clock = tokio::time::interval(TICK);
-            clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let counters = || Counters {
-                sent: me.sent.load(Ordering::Relaxed),
-                failed: me.failed.load(Ordering::Relaxed),
-                succeeded: me.succeeded.load(Ordering::Relaxed),
-                succeeded_us: me.succeeded_us.load(Ordering::Relaxed),
-            };
-            let (mut busy, mut ticks, mut from) = (0u32, 0u32, counters());
-            let mut started = tokio::time::Instant::now();
-            loop {
-                clock.tick().await;
-                if me.throttled.swap(false, Ordering::Relaxed) {
-                    me.set(decider.throttled());
-                }
-                let left = me.left.load(Ordering::Relaxed);
-                if left != u64::MAX {
-                    me.set(decider.tail(left));
-                }
-                ticks += 1;
-                busy += u32::from(me.gates.first().is_some_and(|g| g.is_full()));
-                let took = started.elapsed();
-                if took + TICK / 2 < decider.epoch_length() {
-                    continue;
-                }
-                let now = counters();
-                let done = now.succeeded.saturating_sub(from.succeeded);
-                let sample = Sample {
-                    goodput: now.sent.saturating_sub(from.sent) as f64 / took.as_secs_f64(),
-                    full: f64::from(busy) >= FULL * f64::from(ticks),
-                    disturbed: now.failed > from.failed,
-                    part_time: (done > 0).then(|| {
-                        Duration::from_micros(
-                            now.succeeded_us.saturating_sub(from.succeeded_us) / done,
-                        )
-                    }),
-                };
-                me.set(decider.epoch(sample));
-                (busy, ticks, from) = (0, 0, now);
-                started = tokio::time::Instant::now();
-            }
-        });
-        Some(Adapting(task))
-    }
-}
-
-/// The controller's counters at one moment.
-#[derive(Clone, Copy)]
-struct Counters {
-    sent: u64,
-    failed: u64,
-    succeeded: u64,
-    succeeded_us: u64,
-}
-
-/// The task that adapts the limit; it stops when this is dropped.
-pub struct Adapting(JoinSet<()>);
-
-impl Drop for Adapting {
-    fn drop(&mut self) {
-        self.0.abort_all();
-    }
-}
-
-/// An attempt's body meter, seen by the controller on its way.
-struct Tap {
-    inner: Option<Arc<dyn Meter>>,
-    controller: Arc<Controller>,
-}
-
-impl Meter for Tap {
-    fn sent(&self, bytes: u64) {
-        self.controller.sent.fetch_add(bytes, Ordering::Relaxed);
-        if let Some(inner) = &self.inner {
-            inner.sent(bytes);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -614,12 +423,30 @@ mod tests {
 
     /// A decider past its first (settling) epoch, measuring `s`.
     fn measured(s: Sample) -> Decider {
-        let mut d = Decider::new(AUTO_MAX, PART);
+        let mut d = Decider::new(AUTO_MAX, PART, None);
         assert_eq!(d.epoch_length(), SETTLE);
         assert_eq!(d.epoch(full(1000.0)), START, "the first epoch only settles");
         assert_eq!(d.epoch_length(), SETTLE, "the first measurement is short");
         d.epoch(s);
         d
+    }
+
+    #[test]
+    fn a_long_link_starts_at_the_leaps_height_and_then_doubles() {
+        let rt = |ms| Some(Duration::from_millis(ms));
+        assert_eq!(Concurrency::Auto { max: 64 }.initial(rt(600)), 32);
+        assert_eq!(Concurrency::Auto { max: 64 }.initial(rt(40)), START);
+        assert_eq!(Concurrency::Auto { max: 64 }.initial(None), START);
+        assert_eq!(Concurrency::Auto { max: 20 }.initial(rt(600)), 20);
+        assert_eq!(Concurrency::Fixed(8).initial(rt(600)), 8);
+        let mut d = Decider::new(AUTO_MAX, PART, rt(600));
+        assert_eq!(d.limit(), 32);
+        d.epoch(full(1000.0));
+        // Slow parts: a doubling, not a second leap.
+        assert_eq!(d.epoch(full(40.0)), 64);
+        // It bought nothing on a full link: back to 32.
+        d.epoch(full(40.0));
+        assert_eq!(d.epoch(full(40.0)), 32);
     }
 
     #[test]
@@ -794,112 +621,15 @@ mod tests {
 
     #[test]
     fn the_ceiling_bounds_every_step() {
-        let mut d = Decider::new(12, PART);
+        let mut d = Decider::new(12, PART, None);
         d.epoch(full(1.0));
         assert_eq!(d.epoch(full(1.0)), 12);
         d.epoch(full(1.0));
         assert_eq!(d.epoch(full(1.5)), 12);
-        assert_eq!(Decider::new(4, PART).limit(), 4);
-        assert_eq!(Concurrency::Auto { max: 4 }.initial(), 4);
-        assert_eq!(Concurrency::Fixed(3).initial(), 3);
+        assert_eq!(Decider::new(4, PART, None).limit(), 4);
+        assert_eq!(Concurrency::Auto { max: 4 }.initial(None), 4);
+        assert_eq!(Concurrency::Fixed(3).initial(None), 3);
         assert_eq!(Concurrency::Fixed(3).ceiling(), 3);
         assert_eq!(Concurrency::Auto { max: 64 }.ceiling(), 64);
-    }
-
-    #[test]
-    fn overload_is_recognised_by_status_or_code() {
-        let mut e = StoreError::new(crate::store::ErrorKind::Retryable, "UploadPart", "x");
-        assert!(!is_throttle(&e));
-        e.status = Some(503);
-        assert!(is_throttle(&e));
-        e.status = Some(500);
-        assert!(!is_throttle(&e));
-        e.message = "SlowDown: Please reduce your request rate.".into();
-        assert!(is_throttle(&e));
-    }
-
-    #[tokio::test]
-    async fn a_gate_shrinks_as_slots_come_back_and_grows_at_once() {
-        let gate = Gate::new(3);
-        let a = gate.acquire().await.unwrap();
-        let b = gate.acquire().await.unwrap();
-        gate.resize(1);
-        // One free slot was taken out at once; one more is owed.
-        assert!(gate.is_full());
-        drop(a);
-        assert!(gate.is_full(), "the owed slot was taken out");
-        drop(b);
-        let c = gate.acquire().await.unwrap();
-        assert!(gate.is_full());
-        gate.resize(4);
-        let d = gate.acquire().await.unwrap();
-        let e = gate.acquire().await.unwrap();
-        let f = gate.acquire().await.unwrap();
-        assert!(gate.is_full());
-        // Growing cancels what is still owed before adding slots.
-        gate.resize(2);
-        gate.resize(3);
-        drop((c, d, e, f));
-        let _g: Vec<Slot> = vec![
-            gate.acquire().await.unwrap(),
-            gate.acquire().await.unwrap(),
-            gate.acquire().await.unwrap(),
-        ];
-        assert!(gate.is_full());
-        gate.close();
-        assert!(gate.is_closed() && gate.acquire().await.is_err());
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn the_controller_halves_on_an_overloaded_answer() {
-        let controller = Controller::new(Concurrency::Auto { max: 64 }, PART, 2);
-        let _adapting = controller.spawn();
-        let overloaded = StoreError {
-            status: Some(503),
-            ..StoreError::new(crate::store::ErrorKind::Retryable, "UploadPart", "SlowDown")
-        };
-        let body = FileRange {
-            file: Arc::new(tempfile::tempfile().unwrap()).into(),
-            offset: 0,
-            len: 0,
-            meter: None,
-        };
-        let answer = controller
-            .watch(body, |_| async { Err::<(), _>(overloaded) })
-            .await;
-        assert!(answer.is_err());
-        tokio::time::sleep(TICK * 2).await;
-        assert_eq!(controller.limit(), START / 2);
-        // Every gate follows: four slots, then none.
-        let gate = controller.gate(1);
-        let _slots: Vec<Slot> = take(&gate, 4).await;
-        assert!(gate.is_full());
-        assert!(Controller::new(Concurrency::Fixed(8), PART, 1)
-            .spawn()
-            .is_none());
-    }
-
-    #[test]
-    fn the_controller_counts_the_parts_left_when_it_knows_them() {
-        let c = Controller::new(Concurrency::Auto { max: 64 }, PART, 1);
-        c.started();
-        assert_eq!(
-            c.left.load(Ordering::Relaxed),
-            u64::MAX,
-            "a stream's: unknown"
-        );
-        c.expect(2);
-        for _ in 0..3 {
-            c.started();
-        }
-        assert_eq!(c.left.load(Ordering::Relaxed), 0);
-    }
-
-    async fn take(gate: &Arc<Gate>, n: usize) -> Vec<Slot> {
-        let mut slots = Vec::new();
-        for _ in 0..n {
-            slots.push(gate.acquire().await.unwrap());
-        }
-        slots
     }
 }

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 
-use super::concurrency::{Gate, Slot};
+use super::gate::{Gate, Slot};
 use crate::checksum::Algorithm;
 use crate::plan::Part;
 use crate::store::body::Origin;

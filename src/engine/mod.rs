@@ -13,7 +13,8 @@
 //! - `workers`: the workers that send parts, and cancellation;
 //! - [`concurrency`]: how many parts are in flight: fixed, or adapted to the
 //!   link by a controller that climbs on measured goodput and backs off when
-//!   the store is overloaded;
+//!   the store is overloaded (the rule), and [`controller`], which measures
+//!   the parts and applies the rule to the workers' gates;
 //! - `hash`: hashing parts ahead of the workers (the byte loop itself is the
 //!   store layer's `hash_range`, which the stores use too);
 //! - `meter`: a body's progress, attempt by attempt;
@@ -50,6 +51,7 @@ pub mod checksum;
 pub mod complete;
 pub mod concurrency;
 pub mod context;
+pub mod controller;
 mod error;
 pub mod gate;
 pub mod gone;

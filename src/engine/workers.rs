@@ -9,9 +9,11 @@
 //!
 //! At most the concurrency's limit of parts are in flight, one slot of a
 //! [`Gate`] each; the limit is fixed or adapts to the link while the run goes
-//! ([`super::concurrency`]). A part that fails closes the gate, so no part
-//! starts after it, however the wake-ups race; the parts in flight finish and
-//! are journalled. Ctrl-C drops them instead.
+//! ([`super::concurrency`]). In an adaptive run a part gives its slot back
+//! once its body is all handed over, while it awaits the store's answer, so
+//! the next part fills that round trip ([`Lease`]). A part that fails closes
+//! the gate, so no part starts after it, however the wake-ups race; the parts
+//! in flight finish and are journalled. Ctrl-C drops them instead.
 
 use std::fs::File;
 use std::sync::{Arc, OnceLock};
@@ -20,8 +22,8 @@ use std::time::Instant;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::{JoinError, JoinHandle, JoinSet};
 
-use super::concurrency::{Controller, Gate, Slot};
 use super::context::Run;
+use super::controller::{Controller, Gate, Lease, Slot};
 use super::error::Stop;
 use super::hash::{hash_ahead, Hashed, HASH_JOBS};
 use super::meter::send_metered;
@@ -47,7 +49,12 @@ pub(super) async fn send_parts<S: Store>(
     feed: Option<mpsc::Receiver<Hashed>>,
 ) -> (Option<Stop>, Vec<u32>) {
     // Gate 0: the parts in flight; gate 1: the parts hashed ahead of them.
-    let controller = Controller::new(run.concurrency, run.plan.part_size, 2);
+    let controller = Controller::new(
+        run.concurrency,
+        run.plan.part_size,
+        2,
+        run.store.round_trip(),
+    );
     let permits = controller.gate(0);
     if feed.is_none() {
         controller.expect(todo.len() as u64);
@@ -222,12 +229,13 @@ impl Workers {
     /// Sends `part` on its own task; a failure closes the permits.
     fn spawn<S: Store>(&mut self, worker: Worker<S>, part: Hashed, permit: Slot) {
         let permits = self.permits.clone();
+        let lease = Lease::new(permits.clone(), permit);
         self.set.spawn(async move {
-            let result = worker.send(part).await;
+            let result = worker.send(part, &lease).await;
             if result.is_err() {
                 permits.close();
             }
-            drop(permit);
+            lease.give_back();
             result
         });
     }
@@ -310,7 +318,7 @@ struct Worker<S> {
 impl<S: Store> Worker<S> {
     /// Waits for the part's hash, sends the part (retried), journals its
     /// ETag and counts it done.
-    async fn send(self, mut next: Hashed) -> Result<(), Stop> {
+    async fn send(self, mut next: Hashed, lease: &Arc<Lease>) -> Result<(), Stop> {
         let part = next.part;
         let sums = (&mut next.sums)
             .await
@@ -331,7 +339,7 @@ impl<S: Store> Worker<S> {
             &origin,
             range,
             |body| {
-                self.controller.watch(body, |body| {
+                self.controller.watch(body, lease, |body| {
                     self.store
                         .upload_part(&self.upload, part.number, body, sums)
                 })

@@ -319,6 +319,13 @@ pub trait Store: Send + Sync + 'static {
         "the store".to_string()
     }
 
+    /// How long the quickest answer to a request without a body took so far
+    /// (Create, ListParts, HeadObject): about a round trip to the store, or
+    /// two with a new connection's handshake. `None` when unknown.
+    fn round_trip(&self) -> Option<std::time::Duration> {
+        None
+    }
+
     fn head_object(
         &self,
         bucket: &str,
@@ -490,6 +497,13 @@ impl Store for AnyStore {
         match self {
             AnyStore::Sdk(s) => s.endpoint(),
             AnyStore::Via(s) => s.endpoint(),
+        }
+    }
+
+    fn round_trip(&self) -> Option<std::time::Duration> {
+        match self {
+            AnyStore::Sdk(s) => s.round_trip(),
+            AnyStore::Via(s) => s.round_trip(),
         }
     }
 

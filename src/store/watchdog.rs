@@ -98,13 +98,34 @@ impl Stamp {
 }
 
 /// Fails requests that stop making progress.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Watchdog {
     /// A request with no progress for this long fails as [`ErrorKind::Stalled`].
     pub stall_timeout: Duration,
+    /// The quickest answer to a request without a body so far, in µs
+    /// (`u64::MAX`: none yet); see [`Watchdog::round_trip`].
+    quickest: Arc<AtomicU64>,
 }
 
 impl Watchdog {
+    pub fn new(stall_timeout: Duration) -> Watchdog {
+        Watchdog {
+            stall_timeout,
+            quickest: Arc::new(AtomicU64::new(u64::MAX)),
+        }
+    }
+
+    /// How long the quickest request without a body took to be answered:
+    /// a round trip to the store (two for the first, which opens the
+    /// connection), plus the store's own time. The concurrency controller
+    /// seeds its start from it (`engine::concurrency`).
+    pub fn round_trip(&self) -> Option<Duration> {
+        match self.quickest.load(Ordering::Relaxed) {
+            u64::MAX => None,
+            us => Some(Duration::from_micros(us)),
+        }
+    }
+
     /// Runs one request, failing it once it has made no progress for `limit`.
     /// Dropping the request closes its connection.
     pub async fn watch<T>(
@@ -152,8 +173,15 @@ impl Watchdog {
         op: &'static str,
         request: impl Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
-        self.watch(op, self.stall_timeout, &Stamp::new(), request)
-            .await
+        let started = Instant::now();
+        let answer = self
+            .watch(op, self.stall_timeout, &Stamp::new(), request)
+            .await;
+        if answer.is_ok() {
+            let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX - 1);
+            self.quickest.fetch_min(us, Ordering::Relaxed);
+        }
+        answer
     }
 
     /// CompleteMultipartUpload may legitimately take minutes on AWS for large
@@ -209,9 +237,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_request_without_progress_fails_as_stalled() {
-        let dog = Watchdog {
-            stall_timeout: Duration::from_millis(200),
-        };
+        let dog = Watchdog::new(Duration::from_millis(200));
         let err = dog
             .small(
                 "ListParts",
@@ -221,5 +247,18 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.kind, ErrorKind::Stalled);
         assert!(err.is_retryable());
+        // A failed request says nothing of the round trip; answers do.
+        assert_eq!(dog.round_trip(), None);
+        let answer = |ms| async move {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            Ok::<(), StoreError>(())
+        };
+        dog.small("CreateMultipartUpload", answer(60))
+            .await
+            .unwrap();
+        dog.small("ListParts", answer(20)).await.unwrap();
+        dog.small("HeadObject", answer(40)).await.unwrap();
+        let quickest = dog.round_trip().unwrap();
+        assert!(quickest >= Duration::from_millis(20) && quickest < Duration::from_millis(40));
     }
 }

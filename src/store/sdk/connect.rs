@@ -181,7 +181,7 @@ impl SdkStore {
             endpoint_url,
             path_style,
             page_size,
-            watchdog: Watchdog { stall_timeout },
+            watchdog: Watchdog::new(stall_timeout),
             limit: None,
             credentials: CredentialsCache::new(Some(provider)),
             kind: Default::default(),

@@ -227,6 +227,10 @@ impl Store for SdkStore {
         self.endpoint_url.clone().unwrap_or_else(aws)
     }
 
+    fn round_trip(&self) -> Option<std::time::Duration> {
+        self.watchdog.round_trip()
+    }
+
     async fn head_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectInfo>, StoreError> {
         let request = async {
             match self
@@ -543,9 +547,7 @@ pub(crate) mod tests {
             endpoint_url: Some("http://127.0.0.1:9".into()),
             path_style: true,
             page_size: None,
-            watchdog: Watchdog {
-                stall_timeout: Duration::from_secs(5),
-            },
+            watchdog: Watchdog::new(Duration::from_secs(5)),
             limit: None,
             credentials: CredentialsCache::new(Some(
                 aws_sdk_s3::config::SharedCredentialsProvider::new(Credentials::new(

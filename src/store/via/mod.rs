@@ -184,7 +184,7 @@ impl ViaStore {
                 backend: backend.trim_end_matches('/').to_string(),
                 base: url,
                 token,
-                watchdog: Watchdog { stall_timeout },
+                watchdog: Watchdog::new(stall_timeout),
                 own_key,
                 other_algorithm: Default::default(),
                 dialect: tokio::sync::OnceCell::new(),
@@ -237,6 +237,10 @@ impl Store for ViaStore {
 
     fn endpoint(&self) -> String {
         self.inner.backend.clone()
+    }
+
+    fn round_trip(&self) -> Option<std::time::Duration> {
+        self.inner.watchdog.round_trip()
     }
 
     /// Through `serve`'s object-status route, which is also how a lost
