@@ -70,15 +70,19 @@
 //!   64 parts fill 40 MiB/s through a 512 KiB window up to about 800 ms, and
 //!   hold about 64 MiB of chunks.
 //!
-//! **A slot is a body on the wire, not a request** ([`super::gate::Lease`]): an adaptive
-//! run gives a part's slot back as soon as its last byte is handed to the
-//! connection, and the next part starts while the answer comes back. Without
-//! that, each slot idles a round trip and the store's write per part (11 % of
-//! an 8 MiB part's time at 200 ms and one connection's 5 MiB/s), and parts
-//! that started together (as after each step up) end together, so the whole
-//! link idled at each such generation's end. A part awaiting its answer holds
-//! a connection and no body buffer; a retry takes a slot again before it
-//! sends. A fixed `--concurrency N` keeps N requests at most, as before.
+//! **On a long or thin link, a slot is a body on the wire, not a request**
+//! ([`super::gate::Lease`], [`Decider::long`]: the run started long, or parts
+//! were measured slow): a part gives its slot back as soon as its last byte
+//! is handed to the connection, and the next part starts while the answer
+//! comes back. Without that, each slot idles a round trip and the store's
+//! write per part (11 % of an 8 MiB part's time at 200 ms and one
+//! connection's 5 MiB/s), and parts that started together (as after each
+//! step up) end together, so the whole link idled at each such generation's
+//! end. A part awaiting its answer holds a connection and no body buffer; a
+//! retry takes a slot again before it sends. On a short link the answer comes
+//! at once and the extra requests only crowd the store (10 % slower on
+//! loopback, measured), so the slot is held to the end there, as a fixed
+//! `--concurrency N` always holds it.
 //!
 //! It does not step down while the store is content: once more parts paid,
 //! fewer would only save memory, and the measurement is too noisy to tell a
@@ -237,6 +241,10 @@ pub struct Decider {
     /// The rest of the parts have all started ([`Decider::tail`]): nothing
     /// is left to decide.
     ending: bool,
+    /// The link is long or thin: the run started on a long link, or a
+    /// measurement found the parts slow. Only then do parts give their slots
+    /// back before their answers ([`Decider::long`]).
+    long: bool,
 }
 
 impl Decider {
@@ -257,7 +265,17 @@ impl Decider {
             first: limit < START * LEAP,
             paid: false,
             ending: false,
+            long: limit >= START * LEAP,
         }
+    }
+
+    /// Whether parts give their slots back once their bodies are sent (see
+    /// the module docs): on a long or thin link, where the answer's round
+    /// trip is worth filling. On a short one the answer comes back at once,
+    /// and the extra requests would only crowd the store (measured on
+    /// loopback: 10 % slower than holding the slot).
+    pub fn long(&self) -> bool {
+        self.long
     }
 
     pub fn limit(&self) -> u32 {
@@ -323,6 +341,7 @@ impl Decider {
                 if self.hold > 0 {
                     self.hold -= 1;
                 } else if self.slow(&s) {
+                    self.long = true;
                     self.probe(s.goodput);
                 } else {
                     // Fast parts: no step, and no leap later.
@@ -441,6 +460,8 @@ mod tests {
         assert_eq!(Concurrency::Fixed(8).initial(rt(600)), 8);
         let mut d = Decider::new(AUTO_MAX, PART, rt(600));
         assert_eq!(d.limit(), 32);
+        assert!(d.long(), "slots are given back from the start");
+        assert!(!Decider::new(AUTO_MAX, PART, rt(40)).long());
         d.epoch(full(1000.0));
         // Slow parts: a doubling, not a second leap.
         assert_eq!(d.epoch(full(40.0)), 64);
@@ -454,6 +475,7 @@ mod tests {
         // 8 parts at 13 MiB/s and none finished: a part takes about 5 s.
         let d = measured(full(13.0));
         assert_eq!(d.limit(), 32);
+        assert!(d.long());
         assert_eq!(d.epoch_length(), SETTLE);
         // Parts seen to take 2 s: the same.
         assert_eq!(measured(parts(30.0, 2.0)).limit(), 32);
@@ -471,8 +493,10 @@ mod tests {
             for _ in 0..100 {
                 assert_eq!(d.epoch(parts(300.0, 0.4)), START, "{s:?}");
             }
+            assert!(!d.long(), "slots are held to the answer");
             // Parts that turn slow are tried with a doubling, not a leap.
             assert_eq!(d.epoch(parts(20.0, 3.0)), 16);
+            assert!(d.long());
         }
     }
 

@@ -40,6 +40,9 @@ pub struct Controller {
     succeeded: AtomicU64,
     succeeded_us: AtomicU64,
     throttled: AtomicBool,
+    /// Parts give their slots back once their bodies are sent
+    /// ([`Decider::long`]).
+    early: AtomicBool,
     /// Parts not started yet; `u64::MAX` while unknown (a stream's).
     left: AtomicU64,
     /// The plan's part size.
@@ -71,6 +74,7 @@ impl Controller {
             succeeded: AtomicU64::new(0),
             succeeded_us: AtomicU64::new(0),
             throttled: AtomicBool::new(false),
+            early: AtomicBool::new(false),
             left: AtomicU64::new(u64::MAX),
             part_size,
             round_trip,
@@ -123,11 +127,11 @@ impl Controller {
     where
         Fut: Future<Output = Result<T, StoreError>>,
     {
-        let early = self.adaptive.is_some();
+        let adaptive = self.adaptive.is_some();
         body.meter = Some(Arc::new(Tap {
             inner: body.meter.take(),
             controller: self.clone(),
-            lease: early.then(|| (lease.clone(), body.len, AtomicU64::new(0))),
+            lease: adaptive.then(|| (lease.clone(), body.len, AtomicU64::new(0))),
         }));
         let lease = lease.clone();
         let me = self.clone();
@@ -168,6 +172,7 @@ impl Controller {
         let mut task = JoinSet::new();
         task.spawn(async move {
             let mut decider = Decider::new(max, me.part_size, me.round_trip);
+            me.early.store(decider.long(), Ordering::Relaxed);
             let mut clock = tokio::time::interval(TICK);
             clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let counters = || Counters {
@@ -206,6 +211,7 @@ impl Controller {
                     }),
                 };
                 me.set(decider.epoch(sample));
+                me.early.store(decider.long(), Ordering::Relaxed);
                 (busy, ticks, from) = (0, 0, now);
                 started = tokio::time::Instant::now();
             }
@@ -237,7 +243,8 @@ struct Tap {
     inner: Option<Arc<dyn Meter>>,
     controller: Arc<Controller>,
     /// For an adaptive run: the part's slot, given back once the body's
-    /// length (the second field) has been counted (the third).
+    /// length (the second field) has been counted (the third), if the link
+    /// is long ([`Controller::early`]).
     lease: Option<(Arc<Lease>, u64, AtomicU64)>,
 }
 
@@ -248,7 +255,8 @@ impl Meter for Tap {
             inner.sent(bytes);
         }
         if let Some((lease, len, sent)) = &self.lease {
-            if sent.fetch_add(bytes, Ordering::Relaxed) + bytes >= *len {
+            let all = sent.fetch_add(bytes, Ordering::Relaxed) + bytes >= *len;
+            if all && self.controller.early.load(Ordering::Relaxed) {
                 lease.give_back();
             }
         }
