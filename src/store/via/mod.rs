@@ -53,9 +53,8 @@
 //! confirm that an upload is gone, and keeps its journal: a 404 from the
 //! backend never removes a journal on its own.
 //!
-//! Part bodies stream from the file ([`FileBody`]) under the same stall
-//! [`Watchdog`] as the SDK store; no part is held in memory whole. The token
-//! and the presigned URLs are never logged or written to the journal.
+//! Part bodies stream from the file ([`FileBody`]) under the SDK store's stall [`Watchdog`],
+//! never whole in memory; the token and presigned URLs are never logged or journalled.
 
 mod errors;
 mod http;
@@ -239,7 +238,7 @@ impl Store for ViaStore {
         self.inner.backend.clone()
     }
 
-    fn round_trip(&self) -> Option<std::time::Duration> {
+    fn round_trip(&self) -> Option<Duration> {
         self.inner.watchdog.round_trip()
     }
 
