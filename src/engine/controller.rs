@@ -114,10 +114,11 @@ impl Controller {
 
     /// One attempt at sending `body` with `send`, in the part's slot
     /// (`lease`): the controller counts its bytes as they go out, and hears
-    /// how it ended. An adaptive run gives the slot back as soon as the body
-    /// is all handed over, while the answer is awaited, and a retry takes one
-    /// again first (see [`Lease`]); a fixed one holds it to the end, as
-    /// `--concurrency N` always did.
+    /// how it ended. An adaptive run on a long or thin link
+    /// ([`Decider::long`]) gives the slot back as soon as the body is all
+    /// handed over, while the answer is awaited, and a retry takes one again
+    /// first (see [`Lease`]); otherwise the slot is held to the end, as
+    /// `--concurrency N` always held it.
     pub fn watch<T, Fut>(
         self: &Arc<Self>,
         mut body: FileRange,

@@ -93,8 +93,8 @@ impl Gate {
 
 /// A part's slot that the part can give back before it ends, and take again.
 ///
-/// An adaptive run gives a part's slot back once its body is all handed to
-/// the connection ([`Lease::give_back`]): the answer takes a round trip (and
+/// An adaptive run on a long or thin link gives a part's slot back once its
+/// body is all handed to the connection ([`Lease::give_back`]): the answer takes a round trip (and
 /// the store's write) during which the part sends nothing, and on a long link
 /// the next part should use that time. A retry takes a slot again first
 /// ([`Lease::retake`]), so the bodies on the wire stay within the limit.

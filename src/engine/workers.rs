@@ -9,8 +9,8 @@
 //!
 //! At most the concurrency's limit of parts are in flight, one slot of a
 //! [`Gate`] each; the limit is fixed or adapts to the link while the run goes
-//! ([`super::concurrency`]). In an adaptive run a part gives its slot back
-//! once its body is all handed over, while it awaits the store's answer, so
+//! ([`super::concurrency`]). In an adaptive run on a long or thin link a part
+//! gives its slot back once its body is all handed over, while it awaits the store's answer, so
 //! the next part fills that round trip ([`Lease`]). A part that fails closes
 //! the gate, so no part starts after it, however the wake-ups race; the parts
 //! in flight finish and are journalled. Ctrl-C drops them instead.
