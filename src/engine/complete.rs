@@ -127,13 +127,55 @@ pub async fn landed<S: Store>(store: &S, journal: &Journal, policy: &Retry) -> L
     }
 }
 
+/// How a Complete that did not fail ended.
+pub(super) enum Completion {
+    /// The object is made and the journal removed.
+    Done(Journal, Finished),
+    /// The store refused a part it lists as uploaded (InvalidPart): a later
+    /// attempt at that part, which never finished, shadows the finished one.
+    /// Garage 2.5.0 completes each part's latest attempt, and a killed
+    /// client's part can reach it late (left in a middlebox's buffers, or
+    /// still trickling through a slow link) after a resume sent that part
+    /// again; ListParts shows the finished one, so every resume would list
+    /// the parts as good and be refused again. Sending the parts once more
+    /// makes the newest attempts finished ones. The journal and the upload
+    /// are kept.
+    Shadowed {
+        journal: Journal,
+        lock: Lock,
+        error: StoreError,
+    },
+}
+
+impl Completion {
+    /// The object, or, for a shadowed part, the error a run stopped by the
+    /// store's refusal ends with (the journal kept).
+    pub(super) async fn or_stop<S: Store>(
+        self,
+        run: &Run<S>,
+    ) -> Result<(Journal, Finished), Error> {
+        match self {
+            Completion::Done(journal, finished) => Ok((journal, finished)),
+            Completion::Shadowed { journal, error, .. } => {
+                Err(stopped_by(run, &journal, None, error).await)
+            }
+        }
+    }
+}
+
+/// True for Complete's refusal of a part it was named (S3's `InvalidPart`,
+/// whether the SDK, `serve` or the memory store passes it on).
+fn is_invalid_part(e: &StoreError) -> bool {
+    e.kind == ErrorKind::Fatal && e.message.contains("InvalidPart")
+}
+
 /// Checks the source and the journal, completes the upload, verifies the
 /// object and removes the journal.
 pub(super) async fn complete<S: Store>(
     run: &Run<S>,
     journal: Journal,
     lock: Lock,
-) -> Result<(Journal, Finished), Error> {
+) -> Result<Completion, Error> {
     let id = journal.id.clone();
     if run.stop_before_complete {
         return Err(Error::StoppedBeforeComplete { id });
@@ -213,6 +255,13 @@ pub(super) async fn complete<S: Store>(
                         aborted: true,
                     });
                 }
+                (Landed::NotOurs, _) if is_invalid_part(&e) => {
+                    return Ok(Completion::Shadowed {
+                        journal,
+                        lock,
+                        error: e,
+                    })
+                }
                 (Landed::NotOurs, _) => return Err(stopped_by(run, &journal, None, e).await),
             }
         }
@@ -236,5 +285,5 @@ pub(super) async fn complete<S: Store>(
             error,
         })?;
     drop(lock);
-    Ok((journal, finished))
+    Ok(Completion::Done(journal, finished))
 }

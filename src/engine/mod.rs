@@ -168,6 +168,10 @@ pub enum Status {
     /// The process did not run for `gap` (a laptop asleep, SIGSTOP): the
     /// requests in flight are dropped and sent again at once.
     Woke { gap: Duration },
+    /// Complete refused a part the store lists as uploaded (`error`, its
+    /// InvalidPart): all `parts` are sent once more, then Complete again
+    /// (see `complete::Completion::Shadowed`).
+    Resending { parts: u64, error: String },
 }
 
 /// What sending the parts cost, for timing reports and the benchmark.

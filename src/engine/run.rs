@@ -5,13 +5,13 @@
 
 use std::sync::Arc;
 
-use super::complete::{complete, source_changed};
+use super::complete::{complete, source_changed, Completion};
 use super::context::Run;
 use super::error::Stop;
 use super::gone::stopped_by;
 use super::verify::Candidate;
 use super::workers::send_parts;
-use super::{Error, PartStats};
+use super::{Error, PartStats, Status};
 use crate::journal::{Journal, JournalWriter, Lock};
 use crate::plan::Part;
 use crate::store::{Finished, Store};
@@ -33,6 +33,9 @@ pub struct Completed {
 /// [`super::verify`]) and sending again those that do not, then completes
 /// the upload and removes the journal. `journal` must already be saved and
 /// `lock` held; it names neither the todo nor the candidates.
+///
+/// A Complete refused for a part the store lists ([`Completion::Shadowed`])
+/// is answered once by sending every part again, then completing again.
 pub async fn run_multipart<S: Store>(
     run: &Run<S>,
     journal: Journal,
@@ -40,12 +43,58 @@ pub async fn run_multipart<S: Store>(
     todo: Vec<Part>,
     candidates: Vec<Candidate>,
 ) -> Result<Completed, Error> {
-    run.progress.begin(
-        run.plan.size,
-        journal.bytes_done(),
-        run.plan.part_count,
-        journal.parts.len() as u64,
-    );
+    let done = (journal.bytes_done(), journal.parts.len() as u64);
+    let mut sent = send(run, journal, todo, candidates, done).await?;
+    let (journal, finished) = match complete(run, sent.journal, lock).await? {
+        Completion::Done(journal, finished) => (journal, finished),
+        Completion::Shadowed {
+            journal,
+            lock,
+            error,
+        } => {
+            run.progress.status(&Status::Resending {
+                parts: run.plan.part_count,
+                error: error.message,
+            });
+            let again = send(run, journal, run.plan.parts().collect(), Vec::new(), (0, 0)).await?;
+            sent.bytes += again.bytes;
+            complete(run, again.journal, lock)
+                .await?
+                .or_stop(run)
+                .await?
+        }
+    };
+    Ok(Completed {
+        journal,
+        finished,
+        sent: sent.bytes,
+        resent: sent.resent,
+    })
+}
+
+/// What [`send`] did.
+struct Sent {
+    /// The journal as saved, every part in it.
+    journal: Journal,
+    /// Bytes of the parts sent.
+    bytes: u64,
+    /// The candidates sent again.
+    resent: Vec<u32>,
+}
+
+/// The parts phase of [`run_multipart`]: starts the journal writer, sends
+/// `todo` and the candidates that do not match, flushes the journal, and
+/// turns why the phase stopped into an [`Error`]. `done`: the bytes and parts
+/// the display starts from.
+async fn send<S: Store>(
+    run: &Run<S>,
+    journal: Journal,
+    todo: Vec<Part>,
+    candidates: Vec<Candidate>,
+    done: (u64, u64),
+) -> Result<Sent, Error> {
+    run.progress
+        .begin(run.plan.size, done.0, run.plan.part_count, done.1);
     let writer = JournalWriter::spawn(run.dir.clone(), journal.clone());
     let todo_len = todo.len();
     let todo_bytes: u64 = todo.iter().map(|p| p.len).sum();
@@ -108,16 +157,14 @@ pub async fn run_multipart<S: Store>(
     if let Some(stop) = stop {
         return Err(stop);
     }
-    let (journal, finished) = complete(run, journal, lock).await?;
     let resent_bytes: u64 = resent
         .iter()
         .filter_map(|&n| run.plan.part(n))
         .map(|p| p.len)
         .sum();
-    Ok(Completed {
+    Ok(Sent {
         journal,
-        finished,
-        sent: todo_bytes + resent_bytes,
+        bytes: todo_bytes + resent_bytes,
         resent,
     })
 }

@@ -239,7 +239,9 @@ pub async fn run_stream<S: Store>(
         .unwrap_or(Schedule::uniform(run.plan.part_size));
     run.plan = Plan::stream(schedule, size);
     journal.source.size = size;
-    let (journal, finished) = complete(&run, journal, lock).await?;
+    // A stream is read once, so a part Complete refuses as shadowed cannot be
+    // sent again here: the run stops with the store's refusal, journal kept.
+    let (journal, finished) = complete(&run, journal, lock).await?.or_stop(&run).await?;
     Ok(Completed {
         journal,
         finished,

@@ -25,6 +25,7 @@ pub fn name(status: &Status) -> &'static str {
         Status::Stalled { .. } => "stalled",
         Status::Offline { .. } => "offline",
         Status::Woke { .. } => "woke",
+        Status::Resending { .. } => "resending",
     }
 }
 
@@ -114,13 +115,24 @@ pub fn said(status: &Status, now: Instant) -> Option<Said> {
             String::new(),
             ": sending the parts in flight again".into(),
         ),
+        Status::Resending { parts, error } => said(
+            "Complete refused a part the store lists as uploaded".into(),
+            format!(" ({error})"),
+            format!(
+                ": a late, unfinished attempt at it may shadow it; sending the {parts} parts again"
+            ),
+        ),
     }
 }
 
 /// The error a status carries, as `--progress json`'s `last_error` keeps it.
 pub fn error(status: &Status) -> Option<String> {
     match status {
-        Status::Retrying { error, .. } | Status::Offline { error, .. } if !error.is_empty() => {
+        Status::Retrying { error, .. }
+        | Status::Offline { error, .. }
+        | Status::Resending { error, .. }
+            if !error.is_empty() =>
+        {
             Some(error.clone())
         }
         Status::Stalled { .. } => said(status, Instant::now()).map(|s| s.head),
@@ -251,6 +263,16 @@ mod tests {
             .unwrap(),
             "resumed after 1m00s asleep: sending the parts in flight again"
         );
+        let resending = Status::Resending {
+            parts: 3,
+            error: "InvalidPart".into(),
+        };
+        assert_eq!(
+            text(&resending).unwrap(),
+            "Complete refused a part the store lists as uploaded (InvalidPart): \
+             a late, unfinished attempt at it may shadow it; sending the 3 parts again"
+        );
+        assert_eq!(error(&resending).as_deref(), Some("InvalidPart"));
         let names: Vec<_> = [
             Status::Sending,
             retrying(Some(1), 2),
@@ -259,11 +281,22 @@ mod tests {
             Status::Woke {
                 gap: Duration::ZERO,
             },
+            resending,
         ]
         .iter()
         .map(name)
         .collect();
-        assert_eq!(names, ["sending", "retrying", "stalled", "offline", "woke"]);
+        assert_eq!(
+            names,
+            [
+                "sending",
+                "retrying",
+                "stalled",
+                "offline",
+                "woke",
+                "resending"
+            ]
+        );
     }
 
     #[test]

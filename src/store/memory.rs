@@ -33,6 +33,8 @@ struct Upload {
     key: String,
     initiated_unix: u64,
     parts: BTreeMap<u32, StoredPart>,
+    /// Parts with a later attempt that never finished ([`MemoryStore::shadow_part`]).
+    shadowed: std::collections::BTreeSet<u32>,
 }
 
 #[derive(Default)]
@@ -105,6 +107,16 @@ impl MemoryStore {
     pub fn object(&self, bucket: &str, key: &str) -> Option<ObjectInfo> {
         let state = self.state.lock().unwrap();
         state.objects.get(&(bucket.into(), key.into())).cloned()
+    }
+
+    /// A later attempt at part `number` of upload `upload_id` began and never
+    /// finished, as Garage 2.5.0 records one: ListParts still lists the
+    /// finished part, and Complete refuses it (InvalidPart) until the part is
+    /// uploaded again.
+    pub fn shadow_part(&self, upload_id: &str, number: u32) {
+        let mut state = self.state.lock().unwrap();
+        let up = state.uploads.get_mut(upload_id).expect("an open upload");
+        up.shadowed.insert(number);
     }
 
     /// Aborts an upload behind the engine's back (another client, a lifecycle rule).
@@ -193,6 +205,7 @@ impl Store for MemoryStore {
                 key: key.into(),
                 initiated_unix: crate::units::now_unix(),
                 parts: BTreeMap::new(),
+                shadowed: Default::default(),
             },
         );
         Ok(UploadHandle {
@@ -225,6 +238,7 @@ impl Store for MemoryStore {
         } else {
             format!("\"{}\"", hex::encode(&sha256[..16]))
         };
+        up.shadowed.remove(&number);
         up.parts.insert(
             number,
             StoredPart {
@@ -274,6 +288,7 @@ impl Store for MemoryStore {
                 .filter(|s| {
                     s.etag == p.etag && p.checksum.as_ref().map(|t| &t.b64) == Some(&s.sha256)
                 })
+                .filter(|_| !up.shadowed.contains(&p.number))
                 .ok_or_else(|| err(ErrorKind::Fatal, OP, "InvalidPart"))?;
             size += stored.size;
             use base64::Engine;

@@ -333,6 +333,50 @@ on_both_servers!(
     }
 );
 
+// A part attempt that died mid-body reaches the store after the part was
+// uploaded and journalled: as a killed client's bytes, left in a middlebox's
+// buffers, arrive late. Garage 2.5.0 then lists the finished part but its
+// Complete takes the dead attempt, the part's latest, and answers InvalidPart,
+// on every resume. So resume sends the parts again once and completes.
+on_both_servers!(a_late_dead_part_attempt_is_overcome, |srv: &Server| {
+    let s = Scratch::new();
+    let bucket = srv.new_bucket("late");
+    // 3 parts: 5 + 5 + 2 MiB.
+    let file = s.file("d.bin", 12 * MIB, 12);
+    let p = pending_upload(&s, srv, &bucket, "d.bin", &file);
+    srv.abandon_part_attempt(
+        &bucket,
+        "d.bin",
+        &p.upload_id,
+        2,
+        (2 * MIB as usize, 5 * MIB as usize),
+    );
+    assert_eq!(srv.list_parts(&bucket, "d.bin", &p.upload_id).len(), 3);
+
+    let proxy = FaultProxy::start(&srv.endpoint);
+    let out = s
+        .s3up(srv, &proxy.endpoint())
+        .args(["resume", &p.id])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let refused = proxy
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.query.contains("uploadId"))
+        .count();
+    if srv.kind == Kind::Garage {
+        // Complete refused once, then every part sent again, then Complete.
+        assert_eq!(refused, 2);
+        assert_eq!(uploaded_parts(&proxy.requests()), vec![1, 2, 3]);
+        let err = support::text(&out.stderr);
+        assert!(err.contains("InvalidPart"), "{err}");
+    }
+    assert_object_equals(srv, &bucket, "d.bin", &file);
+    assert!(s.journals().is_empty());
+    assert!(pending_keys(srv, &bucket).is_empty());
+});
+
 /// Flips one byte of `file` at `at` and puts its mtime back, as `cp -p`,
 /// `rsync -t` or `tar x` leave a file: size and mtime say it is unchanged.
 fn flip_byte_keep_mtime(file: &Path, at: u64) {

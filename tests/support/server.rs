@@ -713,6 +713,56 @@ impl Server {
         })
     }
 
+    /// Starts an UploadPart of `declared` bytes for part `number`, sends only
+    /// `sent` of them, then closes the connection: an attempt that died mid-body,
+    /// as one a killed client left in a middlebox's buffers arrives late. Garage
+    /// 2.5.0 records such an attempt once its first block is in, and its
+    /// Complete takes each part's latest attempt, finished or not.
+    pub fn abandon_part_attempt(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        number: i32,
+        (sent, declared): (usize, usize),
+    ) {
+        use aws_sdk_s3::presigning::PresigningConfig;
+        use std::io::Write as _;
+        let presigned = self
+            .block_on(
+                self.helper_client
+                    .upload_part()
+                    .bucket(bucket)
+                    .key(key)
+                    .upload_id(upload_id)
+                    .part_number(number)
+                    .content_length(declared as i64)
+                    .presigned(PresigningConfig::expires_in(Duration::from_secs(600)).unwrap()),
+            )
+            .unwrap_or_else(|e| panic!("presign UploadPart: {}", DisplayErrorContext(&e)));
+        let rest = presigned
+            .uri()
+            .strip_prefix("http://")
+            .expect("a plain-http presigned URL");
+        let (authority, target) = rest.split_at(rest.find('/').expect("a path"));
+        let mut head =
+            format!("PUT {target} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
+        for (name, value) in presigned.headers() {
+            if !name.eq_ignore_ascii_case("content-length") && !name.eq_ignore_ascii_case("host") {
+                let _ = write!(head, "{name}: {value}\r\n");
+            }
+        }
+        let _ = write!(head, "Content-Length: {declared}\r\n\r\n");
+        let mut conn = std::net::TcpStream::connect(authority).expect("connect to the store");
+        conn.write_all(head.as_bytes()).expect("send the head");
+        conn.write_all(&vec![0x5a; sent])
+            .expect("send part of the body");
+        conn.flush().expect("flush");
+        // Time for the store to take in the first block and record the attempt.
+        std::thread::sleep(Duration::from_secs(1));
+        drop(conn);
+    }
+
     /// Starts a multipart upload that s3up knows nothing about and returns
     /// its upload id.
     pub fn create_upload(&self, bucket: &str, key: &str) -> String {

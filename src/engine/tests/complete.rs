@@ -56,6 +56,62 @@ async fn a_lost_complete_answer_survives_a_failing_check() {
     assert!(fx.has_journal(&id), "the journal is kept");
 }
 
+// A late, unfinished attempt at a part shadows the finished one (Garage
+// 2.5.0): ListParts lists the part, Complete refuses it. The resume sends
+// every part once more and completes; a part shadowed again after that
+// stops the run, the journal and the upload kept.
+#[tokio::test(start_paused = true)]
+async fn a_shadowed_part_is_sent_again_once() {
+    let fx = Fixture::new();
+    let id = fx.put_all_but_complete().await;
+    let upload_id = fx.journal(&id).upload_id;
+    fx.memory().shadow_part(&upload_id, 2);
+    let before = fx.store.part_calls().len();
+    let done = fx
+        .resume(&id, false)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        fx.parts_sent_since(before),
+        (1..=PARTS as u32).collect::<Vec<_>>()
+    );
+    assert_eq!(done.sent, fx.plan.size);
+    assert!(!fx.has_journal(&id));
+    assert_eq!(fx.object_checksum(), Some(fx.file_checksum()));
+    let said: Vec<_> = fx.progress.statuses.lock().unwrap().clone();
+    assert!(
+        said.iter().any(|s| matches!(
+            s,
+            crate::engine::Status::Resending { parts, error } if *parts == PARTS && error.contains("InvalidPart")
+        )),
+        "{said:?}"
+    );
+
+    // Shadowed again once the parts were sent again: the store's refusal
+    // stops the run. (Complete's calls: 3 by the put, 2 by the resume.)
+    let fx = Fixture::new();
+    let id = fx.put_all_but_complete().await;
+    let upload_id = fx.journal(&id).upload_id;
+    fx.memory().shadow_part(&upload_id, 2);
+    let second = fx.store.hold(Op::CompleteUpload, 5);
+    let resuming = fx.resume(&id, false);
+    tokio::pin!(resuming);
+    tokio::select! {
+        r = &mut resuming => panic!("ended before its second Complete: {r:?}"),
+        () = second.arrived() => {}
+    }
+    fx.memory().shadow_part(&upload_id, 2);
+    second.release();
+    let result = resuming.await;
+    assert_eq!(stopped_kind(&result), Some(ErrorKind::Fatal), "{result:?}");
+    let Err(Error::Stopped { error, .. }) = &result else {
+        unreachable!()
+    };
+    assert!(error.message.contains("InvalidPart"), "{error:?}");
+    assert!(fx.has_journal(&id), "the journal is kept");
+    assert_eq!(fx.memory().open_uploads(), vec![upload_id]);
+}
+
 #[test]
 fn only_the_parts_own_multipart_etag_is_taken_for_ours() {
     use crate::engine::complete::{is_our_object, multipart_etag, Verdict};
