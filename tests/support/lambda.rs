@@ -10,7 +10,8 @@
 //!
 //! The emulator builds the function with `cargo run` (features `lambda`) on
 //! its first start, which takes minutes on a cold target dir; later starts
-//! reuse the build. It runs in a process group of its own, killed whole
+//! reuse the build, and so does the first when `scripts/test` built it
+//! before the tests. It runs in a process group of its own, killed whole
 //! when dropped (the function is the emulator's child).
 
 use std::path::{Path, PathBuf};
