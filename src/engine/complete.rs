@@ -163,10 +163,14 @@ impl Completion {
     }
 }
 
-/// True for Complete's refusal of a part it was named (S3's `InvalidPart`,
-/// whether the SDK, `serve` or the memory store passes it on).
-fn is_invalid_part(e: &StoreError) -> bool {
-    e.kind == ErrorKind::Fatal && e.message.contains("InvalidPart")
+/// True for Complete's refusal of a part it was named: S3's `InvalidPart`,
+/// as the SDK, `serve` (400) or the memory store passes it on, or as
+/// Companion relays it (a 500, so retried first). `InvalidPartOrder` is
+/// another matter, which sending the parts again would not change.
+pub(super) fn is_invalid_part(e: &StoreError) -> bool {
+    e.message
+        .match_indices("InvalidPart")
+        .any(|(at, _)| !e.message[at..].starts_with("InvalidPartOrder"))
 }
 
 /// Checks the source and the journal, completes the upload, verifies the

@@ -113,6 +113,42 @@ async fn a_shadowed_part_is_sent_again_once() {
 }
 
 #[test]
+fn invalid_part_is_recognised_from_each_store() {
+    use crate::engine::complete::is_invalid_part;
+    let said = |kind, message: &str| {
+        crate::store::StoreError::new(kind, "CompleteMultipartUpload", message)
+    };
+    // The SDK (Garage's words), serve, Companion relaying S3's error.
+    for (kind, message) in [
+        (
+            ErrorKind::Fatal,
+            "InvalidPart: Parts given to CompleteMultipartUpload do not match uploaded parts",
+        ),
+        (
+            ErrorKind::Fatal,
+            "the backend answered (http://b, HTTP 400 store_rejected: \
+             CompleteMultipartUpload failed: InvalidPart)",
+        ),
+        (
+            ErrorKind::Retryable,
+            "the backend answered (http://c, HTTP 500 InvalidPart: One or more of the \
+             specified parts could not be found.)",
+        ),
+    ] {
+        assert!(is_invalid_part(&said(kind, message)), "{message}");
+    }
+    for message in [
+        "InvalidPartOrder: The list of parts was not in ascending order",
+        "InternalError: We encountered an internal error",
+    ] {
+        assert!(
+            !is_invalid_part(&said(ErrorKind::Fatal, message)),
+            "{message}"
+        );
+    }
+}
+
+#[test]
 fn only_the_parts_own_multipart_etag_is_taken_for_ours() {
     use crate::engine::complete::{is_our_object, multipart_etag, Verdict};
     use crate::journal::PartRecord;
