@@ -150,6 +150,17 @@ fn resume(s: &Scratch, srv: &Server, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `s3up resume ID` through a proxy that only watches, to count what it sent.
+fn resume_watched(s: &Scratch, srv: &Server, id: &str) -> (FaultProxy, Output) {
+    let proxy = FaultProxy::start(&srv.endpoint);
+    let out = s
+        .s3up(srv, &proxy.endpoint())
+        .args(["resume", id])
+        .output()
+        .unwrap();
+    (proxy, out)
+}
+
 #[derive(Clone, Copy)]
 enum Phase {
     AfterCreate,
@@ -314,12 +325,7 @@ on_both_servers!(
             srv.kind == Kind::Garage
         );
 
-        let proxy = FaultProxy::start(&srv.endpoint);
-        let out = s
-            .s3up(srv, &proxy.endpoint())
-            .args(["resume", &p.id])
-            .output()
-            .unwrap();
+        let (proxy, out) = resume_watched(&s, srv, &p.id);
         assert_ok(&out);
         assert!(
             support::text(&out.stderr).contains("5 of 5 parts already on S3, sending 0"),
@@ -353,12 +359,7 @@ on_both_servers!(a_late_dead_part_attempt_is_overcome, |srv: &Server| {
     );
     assert_eq!(srv.list_parts(&bucket, "d.bin", &p.upload_id).len(), 3);
 
-    let proxy = FaultProxy::start(&srv.endpoint);
-    let out = s
-        .s3up(srv, &proxy.endpoint())
-        .args(["resume", &p.id])
-        .output()
-        .unwrap();
+    let (proxy, out) = resume_watched(&s, srv, &p.id);
     assert_ok(&out);
     let refused = proxy
         .requests()
