@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use crate::support;
 use crate::support::browser::Browser;
-use crate::support::lambda::Watch;
+use crate::support::lambda::{self, Watch};
 use crate::support::proxy::{Fault, FaultProxy, Match, Rule};
 use crate::support::serve::hashed;
 use crate::support::{assert_exit, assert_object_equals, random_bytes, Scratch, Server, MIB};
@@ -527,7 +527,7 @@ fn secrets_read_from_ssm_and_secrets_manager_at_cold_start() {
 /// what it printed. Each of these fails before it asks for an event.
 fn cold_start(srv: &Server, moto: &Server, envs: &[(&str, &str)]) -> Output {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    Command::new(cargo)
+    lambda::cargo_env(&mut Command::new(cargo))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args([
             "run",

@@ -11,8 +11,10 @@
 //! The emulator builds the function with `cargo run` (features `lambda`) on
 //! its first start, which takes minutes on a cold target dir; later starts
 //! reuse the build, and so does the first when `scripts/test` built it
-//! before the tests. It runs in a process group of its own, killed whole
-//! when dropped (the function is the emulator's child).
+//! before the tests, provided the nested cargo sees the environment the
+//! outer one had: see [`cargo_env`]. It runs in a process group of its own,
+//! killed whole when dropped (the function is the emulator's child), and a
+//! test that fails prints the end of its log.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -46,6 +48,32 @@ fn cargo_lambda() -> PathBuf {
     path
 }
 
+/// `cmd` (a cargo run inside a test) without the variables cargo sets for
+/// the test process only (CARGO_MANIFEST_DIR, CARGO_PKG_*, …). Build
+/// scripts track some of them (ring's reruns when CARGO_MANIFEST_DIR
+/// changes), so a nested cargo that inherited them rebuilt ring, rustls, the
+/// AWS SDK and the function, minutes under load in the middle of the suite,
+/// and the next outer `cargo test` rebuilt them back.
+pub fn cargo_env(cmd: &mut Command) -> &mut Command {
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let test_only = name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_BIN_")
+            || name.starts_with("CARGO_MANIFEST_")
+            || matches!(
+                &*name,
+                "CARGO_CRATE_NAME"
+                    | "CARGO_PRIMARY_PACKAGE"
+                    | "CARGO_TARGET_TMPDIR"
+                    | "CARGO_RUSTC_CURRENT_DIR"
+            );
+        if test_only {
+            cmd.env_remove(&*name);
+        }
+    }
+    cmd
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -67,7 +95,8 @@ impl Watch {
             .open(&log)
             .expect("watch log");
         let mut cmd = Command::new(cargo_lambda());
-        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        cargo_env(&mut cmd)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
             .args(["lambda", "watch", "--invoke-address", "127.0.0.1"])
             .args(["--invoke-port", &port.to_string()])
             .args(["--disable-cors", "--ignore-changes", "--quiet"])
@@ -129,6 +158,12 @@ impl Watch {
 
 impl Drop for Watch {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            let log = self.log();
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+            eprintln!("the end of cargo lambda watch's log:\n{tail}");
+        }
         let group = format!("-{}", self.child.id());
         let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.child.wait();
