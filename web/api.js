@@ -35,6 +35,32 @@ export const retryableStatus = (s) => s === 0 || s === 408 || s === 429 || s >= 
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+export const ATTEMPTS = 6; // tries of a call whose failure may pass, before it fails
+
+// The wait before attempt `attempt + 1`: doubling from 0.5 s up to 15 s, with
+// jitter so that many files (or many pages) do not retry in step.
+export function backoff(attempt) {
+  return Math.min(15000, 500 * 2 ** (attempt - 1)) * (0.5 + Math.random());
+}
+
+// `call`, made again with backoff while it fails in a way that may pass
+// (e.retryable: a 5xx, 429 or 408 answer, a reset), up to ATTEMPTS tries.
+// Before each wait, `retrying(e, next, delay)` says so and may stop the
+// tries by returning false. A lost connection spends no attempt: `call`
+// waits for it (see reach).
+export async function retried(call, retrying) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (e) {
+      if (!e.retryable || attempt >= ATTEMPTS) throw e;
+      const delay = backoff(attempt);
+      if (retrying(e, attempt + 1, delay) === false) throw e;
+      await sleep(delay);
+    }
+  }
+}
+
 // ---------- the connection
 //
 // Every request the page makes (each call to serve here, each part PUT in

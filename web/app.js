@@ -20,7 +20,9 @@
 //   the file, and sends only the rest. A file whose bytes differ is never
 //   mixed with the old parts: the old upload is aborted and it starts afresh.
 
-import { api, onLink, onRefused, session } from './api.js';
+import {
+  ATTEMPTS, api, onLink, onRefused, retried, session,
+} from './api.js';
 import { $, showNotice } from './dom.js';
 import { saveJob } from './records.js';
 import { addFiles, cancel, jobs, onChange, pause, resume } from './upload.js';
@@ -50,7 +52,11 @@ async function useToken(t) {
   session.token = t;
   if (t) showNotice('Checking the token…');
   try {
-    session.me = await api('GET', 's3/whoami');
+    // A server that answers 5xx or 429 (a function's cold start, a
+    // throttle) is asked again before the page gives up on it.
+    session.me = await retried(() => api('GET', 's3/whoami'), (e, next, delay) => {
+      showNotice(`Cannot check the token yet (${e.message}); attempt ${next} of ${ATTEMPTS} in ${(delay / 1000).toFixed(1)} s.`);
+    });
   } catch (e) {
     if (!t && e.status === 401) {
       $('tokenform').hidden = false;

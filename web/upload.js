@@ -11,7 +11,9 @@
 // Attempts (ATTEMPTS, with backoff) are for answers that are errors, and
 // for failures the connection is not to blame for.
 
-import { UploadError, answered, api, enc, reach, retryableStatus, session } from './api.js';
+import {
+  ATTEMPTS, UploadError, answered, api, backoff, enc, reach, retried, retryableStatus, session,
+} from './api.js';
 import { $, showNotice } from './dom.js';
 import { abortOnS3, dropRecord, loadRecords, saveJob, scheduleSave } from './records.js';
 
@@ -19,7 +21,6 @@ const MiB = 1024 * 1024;
 const MIN_PART = 5 * MiB; // S3's smallest part (but the last)
 const MAX_PART = 5 * 1024 * MiB; // S3's largest part
 const MAX_PARTS = 10000; // S3's part numbers run from 1 to this
-const ATTEMPTS = 6; // tries per part (and per Complete) before the file fails
 const RESIGNS = 3; // fresh URLs for an expired one, which costs no attempt
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -297,24 +298,15 @@ function maybeComplete(job) {
   }
 }
 
-function backoff(attempt) {
-  return Math.min(15000, 500 * 2 ** (attempt - 1)) * (0.5 + Math.random());
-}
-
-// `call`, tried again with backoff while it fails in a way that may pass.
-// (A lost connection is not such a failure: `call` waits for it, see reach.)
-async function withRetries(job, what, call) {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await call();
-    } catch (e) {
-      if (!e.retryable || attempt >= ATTEMPTS || ['paused', 'cancelling', 'cancelled'].includes(job.state)) throw e;
-      const delay = backoff(attempt);
-      job.msg = `${what} failed (${e.message}); attempt ${attempt + 1} of ${ATTEMPTS} in ${(delay / 1000).toFixed(1)} s.`;
-      show.job(job);
-      await sleep(delay);
-    }
-  }
+// `call` for `job`, retried (see api.js) unless the file is paused or
+// cancelled meanwhile; the file says what it retries.
+function withRetries(job, what, call) {
+  return retried(call, (e, next, delay) => {
+    if (['paused', 'cancelling', 'cancelled'].includes(job.state)) return false;
+    job.msg = `${what} failed (${e.message}); attempt ${next} of ${ATTEMPTS} in ${(delay / 1000).toFixed(1)} s.`;
+    show.job(job);
+    return true;
+  });
 }
 
 async function runPart(job, n) {

@@ -997,6 +997,33 @@ fn wrong_token_shows_a_clear_message() {
     );
 }
 
+/// A server that answers 503 to the page's first two questions (a Lambda
+/// cold start, a throttle) is asked again with backoff: the page accepts the
+/// token on the third, with nothing left on its notice.
+#[test]
+fn a_busy_server_at_start_is_asked_again() {
+    let rig = Rig::new("web-busy");
+    rig.recorder.add_rule(Rule::new(
+        Match::PathEnds("GET", "/s3/whoami"),
+        Fault::slow_down(),
+        Schedule::FirstN(2),
+    ));
+    rig.open(2);
+    let asked = rig
+        .recorder
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/s3/whoami"))
+        .count();
+    assert_eq!(asked, 3, "whoami: two 503s, then the answer");
+    assert_eq!(
+        rig.browser
+            .js("return document.getElementById('notice').textContent"),
+        Value::String(String::new()),
+        "the notice stayed"
+    );
+}
+
 /// Against `serve --no-auth` (loopback only) the page asks for no token.
 #[test]
 fn no_token_asked_with_no_auth() {
