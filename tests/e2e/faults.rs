@@ -181,11 +181,7 @@ on_both_servers!(complete_200_with_error_body_is_a_failure, |srv: &Server| {
         .unwrap();
     assert_ok(&out);
     // The 200 answer was not taken for success: Complete was sent again.
-    let completes = proxy
-        .requests()
-        .iter()
-        .filter(|r| r.method == "POST" && r.query.contains("uploadId="))
-        .count();
+    let completes = proxy.count(Match::CompleteMultipartUpload);
     assert_eq!(completes, 2);
     assert_object_equals(srv, &bucket, "e.bin", &file);
 
@@ -419,10 +415,7 @@ on_both_servers!(sigint_during_complete_exits_130, |srv: &Server| {
         .spawn()
         .unwrap();
     wait_for("Complete to be sent", &mut child, String::new, || {
-        proxy
-            .requests()
-            .iter()
-            .any(|r| r.method == "POST" && r.query.contains("uploadId="))
+        proxy.count(Match::CompleteMultipartUpload) > 0
     });
     let signalled = Instant::now();
     std::process::Command::new("kill")

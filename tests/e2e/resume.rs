@@ -361,11 +361,7 @@ on_both_servers!(a_late_dead_part_attempt_is_overcome, |srv: &Server| {
 
     let (proxy, out) = resume_watched(&s, srv, &p.id);
     assert_ok(&out);
-    let refused = proxy
-        .requests()
-        .iter()
-        .filter(|r| r.method == "POST" && r.query.contains("uploadId"))
-        .count();
+    let refused = proxy.count(Match::CompleteMultipartUpload);
     if srv.kind == Kind::Garage {
         // Complete refused once, then every part sent again, then Complete.
         assert_eq!(refused, 2);

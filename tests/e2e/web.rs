@@ -493,13 +493,7 @@ fn offline_while_completing_waits_for_the_connection() {
         Fault::Delay { millis: 3000 },
         Schedule::FirstN(1),
     ));
-    let completes = || {
-        rig.recorder
-            .requests()
-            .iter()
-            .filter(|r| r.method == "POST" && r.path.ends_with("/complete"))
-            .count()
-    };
+    let completes = || rig.recorder.count(Match::PathEnds("POST", "/complete"));
     rig.open(4);
     rig.pick(&file);
     let started = Instant::now();
@@ -1009,12 +1003,7 @@ fn a_busy_server_at_start_is_asked_again() {
         Schedule::FirstN(2),
     ));
     rig.open(2);
-    let asked = rig
-        .recorder
-        .requests()
-        .iter()
-        .filter(|r| r.method == "GET" && r.path.ends_with("/s3/whoami"))
-        .count();
+    let asked = rig.recorder.count(Match::PathEnds("GET", "/s3/whoami"));
     assert_eq!(asked, 3, "whoami: two 503s, then the answer");
     assert_eq!(
         rig.browser

@@ -447,6 +447,12 @@ impl FaultProxy {
         lock(&self.shared).records.clone()
     }
 
+    /// How many of the requests seen so far `matcher` matches.
+    pub fn count(&self, matcher: Match) -> usize {
+        let shared = lock(&self.shared);
+        shared.records.iter().filter(|r| matcher.matches(r)).count()
+    }
+
     pub fn faults_applied(&self) -> usize {
         lock(&self.shared).faults_applied
     }
